@@ -1,0 +1,16 @@
+import { swcOptions } from './tools/swc-options.js';
+
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  // Resolve `@dataqueue/nestjs` to its TypeScript sources, as the app loader does.
+  testEnvironmentOptions: { customExportConditions: ['@dataqueue/source', 'node', 'node-addons'] },
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest', { ...swcOptions, sourceMaps: 'inline' }] },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  roots: ['<rootDir>/libs', '<rootDir>/test'],
+  testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  testTimeout: 60_000,
+};

@@ -1,0 +1,2 @@
+export { startEmbeddedPostgres } from './start-embedded-postgres.js';
+export type { EmbeddedPostgresHandle, EmbeddedPostgresOptions } from './start-embedded-postgres.js';

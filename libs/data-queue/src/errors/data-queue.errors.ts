@@ -1,0 +1,85 @@
+import type { JobStatus } from '../queue/job-record.js';
+
+/** Base class of every error DataQueue throws on purpose. */
+export class DataQueueError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** `DataQueueModule.forRoot` received an invalid option; `option` names it. */
+export class DataQueueOptionsInvalidError extends DataQueueError {
+  constructor(
+    readonly option: string,
+    detail: string,
+  ) {
+    super(`DataQueueModule option "${option}" is invalid: ${detail}`);
+  }
+}
+
+/** Two providers declare `@JobHandler` for the same job type. */
+export class DuplicateJobHandlerError extends DataQueueError {
+  constructor(
+    readonly jobType: string,
+    handlers: string[],
+  ) {
+    super(`job type "${jobType}" has more than one @JobHandler: ${handlers.join(', ')}`);
+  }
+}
+
+export class JobTypeUnknownError extends DataQueueError {
+  constructor(readonly jobType: string) {
+    super(`job type "${jobType}" has no @JobHandler in this application`);
+  }
+}
+
+export interface PayloadViolation {
+  /** Dotted path inside the payload, e.g. `payload.to` or `payload.items.0.sku`. */
+  path: string;
+  /** class-validator constraint name → message. */
+  constraints: Record<string, string>;
+}
+
+export class JobPayloadInvalidError extends DataQueueError {
+  constructor(
+    readonly jobType: string,
+    readonly violations: PayloadViolation[],
+    readonly index?: number,
+  ) {
+    const where = index === undefined ? '' : ` (jobs[${index}])`;
+    const details = violations.flatMap((v) => Object.values(v.constraints).map((c) => `${v.path}: ${c}`));
+    super(`job type "${jobType}"${where}: invalid payload: ${details.join('; ')}`);
+  }
+}
+
+/** An enqueue option (or a `rescheduleJob` argument) is out of range or of the wrong type. */
+export class JobOptionsInvalidError extends DataQueueError {
+  constructor(
+    readonly field: string,
+    detail: string,
+    readonly jobType?: string,
+    readonly index?: number,
+  ) {
+    const where = [jobType && `job type "${jobType}"`, index !== undefined && `jobs[${index}]`].filter(Boolean).join(', ');
+    super(`${where ? `${where}: ` : ''}option "${field}" is invalid: ${detail}`);
+  }
+}
+
+export class JobNotFoundError extends DataQueueError {
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} does not exist`);
+  }
+}
+
+/** The job exists but its status does not allow the requested action. */
+export class JobStateError extends DataQueueError {
+  constructor(
+    readonly jobId: string,
+    readonly status: JobStatus,
+    readonly action: 'cancel' | 'retry' | 'reschedule' | 'delete',
+    readonly allowedFrom: string[],
+  ) {
+    super(`cannot ${action} job ${jobId}: it is ${status} (allowed from: ${allowedFrom.join(', ')})`);
+  }
+}

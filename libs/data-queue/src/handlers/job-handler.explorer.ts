@@ -1,0 +1,31 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
+import { DataQueueError } from '../errors/data-queue.errors.js';
+import { validateBackoff, validateJobSettings } from '../queue/job-settings.validation.js';
+import { HandlerRegistry } from './handler-registry.js';
+import { JobHandlerDiscovery } from './job-handler.decorator.js';
+import type { JobHandlerInstance } from './job-handler.interfaces.js';
+
+/** Finds every `@JobHandler` provider at boot and registers it; no manual registration. */
+@Injectable()
+export class JobHandlerExplorer implements OnModuleInit {
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly registry: HandlerRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getProviders({ metadataKey: JobHandlerDiscovery.KEY })) {
+      const { jobType, options } = this.discovery.getMetadataByDecorator(JobHandlerDiscovery, wrapper)!;
+      const instance = wrapper.instance as JobHandlerInstance | undefined;
+      const name = wrapper.metatype?.name ?? String(wrapper.token);
+      if (typeof instance?.handle !== 'function') {
+        throw new DataQueueError(`@JobHandler('${jobType}') class ${name} must have a handle(payload, ctx) method`);
+      }
+      const { backoff, payload: _dto, ...settings } = options;
+      validateJobSettings(settings, { jobType });
+      if (backoff !== undefined) validateBackoff(backoff, { jobType });
+      this.registry.register({ jobType, options, instance, name });
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import type { Type } from '@nestjs/common';
+import type { JobRecord } from '../queue/job-record.js';
+
+export interface BackoffOptions {
+  /** Delay before the first retry, default 1000 ms. */
+  baseMs?: number;
+  /** Multiplier per further attempt, default 2 (1 = fixed delay). */
+  factor?: number;
+  /** Upper bound of a delay, default 1 hour. */
+  maxMs?: number;
+  /** Random spread as a fraction of the delay, 0..1, default 0.2 (±20 %). */
+  jitter?: number;
+}
+
+export interface JobHandlerOptions {
+  queue?: string;
+  maxAttempts?: number;
+  timeoutMs?: number;
+  priority?: number;
+  backoff?: BackoffOptions;
+  /** class-validator DTO: `enqueue` validates payloads against it. */
+  payload?: Type<object>;
+}
+
+/** What a handler receives beside its payload. */
+export interface JobContext<Payload = unknown> {
+  /** The job as claimed for this attempt. */
+  readonly job: JobRecord<Payload>;
+  /** Aborted on timeout, cancellation and (after the grace period) shutdown. */
+  readonly signal: AbortSignal;
+  /** Persists progress, 0..100. */
+  setProgress(percent: number): Promise<void>;
+  /** Persists output now (the handler's return value, if not undefined, replaces it). */
+  setOutput(output: unknown): Promise<void>;
+  /** The job's batch handle (batches arrive with a later release; null until then). */
+  readonly batch: null;
+}
+
+/** The shape a `@JobHandler` class implements. */
+export interface JobHandlerInstance<Payload = any> {
+  handle(payload: Payload, ctx: JobContext<Payload>): unknown;
+}

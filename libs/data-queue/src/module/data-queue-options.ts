@@ -1,0 +1,58 @@
+import type { DataSource } from 'typeorm';
+import type { BackoffOptions } from '../handlers/job-handler.interfaces.js';
+
+export type DataQueueMode = 'async' | 'external' | 'inline';
+
+export interface DataQueueModuleOptions {
+  /** postgres://… ; default `process.env.DATABASE_URL`. Ignored when `dataSource` is given. */
+  url?: string;
+  /** Reuse the app's (postgres) TypeORM DataSource and its pool. */
+  dataSource?: DataSource;
+  /** Schema of the queue's tables, default `data_queue`. */
+  schema?: string;
+  /** Apply DataQueue's migrations at boot, default true. */
+  autoMigrate?: boolean;
+  /** `async`: workers in this process (default); `external`: enqueue only; `inline`: run during enqueue. */
+  mode?: DataQueueMode;
+  /** Worker pools, e.g. `'mail:2;*:5'` (default `'*:5'`). */
+  queues?: string;
+  /** Fallback poll when no NOTIFY arrives, default 1000 ms. */
+  pollIntervalMs?: number;
+  /** How long shutdown waits for running jobs before handing them back, default 10,000 ms. */
+  shutdownTimeoutMs?: number;
+  /** Worker heartbeat period, default 5,000 ms. */
+  heartbeatIntervalMs?: number;
+  /** A worker silent this long is presumed dead and its jobs are returned, default 30,000 ms. */
+  workerTimeoutMs?: number;
+  /** Pool size of the DataSource DataQueue opens from `url`, default 10. */
+  poolSize?: number;
+  /** Attempts of jobs whose handler and enqueue call name none, default 3. */
+  defaultMaxAttempts?: number;
+  /** Retry delays of handlers that set no `backoff`. */
+  defaultBackoff?: BackoffOptions;
+  /**
+   * Reject `enqueue` of job types with no `@JobHandler` in this app, default true. Set false in an
+   * enqueue-only app whose handlers live in separate worker processes.
+   */
+  strictJobTypes?: boolean;
+}
+
+/** Options after validation, with every default filled in. */
+export interface ResolvedDataQueueOptions {
+  url: string | undefined;
+  dataSource: DataSource | undefined;
+  schema: string;
+  autoMigrate: boolean;
+  mode: DataQueueMode;
+  queues: string;
+  pollIntervalMs: number;
+  shutdownTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  workerTimeoutMs: number;
+  poolSize: number;
+  defaultMaxAttempts: number;
+  defaultBackoff: Required<BackoffOptions>;
+  strictJobTypes: boolean;
+}
+
+export const DEFAULT_BACKOFF: Required<BackoffOptions> = { baseMs: 1000, factor: 2, maxMs: 3_600_000, jitter: 0.2 };

@@ -1,0 +1,49 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { HandlerRegistry } from '../handlers/handler-registry.js';
+import { JobHandlerExplorer } from '../handlers/job-handler.explorer.js';
+import { NewJobFactory } from '../queue/new-job.factory.js';
+import { QueueService } from '../queue/queue.service.js';
+import { CrashReaper } from '../worker/crash-reaper.js';
+import { DeadLetterRouter } from '../worker/dead-letter.router.js';
+import { FailureRecorder } from '../worker/failure-recorder.js';
+import { InlineRunner } from '../worker/inline-runner.js';
+import { JobExecutor } from '../worker/job-executor.js';
+import { WorkerRuntime } from '../worker/worker-runtime.js';
+import { DATA_QUEUE_OPTIONS } from './data-queue.constants.js';
+import { ConfigurableDataQueueModule, DATA_QUEUE_MODULE_OPTIONS } from './data-queue.module-definition.js';
+import type { DataQueueModuleOptions, ResolvedDataQueueOptions } from './data-queue-options.js';
+import { resolveDataQueueOptions } from './data-queue-options.validation.js';
+import { QueueDatabase } from './queue-database.js';
+
+/**
+ * `DataQueueModule.forRoot({...})` / `forRootAsync({ imports, inject, useFactory })`.
+ * Provides `QueueService`, discovers `@JobHandler` providers, and (in `async` mode) runs workers.
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    {
+      provide: DATA_QUEUE_OPTIONS,
+      inject: [DATA_QUEUE_MODULE_OPTIONS],
+      useFactory: (options: DataQueueModuleOptions) => resolveDataQueueOptions(options),
+    },
+    {
+      provide: QueueDatabase,
+      inject: [DATA_QUEUE_OPTIONS],
+      useFactory: (options: ResolvedDataQueueOptions) => QueueDatabase.open(options),
+    },
+    HandlerRegistry,
+    JobHandlerExplorer,
+    NewJobFactory,
+    QueueService,
+    DeadLetterRouter,
+    FailureRecorder,
+    JobExecutor,
+    CrashReaper,
+    WorkerRuntime,
+    InlineRunner,
+  ],
+  exports: [QueueService],
+})
+export class DataQueueModule extends ConfigurableDataQueueModule {}

@@ -1,0 +1,41 @@
+import type { OnApplicationShutdown } from '@nestjs/common';
+import type { Pool, PoolConfig } from 'pg';
+import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
+import { JobStore } from '../store/job-store.js';
+import { runMigrations } from '../store/migrations/run-migrations.js';
+import type { ResolvedDataQueueOptions } from './data-queue-options.js';
+
+/**
+ * DataQueue's connection to Postgres: the TypeORM DataSource (the app's, or one opened from
+ * `url`), its pg pool for the hot path, and the store bound to the configured schema.
+ */
+export class QueueDatabase implements OnApplicationShutdown {
+  private constructor(
+    readonly dataSource: DataSource,
+    readonly store: JobStore,
+    /** Connection settings for the dedicated LISTEN connection. */
+    readonly connectionConfig: PoolConfig,
+    private readonly ownsDataSource: boolean,
+  ) {}
+
+  static async open(options: ResolvedDataQueueOptions): Promise<QueueDatabase> {
+    const ownsDataSource = !options.dataSource;
+    const dataSource =
+      options.dataSource ??
+      new DataSource({ type: 'postgres', url: options.url, poolSize: options.poolSize, applicationName: 'dataqueue' });
+    if (!dataSource.isInitialized) await dataSource.initialize();
+    try {
+      if (options.autoMigrate) await runMigrations(dataSource, options.schema);
+    } catch (error) {
+      if (ownsDataSource) await dataSource.destroy();
+      throw error;
+    }
+    const pool = (dataSource.driver as PostgresDriver).master as Pool & { options: PoolConfig };
+    return new QueueDatabase(dataSource, JobStore.forPool(options.schema, pool), pool.options, ownsDataSource);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.ownsDataSource && this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}

@@ -1,0 +1,49 @@
+export type JobStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'cancelled' | 'waiting';
+
+/** Why the last attempt of a job failed. */
+export type FailureReason = 'handler_error' | 'timeout' | 'no_handler' | 'interrupted';
+
+export interface JobErrorEntry {
+  message: string;
+  name?: string;
+  stack?: string;
+  attempt: number;
+  reason: FailureReason;
+  timestamp: string;
+}
+
+/** A job as stored, camelCased. `failed` with `nextAttemptAt` set will retry; with `null` it is final. */
+export interface JobRecord<Payload = unknown, Output = unknown> {
+  id: string;
+  jobType: string;
+  queue: string;
+  payload: Payload;
+  status: JobStatus;
+  createdAt: Date;
+  updatedAt: Date;
+  lockedAt: Date | null;
+  lockedBy: string | null;
+  attempts: number;
+  maxAttempts: number;
+  nextAttemptAt: Date | null;
+  priority: number;
+  runAt: Date;
+  pendingReason: string | null;
+  errorHistory: JobErrorEntry[];
+  timeoutMs: number | null;
+  failureReason: FailureReason | null;
+  completedAt: Date | null;
+  startedAt: Date | null;
+  lastRetriedAt: Date | null;
+  lastFailedAt: Date | null;
+  lastCancelledAt: Date | null;
+  tags: string[];
+  idempotencyKey: string | null;
+  progress: number | null;
+  output: Output | null;
+  deadLetterJobType: string | null;
+  deadLetteredAt: Date | null;
+  deadLetterJobId: string | null;
+  batchId: string | null;
+  batchCallbackId: string | null;
+}

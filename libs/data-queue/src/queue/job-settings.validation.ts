@@ -1,0 +1,100 @@
+import { JobOptionsInvalidError } from '../errors/data-queue.errors.js';
+import type { BackoffOptions } from '../handlers/job-handler.interfaces.js';
+import { isValidQueueName } from '../worker/queue-pools.js';
+import type { EnqueueOptions } from './enqueue-options.js';
+
+const INT32_MAX = 2_147_483_647;
+const MAX_TAG_LENGTH = 128;
+const MAX_KEY_LENGTH = 512;
+
+/** Where a bad value came from, for the error message. */
+export interface SettingsContext {
+  jobType?: string;
+  index?: number;
+}
+
+type Check = (value: unknown) => string | null;
+
+const integer = (min: number, max: number): Check => (value) =>
+  Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max
+    ? null
+    : `must be an integer from ${min} to ${max} (got ${describe(value)})`;
+
+const number = (min: number, max: number): Check => (value) =>
+  typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max
+    ? null
+    : `must be a number from ${min} to ${max} (got ${describe(value)})`;
+
+const queueName: Check = (value) =>
+  typeof value === 'string' && isValidQueueName(value)
+    ? null
+    : `must be 1-128 characters of letters, digits, _ . : - (got ${describe(value)})`;
+
+const text = (max: number): Check => (value) =>
+  typeof value === 'string' && value.length > 0 && value.length <= max
+    ? null
+    : `must be a non-empty string of at most ${max} characters (got ${describe(value)})`;
+
+const tagList: Check = (value) => {
+  if (!Array.isArray(value)) return `must be an array of strings (got ${describe(value)})`;
+  const bad = value.findIndex((tag) => text(MAX_TAG_LENGTH)(tag) !== null);
+  return bad === -1 ? null : `tags[${bad}] must be a non-empty string of at most ${MAX_TAG_LENGTH} characters`;
+};
+
+const date: Check = (value) => {
+  const parsed = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : null;
+  return parsed && !Number.isNaN(parsed.getTime()) ? null : `must be a Date or an ISO date string (got ${describe(value)})`;
+};
+
+/** Rules shared by enqueue options and `@JobHandler` options. */
+const RULES: Record<string, Check> = {
+  queue: queueName,
+  priority: integer(-INT32_MAX, INT32_MAX),
+  maxAttempts: integer(1, 1000),
+  timeoutMs: integer(1, INT32_MAX),
+  delayMs: integer(0, INT32_MAX),
+  runAt: date,
+  tags: tagList,
+  idempotencyKey: text(MAX_KEY_LENGTH),
+  deadLetterJobType: text(255),
+};
+
+const BACKOFF_RULES: Record<keyof BackoffOptions, Check> = {
+  baseMs: integer(0, INT32_MAX),
+  factor: number(1, 100),
+  maxMs: integer(0, INT32_MAX),
+  jitter: number(0, 1),
+};
+
+/** Throws `JobOptionsInvalidError` for the first option that breaks its rule; unknown keys included. */
+export function validateJobSettings(settings: object, context: SettingsContext, extraKeys: string[] = []): void {
+  for (const [field, value] of Object.entries(settings)) {
+    if (value === undefined || extraKeys.includes(field)) continue;
+    const rule = RULES[field];
+    const problem = rule ? rule(value) : `is not a known option`;
+    if (problem) throw new JobOptionsInvalidError(field, problem, context.jobType, context.index);
+  }
+  const { runAt, delayMs } = settings as EnqueueOptions;
+  if (runAt !== undefined && delayMs !== undefined) {
+    throw new JobOptionsInvalidError('runAt', 'give runAt or delayMs, not both', context.jobType, context.index);
+  }
+}
+
+export function validateBackoff(backoff: unknown, context: SettingsContext): void {
+  if (typeof backoff !== 'object' || backoff === null) {
+    throw new JobOptionsInvalidError('backoff', `must be an object (got ${describe(backoff)})`, context.jobType);
+  }
+  for (const [field, value] of Object.entries(backoff)) {
+    const rule = BACKOFF_RULES[field as keyof BackoffOptions];
+    const problem = rule ? rule(value) : 'is not a known option';
+    if (problem && value !== undefined) throw new JobOptionsInvalidError(`backoff.${field}`, problem, context.jobType);
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (value instanceof Date) return 'Invalid Date';
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'object') return value === null ? 'null' : Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}

@@ -1,0 +1,57 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JobTypeUnknownError } from '../errors/data-queue.errors.js';
+import { HandlerRegistry } from '../handlers/handler-registry.js';
+import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
+import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
+import type { NewJob } from '../store/job-store.js';
+import type { EnqueueOptions } from './enqueue-options.js';
+import { validateJobSettings } from './job-settings.validation.js';
+import { serializePayload, validatePayload } from './payload.validation.js';
+
+/** Turns an enqueue call into a row to insert: validates it and applies handler and module defaults. */
+@Injectable()
+export class NewJobFactory {
+  constructor(
+    private readonly registry: HandlerRegistry,
+    @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
+  ) {}
+
+  /** `index` names the item of an `enqueueMany` call in errors. */
+  async create(jobType: string, payload: unknown, options: EnqueueOptions = {}, index?: number): Promise<NewJob> {
+    const context = { jobType, index };
+    if (typeof jobType !== 'string' || jobType.length === 0 || jobType.length > 255) {
+      throw new JobTypeUnknownError(String(jobType));
+    }
+    const handler = this.registry.get(jobType);
+    if (!handler && this.options.strictJobTypes) throw new JobTypeUnknownError(jobType);
+    validateJobSettings(options, context, ['manager']);
+    const payloadJson = serializePayload(payload, context);
+    if (handler?.options.payload) await validatePayload(handler.options.payload, payload, context);
+    return this.build(jobType, payloadJson, options);
+  }
+
+  /**
+   * A job DataQueue enqueues itself (a dead letter): never rejected, so the transaction that
+   * records the final failure cannot fail because of it.
+   */
+  createTrusted(jobType: string, payload: unknown, options: EnqueueOptions = {}): NewJob {
+    return this.build(jobType, JSON.stringify(payload), options);
+  }
+
+  private build(jobType: string, payloadJson: string, options: EnqueueOptions): NewJob {
+    const defaults = this.registry.get(jobType)?.options ?? {};
+    return {
+      jobType,
+      queue: options.queue ?? defaults.queue ?? 'default',
+      payloadJson,
+      priority: options.priority ?? defaults.priority ?? 0,
+      runAt: options.runAt === undefined ? null : new Date(options.runAt),
+      delayMs: options.delayMs ?? 0,
+      maxAttempts: options.maxAttempts ?? defaults.maxAttempts ?? this.options.defaultMaxAttempts,
+      timeoutMs: options.timeoutMs ?? defaults.timeoutMs ?? null,
+      tags: options.tags ?? [],
+      idempotencyKey: options.idempotencyKey ?? null,
+      deadLetterJobType: options.deadLetterJobType ?? null,
+    };
+  }
+}

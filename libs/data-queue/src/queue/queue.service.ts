@@ -1,0 +1,109 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { JobNotFoundError, JobOptionsInvalidError, JobStateError } from '../errors/data-queue.errors.js';
+import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
+import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
+import { QueueDatabase } from '../module/queue-database.js';
+import type { JobStore } from '../store/job-store.js';
+import { InlineRunner } from '../worker/inline-runner.js';
+import type { EnqueueOptions, JobPage, JobToEnqueue, ListJobsFilter } from './enqueue-options.js';
+import type { JobRecord, JobStatus } from './job-record.js';
+import { decodeCursor, encodeCursor, normalizeListFilter } from './list-filter.js';
+import { NewJobFactory } from './new-job.factory.js';
+
+const JOB_ID = /^[1-9]\d{0,18}$/;
+
+/** Enqueue, inspect and manage jobs. Injectable anywhere once `DataQueueModule` is imported. */
+@Injectable()
+export class QueueService {
+  constructor(
+    private readonly database: QueueDatabase,
+    private readonly newJobs: NewJobFactory,
+    private readonly inline: InlineRunner,
+    @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
+  ) {}
+
+  /**
+   * Validates and inserts one job. With `options.manager` the job belongs to the caller's
+   * transaction: workers see it (and are woken) only if it commits.
+   */
+  async enqueue<Payload = unknown>(jobType: string, payload: Payload, options: EnqueueOptions = {}): Promise<JobRecord<Payload>> {
+    const [job] = await this.enqueueMany([{ jobType, payload, options }], { manager: options.manager });
+    return job as JobRecord<Payload>;
+  }
+
+  /** Validates every job first (all or nothing; errors name the index), then one INSERT. */
+  async enqueueMany(jobs: JobToEnqueue[], { manager }: { manager?: EntityManager } = {}): Promise<JobRecord[]> {
+    if (!Array.isArray(jobs)) throw new JobOptionsInvalidError('jobs', 'must be an array');
+    const many = jobs.length > 1;
+    const rows = await Promise.all(
+      jobs.map((job, index) => this.newJobs.create(job?.jobType, job?.payload, job?.options, many ? index : undefined)),
+    );
+    if (rows.length === 0) return [];
+    const store = this.storeFor(manager);
+    const records = await store.insert(rows);
+    if (this.options.mode !== 'inline') return records;
+    const finished: JobRecord[] = [];
+    for (const record of records) finished.push(await this.inline.run(record, store));
+    return finished;
+  }
+
+  async getJob<Payload = unknown>(id: string): Promise<JobRecord<Payload> | null> {
+    if (!JOB_ID.test(String(id))) return null;
+    return (await this.database.store.get(String(id))) as JobRecord<Payload> | null;
+  }
+
+  /** Newest first. Pass `nextCursor` back as `cursor` for the next page. */
+  async listJobs(filter: ListJobsFilter = {}): Promise<JobPage> {
+    const query = normalizeListFilter(filter);
+    const jobs = await this.database.store.list({ ...query, beforeId: filter.cursor === undefined ? undefined : decodeCursor(filter.cursor) });
+    const hasMore = jobs.length > query.limit;
+    const page = hasMore ? jobs.slice(0, query.limit) : jobs;
+    return { jobs: page, nextCursor: hasMore ? encodeCursor(page.at(-1)!.id) : null };
+  }
+
+  /** Cancels a pending, waiting, running (its `ctx.signal` aborts) or retrying job. */
+  async cancelJob(id: string): Promise<JobRecord> {
+    return this.act(id, 'cancel', ['pending', 'waiting', 'processing', 'failed (retrying)'], (store) => store.cancel(id));
+  }
+
+  /** Runs a failed or cancelled job again, with a fresh attempt budget. */
+  async retryJob(id: string): Promise<JobRecord> {
+    return this.act(id, 'retry', ['failed', 'cancelled'], (store) => store.retry(id));
+  }
+
+  /** Moves the start of a pending or retrying job. */
+  async rescheduleJob(id: string, runAt: Date | string): Promise<JobRecord> {
+    const at = runAt instanceof Date ? runAt : new Date(runAt);
+    if (Number.isNaN(at.getTime())) throw new JobOptionsInvalidError('runAt', `must be a valid date (got ${String(runAt)})`);
+    return this.act(id, 'reschedule', ['pending', 'failed (retrying)'], (store) => store.reschedule(id, at));
+  }
+
+  /** Deletes a job that is not running. False if there was no such job. */
+  async deleteJob(id: string): Promise<boolean> {
+    if (!JOB_ID.test(String(id))) return false;
+    if (await this.database.store.delete(String(id))) return true;
+    const job = await this.database.store.get(String(id));
+    if (job) throw new JobStateError(job.id, job.status, 'delete', ['anything but processing']);
+    return false;
+  }
+
+  private storeFor(manager: EntityManager | undefined): JobStore {
+    return manager ? this.database.store.bindTo(manager) : this.database.store;
+  }
+
+  /** Runs a guarded action; when it matched nothing, says whether the job is missing or in the wrong state. */
+  private async act(
+    id: string,
+    action: JobStateError['action'],
+    allowedFrom: string[],
+    apply: (store: JobStore) => Promise<JobRecord | null>,
+  ): Promise<JobRecord> {
+    if (!JOB_ID.test(String(id))) throw new JobNotFoundError(String(id));
+    const done = await apply(this.database.store);
+    if (done) return done;
+    const job = await this.database.store.get(String(id));
+    if (!job) throw new JobNotFoundError(String(id));
+    throw new JobStateError(job.id, job.status as JobStatus, action, allowedFrom);
+  }
+}

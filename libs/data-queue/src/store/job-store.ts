@@ -1,0 +1,265 @@
+import type { Pool } from 'pg';
+import type { EntityManager } from 'typeorm';
+import type { JobErrorEntry, JobRecord } from '../queue/job-record.js';
+import { toJobRecord, type JobRow } from './job-row.js';
+import { claimJobByIdSql, claimJobsSql, type QueueSelector } from './sql/claim-jobs.sql.js';
+import { inTransaction, managerExecutor, pgExecutor, type SqlExecutor } from './sql/executor.js';
+import {
+  completeJobSql,
+  failJobSql,
+  handBackJobSql,
+  setOutputSql,
+  setProgressSql,
+} from './sql/finish-job.sql.js';
+import { quoteIdent } from './sql/identifiers.js';
+import { insertJobsSql, jobsByIdempotencyKeySql } from './sql/insert-jobs.sql.js';
+import { listJobsSql, type JobListQuery } from './sql/list-jobs.sql.js';
+import {
+  cancelJobSql,
+  deleteJobSql,
+  getJobSql,
+  markDeadLetteredSql,
+  notifySql,
+  rescheduleJobSql,
+  retryJobSql,
+} from './sql/manage-jobs.sql.js';
+import { reapJobsSql } from './sql/reap-jobs.sql.js';
+import { heartbeatSql, unregisterWorkerSql } from './sql/workers.sql.js';
+
+/** A job ready to insert: defaults applied, payload validated and serialized. */
+export interface NewJob {
+  jobType: string;
+  queue: string;
+  payloadJson: string;
+  priority: number;
+  runAt: Date | null;
+  delayMs: number;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  tags: string[];
+  idempotencyKey: string | null;
+  deadLetterJobType: string | null;
+}
+
+/** Identifies one attempt of one job: the fence every write of that attempt carries. */
+export interface RunFence {
+  jobId: string;
+  workerId: string;
+  attempt: number;
+}
+
+export interface WorkerInfo {
+  id: string;
+  hostname: string;
+  pid: number;
+  queues: string;
+}
+
+/** NOTIFY channels of one schema: wake-ups (payload: queue names) and cancellations (payload: job id). */
+export interface Channels {
+  wake: string;
+  cancel: string;
+}
+
+type Statements = ReturnType<typeof buildStatements>;
+
+function buildStatements(schema: string) {
+  const s = quoteIdent(schema);
+  return {
+    channels: { wake: `${schema}_wake`, cancel: `${schema}_cancel` } satisfies Channels,
+    insert: insertJobsSql(s),
+    byIdempotencyKey: jobsByIdempotencyKeySql(s),
+    claim: (selector: QueueSelector) => claimJobsSql(s, selector),
+    claimById: claimJobByIdSql(s),
+    complete: completeJobSql(s),
+    fail: failJobSql(s),
+    handBack: handBackJobSql(s),
+    setProgress: setProgressSql(s),
+    setOutput: setOutputSql(s),
+    reap: reapJobsSql(s),
+    heartbeat: heartbeatSql(s),
+    unregister: unregisterWorkerSql(s),
+    cancel: cancelJobSql(s),
+    retry: retryJobSql(s),
+    reschedule: rescheduleJobSql(s),
+    delete: deleteJobSql(s),
+    get: getJobSql(s),
+    markDeadLettered: markDeadLetteredSql(s),
+    list: (query: JobListQuery) => listJobsSql(s, query),
+  };
+}
+
+/**
+ * All SQL DataQueue runs against its tables, for one schema, on one connection source: the
+ * pool, or (through `bindTo`) the caller's TypeORM transaction. Each method is one statement;
+ * `./sql` explains why each has its shape.
+ */
+export class JobStore {
+  private constructor(
+    private readonly sql: Statements,
+    private readonly db: SqlExecutor,
+    private readonly transact: <T>(work: (tx: SqlExecutor) => Promise<T>) => Promise<T>,
+  ) {}
+
+  static forPool(schema: string, pool: Pool): JobStore {
+    return new JobStore(buildStatements(schema), pgExecutor(pool), (work) => inTransaction(pool, work));
+  }
+
+  get channels(): Channels {
+    return this.sql.channels;
+  }
+
+  /** The same store on the connection of a caller's transaction (already atomic: `transaction` just runs). */
+  bindTo(manager: EntityManager): JobStore {
+    const db = managerExecutor(manager);
+    return new JobStore(this.sql, db, (work) => work(db));
+  }
+
+  /** Runs `work` with a store whose statements share one transaction. */
+  transaction<T>(work: (tx: JobStore) => Promise<T>): Promise<T> {
+    return this.transact((db) => work(new JobStore(this.sql, db, (inner) => inner(db))));
+  }
+
+  /**
+   * Inserts jobs in one statement and returns one record per input, in input order; where an
+   * idempotency key already existed, that existing job.
+   */
+  async insert(jobs: NewJob[]): Promise<JobRecord[]> {
+    const column = <T>(pick: (job: NewJob) => T) => jobs.map(pick);
+    const inserted = await this.db.rows<JobRow>(this.sql.insert, [
+      column((j) => j.jobType),
+      column((j) => j.queue),
+      column((j) => j.payloadJson),
+      column((j) => j.priority),
+      column((j) => j.runAt),
+      column((j) => j.delayMs),
+      column((j) => j.maxAttempts),
+      column((j) => j.timeoutMs),
+      column((j) => JSON.stringify(j.tags)),
+      column((j) => j.idempotencyKey),
+      column((j) => j.deadLetterJobType),
+      this.sql.channels.wake,
+    ]);
+    if (inserted.length === jobs.length) return inserted.map((row) => toJobRecord(row));
+    // Some keys existed already: answer those with the existing jobs, and new jobs positionally.
+    const keys = jobs.map((j) => j.idempotencyKey).filter((k): k is string => k !== null);
+    const existing = await this.db.rows<JobRow>(this.sql.byIdempotencyKey, [keys]);
+    const byKey = new Map([...existing, ...inserted].map((row) => [row.idempotency_key, row]));
+    const unkeyed = inserted.filter((row) => row.idempotency_key === null).values();
+    return jobs.map((job) => {
+      const row = job.idempotencyKey === null ? unkeyed.next().value : byKey.get(job.idempotencyKey);
+      if (!row) throw new Error(`idempotency key "${job.idempotencyKey}" neither inserted nor found`);
+      return toJobRecord(row);
+    });
+  }
+
+  /** Claims one specific runnable job (inline mode runs the job it just inserted). */
+  async claimById(jobId: string, workerId: string): Promise<JobRecord | null> {
+    return this.one(this.sql.claimById, [jobId, workerId]);
+  }
+
+  async claim(workerId: string, selector: QueueSelector, limit: number): Promise<JobRecord[]> {
+    const rows = await this.db.rows<JobRow>(this.sql.claim(selector), [selector.queues, workerId, limit]);
+    return rows.map((row) => toJobRecord(row)).sort((a, b) => a.priority - b.priority || Number(a.id) - Number(b.id));
+  }
+
+  /** `output` as JSON text, or null to keep the stored output. False when the fence failed. */
+  async complete(run: RunFence, outputJson: string | null): Promise<boolean> {
+    return this.fenced(this.sql.complete, run, [outputJson]);
+  }
+
+  /** Records a failed attempt; null when the fence failed. The row tells whether it will retry. */
+  async fail(
+    run: RunFence,
+    entry: Omit<JobErrorEntry, 'timestamp'>,
+    retryDelayMs: number,
+  ): Promise<JobRecord | null> {
+    const [row] = await this.db.rows<JobRow>(this.sql.fail, [
+      run.jobId,
+      run.workerId,
+      run.attempt,
+      JSON.stringify(entry),
+      entry.reason,
+      retryDelayMs,
+    ]);
+    return row ? toJobRecord(row) : null;
+  }
+
+  async handBack(run: RunFence, reason: string): Promise<boolean> {
+    return this.fenced(this.sql.handBack, run, [reason]);
+  }
+
+  async setProgress(run: RunFence, percent: number): Promise<boolean> {
+    return this.fenced(this.sql.setProgress, run, [percent]);
+  }
+
+  async setOutput(run: RunFence, outputJson: string): Promise<boolean> {
+    return this.fenced(this.sql.setOutput, run, [outputJson]);
+  }
+
+  /** Returns jobs of dead workers; see reap-jobs.sql.ts. */
+  async reap(workerTimeoutMs: number): Promise<JobRecord[]> {
+    const rows = await this.db.rows<JobRow>(this.sql.reap, [workerTimeoutMs]);
+    return rows.map((row) => toJobRecord(row));
+  }
+
+  async markDeadLettered(jobId: string, deadLetterJobId: string): Promise<void> {
+    await this.db.rows(this.sql.markDeadLettered, [jobId, deadLetterJobId]);
+  }
+
+  async heartbeat(worker: WorkerInfo): Promise<void> {
+    await this.db.rows(this.sql.heartbeat, [worker.id, worker.hostname, worker.pid, worker.queues]);
+  }
+
+  async unregister(workerId: string): Promise<void> {
+    await this.db.rows(this.sql.unregister, [workerId]);
+  }
+
+  async get(jobId: string): Promise<JobRecord | null> {
+    return this.one(this.sql.get, [jobId]);
+  }
+
+  async list(query: JobListQuery): Promise<JobRecord[]> {
+    const { sql, params } = this.sql.list(query);
+    const rows = await this.db.rows<JobRow>(sql, params);
+    return rows.map((row) => toJobRecord(row));
+  }
+
+  /** The cancelled job, or null if it does not exist or cannot be cancelled. */
+  async cancel(jobId: string): Promise<JobRecord | null> {
+    const job = await this.one(this.sql.cancel, [jobId]);
+    if (job) await this.notify(this.channels.cancel, jobId);
+    return job;
+  }
+
+  async retry(jobId: string): Promise<JobRecord | null> {
+    return this.wakeFor(await this.one(this.sql.retry, [jobId]));
+  }
+
+  async reschedule(jobId: string, runAt: Date): Promise<JobRecord | null> {
+    return this.wakeFor(await this.one(this.sql.reschedule, [jobId, runAt]));
+  }
+
+  async delete(jobId: string): Promise<boolean> {
+    return (await this.db.rows(this.sql.delete, [jobId])).length > 0;
+  }
+
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.db.rows(notifySql, [channel, payload]);
+  }
+
+  private async wakeFor(job: JobRecord | null): Promise<JobRecord | null> {
+    if (job) await this.notify(this.channels.wake, job.queue);
+    return job;
+  }
+
+  private async one(sql: string, params: unknown[]): Promise<JobRecord | null> {
+    const [row] = await this.db.rows<JobRow>(sql, params);
+    return row ? toJobRecord(row) : null;
+  }
+
+  private async fenced(sql: string, run: RunFence, params: unknown[]): Promise<boolean> {
+    const rows = await this.db.rows(sql, [run.jobId, run.workerId, run.attempt, ...params]);
+    return rows.length > 0;
+  }
+}

@@ -1,0 +1,54 @@
+/** Which queues a worker pool takes jobs from. */
+export type QueueSelector =
+  | { kind: 'only'; queues: string[] } // 'mail:2' or 'mail,sms:2'
+  | { kind: 'except'; queues: string[] }; // '*:5' = every queue not named by another pool
+
+/** The claim itself: a new attempt, stamped with its claimant. */
+const CLAIM = `
+SET status = 'processing',
+    attempts = job.attempts + 1,
+    locked_by = $2,
+    locked_at = now(),
+    started_at = coalesce(job.started_at, now()),
+    available_at = NULL,
+    next_attempt_at = NULL,
+    pending_reason = NULL,
+    updated_at = now()`;
+
+/**
+ * Claims up to $3 runnable jobs for worker $2 in one round trip.
+ *
+ * The inner SELECT walks the partial index `jobs_runnable` (queue, priority, available_at, id)
+ * in claim order — smaller priority first, then due time, then id (FIFO) — and stops after $3
+ * rows, so its cost does not grow with finished jobs or jobs scheduled for later.
+ * `FOR UPDATE SKIP LOCKED` lets any number of workers claim at once: each takes rows nobody
+ * else holds and nobody waits. The UPDATE then moves the rows out of the runnable set and
+ * stamps the claimant and a new attempt number; together (locked_by, attempts) fence every
+ * later write of this run.
+ */
+export const claimJobsSql = (s: string, selector: QueueSelector) => `
+WITH picked AS (
+  SELECT id
+  FROM ${s}.jobs
+  WHERE status IN ('pending', 'failed') AND available_at <= now()
+    AND ${queueCondition(selector)}
+  ORDER BY priority, available_at, id
+  LIMIT $3
+  FOR UPDATE SKIP LOCKED
+)
+UPDATE ${s}.jobs AS job ${CLAIM}
+FROM picked
+WHERE job.id = picked.id
+RETURNING job.*`;
+
+/** Inline mode: claims the job it just inserted, whatever its due time. */
+export const claimJobByIdSql = (s: string) => `
+UPDATE ${s}.jobs AS job ${CLAIM}
+WHERE id = $1 AND status IN ('pending', 'failed') AND available_at IS NOT NULL
+RETURNING job.*`;
+
+function queueCondition(selector: QueueSelector): string {
+  if (selector.kind === 'except') return 'queue <> ALL($1::text[])';
+  // A single queue as `=` lets the planner read the index in order without a sort.
+  return selector.queues.length === 1 ? 'queue = ($1::text[])[1]' : 'queue = ANY($1::text[])';
+}

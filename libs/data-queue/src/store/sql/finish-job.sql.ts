@@ -1,0 +1,45 @@
+/*
+ * Every write a running attempt makes is fenced on (id, status = 'processing', locked_by,
+ * attempts): if the job was reaped, cancelled, timed out or handed back meanwhile, the stale
+ * run's write matches no row and is dropped. Each statement returns the row it changed (or none).
+ */
+const FENCE = `id = $1 AND status = 'processing' AND locked_by = $2 AND attempts = $3`;
+const RETRY_AT = `CASE WHEN attempts < max_attempts THEN now() + $6::float8 * interval '1 millisecond' END`;
+
+/** $4: output JSON, or NULL to keep what `ctx.setOutput` stored. */
+export const completeJobSql = (s: string) => `
+UPDATE ${s}.jobs
+SET status = 'completed', output = coalesce($4::jsonb, output), progress = 100, failure_reason = NULL,
+    completed_at = now(), locked_by = NULL, locked_at = NULL, updated_at = now()
+WHERE ${FENCE}
+RETURNING id`;
+
+/**
+ * Records the error ($4: entry without timestamp; the database clock stamps it) and either
+ * schedules the next attempt $6 ms from now or, once attempts are used up, fails for good
+ * (`next_attempt_at` NULL). $5: failure reason.
+ */
+export const failJobSql = (s: string) => `
+UPDATE ${s}.jobs
+SET status = 'failed',
+    error_history = error_history || jsonb_build_array($4::jsonb || jsonb_build_object('timestamp', now())),
+    failure_reason = $5,
+    next_attempt_at = ${RETRY_AT},
+    available_at = ${RETRY_AT},
+    last_failed_at = now(), locked_by = NULL, locked_at = NULL, updated_at = now()
+WHERE ${FENCE}
+RETURNING *`;
+
+/** Graceful shutdown: the attempt did not happen; the job is runnable again at once. */
+export const handBackJobSql = (s: string) => `
+UPDATE ${s}.jobs
+SET status = 'pending', attempts = attempts - 1, available_at = now(), pending_reason = $4,
+    locked_by = NULL, locked_at = NULL, updated_at = now()
+WHERE ${FENCE}
+RETURNING id`;
+
+export const setProgressSql = (s: string) => `
+UPDATE ${s}.jobs SET progress = $4, updated_at = now() WHERE ${FENCE} RETURNING id`;
+
+export const setOutputSql = (s: string) => `
+UPDATE ${s}.jobs SET output = $4::jsonb, updated_at = now() WHERE ${FENCE} RETURNING id`;

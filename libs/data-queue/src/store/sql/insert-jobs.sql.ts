@@ -1,0 +1,43 @@
+/**
+ * Inserts any number of jobs in one statement: each column arrives as one array parameter and
+ * `unnest` zips them back into rows, so `enqueueMany` of 10,000 jobs is still one round trip.
+ *
+ * - Identity values follow `ORDER BY ord`, so ids (the FIFO tie-break) keep the caller's order.
+ * - `ON CONFLICT … DO NOTHING` makes an idempotency key return nothing instead of failing; the
+ *   caller then reads the existing job. Concurrent inserts of one key wait on the unique index
+ *   for the first transaction, so exactly one row ever exists.
+ * - `run_at` comes from the database clock when only a delay is given.
+ * - The wake-up NOTIFY is part of the statement, so inside a caller's transaction Postgres
+ *   delivers it only on commit; one notification names every queue that got runnable work.
+ *   (An uncorrelated scalar subquery runs once, and only if rows were inserted.)
+ */
+export const insertJobsSql = (s: string) => `
+WITH input AS (
+  SELECT *
+  FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::int[], $5::timestamptz[], $6::float8[],
+              $7::int[], $8::int[], $9::jsonb[], $10::text[], $11::text[])
+       WITH ORDINALITY AS t(job_type, queue, payload, priority, run_at, delay_ms,
+                            max_attempts, timeout_ms, tags, idempotency_key, dead_letter_job_type, ord)
+),
+inserted AS (
+  INSERT INTO ${s}.jobs (job_type, queue, payload, priority, run_at, available_at, max_attempts,
+                         timeout_ms, tags, idempotency_key, dead_letter_job_type)
+  SELECT job_type, queue, payload, priority, due.at, due.at, max_attempts,
+         timeout_ms, ARRAY(SELECT jsonb_array_elements_text(tags)), idempotency_key, dead_letter_job_type
+  FROM input
+  CROSS JOIN LATERAL (SELECT coalesce(input.run_at, now() + input.delay_ms * interval '1 millisecond') AS at) due
+  ORDER BY ord
+  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  RETURNING *
+),
+woken AS (
+  SELECT pg_notify($12, queues)
+  FROM (SELECT string_agg(DISTINCT queue, ',') AS queues FROM inserted WHERE available_at <= now()) due
+  WHERE queues IS NOT NULL
+)
+SELECT inserted.*, (SELECT count(*) FROM woken) AS woken
+FROM inserted`;
+
+/** Existing jobs for idempotency keys whose insert was skipped. */
+export const jobsByIdempotencyKeySql = (s: string) => `
+SELECT * FROM ${s}.jobs WHERE idempotency_key = ANY($1::text[])`;

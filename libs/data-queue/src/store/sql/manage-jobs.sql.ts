@@ -1,0 +1,43 @@
+/*
+ * Operator actions. Each is one guarded UPDATE/DELETE: the WHERE clause is the state machine,
+ * so a concurrent worker or operator can never make an action apply to a state it does not allow.
+ * No row back means "not found or not allowed"; the caller reads the job to say which.
+ */
+
+/** Pending, waiting, running or retrying jobs can be cancelled. */
+export const cancelJobSql = (s: string) => `
+UPDATE ${s}.jobs
+SET status = 'cancelled', last_cancelled_at = now(), available_at = NULL, next_attempt_at = NULL,
+    locked_by = NULL, locked_at = NULL, updated_at = now()
+WHERE id = $1
+  AND (status IN ('pending', 'waiting', 'processing') OR (status = 'failed' AND next_attempt_at IS NOT NULL))
+RETURNING *`;
+
+/** Failed (final or retrying) and cancelled jobs run again with a fresh attempt budget. */
+export const retryJobSql = (s: string) => `
+UPDATE ${s}.jobs
+SET status = 'pending', attempts = 0, available_at = now(), next_attempt_at = NULL,
+    failure_reason = NULL, last_retried_at = now(), updated_at = now()
+WHERE id = $1 AND status IN ('failed', 'cancelled')
+RETURNING *`;
+
+/** Moves the start of a pending or retrying job. */
+export const rescheduleJobSql = (s: string) => `
+UPDATE ${s}.jobs
+SET run_at = $2, available_at = $2,
+    next_attempt_at = CASE WHEN status = 'failed' THEN $2::timestamptz END, updated_at = now()
+WHERE id = $1 AND (status = 'pending' OR (status = 'failed' AND next_attempt_at IS NOT NULL))
+RETURNING *`;
+
+/** Anything but a running job (cancel it first) can be deleted. */
+export const deleteJobSql = (s: string) => `
+DELETE FROM ${s}.jobs WHERE id = $1 AND status <> 'processing' RETURNING id`;
+
+/** Links a final-failed job to the dead-letter job made from it. */
+export const markDeadLetteredSql = (s: string) => `
+UPDATE ${s}.jobs SET dead_letter_job_id = $2, dead_lettered_at = now() WHERE id = $1`;
+
+export const getJobSql = (s: string) => `SELECT * FROM ${s}.jobs WHERE id = $1`;
+
+/** $1: channel, $2: payload (queue names to wake, or a cancelled job's id). */
+export const notifySql = `SELECT pg_notify($1, $2)`;

@@ -1,0 +1,39 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HandlerRegistry } from '../handlers/handler-registry.js';
+import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
+import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
+import type { FailureReason, JobRecord } from '../queue/job-record.js';
+import type { JobStore, RunFence } from '../store/job-store.js';
+import { retryDelayMs } from './backoff.js';
+import { DeadLetterRouter } from './dead-letter.router.js';
+
+/** Records a failed attempt: error history, the next attempt's time or final failure, dead letter. */
+@Injectable()
+export class FailureRecorder {
+  constructor(
+    private readonly registry: HandlerRegistry,
+    private readonly deadLetters: DeadLetterRouter,
+    @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
+  ) {}
+
+  async record(store: JobStore, job: JobRecord, fence: RunFence, error: unknown, reason: FailureReason): Promise<void> {
+    const backoff = { ...this.options.defaultBackoff, ...this.registry.get(job.jobType)?.options.backoff };
+    const entry = { ...describeError(error), attempt: job.attempts, reason };
+    await store.transaction(async (tx) => {
+      const failed = await tx.fail(fence, entry, retryDelayMs(job.attempts, backoff));
+      if (failed) await this.deadLetters.route(tx, [failed]);
+    });
+  }
+}
+
+/** Handlers may throw anything; history entries always get a message. */
+function describeError(error: unknown): { message: string; name?: string; stack?: string } {
+  if (error instanceof Error) return { message: error.message, name: error.name, stack: error.stack };
+  let message: string;
+  try {
+    message = typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
+  } catch {
+    message = String(error);
+  }
+  return { message: `non-Error thrown: ${message}` };
+}

@@ -1,0 +1,142 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { HandlerRegistry } from '../handlers/handler-registry.js';
+import { QueueDatabase } from '../module/queue-database.js';
+import type { FailureReason, JobRecord } from '../queue/job-record.js';
+import type { JobStore, RunFence } from '../store/job-store.js';
+import { JobCancelledError, JobTimeoutError, WorkerShutdownError } from './abort-reasons.js';
+import { FailureRecorder } from './failure-recorder.js';
+import { RunningJobContext } from './job-context.js';
+import { serializeOutput } from './serialize-output.js';
+
+type Outcome =
+  | { kind: 'completed'; outputJson: string | null }
+  | { kind: 'failed'; error: unknown; reason: FailureReason }
+  | { kind: 'cancelled' }
+  | { kind: 'handed-back' };
+
+interface RunningJob {
+  fence: RunFence;
+  controller: AbortController;
+}
+
+/**
+ * Runs claimed jobs: calls the handler with a context, enforces the timeout, and records the
+ * outcome with a fenced write. Tracks what runs in this process so cancellation and shutdown
+ * can abort it.
+ */
+@Injectable()
+export class JobExecutor {
+  private readonly logger = new Logger('DataQueue');
+  private readonly running = new Map<string, RunningJob>();
+  private stopping = false;
+
+  constructor(
+    private readonly registry: HandlerRegistry,
+    private readonly database: QueueDatabase,
+    private readonly failures: FailureRecorder,
+  ) {}
+
+  /** Runs one claimed attempt and records its end. Never rejects. */
+  async execute(job: JobRecord, workerId: string, store: JobStore = this.database.store): Promise<void> {
+    const fence = { jobId: job.id, workerId, attempt: job.attempts };
+    const controller = new AbortController();
+    this.running.set(job.id, { fence, controller });
+    if (this.stopping) controller.abort(new WorkerShutdownError()); // claimed as shutdown began
+    const timer = job.timeoutMs && setTimeout(() => controller.abort(new JobTimeoutError(job.timeoutMs!)), job.timeoutMs);
+    try {
+      const outcome = await this.runHandler(job, fence, controller.signal, store);
+      await this.untilRecorded(job, () => this.record(outcome, job, fence, store));
+    } finally {
+      clearTimeout(timer || undefined);
+      this.running.delete(job.id);
+    }
+  }
+
+  /** Aborts a job of this process that was cancelled (from any process). */
+  abortCancelled(jobId: string): void {
+    this.running.get(jobId)?.controller.abort(new JobCancelledError(jobId));
+  }
+
+  /** Shutdown: every running job stops waiting for its handler and is handed back. */
+  abortAll(): void {
+    this.stopping = true;
+    for (const { controller } of this.running.values()) controller.abort(new WorkerShutdownError());
+  }
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  private async runHandler(job: JobRecord, fence: RunFence, signal: AbortSignal, store: JobStore): Promise<Outcome> {
+    const handler = this.registry.get(job.jobType);
+    if (!handler) {
+      const error = new Error(`no @JobHandler for job type "${job.jobType}" in worker ${fence.workerId}`);
+      return { kind: 'failed', error, reason: 'no_handler' };
+    }
+    const ctx = new RunningJobContext(job, signal, store, fence);
+    try {
+      // The handler may ignore its signal: the attempt ends on abort regardless, and whatever
+      // the handler writes later is fenced out.
+      const output = await untilAborted(Promise.resolve().then(() => handler.instance.handle(job.payload, ctx)), signal);
+      return { kind: 'completed', outputJson: serializeOutput(output, job) };
+    } catch (error) {
+      if (!signal.aborted) return { kind: 'failed', error, reason: 'handler_error' };
+      const reason: unknown = signal.reason;
+      if (reason instanceof JobTimeoutError) return { kind: 'failed', error: reason, reason: 'timeout' };
+      if (reason instanceof WorkerShutdownError) return { kind: 'handed-back' };
+      return { kind: 'cancelled' };
+    }
+  }
+
+  private async record(outcome: Outcome, job: JobRecord, fence: RunFence, store: JobStore): Promise<void> {
+    switch (outcome.kind) {
+      case 'completed':
+        if (!(await store.complete(fence, outcome.outputJson))) this.logStale(job, 'completion');
+        return;
+      case 'failed':
+        return this.failures.record(store, job, fence, outcome.error, outcome.reason);
+      case 'handed-back':
+        await store.handBack(fence, `handed back by ${fence.workerId} at shutdown`);
+        return;
+      case 'cancelled':
+        return; // the cancel already wrote the final state
+    }
+  }
+
+  /**
+   * A job's end must reach the database, or the job would stay `processing` under a live worker.
+   * Retry through connection loss; once shutting down, give up: the heartbeat stops and the
+   * reaper returns the job (it may then run again — at-least-once).
+   */
+  private async untilRecorded(job: JobRecord, write: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        if (this.stopping) {
+          this.logger.error(`job ${job.id} (${job.jobType}): could not record its end at shutdown: ${String(error)}`);
+          return;
+        }
+        this.logger.warn(`job ${job.id} (${job.jobType}): recording its end failed (try ${attempt}): ${String(error)}`);
+        await delay(Math.min(10_000, 250 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+  }
+
+  private logStale(job: JobRecord, what: string): void {
+    this.logger.warn(`job ${job.id} (${job.jobType}): ${what} of attempt ${job.attempts} dropped: the job was cancelled, reaped or deleted meanwhile`);
+  }
+}
+
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

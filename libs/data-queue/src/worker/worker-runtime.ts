@@ -1,0 +1,90 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
+import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
+import { QueueDatabase } from '../module/queue-database.js';
+import type { WorkerInfo } from '../store/job-store.js';
+import { CrashReaper } from './crash-reaper.js';
+import { JobExecutor } from './job-executor.js';
+import { NotificationListener } from './notification-listener.js';
+import { parseQueuePools } from './queue-pools.js';
+import { createWorkerInfo } from './worker-identity.js';
+import { WorkerPool } from './worker-pool.js';
+
+/**
+ * Owns this process's worker: its registration and heartbeat, the LISTEN connection, the pools,
+ * the poll timer and the crash reaper. Starts once the app has booted; on shutdown stops
+ * claiming, lets running jobs finish for `shutdownTimeoutMs`, then hands the rest back.
+ */
+@Injectable()
+export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('DataQueue');
+  readonly worker: WorkerInfo;
+  private pools: WorkerPool[] = [];
+  private listener: NotificationListener | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private registered = false;
+
+  constructor(
+    @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
+    private readonly database: QueueDatabase,
+    private readonly executor: JobExecutor,
+    private readonly reaper: CrashReaper,
+  ) {
+    this.worker = createWorkerInfo(options.mode === 'async' ? options.queues : 'inline');
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.options.mode === 'external') return;
+    // Registered before the first claim, so a reaper never mistakes our jobs for orphans.
+    await this.heartbeat();
+    this.registered = true;
+    this.every(this.options.heartbeatIntervalMs, () => this.heartbeat());
+    if (this.options.mode === 'inline') return;
+
+    const store = this.database.store;
+    this.pools = parseQueuePools(this.options.queues).map(
+      (pool) => new WorkerPool(pool, this.worker.id, store, this.executor),
+    );
+    this.listener = new NotificationListener(this.database.connectionConfig, store.channels, {
+      onWake: (queues) => this.pools.filter((p) => queues.some((q) => p.serves(q))).forEach((p) => p.wake()),
+      onCancel: (jobId) => this.executor.abortCancelled(jobId),
+      onReconnect: () => this.wakeAll(),
+    });
+    await this.listener.start();
+    this.every(this.options.pollIntervalMs, async () => this.wakeAll());
+    this.every(this.options.heartbeatIntervalMs, () => this.reaper.reap(this.options.workerTimeoutMs));
+    this.wakeAll();
+    this.logger.log(`worker ${this.worker.id} started: ${this.options.queues}`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.timers.forEach(clearInterval);
+    this.timers = [];
+    const stopped = Promise.all(this.pools.map((pool) => pool.stop()));
+    if (this.executor.runningCount > 0) {
+      this.logger.log(`waiting up to ${this.options.shutdownTimeoutMs} ms for ${this.executor.runningCount} running job(s)`);
+      await Promise.all(this.pools.map((pool) => pool.drain(this.options.shutdownTimeoutMs)));
+    }
+    this.executor.abortAll();
+    await stopped;
+    await this.listener?.stop();
+    if (this.registered) await this.database.store.unregister(this.worker.id).catch(() => undefined);
+  }
+
+  private wakeAll(): void {
+    this.pools.forEach((pool) => pool.wake());
+  }
+
+  private heartbeat(): Promise<void> {
+    return this.database.store.heartbeat(this.worker);
+  }
+
+  /** A periodic task whose failures (database briefly away) are logged, not thrown. */
+  private every(ms: number, task: () => Promise<unknown>): void {
+    const timer = setInterval(() => {
+      task().catch((error) => this.logger.warn(`periodic task failed: ${String(error)}`));
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+}

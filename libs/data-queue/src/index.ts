@@ -1,3 +1,5 @@
+// Decorator metadata (Nest DI, class-transformer) needs the Reflect polyfill before any decorated class loads.
+import 'reflect-metadata';
 export { DataQueueModule } from './module/data-queue.module.js';
 export type { DataQueueMode, DataQueueModuleOptions } from './module/data-queue-options.js';
 export { JobHandler } from './handlers/job-handler.decorator.js';

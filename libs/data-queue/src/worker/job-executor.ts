@@ -42,12 +42,13 @@ export class JobExecutor {
     const controller = new AbortController();
     this.running.set(job.id, { fence, controller });
     if (this.stopping) controller.abort(new WorkerShutdownError()); // claimed as shutdown began
-    const timer = job.timeoutMs && setTimeout(() => controller.abort(new JobTimeoutError(job.timeoutMs!)), job.timeoutMs);
+    const timeoutMs = job.timeoutMs;
+    const timer = timeoutMs ? setTimeout(() => controller.abort(new JobTimeoutError(timeoutMs)), timeoutMs) : undefined;
     try {
       const outcome = await this.runHandler(job, fence, controller.signal, store);
       await this.untilRecorded(job, () => this.record(outcome, job, fence, store));
     } finally {
-      clearTimeout(timer || undefined);
+      clearTimeout(timer);
       this.running.delete(job.id);
     }
   }

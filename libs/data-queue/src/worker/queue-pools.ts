@@ -7,7 +7,7 @@ export interface QueuePool {
   slots: number;
 }
 
-const QUEUE_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /**
  * Parses GoodJob-style pool syntax: `'mail:2;reports,exports:1;*:5'`. Each `;`-separated entry is

@@ -34,6 +34,10 @@ export function managerExecutor(manager: EntityManager): SqlExecutor {
 /** Runs `work` in a transaction on one pooled connection. */
 export async function inTransaction<T>(pool: Pool, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // While checked out, a dropped connection emits 'error' on the client with no pool listener
+  // attached, which would crash the process; the pending query rejects and reports it instead.
+  const ignore = () => undefined;
+  client.on('error', ignore);
   try {
     await client.query('BEGIN');
     const result = await work(pgExecutor(client));
@@ -43,6 +47,7 @@ export async function inTransaction<T>(pool: Pool, work: (tx: SqlExecutor) => Pr
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
+    client.off('error', ignore);
     client.release();
   }
 }

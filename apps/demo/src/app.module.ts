@@ -1,0 +1,44 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataQueueModule } from '@dataqueue/nestjs';
+import { DataSource } from 'typeorm';
+import { EmailDeadLetterHandler } from './email/email-dead-letter.handler.js';
+import { SendEmailHandler } from './email/send-email.handler.js';
+import { DataQueueExceptionFilter } from './jobs/data-queue-exception.filter.js';
+import { JobsController } from './jobs/jobs.controller.js';
+import { DemoSeeder } from './seed/demo-seeder.js';
+import { Signup } from './signups/signup.entity.js';
+import { SignupsController } from './signups/signups.controller.js';
+import { SignupsService } from './signups/signups.service.js';
+
+@Module({
+  imports: [
+    // A factory, so DATABASE_URL is read at boot (main.ts may set it after starting embedded Postgres).
+    TypeOrmModule.forRootAsync({
+      useFactory: () => ({
+        type: 'postgres',
+        url: process.env.DATABASE_URL,
+        entities: [Signup],
+        synchronize: true, // demo only: use migrations in a real app
+      }),
+    }),
+    // Reuse the app's DataSource: one pool, and `enqueue({ manager })` joins its transactions.
+    DataQueueModule.forRootAsync({
+      inject: [DataSource],
+      useFactory: (dataSource: DataSource) => ({
+        dataSource,
+        queues: 'mail:2;*:5', // 2 slots for the `mail` queue, 5 for every other queue
+      }),
+    }),
+  ],
+  controllers: [JobsController, SignupsController],
+  providers: [
+    SendEmailHandler,
+    EmailDeadLetterHandler,
+    SignupsService,
+    DemoSeeder,
+    { provide: APP_FILTER, useClass: DataQueueExceptionFilter },
+  ],
+})
+export class AppModule {}

@@ -7,8 +7,15 @@ export type { BackoffOptions, JobContext, JobHandlerInstance, JobHandlerOptions 
 export { QueueService } from './queue/queue.service.js';
 export type { EnqueueOptions, JobPage, JobToEnqueue, ListJobsFilter } from './queue/enqueue-options.js';
 export type { FailureReason, JobErrorEntry, JobRecord, JobStatus } from './queue/job-record.js';
+export { Batch } from './batches/batch.js';
+export type { BatchWriteOptions } from './batches/batch.js';
+export { OnBatchDiscard, OnBatchFinish, OnBatchSuccess } from './batches/batch-callback.decorators.js';
+export type { BatchCallbackContext } from './batches/batch-callback-context.js';
+export type { BatchCallbackEvent, BatchCounts, BatchRecord, CreateBatchOptions } from './batches/batch-record.js';
 export { dataQueueMigrations } from './store/migrations/run-migrations.js';
 export {
+  BatchNotFoundError,
+  BatchOptionsInvalidError,
   DataQueueError,
   DataQueueOptionsInvalidError,
   DuplicateJobHandlerError,

@@ -83,3 +83,19 @@ export class JobStateError extends DataQueueError {
     super(`cannot ${action} job ${jobId}: it is ${status} (allowed from: ${allowedFrom.join(', ')})`);
   }
 }
+
+export class BatchNotFoundError extends DataQueueError {
+  constructor(readonly batchId: string) {
+    super(`batch ${batchId} does not exist`);
+  }
+}
+
+/** A `createBatch` option is invalid, e.g. a callback key no `@OnBatch*` method declares. */
+export class BatchOptionsInvalidError extends DataQueueError {
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`batch option "${field}" is invalid: ${detail}`);
+  }
+}

@@ -1,4 +1,5 @@
 import type { Type } from '@nestjs/common';
+import type { Batch } from '../batches/batch.js';
 import type { JobRecord } from '../queue/job-record.js';
 
 export interface BackoffOptions {
@@ -32,8 +33,8 @@ export interface JobContext<Payload = unknown> {
   setProgress(percent: number): Promise<void>;
   /** Persists output now (the handler's return value, if not undefined, replaces it). */
   setOutput(output: unknown): Promise<void>;
-  /** The job's batch handle (batches arrive with a later release; null until then). */
-  readonly batch: null;
+  /** The job's batch (a callback job's: the batch it calls back for), or null. */
+  readonly batch: Batch | null;
 }
 
 /** The shape a `@JobHandler` class implements. */

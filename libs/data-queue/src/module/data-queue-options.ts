@@ -24,6 +24,8 @@ export interface DataQueueModuleOptions {
   heartbeatIntervalMs?: number;
   /** A worker silent this long is presumed dead and its jobs are returned, default 30,000 ms. */
   workerTimeoutMs?: number;
+  /** How often (and after how much idleness) batch counters are checked against their jobs, default 60,000 ms. */
+  batchReconcileIntervalMs?: number;
   /** Pool size of the DataSource DataQueue opens from `url`, default 10. */
   poolSize?: number;
   /** Attempts of jobs whose handler and enqueue call name none, default 3. */
@@ -49,6 +51,7 @@ export interface ResolvedDataQueueOptions {
   shutdownTimeoutMs: number;
   heartbeatIntervalMs: number;
   workerTimeoutMs: number;
+  batchReconcileIntervalMs: number;
   poolSize: number;
   defaultMaxAttempts: number;
   defaultBackoff: Required<BackoffOptions>;

@@ -65,6 +65,7 @@ class DataQueueOptionsSchema {
   @IsOptional() @IsInt() @Min(0) shutdownTimeoutMs?: number;
   @IsOptional() @IsInt() @Min(50) heartbeatIntervalMs?: number;
   @IsOptional() @IsInt() @Min(100) workerTimeoutMs?: number;
+  @IsOptional() @IsInt() @Min(100) batchReconcileIntervalMs?: number;
   @IsOptional() @IsInt() @Min(1) @Max(1000) poolSize?: number;
   @IsOptional() @IsInt() @Min(1) @Max(1000) defaultMaxAttempts?: number;
   @IsOptional() @ValidateNested() @Type(() => BackoffSchema) defaultBackoff?: BackoffSchema;
@@ -96,6 +97,7 @@ export function resolveDataQueueOptions(options: DataQueueModuleOptions): Resolv
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5000,
     workerTimeoutMs: options.workerTimeoutMs ?? 30_000,
+    batchReconcileIntervalMs: options.batchReconcileIntervalMs ?? 60_000,
     poolSize: options.poolSize ?? 10,
     defaultMaxAttempts: options.defaultMaxAttempts ?? 3,
     defaultBackoff: { ...DEFAULT_BACKOFF, ...options.defaultBackoff },

@@ -1,5 +1,12 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { BatchCallbackExplorer } from '../batches/batch-callback.explorer.js';
+import { BatchCallbackHandler } from '../batches/batch-callback.handler.js';
+import { BatchCallbackRegistry } from '../batches/batch-callback.registry.js';
+import { BatchReconciler } from '../batches/batch-reconciler.js';
+import { BatchService } from '../batches/batch.service.js';
+import { BatchStore } from '../batches/batch-store.js';
+import { BatchTracker } from '../batches/batch-tracker.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { JobHandlerExplorer } from '../handlers/job-handler.explorer.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
@@ -18,7 +25,7 @@ import { QueueDatabase } from './queue-database.js';
 
 /**
  * `DataQueueModule.forRoot({...})` / `forRootAsync({ imports, inject, useFactory })`.
- * Provides `QueueService`, discovers `@JobHandler` providers, and (in `async` mode) runs workers.
+ * Provides `QueueService`, discovers `@JobHandler` and `@OnBatch*` providers, and (in `async` mode) runs workers.
  */
 @Module({
   imports: [DiscoveryModule],
@@ -33,8 +40,19 @@ import { QueueDatabase } from './queue-database.js';
       inject: [DATA_QUEUE_OPTIONS],
       useFactory: (options: ResolvedDataQueueOptions) => QueueDatabase.open(options),
     },
+    {
+      provide: BatchStore,
+      inject: [DATA_QUEUE_OPTIONS],
+      useFactory: (options: ResolvedDataQueueOptions) => new BatchStore(options.schema),
+    },
     HandlerRegistry,
     JobHandlerExplorer,
+    BatchCallbackRegistry,
+    BatchCallbackExplorer,
+    BatchCallbackHandler,
+    BatchTracker,
+    BatchService,
+    BatchReconciler,
     NewJobFactory,
     QueueService,
     DeadLetterRouter,

@@ -8,6 +8,12 @@ import type { EnqueueOptions } from './enqueue-options.js';
 import { validateJobSettings } from './job-settings.validation.js';
 import { serializePayload, validatePayload } from './payload.validation.js';
 
+/** A job of a batch, or a batch's callback job. */
+export interface BatchLinks {
+  batchId?: string;
+  batchCallbackId?: string;
+}
+
 /** Turns an enqueue call into a row to insert: validates it and applies handler and module defaults. */
 @Injectable()
 export class NewJobFactory {
@@ -17,7 +23,13 @@ export class NewJobFactory {
   ) {}
 
   /** `index` names the item of an `enqueueMany` call in errors. */
-  async create(jobType: string, payload: unknown, options: EnqueueOptions = {}, index?: number): Promise<NewJob> {
+  async create(
+    jobType: string,
+    payload: unknown,
+    options: EnqueueOptions = {},
+    index?: number,
+    links: BatchLinks = {},
+  ): Promise<NewJob> {
     const context = { jobType, index };
     if (typeof jobType !== 'string' || jobType.length === 0 || jobType.length > 255) {
       throw new JobTypeUnknownError(String(jobType));
@@ -27,18 +39,18 @@ export class NewJobFactory {
     validateJobSettings(options, context, ['manager']);
     const payloadJson = serializePayload(payload, context);
     if (handler?.options.payload) await validatePayload(handler.options.payload, payload, context);
-    return this.build(jobType, payloadJson, options);
+    return this.build(jobType, payloadJson, options, links);
   }
 
   /**
    * A job DataQueue enqueues itself (a dead letter): never rejected, so the transaction that
    * records the final failure cannot fail because of it.
    */
-  createTrusted(jobType: string, payload: unknown, options: EnqueueOptions = {}): NewJob {
-    return this.build(jobType, JSON.stringify(payload), options);
+  createTrusted(jobType: string, payload: unknown, options: EnqueueOptions = {}, links: BatchLinks = {}): NewJob {
+    return this.build(jobType, JSON.stringify(payload), options, links);
   }
 
-  private build(jobType: string, payloadJson: string, options: EnqueueOptions): NewJob {
+  private build(jobType: string, payloadJson: string, options: EnqueueOptions, links: BatchLinks): NewJob {
     const defaults = this.registry.get(jobType)?.options ?? {};
     return {
       jobType,
@@ -52,6 +64,8 @@ export class NewJobFactory {
       tags: options.tags ?? [],
       idempotencyKey: options.idempotencyKey ?? null,
       deadLetterJobType: options.deadLetterJobType ?? null,
+      batchId: links.batchId ?? null,
+      batchCallbackId: links.batchCallbackId ?? null,
     };
   }
 }

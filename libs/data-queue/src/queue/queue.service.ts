@@ -1,5 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import type { Batch } from '../batches/batch.js';
+import { BatchService } from '../batches/batch.service.js';
+import type { BatchRecord, CreateBatchOptions } from '../batches/batch-record.js';
+import { BatchTracker, bucketOf } from '../batches/batch-tracker.js';
 import { JobNotFoundError, JobOptionsInvalidError, JobStateError } from '../errors/data-queue.errors.js';
 import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
@@ -20,6 +24,8 @@ export class QueueService {
     private readonly database: QueueDatabase,
     private readonly newJobs: NewJobFactory,
     private readonly inline: InlineRunner,
+    private readonly batches: BatchService,
+    private readonly tracker: BatchTracker,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
   ) {}
 
@@ -41,7 +47,7 @@ export class QueueService {
     );
     if (rows.length === 0) return [];
     const store = this.storeFor(manager);
-    const records = await store.insert(rows);
+    const { jobs: records } = await store.insert(rows);
     if (this.options.mode !== 'inline') return records;
     const finished: JobRecord[] = [];
     for (const record of records) finished.push(await this.inline.run(record, store));
@@ -64,12 +70,22 @@ export class QueueService {
 
   /** Cancels a pending, waiting, running (its `ctx.signal` aborts) or retrying job. */
   async cancelJob(id: string): Promise<JobRecord> {
-    return this.act(id, 'cancel', ['pending', 'waiting', 'processing', 'failed (retrying)'], (store) => store.cancel(id));
+    return this.act(id, 'cancel', ['pending', 'waiting', 'processing', 'failed (retrying)'], async (tx) => {
+      const job = await tx.cancel(id);
+      if (job) await this.tracker.jobsMoved(tx, [{ job, from: 'pending', to: 'discarded' }]);
+      return job;
+    });
   }
 
-  /** Runs a failed or cancelled job again, with a fresh attempt budget. */
+  /** Runs a failed or cancelled job again, with a fresh attempt budget; re-opens its finished batch. */
   async retryJob(id: string): Promise<JobRecord> {
-    return this.act(id, 'retry', ['failed', 'cancelled'], (store) => store.retry(id));
+    return this.act(id, 'retry', ['failed', 'cancelled'], async (tx) => {
+      const retried = await tx.retry(id);
+      if (!retried) return null;
+      const from = retried.wasDiscarded ? 'discarded' : 'pending';
+      await this.tracker.jobsMoved(tx, [{ job: retried.job, from, to: 'pending' }]);
+      return retried.job;
+    });
   }
 
   /** Moves the start of a pending or retrying job. */
@@ -82,7 +98,12 @@ export class QueueService {
   /** Deletes a job that is not running. False if there was no such job. */
   async deleteJob(id: string): Promise<boolean> {
     if (!JOB_ID.test(String(id))) return false;
-    if (await this.database.store.delete(String(id))) return true;
+    const deleted = await this.database.store.transaction(async (tx) => {
+      const job = await tx.delete(String(id));
+      if (job) await this.tracker.jobsMoved(tx, [{ job, from: bucketOf(job), to: null }]);
+      return job;
+    });
+    if (deleted) return true;
     const job = await this.database.store.get(String(id));
     if (job) throw new JobStateError(job.id, job.status, 'delete', ['anything but processing']);
     return false;
@@ -90,6 +111,31 @@ export class QueueService {
 
   private storeFor(manager: EntityManager | undefined): JobStore {
     return manager ? this.database.store.bindTo(manager) : this.database.store;
+  }
+
+  /** Starts a batch; see `Batch` for `add` / `enqueue`. With `manager`, inside the caller's transaction. */
+  async createBatch(options: CreateBatchOptions = {}, { manager }: { manager?: EntityManager } = {}): Promise<Batch> {
+    return this.batches.create(options, manager);
+  }
+
+  async getBatch(id: string): Promise<BatchRecord | null> {
+    return this.batches.getRecord(id);
+  }
+
+  /** A handle on an existing batch, to add jobs or enqueue a next stage from anywhere. */
+  async getBatchHandle(id: string): Promise<Batch | null> {
+    const record = await this.batches.getRecord(id);
+    return record && this.batches.handle(record);
+  }
+
+  /** Retries every discarded job of the batch (re-opening it). */
+  async retryBatch(id: string): Promise<BatchRecord> {
+    return this.batches.retry(id);
+  }
+
+  /** Cancels every unfinished job of the batch, which finishes it (`onDiscard`, `onFinish`). */
+  async cancelBatch(id: string): Promise<BatchRecord> {
+    return this.batches.cancel(id);
   }
 
   /** Runs a guarded action; when it matched nothing, says whether the job is missing or in the wrong state. */
@@ -100,7 +146,7 @@ export class QueueService {
     apply: (store: JobStore) => Promise<JobRecord | null>,
   ): Promise<JobRecord> {
     if (!JOB_ID.test(String(id))) throw new JobNotFoundError(String(id));
-    const done = await apply(this.database.store);
+    const done = await this.database.store.transaction(apply);
     if (done) return done;
     const job = await this.database.store.get(String(id));
     if (!job) throw new JobNotFoundError(String(id));

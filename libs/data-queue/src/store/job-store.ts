@@ -39,6 +39,16 @@ export interface NewJob {
   tags: string[];
   idempotencyKey: string | null;
   deadLetterJobType: string | null;
+  batchId: string | null;
+  /** Set on the callback jobs of a batch. */
+  batchCallbackId: string | null;
+}
+
+export interface InsertResult {
+  /** One per input, in input order (an existing job where an idempotency key matched). */
+  jobs: JobRecord[];
+  /** The rows this insert created. */
+  created: JobRecord[];
 }
 
 /** Identifies one attempt of one job: the fence every write of that attempt carries. */
@@ -97,7 +107,8 @@ function buildStatements(schema: string) {
 export class JobStore {
   private constructor(
     private readonly sql: Statements,
-    private readonly db: SqlExecutor,
+    /** The connection source this store runs on (shared with other stores in a transaction). */
+    readonly db: SqlExecutor,
     private readonly transact: <T>(work: (tx: SqlExecutor) => Promise<T>) => Promise<T>,
   ) {}
 
@@ -124,7 +135,7 @@ export class JobStore {
    * Inserts jobs in one statement and returns one record per input, in input order; where an
    * idempotency key already existed, that existing job.
    */
-  async insert(jobs: NewJob[]): Promise<JobRecord[]> {
+  async insert(jobs: NewJob[]): Promise<InsertResult> {
     const column = <T>(pick: (job: NewJob) => T) => jobs.map(pick);
     const inserted = await this.db.rows<JobRow>(this.sql.insert, [
       column((j) => j.jobType),
@@ -138,19 +149,23 @@ export class JobStore {
       column((j) => JSON.stringify(j.tags)),
       column((j) => j.idempotencyKey),
       column((j) => j.deadLetterJobType),
+      column((j) => j.batchId),
+      column((j) => j.batchCallbackId),
       this.sql.channels.wake,
     ]);
-    if (inserted.length === jobs.length) return inserted.map((row) => toJobRecord(row));
+    const created = inserted.map((row) => toJobRecord(row));
+    if (created.length === jobs.length) return { jobs: created, created };
     // Some keys existed already: answer those with the existing jobs, and new jobs positionally.
     const keys = jobs.map((j) => j.idempotencyKey).filter((k): k is string => k !== null);
     const existing = await this.db.rows<JobRow>(this.sql.byIdempotencyKey, [keys]);
     const byKey = new Map([...existing, ...inserted].map((row) => [row.idempotency_key, row]));
     const unkeyed = inserted.filter((row) => row.idempotency_key === null).values();
-    return jobs.map((job) => {
+    const records = jobs.map((job) => {
       const row = job.idempotencyKey === null ? unkeyed.next().value : byKey.get(job.idempotencyKey);
       if (!row) throw new Error(`idempotency key "${job.idempotencyKey}" neither inserted nor found`);
       return toJobRecord(row);
     });
+    return { jobs: records, created };
   }
 
   /** Claims one specific runnable job (inline mode runs the job it just inserted). */
@@ -228,28 +243,43 @@ export class JobStore {
   /** The cancelled job, or null if it does not exist or cannot be cancelled. */
   async cancel(jobId: string): Promise<JobRecord | null> {
     const job = await this.one(this.sql.cancel, [jobId]);
-    if (job) await this.notify(this.channels.cancel, jobId);
+    if (job) await this.announceCancelled([jobId]);
     return job;
   }
 
-  async retry(jobId: string): Promise<JobRecord | null> {
-    return this.wakeFor(await this.one(this.sql.retry, [jobId]));
+  async retry(jobId: string): Promise<{ job: JobRecord; wasDiscarded: boolean } | null> {
+    const [row] = await this.db.rows<JobRow & { was_discarded: boolean }>(this.sql.retry, [jobId]);
+    if (!row) return null;
+    const job = toJobRecord(row);
+    await this.wake([job.queue]);
+    return { job, wasDiscarded: row.was_discarded };
   }
 
   async reschedule(jobId: string, runAt: Date): Promise<JobRecord | null> {
     return this.wakeFor(await this.one(this.sql.reschedule, [jobId, runAt]));
   }
 
-  async delete(jobId: string): Promise<boolean> {
-    return (await this.db.rows(this.sql.delete, [jobId])).length > 0;
+  /** The deleted job, or null if there was none (or it is running). */
+  async delete(jobId: string): Promise<JobRecord | null> {
+    return this.one(this.sql.delete, [jobId]);
   }
 
-  async notify(channel: string, payload: string): Promise<void> {
+  /** Wakes idle workers of these queues (on commit, inside a transaction). */
+  async wake(queues: string[]): Promise<void> {
+    if (queues.length > 0) await this.notify(this.sql.channels.wake, [...new Set(queues)].join(','));
+  }
+
+  /** Tells every process to abort these jobs if it runs them. */
+  async announceCancelled(jobIds: string[]): Promise<void> {
+    for (const id of jobIds) await this.notify(this.sql.channels.cancel, id);
+  }
+
+  private async notify(channel: string, payload: string): Promise<void> {
     await this.db.rows(notifySql, [channel, payload]);
   }
 
   private async wakeFor(job: JobRecord | null): Promise<JobRecord | null> {
-    if (job) await this.notify(this.channels.wake, job.queue);
+    if (job) await this.wake([job.queue]);
     return job;
   }
 

@@ -1,11 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { BatchTracker } from '../batches/batch-tracker.js';
 import { QueueDatabase } from '../module/queue-database.js';
 import { DeadLetterRouter } from './dead-letter.router.js';
 
 /**
  * Returns the jobs of crashed workers (heartbeat older than `workerTimeoutMs`) as failed,
  * `interrupted` attempts — in any live process, as often as it heartbeats. Final failures get
- * their dead letter in the same transaction.
+ * their dead letter and batch bookkeeping in the same transaction.
  */
 @Injectable()
 export class CrashReaper {
@@ -14,12 +15,15 @@ export class CrashReaper {
   constructor(
     private readonly database: QueueDatabase,
     private readonly deadLetters: DeadLetterRouter,
+    private readonly tracker: BatchTracker,
   ) {}
 
   async reap(workerTimeoutMs: number): Promise<number> {
     const reaped = await this.database.store.transaction(async (tx) => {
       const jobs = await tx.reap(workerTimeoutMs);
-      await this.deadLetters.route(tx, jobs);
+      const final = jobs.filter((job) => job.nextAttemptAt === null);
+      await this.deadLetters.route(tx, final);
+      await this.tracker.jobsMoved(tx, final.map((job) => ({ job, from: 'pending', to: 'discarded' })));
       return jobs;
     });
     for (const job of reaped) {

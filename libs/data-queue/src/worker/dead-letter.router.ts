@@ -20,7 +20,9 @@ export class DeadLetterRouter {
         payload: job.payload,
         failure: { reason: job.failureReason, message: last?.message ?? null, errorHistory: job.errorHistory },
       };
-      const [deadLetter] = await tx.insert([this.newJobs.createTrusted(job.deadLetterJobType, payload, { tags: job.tags })]);
+      const {
+        jobs: [deadLetter],
+      } = await tx.insert([this.newJobs.createTrusted(job.deadLetterJobType, payload, { tags: job.tags })]);
       await tx.markDeadLettered(job.id, deadLetter.id);
     }
   }

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { BatchTracker } from '../batches/batch-tracker.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
@@ -13,6 +14,7 @@ export class FailureRecorder {
   constructor(
     private readonly registry: HandlerRegistry,
     private readonly deadLetters: DeadLetterRouter,
+    private readonly tracker: BatchTracker,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
   ) {}
 
@@ -21,7 +23,9 @@ export class FailureRecorder {
     const entry = { ...describeError(error), attempt: job.attempts, reason };
     await store.transaction(async (tx) => {
       const failed = await tx.fail(fence, entry, retryDelayMs(job.attempts, backoff));
-      if (failed) await this.deadLetters.route(tx, [failed]);
+      if (!failed || failed.nextAttemptAt !== null) return;
+      await this.deadLetters.route(tx, [failed]);
+      await this.tracker.jobsMoved(tx, [{ job: failed, from: 'pending', to: 'discarded' }]);
     });
   }
 }

@@ -1,3 +1,4 @@
+import type { Batch } from '../batches/batch.js';
 import { JobOptionsInvalidError } from '../errors/data-queue.errors.js';
 import type { JobContext } from '../handlers/job-handler.interfaces.js';
 import type { JobRecord } from '../queue/job-record.js';
@@ -6,13 +7,12 @@ import { serializeOutput } from './serialize-output.js';
 
 /** The `ctx` of one attempt; its writes carry the attempt's fence. */
 export class RunningJobContext implements JobContext {
-  readonly batch = null;
-
   constructor(
     readonly job: JobRecord,
     readonly signal: AbortSignal,
     private readonly store: JobStore,
     private readonly fence: RunFence,
+    readonly batch: Batch | null,
   ) {}
 
   async setProgress(percent: number): Promise<void> {

@@ -1,4 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { Batch } from '../batches/batch.js';
+import { BatchService } from '../batches/batch.service.js';
+import { BatchTracker } from '../batches/batch-tracker.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { QueueDatabase } from '../module/queue-database.js';
 import type { FailureReason, JobRecord } from '../queue/job-record.js';
@@ -34,6 +37,8 @@ export class JobExecutor {
     private readonly registry: HandlerRegistry,
     private readonly database: QueueDatabase,
     private readonly failures: FailureRecorder,
+    private readonly batches: BatchService,
+    private readonly tracker: BatchTracker,
   ) {}
 
   /** Runs one claimed attempt and records its end. Never rejects. */
@@ -74,8 +79,8 @@ export class JobExecutor {
       const error = new Error(`no @JobHandler for job type "${job.jobType}" in worker ${fence.workerId}`);
       return { kind: 'failed', error, reason: 'no_handler' };
     }
-    const ctx = new RunningJobContext(job, signal, store, fence);
     try {
+      const ctx = new RunningJobContext(job, signal, store, fence, await this.batchOf(job));
       // The handler may ignore its signal: the attempt ends on abort regardless, and whatever
       // the handler writes later is fenced out.
       const output = await untilAborted(Promise.resolve().then(() => handler.instance.handle(job.payload, ctx)), signal);
@@ -92,7 +97,7 @@ export class JobExecutor {
   private async record(outcome: Outcome, job: JobRecord, fence: RunFence, store: JobStore): Promise<void> {
     switch (outcome.kind) {
       case 'completed':
-        if (!(await store.complete(fence, outcome.outputJson))) this.logStale(job, 'completion');
+        if (!(await this.complete(job, fence, outcome.outputJson, store))) this.logStale(job, 'completion');
         return;
       case 'failed':
         return this.failures.record(store, job, fence, outcome.error, outcome.reason);
@@ -102,6 +107,24 @@ export class JobExecutor {
       case 'cancelled':
         return; // the cancel already wrote the final state
     }
+  }
+
+  /** One statement for plain jobs; with batch bookkeeping in the same transaction for batch jobs. */
+  private async complete(job: JobRecord, fence: RunFence, outputJson: string | null, store: JobStore): Promise<boolean> {
+    if (!job.batchId && !job.batchCallbackId) return store.complete(fence, outputJson);
+    return store.transaction(async (tx) => {
+      const completed = await tx.complete(fence, outputJson);
+      if (completed) await this.tracker.jobsMoved(tx, [{ job, from: 'pending', to: 'succeeded' }]);
+      return completed;
+    });
+  }
+
+  /** `ctx.batch`: the batch a job belongs to (or, for a callback job, calls back for). */
+  private async batchOf(job: JobRecord): Promise<Batch | null> {
+    const batchId = job.batchId ?? job.batchCallbackId;
+    if (!batchId) return null;
+    const record = await this.batches.getRecord(batchId);
+    return record && this.batches.handle(record);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { BatchReconciler } from '../batches/batch-reconciler.js';
 import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
 import { QueueDatabase } from '../module/queue-database.js';
@@ -12,7 +13,7 @@ import { WorkerPool } from './worker-pool.js';
 
 /**
  * Owns this process's worker: its registration and heartbeat, the LISTEN connection, the pools,
- * the poll timer and the crash reaper. Starts once the app has booted; on shutdown stops
+ * the poll timer, the crash reaper and the batch reconciler. Starts once the app has booted; on shutdown stops
  * claiming, lets running jobs finish for `shutdownTimeoutMs`, then hands the rest back.
  */
 @Injectable()
@@ -29,6 +30,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     private readonly database: QueueDatabase,
     private readonly executor: JobExecutor,
     private readonly reaper: CrashReaper,
+    private readonly reconciler: BatchReconciler,
   ) {
     this.worker = createWorkerInfo(options.mode === 'async' ? options.queues : 'inline');
   }
@@ -53,6 +55,8 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     await this.listener.start();
     this.every(this.options.pollIntervalMs, async () => this.wakeAll());
     this.every(this.options.heartbeatIntervalMs, () => this.reaper.reap(this.options.workerTimeoutMs));
+    const reconcileMs = this.options.batchReconcileIntervalMs;
+    this.every(reconcileMs, () => this.reconciler.reconcile(reconcileMs));
     this.wakeAll();
     this.logger.log(`worker ${this.worker.id} started: ${this.options.queues}`);
   }

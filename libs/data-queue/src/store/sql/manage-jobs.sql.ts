@@ -13,13 +13,17 @@ WHERE id = $1
   AND (status IN ('pending', 'waiting', 'processing') OR (status = 'failed' AND next_attempt_at IS NOT NULL))
 RETURNING *`;
 
-/** Failed (final or retrying) and cancelled jobs run again with a fresh attempt budget. */
+/**
+ * Failed (final or retrying) and cancelled jobs run again with a fresh attempt budget.
+ * `was_discarded` tells batch bookkeeping whether the job had counted as discarded.
+ */
 export const retryJobSql = (s: string) => `
-UPDATE ${s}.jobs
+UPDATE ${s}.jobs AS job
 SET status = 'pending', attempts = 0, available_at = now(), next_attempt_at = NULL,
     failure_reason = NULL, last_retried_at = now(), updated_at = now()
-WHERE id = $1 AND status IN ('failed', 'cancelled')
-RETURNING *`;
+FROM (SELECT id, status, next_attempt_at FROM ${s}.jobs WHERE id = $1 FOR UPDATE) AS previous
+WHERE job.id = previous.id AND previous.status IN ('failed', 'cancelled')
+RETURNING job.*, (previous.status = 'cancelled' OR previous.next_attempt_at IS NULL) AS was_discarded`;
 
 /** Moves the start of a pending or retrying job. */
 export const rescheduleJobSql = (s: string) => `
@@ -31,7 +35,7 @@ RETURNING *`;
 
 /** Anything but a running job (cancel it first) can be deleted. */
 export const deleteJobSql = (s: string) => `
-DELETE FROM ${s}.jobs WHERE id = $1 AND status <> 'processing' RETURNING id`;
+DELETE FROM ${s}.jobs WHERE id = $1 AND status <> 'processing' RETURNING *`;
 
 /** Links a final-failed job to the dead-letter job made from it. */
 export const markDeadLetteredSql = (s: string) => `

@@ -1,0 +1,20 @@
+import type { JobContext } from '../handlers/job-handler.interfaces.js';
+import type { Batch } from './batch.js';
+import type { BatchCallbackEvent } from './batch-record.js';
+
+/** What an `@OnBatch*` method receives beside the fresh `BatchRecord`. */
+export interface BatchCallbackContext extends JobContext<BatchCallbackPayload> {
+  event: BatchCallbackEvent;
+  /** The batch's handle: `enqueue` on it starts the next stage. */
+  batch: Batch;
+}
+
+/** Payload of the callback jobs DataQueue enqueues. */
+export interface BatchCallbackPayload {
+  batchId: string;
+  event: BatchCallbackEvent;
+  key: string;
+}
+
+/** Job type of batch callback jobs; handled by DataQueue itself. */
+export const BATCH_CALLBACK_JOB_TYPE = 'dataqueue.batch-callback';

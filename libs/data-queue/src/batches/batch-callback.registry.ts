@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { DataQueueError } from '../errors/data-queue.errors.js';
+import type { BatchCallbackEvent } from './batch-record.js';
+import type { BatchRecord } from './batch-record.js';
+import type { BatchCallbackContext } from './batch-callback-context.js';
+
+export type BatchCallbackMethod = (batch: BatchRecord, ctx: BatchCallbackContext) => unknown;
+
+export interface RegisteredBatchCallback {
+  event: BatchCallbackEvent;
+  key: string;
+  /** `Class.method`, for messages. */
+  name: string;
+  run: BatchCallbackMethod;
+}
+
+/** The `@OnBatch*` methods of this application, by event and key, filled at boot. */
+@Injectable()
+export class BatchCallbackRegistry {
+  private readonly callbacks = new Map<string, RegisteredBatchCallback>();
+
+  register(callback: RegisteredBatchCallback): void {
+    const id = `${callback.event}:${callback.key}`;
+    const existing = this.callbacks.get(id);
+    if (existing) {
+      throw new DataQueueError(`batch ${callback.event} callback "${callback.key}" is declared twice: ${existing.name}, ${callback.name}`);
+    }
+    this.callbacks.set(id, callback);
+  }
+
+  get(event: BatchCallbackEvent, key: string): RegisteredBatchCallback | undefined {
+    return this.callbacks.get(`${event}:${key}`);
+  }
+}

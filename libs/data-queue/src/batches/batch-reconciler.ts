@@ -1,0 +1,36 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { QueueDatabase } from '../module/queue-database.js';
+import { BatchStore } from './batch-store.js';
+import { BatchTracker } from './batch-tracker.js';
+
+/**
+ * The safety net under batch bookkeeping: finds unfinished batches, idle for a while, whose
+ * counters disagree with their jobs (a job changed by hand in SQL, a bug) or that should have
+ * finished, and repairs them — firing whatever callbacks the repaired counts call for.
+ */
+@Injectable()
+export class BatchReconciler {
+  private readonly logger = new Logger('DataQueue');
+
+  constructor(
+    private readonly database: QueueDatabase,
+    private readonly batches: BatchStore,
+    private readonly tracker: BatchTracker,
+  ) {}
+
+  /** Returns how many batches were repaired. */
+  async reconcile(idleMs: number): Promise<number> {
+    const store = this.database.store;
+    const drifted = await this.batches.drifted(store.db, idleMs);
+    for (const batchId of drifted) {
+      await store.transaction(async (tx) => {
+        const counts = await this.batches.lockedCounts(tx.db, batchId);
+        if (!counts) return;
+        await this.tracker.apply(tx, batchId, counts.delta);
+        await this.batches.adjustCallbacks(tx.db, batchId, counts.callbacks);
+      });
+      this.logger.warn(`batch ${batchId}: counters repaired from its jobs`);
+    }
+    return drifted.length;
+  }
+}

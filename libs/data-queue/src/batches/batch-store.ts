@@ -1,0 +1,130 @@
+import type { SqlExecutor } from '../store/sql/executor.js';
+import { quoteIdent } from '../store/sql/identifiers.js';
+import { toJobRecord, type JobRow } from '../store/job-row.js';
+import type { JobRecord } from '../queue/job-record.js';
+import type { BatchRow } from './batch-row.js';
+import {
+  adjustBatchCallbacksSql,
+  applyBatchDeltaSql,
+  cancelBatchJobsSql,
+  driftedBatchesSql,
+  getBatchSql,
+  insertBatchSql,
+  lockedActualCountsSql,
+  retryBatchJobsSql,
+} from './sql/batches.sql.js';
+
+export interface BatchDelta {
+  total: number;
+  pending: number;
+  succeeded: number;
+  discarded: number;
+}
+
+export type AppliedBatchRow = BatchRow & { discard_started: boolean; jobs_finished: boolean };
+
+export interface NewBatch {
+  description: string | null;
+  propertiesJson: string;
+  onFinish: string | null;
+  onSuccess: string | null;
+  onDiscard: string | null;
+  callbackQueue: string | null;
+  callbackPriority: number | null;
+}
+
+type CountsRow = Pick<BatchRow, 'total_jobs' | 'pending_jobs' | 'succeeded_jobs' | 'discarded_jobs' | 'pending_callbacks'> & {
+  total: number;
+  pending: number;
+  succeeded: number;
+  discarded: number;
+  callbacks: number;
+};
+
+/** The batch statements for one schema; each runs on the executor it is given (usually a transaction). */
+export class BatchStore {
+  private readonly sql;
+
+  constructor(schema: string) {
+    const s = quoteIdent(schema);
+    this.sql = {
+      insert: insertBatchSql(s),
+      get: getBatchSql(s),
+      applyDelta: applyBatchDeltaSql(s),
+      adjustCallbacks: adjustBatchCallbacksSql(s),
+      cancelJobs: cancelBatchJobsSql(s),
+      retryJobs: retryBatchJobsSql(s),
+      drifted: driftedBatchesSql(s),
+      lockedCounts: lockedActualCountsSql(s),
+    };
+  }
+
+  async insert(db: SqlExecutor, batch: NewBatch): Promise<BatchRow> {
+    const [row] = await db.rows<BatchRow>(this.sql.insert, [
+      batch.description,
+      batch.propertiesJson,
+      batch.onFinish,
+      batch.onSuccess,
+      batch.onDiscard,
+      batch.callbackQueue,
+      batch.callbackPriority,
+    ]);
+    return row;
+  }
+
+  async get(db: SqlExecutor, id: string): Promise<BatchRow | null> {
+    const [row] = await db.rows<BatchRow>(this.sql.get, [id]);
+    return row ?? null;
+  }
+
+  /** See applyBatchDeltaSql; null when the batch does not exist. */
+  async applyDelta(
+    db: SqlExecutor,
+    id: string,
+    delta: BatchDelta,
+    arm: boolean,
+    propertiesJson: string | null,
+  ): Promise<AppliedBatchRow | null> {
+    const [row] = await db.rows<AppliedBatchRow>(this.sql.applyDelta, [
+      id,
+      delta.total,
+      delta.pending,
+      delta.succeeded,
+      delta.discarded,
+      arm,
+      propertiesJson,
+    ]);
+    return row ?? null;
+  }
+
+  async adjustCallbacks(db: SqlExecutor, id: string, delta: number): Promise<void> {
+    await db.rows(this.sql.adjustCallbacks, [id, delta]);
+  }
+
+  async cancelJobs(db: SqlExecutor, id: string): Promise<JobRecord[]> {
+    return (await db.rows<JobRow>(this.sql.cancelJobs, [id])).map((row) => toJobRecord(row));
+  }
+
+  async retryJobs(db: SqlExecutor, id: string): Promise<JobRecord[]> {
+    return (await db.rows<JobRow>(this.sql.retryJobs, [id])).map((row) => toJobRecord(row));
+  }
+
+  async drifted(db: SqlExecutor, idleMs: number): Promise<string[]> {
+    return (await db.rows<{ id: string }>(this.sql.drifted, [idleMs])).map((row) => row.id);
+  }
+
+  /** Stored counters next to the true ones, with the batch row locked. */
+  async lockedCounts(db: SqlExecutor, id: string): Promise<{ delta: BatchDelta; callbacks: number } | null> {
+    const [row] = await db.rows<CountsRow>(this.sql.lockedCounts, [id]);
+    if (!row) return null;
+    return {
+      delta: {
+        total: row.total - row.total_jobs,
+        pending: row.pending - row.pending_jobs,
+        succeeded: row.succeeded - row.succeeded_jobs,
+        discarded: row.discarded - row.discarded_jobs,
+      },
+      callbacks: row.callbacks - row.pending_callbacks,
+    };
+  }
+}

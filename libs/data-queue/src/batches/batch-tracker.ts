@@ -1,0 +1,117 @@
+import { Injectable } from '@nestjs/common';
+import { BatchNotFoundError } from '../errors/data-queue.errors.js';
+import type { JobRecord } from '../queue/job-record.js';
+import { NewJobFactory } from '../queue/new-job.factory.js';
+import type { JobStore } from '../store/job-store.js';
+import { BATCH_CALLBACK_JOB_TYPE, type BatchCallbackPayload } from './batch-callback-context.js';
+import type { BatchCallbackEvent, BatchRecord } from './batch-record.js';
+import { toBatchRecord } from './batch-row.js';
+import { BatchStore, type AppliedBatchRow, type BatchDelta } from './batch-store.js';
+
+/** Where a job stands in its batch's counts. */
+export type BatchBucket = 'pending' | 'succeeded' | 'discarded';
+
+export function bucketOf(job: Pick<JobRecord, 'status' | 'nextAttemptAt'>): BatchBucket {
+  if (job.status === 'completed') return 'succeeded';
+  if (job.status === 'cancelled' || (job.status === 'failed' && job.nextAttemptAt === null)) return 'discarded';
+  return 'pending';
+}
+
+/** A job that changed bucket: `from: null` was just created, `to: null` was deleted. */
+export interface JobMove {
+  job: Pick<JobRecord, 'id' | 'batchId' | 'batchCallbackId'>;
+  from: BatchBucket | null;
+  to: BatchBucket | null;
+}
+
+const ZERO: BatchDelta = { total: 0, pending: 0, succeeded: 0, discarded: 0 };
+
+/**
+ * Keeps batches in step with their jobs. Every path that changes a batch job's bucket calls
+ * `jobsMoved` inside the transaction that changed the job, so counters, the "all jobs finished"
+ * decision and the callback jobs it enqueues commit together with the job's own state — a
+ * crash in between is impossible, and the batch row's lock makes each decision happen once.
+ */
+@Injectable()
+export class BatchTracker {
+  constructor(
+    private readonly batches: BatchStore,
+    private readonly newJobs: NewJobFactory,
+  ) {}
+
+  async jobsMoved(tx: JobStore, moves: JobMove[]): Promise<void> {
+    const { deltas, callbackDeltas } = batchDeltas(moves);
+    // A fixed order keeps two transactions touching the same batches from deadlocking.
+    for (const [batchId, delta] of [...deltas].sort(([a], [b]) => a.localeCompare(b))) await this.apply(tx, batchId, delta);
+    for (const [batchId, change] of callbackDeltas) {
+      if (change !== 0) await this.batches.adjustCallbacks(tx.db, batchId, change);
+    }
+  }
+
+  /**
+   * Applies a change to a batch's counters (and `enqueue`'s arming / property merge) and
+   * enqueues the callbacks its transitions call for.
+   */
+  async apply(
+    tx: JobStore,
+    batchId: string,
+    delta: BatchDelta = ZERO,
+    change: { arm?: boolean; properties?: Record<string, unknown> } = {},
+  ): Promise<BatchRecord> {
+    const properties = change.properties === undefined ? null : JSON.stringify(change.properties);
+    const row = await this.batches.applyDelta(tx.db, batchId, delta, change.arm ?? false, properties);
+    if (!row) throw new BatchNotFoundError(batchId);
+    const events = dueCallbacks(row);
+    if (events.length > 0) await this.enqueueCallbacks(tx, row, events);
+    if (events.length === 0 && !row.jobs_finished) return toBatchRecord(row);
+    // Counting the new callback jobs in also decides `finished_at` (now, when there are none).
+    await this.batches.adjustCallbacks(tx.db, batchId, events.length);
+    return toBatchRecord((await this.batches.get(tx.db, batchId))!);
+  }
+
+  private async enqueueCallbacks(tx: JobStore, batch: AppliedBatchRow, events: BatchCallbackEvent[]): Promise<void> {
+    const keys: Record<BatchCallbackEvent, string | null> = {
+      finish: batch.on_finish,
+      success: batch.on_success,
+      discard: batch.on_discard,
+    };
+    await tx.insert(
+      events.map((event) =>
+        this.newJobs.createTrusted(
+          BATCH_CALLBACK_JOB_TYPE,
+          { batchId: batch.id, event, key: keys[event]! } satisfies BatchCallbackPayload,
+          { queue: batch.callback_queue ?? undefined, priority: batch.callback_priority ?? undefined },
+          { batchCallbackId: batch.id },
+        ),
+      ),
+    );
+  }
+}
+
+/** Per batch: counter changes of its jobs, and of its unfinished callback jobs. */
+export function batchDeltas(moves: JobMove[]): { deltas: Map<string, BatchDelta>; callbackDeltas: Map<string, number> } {
+  const deltas = new Map<string, BatchDelta>();
+  const callbackDeltas = new Map<string, number>();
+  for (const { job, from, to } of moves) {
+    if (from === to) continue;
+    if (job.batchId) {
+      const delta = deltas.get(job.batchId) ?? { ...ZERO };
+      if (from) (delta[from]--, delta.total--);
+      if (to) (delta[to]++, delta.total++);
+      deltas.set(job.batchId, delta);
+    }
+    if (job.batchCallbackId) {
+      const change = Number(to === 'pending') - Number(from === 'pending');
+      callbackDeltas.set(job.batchCallbackId, (callbackDeltas.get(job.batchCallbackId) ?? 0) + change);
+    }
+  }
+  return { deltas, callbackDeltas };
+}
+
+function dueCallbacks(row: AppliedBatchRow): BatchCallbackEvent[] {
+  const events: BatchCallbackEvent[] = [];
+  if (row.discard_started && row.on_discard) events.push('discard');
+  if (row.jobs_finished && row.on_finish) events.push('finish');
+  if (row.jobs_finished && row.on_success && row.discarded_jobs === 0) events.push('success');
+  return events;
+}

@@ -1,0 +1,160 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { BatchNotFoundError, BatchOptionsInvalidError } from '../errors/data-queue.errors.js';
+import { QueueDatabase } from '../module/queue-database.js';
+import type { JobToEnqueue } from '../queue/enqueue-options.js';
+import type { JobRecord } from '../queue/job-record.js';
+import { NewJobFactory } from '../queue/new-job.factory.js';
+import type { JobStore } from '../store/job-store.js';
+import { isValidQueueName } from '../worker/queue-pools.js';
+import { Batch } from './batch.js';
+import { BatchCallbackRegistry } from './batch-callback.registry.js';
+import type { BatchCallbackEvent, BatchRecord, CreateBatchOptions } from './batch-record.js';
+import { toBatchRecord } from './batch-row.js';
+import { BatchStore } from './batch-store.js';
+import { BatchTracker, batchDeltas, type JobMove } from './batch-tracker.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const CALLBACK_OPTIONS: [keyof CreateBatchOptions, BatchCallbackEvent, string][] = [
+  ['onFinish', 'finish', '@OnBatchFinish'],
+  ['onSuccess', 'success', '@OnBatchSuccess'],
+  ['onDiscard', 'discard', '@OnBatchDiscard'],
+];
+
+/** Creates batches, adds jobs to them, and runs the batch-wide operations. */
+@Injectable()
+export class BatchService {
+  constructor(
+    private readonly database: QueueDatabase,
+    private readonly batches: BatchStore,
+    private readonly tracker: BatchTracker,
+    private readonly newJobs: NewJobFactory,
+    private readonly callbacks: BatchCallbackRegistry,
+  ) {}
+
+  async create(options: CreateBatchOptions = {}, manager?: EntityManager): Promise<Batch> {
+    this.validate(options);
+    const row = await this.batches.insert(this.storeFor(manager).db, {
+      description: options.description ?? null,
+      propertiesJson: JSON.stringify(options.properties ?? {}),
+      onFinish: options.onFinish ?? null,
+      onSuccess: options.onSuccess ?? null,
+      onDiscard: options.onDiscard ?? null,
+      callbackQueue: options.callbackQueue ?? null,
+      callbackPriority: options.callbackPriority ?? null,
+    });
+    return new Batch(this, toBatchRecord(row));
+  }
+
+  handle(record: BatchRecord): Batch {
+    return new Batch(this, record);
+  }
+
+  async getRecord(id: string): Promise<BatchRecord | null> {
+    if (!UUID.test(String(id))) return null;
+    const row = await this.batches.get(this.database.store.db, id);
+    return row && toBatchRecord(row);
+  }
+
+  /** Inserts jobs into the batch and updates its counters in one transaction; `arm` is `enqueue`. */
+  async addJobs(
+    batchId: string,
+    jobs: JobToEnqueue[],
+    options: { manager?: EntityManager; arm: boolean; properties?: Record<string, unknown> },
+  ): Promise<{ record: BatchRecord; jobs: JobRecord[] }> {
+    if (!Array.isArray(jobs)) throw new BatchOptionsInvalidError('jobs', 'must be an array');
+    this.validateProperties(options.properties);
+    const many = jobs.length > 1;
+    const rows = await Promise.all(
+      jobs.map((job, index) => this.newJobs.create(job?.jobType, job?.payload, job?.options, many ? index : undefined, { batchId })),
+    );
+    return this.storeFor(options.manager).transaction(async (tx) => {
+      const { jobs: records, created } = rows.length > 0 ? await tx.insert(rows) : { jobs: [], created: [] };
+      const added = created.length;
+      const record = await this.tracker.apply(
+        tx,
+        batchId,
+        { total: added, pending: added, succeeded: 0, discarded: 0 },
+        { arm: options.arm, properties: options.properties },
+      );
+      return { record, jobs: records };
+    });
+  }
+
+  async update(batchId: string, properties: Record<string, unknown>, manager?: EntityManager): Promise<BatchRecord> {
+    this.validateProperties(properties);
+    return this.storeFor(manager).transaction((tx) => this.tracker.apply(tx, batchId, undefined, { properties }));
+  }
+
+  /** Retries every discarded job of the batch, re-opening it if it had finished. */
+  async retry(batchId: string): Promise<BatchRecord> {
+    return this.database.store.transaction(async (tx) => {
+      await this.mustExist(tx, batchId);
+      const retried = await this.batches.retryJobs(tx.db, batchId);
+      await tx.wake(retried.map((job) => job.queue));
+      return this.applyMoves(tx, batchId, retried.map((job) => ({ job, from: 'discarded', to: 'pending' })));
+    });
+  }
+
+  /**
+   * Cancels every unfinished job of the batch (running ones are aborted) and so finishes it:
+   * `onDiscard` and `onFinish` run. A batch never enqueued is armed so that it finishes.
+   */
+  async cancel(batchId: string): Promise<BatchRecord> {
+    return this.database.store.transaction(async (tx) => {
+      const batch = await this.mustExist(tx, batchId);
+      const cancelled = await this.batches.cancelJobs(tx.db, batchId);
+      await tx.announceCancelled(cancelled.map((job) => job.id));
+      const moves: JobMove[] = cancelled.map((job) => ({ job, from: 'pending', to: 'discarded' }));
+      return this.applyMoves(tx, batchId, moves, { arm: batch.enqueuedAt === null });
+    });
+  }
+
+  private async applyMoves(tx: JobStore, batchId: string, moves: JobMove[], change: { arm?: boolean } = {}): Promise<BatchRecord> {
+    return this.tracker.apply(tx, batchId, batchDeltas(moves).deltas.get(batchId), change);
+  }
+
+  private async mustExist(tx: JobStore, batchId: string): Promise<BatchRecord> {
+    const row = UUID.test(String(batchId)) ? await this.batches.get(tx.db, batchId) : null;
+    if (!row) throw new BatchNotFoundError(String(batchId));
+    return toBatchRecord(row);
+  }
+
+  private storeFor(manager: EntityManager | undefined): JobStore {
+    return manager ? this.database.store.bindTo(manager) : this.database.store;
+  }
+
+  private validate(options: CreateBatchOptions): void {
+    if (typeof options !== 'object' || options === null) throw new BatchOptionsInvalidError('options', 'must be an object');
+    if (options.description !== undefined && (typeof options.description !== 'string' || options.description.length > 10_000)) {
+      throw new BatchOptionsInvalidError('description', 'must be a string of at most 10,000 characters');
+    }
+    this.validateProperties(options.properties);
+    for (const [field, event, decorator] of CALLBACK_OPTIONS) {
+      const key = options[field];
+      if (key === undefined) continue;
+      if (typeof key !== 'string' || !this.callbacks.get(event, key)) {
+        throw new BatchOptionsInvalidError(field, `no provider has a ${decorator}(${JSON.stringify(key)}) method`);
+      }
+    }
+    if (options.callbackQueue !== undefined && !isValidQueueName(options.callbackQueue)) {
+      throw new BatchOptionsInvalidError('callbackQueue', 'must be 1-128 characters of letters, digits, _ . -');
+    }
+    const priority = options.callbackPriority;
+    if (priority !== undefined && !(Number.isSafeInteger(priority) && Math.abs(priority) <= 2_147_483_647)) {
+      throw new BatchOptionsInvalidError('callbackPriority', 'must be a 32-bit integer');
+    }
+  }
+
+  private validateProperties(properties: unknown): void {
+    if (properties === undefined) return;
+    if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) {
+      throw new BatchOptionsInvalidError('properties', 'must be a plain object');
+    }
+    try {
+      JSON.stringify(properties);
+    } catch (error) {
+      throw new BatchOptionsInvalidError('properties', `must be JSON-serializable: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import type { EntityManager } from 'typeorm';
+import type { JobToEnqueue } from '../queue/enqueue-options.js';
+import type { JobRecord } from '../queue/job-record.js';
+import type { BatchRecord } from './batch-record.js';
+import type { BatchService } from './batch.service.js';
+
+export interface BatchWriteOptions {
+  /** The caller's transaction: the jobs and the batch change commit with it. */
+  manager?: EntityManager;
+}
+
+/**
+ * A handle on one batch. `add` puts jobs in without arming the callbacks; `enqueue` adds jobs
+ * and arms them: once every job has finished, `onFinish` (and `onSuccess` if none was
+ * discarded) run. `enqueue` on a finished batch re-arms it for a next stage.
+ */
+export class Batch<Properties extends Record<string, unknown> = Record<string, unknown>> {
+  constructor(
+    private readonly service: BatchService,
+    /** The batch as last read or written through this handle; `reload()` refreshes it. */
+    public record: BatchRecord<Properties>,
+  ) {}
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  /** Adds jobs that run right away; does not arm the callbacks. */
+  async add(jobs: JobToEnqueue[], options: BatchWriteOptions = {}): Promise<JobRecord[]> {
+    return this.write(jobs, { ...options, arm: false });
+  }
+
+  /** Adds jobs (if any), merges `properties`, and arms the callbacks. */
+  async enqueue(jobs: JobToEnqueue[] = [], options: BatchWriteOptions & { properties?: Partial<Properties> } = {}): Promise<JobRecord[]> {
+    return this.write(jobs, { ...options, arm: true });
+  }
+
+  /** Merges `properties` into the batch's properties. */
+  async update(change: { properties: Partial<Properties> }, options: BatchWriteOptions = {}): Promise<this> {
+    this.record = (await this.service.update(this.id, change.properties, options.manager)) as BatchRecord<Properties>;
+    return this;
+  }
+
+  async reload(): Promise<this> {
+    this.record = (await this.service.getRecord(this.id)) as BatchRecord<Properties>;
+    return this;
+  }
+
+  private async write(
+    jobs: JobToEnqueue[],
+    options: BatchWriteOptions & { arm: boolean; properties?: Partial<Properties> },
+  ): Promise<JobRecord[]> {
+    const { record, jobs: added } = await this.service.addJobs(this.id, jobs, options);
+    this.record = record as BatchRecord<Properties>;
+    return added;
+  }
+}

@@ -46,3 +46,12 @@ export function toBatchRecord(row: BatchRow): BatchRecord {
     },
   };
 }
+
+const TIMESTAMPS = ['enqueued_at', 'discarded_at', 'jobs_finished_at', 'finished_at', 'created_at', 'updated_at'] as const;
+
+/** A batch row read as `to_jsonb(batch)` (timestamps arrive as strings). */
+export function batchRowFromJson(json: Record<string, unknown>): BatchRow {
+  const row = { ...json } as Record<string, unknown>;
+  for (const column of TIMESTAMPS) row[column] = row[column] === null ? null : new Date(row[column] as string);
+  return row as unknown as BatchRow;
+}

@@ -1,5 +1,7 @@
 import type { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
+import type { BatchRecord } from '../batches/batch-record.js';
+import { batchRowFromJson, toBatchRecord } from '../batches/batch-row.js';
 import type { JobErrorEntry, JobRecord } from '../queue/job-record.js';
 import { toJobRecord, type JobRow } from './job-row.js';
 import { claimJobByIdSql, claimJobsSql, type QueueSelector } from './sql/claim-jobs.sql.js';
@@ -49,6 +51,18 @@ export interface InsertResult {
   jobs: JobRecord[];
   /** The rows this insert created. */
   created: JobRecord[];
+}
+
+/** A claimed attempt: the job, and its batch when it belongs to (or calls back for) one. */
+export interface ClaimedJob {
+  job: JobRecord;
+  batch: BatchRecord | null;
+}
+
+type ClaimedRow = JobRow & { batch_json: Record<string, unknown> | null };
+
+function toClaimedJob(row: ClaimedRow): ClaimedJob {
+  return { job: toJobRecord(row), batch: row.batch_json && toBatchRecord(batchRowFromJson(row.batch_json)) };
 }
 
 /** Identifies one attempt of one job: the fence every write of that attempt carries. */
@@ -169,13 +183,15 @@ export class JobStore {
   }
 
   /** Claims one specific runnable job (inline mode runs the job it just inserted). */
-  async claimById(jobId: string, workerId: string): Promise<JobRecord | null> {
-    return this.one(this.sql.claimById, [jobId, workerId]);
+  async claimById(jobId: string, workerId: string): Promise<ClaimedJob | null> {
+    const [row] = await this.db.rows<ClaimedRow>(this.sql.claimById, [jobId, workerId]);
+    return row ? toClaimedJob(row) : null;
   }
 
-  async claim(workerId: string, selector: QueueSelector, limit: number): Promise<JobRecord[]> {
-    const rows = await this.db.rows<JobRow>(this.sql.claim(selector), [selector.queues, workerId, limit]);
-    return rows.map((row) => toJobRecord(row)).sort((a, b) => a.priority - b.priority || Number(a.id) - Number(b.id));
+  /** Claims up to `limit` runnable jobs, in claim order. */
+  async claim(workerId: string, selector: QueueSelector, limit: number): Promise<ClaimedJob[]> {
+    const rows = await this.db.rows<ClaimedRow>(this.sql.claim(selector), [selector.queues, workerId, limit]);
+    return rows.map(toClaimedJob).sort((a, b) => a.job.priority - b.job.priority || Number(a.job.id) - Number(b.job.id));
   }
 
   /** `output` as JSON text, or null to keep the stored output. False when the fence failed. */

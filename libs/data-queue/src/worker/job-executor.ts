@@ -1,11 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { Batch } from '../batches/batch.js';
+import type { BatchRecord } from '../batches/batch-record.js';
 import { BatchService } from '../batches/batch.service.js';
 import { BatchTracker } from '../batches/batch-tracker.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { QueueDatabase } from '../module/queue-database.js';
 import type { FailureReason, JobRecord } from '../queue/job-record.js';
-import type { JobStore, RunFence } from '../store/job-store.js';
+import type { ClaimedJob, JobStore, RunFence } from '../store/job-store.js';
 import { JobCancelledError, JobTimeoutError, WorkerShutdownError } from './abort-reasons.js';
 import { FailureRecorder } from './failure-recorder.js';
 import { RunningJobContext } from './job-context.js';
@@ -42,7 +42,7 @@ export class JobExecutor {
   ) {}
 
   /** Runs one claimed attempt and records its end. Never rejects. */
-  async execute(job: JobRecord, workerId: string, store: JobStore = this.database.store): Promise<void> {
+  async execute({ job, batch }: ClaimedJob, workerId: string, store: JobStore = this.database.store): Promise<void> {
     const fence = { jobId: job.id, workerId, attempt: job.attempts };
     const controller = new AbortController();
     this.running.set(job.id, { fence, controller });
@@ -50,7 +50,7 @@ export class JobExecutor {
     const timeoutMs = job.timeoutMs;
     const timer = timeoutMs ? setTimeout(() => controller.abort(new JobTimeoutError(timeoutMs)), timeoutMs) : undefined;
     try {
-      const outcome = await this.runHandler(job, fence, controller.signal, store);
+      const outcome = await this.runHandler(job, batch, fence, controller.signal, store);
       await this.untilRecorded(job, () => this.record(outcome, job, fence, store));
     } finally {
       clearTimeout(timer);
@@ -73,14 +73,20 @@ export class JobExecutor {
     return this.running.size;
   }
 
-  private async runHandler(job: JobRecord, fence: RunFence, signal: AbortSignal, store: JobStore): Promise<Outcome> {
+  private async runHandler(
+    job: JobRecord,
+    batch: BatchRecord | null,
+    fence: RunFence,
+    signal: AbortSignal,
+    store: JobStore,
+  ): Promise<Outcome> {
     const handler = this.registry.get(job.jobType);
     if (!handler) {
       const error = new Error(`no @JobHandler for job type "${job.jobType}" in worker ${fence.workerId}`);
       return { kind: 'failed', error, reason: 'no_handler' };
     }
+    const ctx = new RunningJobContext(job, signal, store, fence, batch && this.batches.handle(batch));
     try {
-      const ctx = new RunningJobContext(job, signal, store, fence, await this.batchOf(job));
       // The handler may ignore its signal: the attempt ends on abort regardless, and whatever
       // the handler writes later is fenced out.
       const output = await untilAborted(Promise.resolve().then(() => handler.instance.handle(job.payload, ctx)), signal);
@@ -117,14 +123,6 @@ export class JobExecutor {
       if (completed) await this.tracker.jobsMoved(tx, [{ job, from: 'pending', to: 'succeeded' }]);
       return completed;
     });
-  }
-
-  /** `ctx.batch`: the batch a job belongs to (or, for a callback job, calls back for). */
-  private async batchOf(job: JobRecord): Promise<Batch | null> {
-    const batchId = job.batchId ?? job.batchCallbackId;
-    if (!batchId) return null;
-    const record = await this.batches.getRecord(batchId);
-    return record && this.batches.handle(record);
   }
 
   /**

@@ -48,10 +48,15 @@ export function initialMigration(schema: string): new () => MigrationInterface {
           last_failed_at       timestamptz,
           last_cancelled_at    timestamptz
         ) WITH (fillfactor = 80)`);
-      // The claim rides this index: runnable rows only, in claim order, so finding the next jobs
-      // costs O(jobs claimed) however many finished or future jobs the table holds.
+      // The claim rides these indexes: runnable rows only, in claim order, so finding the next
+      // jobs costs O(jobs claimed) however many finished or future jobs the table holds. A pool
+      // of one queue reads jobs_runnable_by_queue; '*' and multi-queue pools read jobs_runnable
+      // in global order and skip the few rows of other pools' queues.
       await runner.query(`
-        CREATE INDEX jobs_runnable ON ${s}.jobs (queue, priority, available_at, id)
+        CREATE INDEX jobs_runnable_by_queue ON ${s}.jobs (queue, priority, available_at, id)
+        WHERE status IN ('pending', 'failed') AND available_at IS NOT NULL`);
+      await runner.query(`
+        CREATE INDEX jobs_runnable ON ${s}.jobs (priority, available_at, id) INCLUDE (queue)
         WHERE status IN ('pending', 'failed') AND available_at IS NOT NULL`);
       await runner.query(`
         CREATE UNIQUE INDEX jobs_idempotency_key ON ${s}.jobs (idempotency_key)

@@ -7,6 +7,11 @@ import { EmailDeadLetterHandler } from './email/email-dead-letter.handler.js';
 import { SendEmailHandler } from './email/send-email.handler.js';
 import { DataQueueExceptionFilter } from './jobs/data-queue-exception.filter.js';
 import { JobsController } from './jobs/jobs.controller.js';
+import { PublishReportHandler } from './reports/publish-report.handler.js';
+import { RenderPageHandler } from './reports/render-page.handler.js';
+import { ReportAssemblyCallbacks } from './reports/report-assembly.callbacks.js';
+import { ReportsController } from './reports/reports.controller.js';
+import { ReportsService } from './reports/reports.service.js';
 import { DemoSeeder } from './seed/demo-seeder.js';
 import { Signup } from './signups/signup.entity.js';
 import { SignupsController } from './signups/signups.controller.js';
@@ -28,15 +33,19 @@ import { SignupsService } from './signups/signups.service.js';
       inject: [DataSource],
       useFactory: (dataSource: DataSource) => ({
         dataSource,
-        queues: 'mail:2;*:5', // 2 slots for the `mail` queue, 5 for every other queue
+        queues: 'mail:2;reports:2;*:5', // 2 slots each for `mail` and `reports`, 5 for every other queue
       }),
     }),
   ],
-  controllers: [JobsController, SignupsController],
+  controllers: [JobsController, SignupsController, ReportsController],
   providers: [
     SendEmailHandler,
     EmailDeadLetterHandler,
     SignupsService,
+    RenderPageHandler,
+    PublishReportHandler,
+    ReportAssemblyCallbacks, // @OnBatch* methods are found on any provider
+    ReportsService,
     DemoSeeder,
     { provide: APP_FILTER, useClass: DataQueueExceptionFilter },
   ],

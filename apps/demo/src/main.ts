@@ -35,6 +35,8 @@ async function bootstrap(): Promise<void> {
       `  curl -s '${url}/jobs?status=failed'`,
       `  curl -s -X POST ${url}/signups -H 'content-type: application/json' -d '{"email":"new@example.com"}'`,
       `  curl -s -X POST '${url}/signups?fail=1' -H 'content-type: application/json' -d '{"email":"gone@example.com"}'`,
+      `  curl -s -X POST ${url}/reports -H 'content-type: application/json' -d '{"pages":3,"failPage":2}'`,
+      `  curl -s ${url}/reports/<batch id>        (then POST ${url}/reports/<batch id>/retry or /cancel)`,
     ].join('\n'),
   );
 }

@@ -18,6 +18,7 @@ export {
   BatchOptionsInvalidError,
   DataQueueError,
   DataQueueOptionsInvalidError,
+  DuplicateBatchCallbackError,
   DuplicateJobHandlerError,
   JobNotFoundError,
   JobOptionsInvalidError,

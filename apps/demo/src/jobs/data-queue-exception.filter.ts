@@ -1,6 +1,8 @@
 import { Catch, HttpStatus } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import {
+  BatchNotFoundError,
+  BatchOptionsInvalidError,
   DataQueueError,
   JobNotFoundError,
   JobOptionsInvalidError,
@@ -24,12 +26,13 @@ export class DataQueueExceptionFilter implements ExceptionFilter {
 }
 
 function statusOf(error: DataQueueError): number {
-  if (error instanceof JobNotFoundError) return HttpStatus.NOT_FOUND;
+  if (error instanceof JobNotFoundError || error instanceof BatchNotFoundError) return HttpStatus.NOT_FOUND;
   if (error instanceof JobStateError) return HttpStatus.CONFLICT;
   if (
     error instanceof JobPayloadInvalidError ||
     error instanceof JobOptionsInvalidError ||
-    error instanceof JobTypeUnknownError
+    error instanceof JobTypeUnknownError ||
+    error instanceof BatchOptionsInvalidError
   ) {
     return HttpStatus.BAD_REQUEST;
   }

@@ -4,13 +4,20 @@ import { QueueService } from '@dataqueue/nestjs';
 import { EMAIL_DEAD_LETTER } from '../email/email-dead-letter.handler.js';
 import { SEND_EMAIL } from '../email/send-email.handler.js';
 import type { SendEmailDto } from '../email/send-email.dto.js';
+import { ReportsService } from '../reports/reports.service.js';
 
-/** Enqueues three emails at start: one succeeds, one succeeds on its 2nd attempt, one is dead-lettered. */
+/**
+ * Enqueues three emails at start (one succeeds, one succeeds on its 2nd attempt, one is
+ * dead-lettered) and one 3-page report batch.
+ */
 @Injectable()
 export class DemoSeeder implements OnApplicationBootstrap {
   private readonly logger = new Logger(DemoSeeder.name);
 
-  constructor(private readonly queue: QueueService) {}
+  constructor(
+    private readonly queue: QueueService,
+    private readonly reports: ReportsService,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const emails: SendEmailDto[] = [
@@ -26,5 +33,8 @@ export class DemoSeeder implements OnApplicationBootstrap {
       })),
     );
     this.logger.log(`seeded send-email jobs ${jobs.map((job) => job.id).join(', ')} (GET /jobs?tags=seed)`);
+
+    const report = await this.reports.start(3);
+    this.logger.log(`seeded report batch ${report.id} (GET /reports/${report.id})`);
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataQueueError } from '../errors/data-queue.errors.js';
+import { DuplicateBatchCallbackError } from '../errors/data-queue.errors.js';
 import type { BatchCallbackEvent } from './batch-record.js';
 import type { BatchRecord } from './batch-record.js';
 import type { BatchCallbackContext } from './batch-callback-context.js';
@@ -22,9 +22,7 @@ export class BatchCallbackRegistry {
   register(callback: RegisteredBatchCallback): void {
     const id = `${callback.event}:${callback.key}`;
     const existing = this.callbacks.get(id);
-    if (existing) {
-      throw new DataQueueError(`batch ${callback.event} callback "${callback.key}" is declared twice: ${existing.name}, ${callback.name}`);
-    }
+    if (existing) throw new DuplicateBatchCallbackError(callback.event, callback.key, [existing.name, callback.name]);
     this.callbacks.set(id, callback);
   }
 

@@ -1,6 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { BatchNotFoundError, BatchOptionsInvalidError } from '../errors/data-queue.errors.js';
+import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
+import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
 import { QueueDatabase } from '../module/queue-database.js';
 import type { JobToEnqueue } from '../queue/enqueue-options.js';
 import type { JobRecord } from '../queue/job-record.js';
@@ -30,6 +32,7 @@ export class BatchService {
     private readonly tracker: BatchTracker,
     private readonly newJobs: NewJobFactory,
     private readonly callbacks: BatchCallbackRegistry,
+    @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
   ) {}
 
   async create(options: CreateBatchOptions = {}, manager?: EntityManager): Promise<Batch> {
@@ -133,7 +136,9 @@ export class BatchService {
     for (const [field, event, decorator] of CALLBACK_OPTIONS) {
       const key = options[field];
       if (key === undefined) continue;
-      if (typeof key !== 'string' || !this.callbacks.get(event, key)) {
+      if (typeof key !== 'string' || key.length === 0) throw new BatchOptionsInvalidError(field, 'must be a non-empty string');
+      // Like job types: an enqueue-only app (strictJobTypes: false) may name callbacks only its workers have.
+      if (this.options.strictJobTypes && !this.callbacks.get(event, key)) {
         throw new BatchOptionsInvalidError(field, `no provider has a ${decorator}(${JSON.stringify(key)}) method`);
       }
     }

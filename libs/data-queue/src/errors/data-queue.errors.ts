@@ -28,6 +28,17 @@ export class DuplicateJobHandlerError extends DataQueueError {
   }
 }
 
+/** Two `@OnBatch*` methods declare the same event and key. */
+export class DuplicateBatchCallbackError extends DataQueueError {
+  constructor(
+    readonly event: string,
+    readonly key: string,
+    methods: string[],
+  ) {
+    super(`batch ${event} callback "${key}" is declared more than once: ${methods.join(', ')}`);
+  }
+}
+
 export class JobTypeUnknownError extends DataQueueError {
   constructor(readonly jobType: string) {
     super(`job type "${jobType}" has no @JobHandler in this application`);

@@ -11,6 +11,7 @@ export interface WorkerProcessEnv {
   DQ_HEARTBEAT_INTERVAL_MS?: string;
   DQ_WORKER_TIMEOUT_MS?: string;
   DQ_SHUTDOWN_TIMEOUT_MS?: string;
+  DQ_BATCH_RECONCILE_INTERVAL_MS?: string;
 }
 
 export interface ProcessExit {

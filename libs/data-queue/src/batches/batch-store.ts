@@ -10,7 +10,8 @@ import {
   driftedBatchesSql,
   getBatchSql,
   insertBatchSql,
-  lockedActualCountsSql,
+  actualCountsSql,
+  lockBatchSql,
   retryBatchJobsSql,
 } from './sql/batches.sql.js';
 
@@ -33,13 +34,15 @@ export interface NewBatch {
   callbackPriority: number | null;
 }
 
-type CountsRow = Pick<BatchRow, 'total_jobs' | 'pending_jobs' | 'succeeded_jobs' | 'discarded_jobs' | 'pending_callbacks'> & {
+type StoredCounts = Pick<BatchRow, 'total_jobs' | 'pending_jobs' | 'succeeded_jobs' | 'discarded_jobs' | 'pending_callbacks'>;
+
+interface ActualCounts {
   total: number;
   pending: number;
   succeeded: number;
   discarded: number;
   callbacks: number;
-};
+}
 
 /** The batch statements for one schema; each runs on the executor it is given (usually a transaction). */
 export class BatchStore {
@@ -55,7 +58,8 @@ export class BatchStore {
       cancelJobs: cancelBatchJobsSql(s),
       retryJobs: retryBatchJobsSql(s),
       drifted: driftedBatchesSql(s),
-      lockedCounts: lockedActualCountsSql(s),
+      lock: lockBatchSql(s),
+      actualCounts: actualCountsSql(s),
     };
   }
 
@@ -82,8 +86,7 @@ export class BatchStore {
     db: SqlExecutor,
     id: string,
     delta: BatchDelta,
-    arm: boolean,
-    propertiesJson: string | null,
+    change: { arm: boolean; disarmIfFinished: boolean; propertiesJson: string | null },
   ): Promise<AppliedBatchRow | null> {
     const [row] = await db.rows<AppliedBatchRow>(this.sql.applyDelta, [
       id,
@@ -91,8 +94,9 @@ export class BatchStore {
       delta.pending,
       delta.succeeded,
       delta.discarded,
-      arm,
-      propertiesJson,
+      change.arm,
+      change.propertiesJson,
+      change.disarmIfFinished,
     ]);
     return row ?? null;
   }
@@ -113,10 +117,16 @@ export class BatchStore {
     return (await db.rows<{ id: string }>(this.sql.drifted, [idleMs])).map((row) => row.id);
   }
 
-  /** Stored counters next to the true ones, with the batch row locked. */
+  /**
+   * Locks the batch row, then counts its jobs: two statements, so that under READ COMMITTED the
+   * count's snapshot is taken after the lock is held and includes every mover that committed
+   * while we waited. (One statement would pair a fresh batch row with stale job counts.)
+   */
   async lockedCounts(db: SqlExecutor, id: string): Promise<{ delta: BatchDelta; callbacks: number } | null> {
-    const [row] = await db.rows<CountsRow>(this.sql.lockedCounts, [id]);
-    if (!row) return null;
+    const [stored] = await db.rows<StoredCounts>(this.sql.lock, [id]);
+    if (!stored) return null;
+    const [actual] = await db.rows<ActualCounts>(this.sql.actualCounts, [id]);
+    const row = { ...stored, ...actual };
     return {
       delta: {
         total: row.total - row.total_jobs,

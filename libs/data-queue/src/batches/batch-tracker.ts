@@ -56,10 +56,13 @@ export class BatchTracker {
     tx: JobStore,
     batchId: string,
     delta: BatchDelta = ZERO,
-    change: { arm?: boolean; properties?: Record<string, unknown> } = {},
+    change: { arm?: boolean; disarmIfFinished?: boolean; properties?: Record<string, unknown> } = {},
   ): Promise<BatchRecord> {
-    const properties = change.properties === undefined ? null : JSON.stringify(change.properties);
-    const row = await this.batches.applyDelta(tx.db, batchId, delta, change.arm ?? false, properties);
+    const row = await this.batches.applyDelta(tx.db, batchId, delta, {
+      arm: change.arm ?? false,
+      disarmIfFinished: change.disarmIfFinished ?? false,
+      propertiesJson: change.properties === undefined ? null : JSON.stringify(change.properties),
+    });
     if (!row) throw new BatchNotFoundError(batchId);
     const events = dueCallbacks(row);
     if (events.length > 0) await this.enqueueCallbacks(tx, row, events);

@@ -78,7 +78,8 @@ export class BatchService {
         tx,
         batchId,
         { total: added, pending: added, succeeded: 0, discarded: 0 },
-        { arm: options.arm, properties: options.properties },
+        // `add` to a finished batch starts unarmed work: only a later `enqueue` fires callbacks again.
+        { arm: options.arm, disarmIfFinished: !options.arm && added > 0, properties: options.properties },
       );
       return { record, jobs: records };
     });

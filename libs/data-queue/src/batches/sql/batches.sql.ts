@@ -17,8 +17,9 @@ export const getBatchSql = (s: string) => `SELECT * FROM ${s}.batches WHERE id =
 
 /**
  * Applies counter deltas ($2 total, $3 pending, $4 succeeded, $5 discarded), optionally arms
- * the batch ($6: `enqueue`) and merges properties ($7), then reports the transitions this
- * change caused:
+ * the batch ($6: `enqueue`) or disarms a finished one ($8: `add` of new jobs, which must not
+ * fire its callbacks again), merges properties ($7), then reports the transitions this change
+ * caused:
  * - `discard_started`: the first discarded job since the batch had none → `onDiscard`.
  * - `jobs_finished`: an armed batch has no unfinished job left (or was armed with none) →
  *   `onFinish`, and `onSuccess` if nothing was discarded.
@@ -32,7 +33,9 @@ WITH old AS (
 next AS (
   SELECT old.pending_jobs + $3 AS pending,
          old.discarded_jobs + $5 AS discarded,
-         CASE WHEN $6 THEN now() ELSE old.enqueued_at END AS enqueued_at
+         CASE WHEN $6 THEN now()
+              WHEN $8 AND old.jobs_finished_at IS NOT NULL THEN NULL
+              ELSE old.enqueued_at END AS enqueued_at
   FROM old
 )
 UPDATE ${s}.batches AS batch
@@ -106,11 +109,13 @@ WHERE batch.finished_at IS NULL AND batch.updated_at < now() - $1::float8 * inte
 ORDER BY batch.updated_at
 LIMIT 100`;
 
-/** One batch's true counts, read after locking the batch row (so no mover is in between). */
-export const lockedActualCountsSql = (s: string) => `
-SELECT batch.total_jobs, batch.pending_jobs, batch.succeeded_jobs, batch.discarded_jobs, batch.pending_callbacks, actual.*
-FROM (SELECT * FROM ${s}.batches WHERE id = $1 FOR UPDATE) AS batch
-CROSS JOIN LATERAL (${actualCounts(s, '$1::uuid')}) AS actual`;
+/** Locks a batch row: the reconciler counts only after it holds the lock (see lockedCounts). */
+export const lockBatchSql = (s: string) => `
+SELECT total_jobs, pending_jobs, succeeded_jobs, discarded_jobs, pending_callbacks
+FROM ${s}.batches WHERE id = $1 FOR UPDATE`;
+
+/** One batch's true counts. */
+export const actualCountsSql = (s: string) => actualCounts(s, '$1::uuid');
 
 function actualCounts(s: string, batchId: string): string {
   return `

@@ -30,7 +30,7 @@ function appModule(mode: 'external' | 'async'): DynamicModule {
   class BenchModule {}
   return {
     module: BenchModule,
-    imports: [DataQueueModule.forRoot({ schema: 'bench_batch', mode, queues: '*:10', pollIntervalMs: 50 })],
+    imports: [DataQueueModule.forRoot({ schema: 'bench_batch', mode, queues: process.env.QUEUES ?? '*:10', pollIntervalMs: 50 })],
     providers: [NoopHandler, Done],
   };
 }

@@ -1,3 +1,4 @@
+import { channelsOf, type RunFence } from '../store/job-store.js';
 import type { SqlExecutor } from '../store/sql/executor.js';
 import { quoteIdent } from '../store/sql/identifiers.js';
 import { toJobRecord, type JobRow } from '../store/job-row.js';
@@ -6,6 +7,7 @@ import type { BatchRow } from './batch-row.js';
 import {
   adjustBatchCallbacksSql,
   applyBatchDeltaSql,
+  completeBatchJobSql,
   cancelBatchJobsSql,
   driftedBatchesSql,
   getBatchSql,
@@ -22,7 +24,6 @@ export interface BatchDelta {
   discarded: number;
 }
 
-export type AppliedBatchRow = BatchRow & { discard_started: boolean; jobs_finished: boolean };
 
 export interface NewBatch {
   description: string | null;
@@ -48,9 +49,17 @@ interface ActualCounts {
 export class BatchStore {
   private readonly sql;
 
-  constructor(schema: string) {
+  private readonly wakeChannel: string;
+
+  /** `callbackMaxAttempts`: attempts of the callback jobs batches enqueue. */
+  constructor(
+    schema: string,
+    private readonly callbackMaxAttempts: number,
+  ) {
     const s = quoteIdent(schema);
+    this.wakeChannel = channelsOf(schema).wake;
     this.sql = {
+      completeJob: completeBatchJobSql(s),
       insert: insertBatchSql(s),
       get: getBatchSql(s),
       applyDelta: applyBatchDeltaSql(s),
@@ -87,8 +96,8 @@ export class BatchStore {
     id: string,
     delta: BatchDelta,
     change: { arm: boolean; disarmIfFinished: boolean; propertiesJson: string | null },
-  ): Promise<AppliedBatchRow | null> {
-    const [row] = await db.rows<AppliedBatchRow>(this.sql.applyDelta, [
+  ): Promise<BatchRow | null> {
+    const [row] = await db.rows<BatchRow>(this.sql.applyDelta, [
       id,
       delta.total,
       delta.pending,
@@ -97,8 +106,20 @@ export class BatchStore {
       change.arm,
       change.propertiesJson,
       change.disarmIfFinished,
+      this.callbackMaxAttempts,
+      this.wakeChannel,
     ]);
     return row ?? null;
+  }
+
+  /** Completes an attempt of a batch job with its bookkeeping, in one statement; false when fenced out. */
+  async completeJob(db: SqlExecutor, run: RunFence, outputJson: string | null): Promise<boolean> {
+    const [row] = await db.rows<{ completed: number }>(
+      this.sql.completeJob,
+      [run.jobId, run.workerId, run.attempt, outputJson, this.callbackMaxAttempts, this.wakeChannel],
+      `${this.wakeChannel}_complete_batch_job`,
+    );
+    return row.completed > 0;
   }
 
   async adjustCallbacks(db: SqlExecutor, id: string, delta: number): Promise<void> {

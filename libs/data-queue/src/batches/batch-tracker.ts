@@ -1,12 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { BatchNotFoundError } from '../errors/data-queue.errors.js';
 import type { JobRecord } from '../queue/job-record.js';
-import { NewJobFactory } from '../queue/new-job.factory.js';
 import type { JobStore } from '../store/job-store.js';
-import { BATCH_CALLBACK_JOB_TYPE, type BatchCallbackPayload } from './batch-callback-context.js';
-import type { BatchCallbackEvent, BatchRecord } from './batch-record.js';
+import type { BatchRecord } from './batch-record.js';
 import { toBatchRecord } from './batch-row.js';
-import { BatchStore, type AppliedBatchRow, type BatchDelta } from './batch-store.js';
+import { BatchStore, type BatchDelta } from './batch-store.js';
 
 /** Where a job stands in its batch's counts. */
 export type BatchBucket = 'pending' | 'succeeded' | 'discarded';
@@ -34,10 +32,7 @@ const ZERO: BatchDelta = { total: 0, pending: 0, succeeded: 0, discarded: 0 };
  */
 @Injectable()
 export class BatchTracker {
-  constructor(
-    private readonly batches: BatchStore,
-    private readonly newJobs: NewJobFactory,
-  ) {}
+  constructor(private readonly batches: BatchStore) {}
 
   async jobsMoved(tx: JobStore, moves: JobMove[]): Promise<void> {
     const { deltas, callbackDeltas } = batchDeltas(moves);
@@ -49,8 +44,8 @@ export class BatchTracker {
   }
 
   /**
-   * Applies a change to a batch's counters (and `enqueue`'s arming / property merge) and
-   * enqueues the callbacks its transitions call for.
+   * Applies a change to a batch's counters (and `enqueue`'s arming / property merge); the same
+   * statement enqueues the callbacks its transitions call for (see applyBatchChange).
    */
   async apply(
     tx: JobStore,
@@ -64,30 +59,7 @@ export class BatchTracker {
       propertiesJson: change.properties === undefined ? null : JSON.stringify(change.properties),
     });
     if (!row) throw new BatchNotFoundError(batchId);
-    const events = dueCallbacks(row);
-    if (events.length > 0) await this.enqueueCallbacks(tx, row, events);
-    if (events.length === 0 && !row.jobs_finished) return toBatchRecord(row);
-    // Counting the new callback jobs in also decides `finished_at` (now, when there are none).
-    await this.batches.adjustCallbacks(tx.db, batchId, events.length);
-    return toBatchRecord((await this.batches.get(tx.db, batchId))!);
-  }
-
-  private async enqueueCallbacks(tx: JobStore, batch: AppliedBatchRow, events: BatchCallbackEvent[]): Promise<void> {
-    const keys: Record<BatchCallbackEvent, string | null> = {
-      finish: batch.on_finish,
-      success: batch.on_success,
-      discard: batch.on_discard,
-    };
-    await tx.insert(
-      events.map((event) =>
-        this.newJobs.createTrusted(
-          BATCH_CALLBACK_JOB_TYPE,
-          { batchId: batch.id, event, key: keys[event]! } satisfies BatchCallbackPayload,
-          { queue: batch.callback_queue ?? undefined, priority: batch.callback_priority ?? undefined },
-          { batchCallbackId: batch.id },
-        ),
-      ),
-    );
+    return toBatchRecord(row);
   }
 }
 
@@ -109,12 +81,4 @@ export function batchDeltas(moves: JobMove[]): { deltas: Map<string, BatchDelta>
     }
   }
   return { deltas, callbackDeltas };
-}
-
-function dueCallbacks(row: AppliedBatchRow): BatchCallbackEvent[] {
-  const events: BatchCallbackEvent[] = [];
-  if (row.discard_started && row.on_discard) events.push('discard');
-  if (row.jobs_finished && row.on_finish) events.push('finish');
-  if (row.jobs_finished && row.on_success && row.discarded_jobs === 0) events.push('success');
-  return events;
 }

@@ -43,7 +43,7 @@ import { QueueDatabase } from './queue-database.js';
     {
       provide: BatchStore,
       inject: [DATA_QUEUE_OPTIONS],
-      useFactory: (options: ResolvedDataQueueOptions) => new BatchStore(options.schema),
+      useFactory: (options: ResolvedDataQueueOptions) => new BatchStore(options.schema, options.defaultMaxAttempts),
     },
     HandlerRegistry,
     JobHandlerExplorer,

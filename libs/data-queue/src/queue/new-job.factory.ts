@@ -8,10 +8,9 @@ import type { EnqueueOptions } from './enqueue-options.js';
 import { validateJobSettings } from './job-settings.validation.js';
 import { serializePayload, validatePayload } from './payload.validation.js';
 
-/** A job of a batch, or a batch's callback job. */
+/** Set when the job is added to a batch. */
 export interface BatchLinks {
   batchId?: string;
-  batchCallbackId?: string;
 }
 
 /** Turns an enqueue call into a row to insert: validates it and applies handler and module defaults. */
@@ -46,8 +45,8 @@ export class NewJobFactory {
    * A job DataQueue enqueues itself (a dead letter): never rejected, so the transaction that
    * records the final failure cannot fail because of it.
    */
-  createTrusted(jobType: string, payload: unknown, options: EnqueueOptions = {}, links: BatchLinks = {}): NewJob {
-    return this.build(jobType, JSON.stringify(payload), options, links);
+  createTrusted(jobType: string, payload: unknown, options: EnqueueOptions = {}): NewJob {
+    return this.build(jobType, JSON.stringify(payload), options, {});
   }
 
   private build(jobType: string, payloadJson: string, options: EnqueueOptions, links: BatchLinks): NewJob {
@@ -65,7 +64,7 @@ export class NewJobFactory {
       idempotencyKey: options.idempotencyKey ?? null,
       deadLetterJobType: options.deadLetterJobType ?? null,
       batchId: links.batchId ?? null,
-      batchCallbackId: links.batchCallbackId ?? null,
+      batchCallbackId: null, // callback jobs are inserted by the batch bookkeeping SQL
     };
   }
 }

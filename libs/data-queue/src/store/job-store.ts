@@ -87,10 +87,14 @@ export interface Channels {
 
 type Statements = ReturnType<typeof buildStatements>;
 
+export function channelsOf(schema: string): Channels {
+  return { wake: `${schema}_wake`, cancel: `${schema}_cancel` };
+}
+
 function buildStatements(schema: string) {
   const s = quoteIdent(schema);
   return {
-    channels: { wake: `${schema}_wake`, cancel: `${schema}_cancel` } satisfies Channels,
+    channels: channelsOf(schema),
     insert: insertJobsSql(s),
     byIdempotencyKey: jobsByIdempotencyKeySql(s),
     claim: (selector: QueueSelector) => claimJobsSql(s, selector),
@@ -190,13 +194,18 @@ export class JobStore {
 
   /** Claims up to `limit` runnable jobs, in claim order. */
   async claim(workerId: string, selector: QueueSelector, limit: number): Promise<ClaimedJob[]> {
-    const rows = await this.db.rows<ClaimedRow>(this.sql.claim(selector), [selector.queues, workerId, limit]);
+    const rows = await this.db.rows<ClaimedRow>(
+      this.sql.claim(selector),
+      [selector.queues, workerId, limit],
+      `${this.sql.channels.wake}_claim_${selector.kind}_${selector.queues.length === 1 ? 'one' : 'many'}`,
+    );
     return rows.map(toClaimedJob).sort((a, b) => a.job.priority - b.job.priority || Number(a.job.id) - Number(b.job.id));
   }
 
   /** `output` as JSON text, or null to keep the stored output. False when the fence failed. */
   async complete(run: RunFence, outputJson: string | null): Promise<boolean> {
-    return this.fenced(this.sql.complete, run, [outputJson]);
+    const rows = await this.db.rows(this.sql.complete, [run.jobId, run.workerId, run.attempt, outputJson], `${this.sql.channels.wake}_complete`);
+    return rows.length > 0;
   }
 
   /** Records a failed attempt; null when the fence failed. The row tells whether it will retry. */

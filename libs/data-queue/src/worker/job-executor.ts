@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { BatchRecord } from '../batches/batch-record.js';
 import { BatchService } from '../batches/batch.service.js';
+import { BatchStore } from '../batches/batch-store.js';
 import { BatchTracker } from '../batches/batch-tracker.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { QueueDatabase } from '../module/queue-database.js';
@@ -39,6 +40,7 @@ export class JobExecutor {
     private readonly failures: FailureRecorder,
     private readonly batches: BatchService,
     private readonly tracker: BatchTracker,
+    private readonly batchStore: BatchStore,
   ) {}
 
   /** Runs one claimed attempt and records its end. Never rejects. */
@@ -115,9 +117,10 @@ export class JobExecutor {
     }
   }
 
-  /** One statement for plain jobs; with batch bookkeeping in the same transaction for batch jobs. */
+  /** One statement for plain and batch jobs; a callback job also settles its batch's callback count. */
   private async complete(job: JobRecord, fence: RunFence, outputJson: string | null, store: JobStore): Promise<boolean> {
-    if (!job.batchId && !job.batchCallbackId) return store.complete(fence, outputJson);
+    if (job.batchId) return this.batchStore.completeJob(store.db, fence, outputJson);
+    if (!job.batchCallbackId) return store.complete(fence, outputJson);
     return store.transaction(async (tx) => {
       const completed = await tx.complete(fence, outputJson);
       if (completed) await this.tracker.jobsMoved(tx, [{ job, from: 'pending', to: 'succeeded' }]);

@@ -1,3 +1,6 @@
+import { completeJobSql } from '../../store/sql/finish-job.sql.js';
+import { BATCH_CALLBACK_JOB_TYPE } from '../batch-callback-context.js';
+
 /*
  * Batch bookkeeping. Counters move in the same transaction as the job rows they count; the
  * batch row's lock orders concurrent movers, so each state transition (first discard, all jobs
@@ -15,48 +18,141 @@ RETURNING *`;
 
 export const getBatchSql = (s: string) => `SELECT * FROM ${s}.batches WHERE id = $1`;
 
+/** Where a counter change comes from: SQL expressions (parameters, or columns of a CTE before it). */
+interface BatchChange {
+  id: string;
+  total: string;
+  pending: string;
+  succeeded: string;
+  discarded: string;
+  /** `enqueue`: arm the batch. */
+  arm: string;
+  /** `add` of new jobs: a finished batch becomes unarmed, so its callbacks do not fire again. */
+  disarmIfFinished: string;
+  /** Merged into `properties` unless NULL. */
+  properties: string;
+  /** Attempts of the callback jobs enqueued. */
+  callbackMaxAttempts: string;
+  /** NOTIFY channel that wakes workers for those callback jobs. */
+  wakeChannel: string;
+}
+
 /**
- * Applies counter deltas ($2 total, $3 pending, $4 succeeded, $5 discarded), optionally arms
- * the batch ($6: `enqueue`) or disarms a finished one ($8: `add` of new jobs, which must not
- * fire its callbacks again), merges properties ($7), then reports the transitions this change
- * caused:
- * - `discard_started`: the first discarded job since the batch had none → `onDiscard`.
- * - `jobs_finished`: an armed batch has no unfinished job left (or was armed with none) →
- *   `onFinish`, and `onSuccess` if nothing was discarded.
+ * The CTEs that apply a counter change to one batch and act on the transitions it causes, in
+ * the statement that moved the jobs — so the decision and its callback jobs commit with them:
+ * - `old` locks the batch row: concurrent movers of one batch take turns, and each sees the
+ *   counts the previous one committed, so each transition is observed exactly once.
+ * - `due`: `discard_started` (the first discarded job while none was) → onDiscard;
+ *   `jobs_finished` (an armed batch has no unfinished job left, or was armed with none) →
+ *   onFinish, and onSuccess if nothing is discarded.
+ * - `callbacks` inserts those callback jobs; `updated` counts them into `pending_callbacks`,
+ *   and sets `finished_at` once the jobs and every callback job are done.
  * Jobs becoming unfinished again (retry, new jobs) re-open a finished batch; when the last
- * discarded job is retried, `discarded_at` clears and a later discard fires `onDiscard` again.
+ * discarded job is retried or deleted, `discarded_at` clears and a later discard fires again.
  */
-export const applyBatchDeltaSql = (s: string) => `
-WITH old AS (
-  SELECT * FROM ${s}.batches WHERE id = $1 FOR UPDATE
+function applyBatchChange(s: string, c: BatchChange): string {
+  return `
+old AS (
+  SELECT * FROM ${s}.batches WHERE id = ${c.id} FOR UPDATE
 ),
 next AS (
-  SELECT old.pending_jobs + $3 AS pending,
-         old.discarded_jobs + $5 AS discarded,
-         CASE WHEN $6 THEN now()
-              WHEN $8 AND old.jobs_finished_at IS NOT NULL THEN NULL
+  SELECT old.pending_jobs + ${c.pending} AS pending,
+         old.discarded_jobs + ${c.discarded} AS discarded,
+         CASE WHEN ${c.arm} THEN now()
+              WHEN ${c.disarmIfFinished} AND old.jobs_finished_at IS NOT NULL THEN NULL
               ELSE old.enqueued_at END AS enqueued_at
   FROM old
-)
-UPDATE ${s}.batches AS batch
-SET total_jobs = old.total_jobs + $2,
-    pending_jobs = next.pending,
-    succeeded_jobs = old.succeeded_jobs + $4,
-    discarded_jobs = next.discarded,
-    properties = CASE WHEN $7::jsonb IS NULL THEN old.properties ELSE old.properties || $7::jsonb END,
-    enqueued_at = next.enqueued_at,
-    discarded_at = CASE WHEN next.discarded = 0 THEN NULL
-                        ELSE coalesce(old.discarded_at, CASE WHEN $5 > 0 THEN now() END) END,
-    jobs_finished_at = CASE WHEN next.pending > 0 OR next.enqueued_at IS NULL THEN NULL
-                            WHEN old.jobs_finished_at IS NULL OR $6 THEN now()
-                            ELSE old.jobs_finished_at END,
-    finished_at = CASE WHEN next.pending > 0 OR $6 THEN NULL ELSE old.finished_at END,
-    updated_at = now()
-FROM old, next
-WHERE batch.id = old.id
-RETURNING batch.*,
-  (old.discarded_at IS NULL AND batch.discarded_at IS NOT NULL) AS discard_started,
-  (batch.jobs_finished_at IS NOT NULL AND batch.jobs_finished_at IS DISTINCT FROM old.jobs_finished_at) AS jobs_finished`;
+),
+due AS (
+  SELECT old.discarded_at IS NULL AND next.discarded > 0 AND ${c.discarded} > 0 AS discard_started,
+         next.pending = 0 AND next.enqueued_at IS NOT NULL AND (old.jobs_finished_at IS NULL OR ${c.arm}) AS jobs_finished
+  FROM old, next
+),
+fired AS (
+  SELECT event, key
+  FROM old, next, due,
+       LATERAL (VALUES ('discard', old.on_discard, due.discard_started),
+                       ('finish', old.on_finish, due.jobs_finished),
+                       ('success', old.on_success, due.jobs_finished AND next.discarded = 0)) AS e(event, key, fire)
+  WHERE fire AND key IS NOT NULL
+),
+callbacks AS (
+  INSERT INTO ${s}.jobs (job_type, queue, payload, priority, max_attempts, batch_callback_id)
+  SELECT '${BATCH_CALLBACK_JOB_TYPE}', coalesce(old.callback_queue, 'default'),
+         jsonb_build_object('batchId', old.id, 'event', fired.event, 'key', fired.key),
+         coalesce(old.callback_priority, 0), ${c.callbackMaxAttempts}, old.id
+  FROM old, fired
+  RETURNING queue
+),
+woken AS (
+  SELECT pg_notify(${c.wakeChannel}, queue) FROM (SELECT DISTINCT queue FROM callbacks) AS due_queues
+),
+updated AS (
+  UPDATE ${s}.batches AS batch
+  SET total_jobs = old.total_jobs + ${c.total},
+      pending_jobs = next.pending,
+      succeeded_jobs = old.succeeded_jobs + ${c.succeeded},
+      discarded_jobs = next.discarded,
+      pending_callbacks = old.pending_callbacks + (SELECT count(*)::int FROM fired),
+      properties = CASE WHEN ${c.properties} IS NULL THEN old.properties ELSE old.properties || ${c.properties} END,
+      enqueued_at = next.enqueued_at,
+      discarded_at = CASE WHEN next.discarded = 0 THEN NULL
+                          ELSE coalesce(old.discarded_at, CASE WHEN ${c.discarded} > 0 THEN now() END) END,
+      jobs_finished_at = CASE WHEN next.pending > 0 OR next.enqueued_at IS NULL THEN NULL
+                              WHEN due.jobs_finished THEN now()
+                              ELSE old.jobs_finished_at END,
+      finished_at = CASE WHEN next.pending > 0 OR next.enqueued_at IS NULL THEN NULL
+                         WHEN due.jobs_finished THEN
+                           CASE WHEN old.pending_callbacks + (SELECT count(*) FROM fired) = 0 THEN now() END
+                         ELSE old.finished_at END,
+      updated_at = now()
+  FROM old, next, due
+  WHERE batch.id = old.id
+  RETURNING batch.*
+)`;
+}
+
+/**
+ * A counter change from parameters: $1 batch, deltas $2 total, $3 pending, $4 succeeded,
+ * $5 discarded, $6 arm, $7 properties to merge, $8 disarm if finished, $9 callback attempts,
+ * $10 wake channel. Returns the batch as changed, or no row if it does not exist.
+ */
+export const applyBatchDeltaSql = (s: string) => `
+WITH ${applyBatchChange(s, {
+  id: '$1::uuid',
+  total: '$2::int',
+  pending: '$3::int',
+  succeeded: '$4::int',
+  discarded: '$5::int',
+  arm: '$6::boolean',
+  properties: '$7::jsonb',
+  disarmIfFinished: '$8::boolean',
+  callbackMaxAttempts: '$9::int',
+  wakeChannel: '$10::text',
+})}
+SELECT updated.*, (SELECT count(*) FROM woken) AS woken FROM updated`;
+
+/**
+ * The hot path of a batch job: its completion ($1-$4, as completeJobSql) and its batch's
+ * bookkeeping in one statement, so the batch row stays locked only inside the server, not
+ * across a client round trip. $5 callback attempts, $6 wake channel. `completed` is 0 when the
+ * fence failed (then nothing else happened).
+ */
+export const completeBatchJobSql = (s: string) => `
+WITH done AS (${completeJobSql(s, 'batch_id')}),
+${applyBatchChange(s, {
+  id: '(SELECT batch_id FROM done)',
+  total: '0',
+  pending: '-1',
+  succeeded: '1',
+  discarded: '0',
+  arm: 'false',
+  properties: 'NULL::jsonb',
+  disarmIfFinished: 'false',
+  callbackMaxAttempts: '$5::int',
+  wakeChannel: '$6::text',
+})}
+SELECT (SELECT count(*) FROM done)::int AS completed, (SELECT count(*) FROM woken) AS woken`;
 
 /**
  * Counts callback jobs in ($2 > 0) or out ($2 < 0); the batch is finished once its jobs are

@@ -7,12 +7,12 @@ const FENCE = `id = $1 AND status = 'processing' AND locked_by = $2 AND attempts
 const RETRY_AT = `CASE WHEN attempts < max_attempts THEN now() + $6::float8 * interval '1 millisecond' END`;
 
 /** $4: output JSON, or NULL to keep what `ctx.setOutput` stored. */
-export const completeJobSql = (s: string) => `
+export const completeJobSql = (s: string, returning = 'id') => `
 UPDATE ${s}.jobs
 SET status = 'completed', output = coalesce($4::jsonb, output), progress = 100, failure_reason = NULL,
     completed_at = now(), locked_by = NULL, locked_at = NULL, updated_at = now()
 WHERE ${FENCE}
-RETURNING id`;
+RETURNING ${returning}`;
 
 /**
  * Records the error ($4: entry without timestamp; the database clock stamps it) and either

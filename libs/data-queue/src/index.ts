@@ -12,6 +12,10 @@ export type { BatchWriteOptions } from './batches/batch.js';
 export { OnBatchDiscard, OnBatchFinish, OnBatchSuccess } from './batches/batch-callback.decorators.js';
 export type { BatchCallbackContext } from './batches/batch-callback-context.js';
 export type { BatchCallbackEvent, BatchCounts, BatchRecord, CreateBatchOptions } from './batches/batch-record.js';
+export type { PauseRecord, PauseTarget } from './scheduling/pause.service.js';
+export { DataQueueDashboardModule } from './dashboard/dashboard.module.js';
+export type { DataQueueDashboardExtras, DataQueueDashboardOptions } from './dashboard/dashboard-options.js';
+export type { LocaleCode } from './dashboard/i18n/locales.js';
 export { dataQueueMigrations } from './store/migrations/run-migrations.js';
 export {
   BatchNotFoundError,

@@ -11,6 +11,7 @@ import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { JobHandlerExplorer } from '../handlers/job-handler.explorer.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
 import { QueueService } from '../queue/queue.service.js';
+import { PauseService } from '../scheduling/pause.service.js';
 import { CrashReaper } from '../worker/crash-reaper.js';
 import { DeadLetterRouter } from '../worker/dead-letter.router.js';
 import { FailureRecorder } from '../worker/failure-recorder.js';
@@ -53,6 +54,7 @@ import { QueueDatabase } from './queue-database.js';
     BatchTracker,
     BatchService,
     BatchReconciler,
+    PauseService,
     NewJobFactory,
     QueueService,
     DeadLetterRouter,
@@ -62,6 +64,7 @@ import { QueueDatabase } from './queue-database.js';
     WorkerRuntime,
     InlineRunner,
   ],
-  exports: [QueueService],
+  // QueueDatabase and PauseService serve DataQueueDashboardModule (not part of the public API).
+  exports: [QueueService, QueueDatabase, PauseService],
 })
 export class DataQueueModule extends ConfigurableDataQueueModule {}

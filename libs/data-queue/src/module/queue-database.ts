@@ -14,6 +14,8 @@ export class QueueDatabase implements OnApplicationShutdown {
   private constructor(
     readonly dataSource: DataSource,
     readonly store: JobStore,
+    /** The schema of DataQueue's tables (validated identifier). */
+    readonly schema: string,
     /** Connection settings for the dedicated LISTEN connection. */
     readonly connectionConfig: PoolConfig,
     private readonly ownsDataSource: boolean,
@@ -32,7 +34,7 @@ export class QueueDatabase implements OnApplicationShutdown {
       throw error;
     }
     const pool = (dataSource.driver as PostgresDriver).master as Pool & { options: PoolConfig };
-    return new QueueDatabase(dataSource, JobStore.forPool(options.schema, pool), pool.options, ownsDataSource);
+    return new QueueDatabase(dataSource, JobStore.forPool(options.schema, pool), options.schema, pool.options, ownsDataSource);
   }
 
   async onApplicationShutdown(): Promise<void> {

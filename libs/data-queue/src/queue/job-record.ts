@@ -9,7 +9,10 @@ export interface JobErrorEntry {
   stack?: string;
   attempt: number;
   reason: FailureReason;
+  /** When the attempt ended (database clock). */
   timestamp: string;
+  /** When the attempt started. */
+  startedAt?: string;
 }
 
 /** A job as stored, camelCased. `failed` with `nextAttemptAt` set will retry; with `null` it is final. */
@@ -21,6 +24,7 @@ export interface JobRecord<Payload = unknown, Output = unknown> {
   status: JobStatus;
   createdAt: Date;
   updatedAt: Date;
+  /** When the latest attempt was claimed (kept after it ends). */
   lockedAt: Date | null;
   lockedBy: string | null;
   attempts: number;

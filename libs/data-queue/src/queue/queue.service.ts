@@ -9,6 +9,7 @@ import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
 import { QueueDatabase } from '../module/queue-database.js';
 import type { JobStore } from '../store/job-store.js';
+import { PauseService, type PauseRecord, type PauseTarget } from '../scheduling/pause.service.js';
 import { InlineRunner } from '../worker/inline-runner.js';
 import type { EnqueueOptions, JobPage, JobToEnqueue, ListJobsFilter } from './enqueue-options.js';
 import type { JobRecord, JobStatus } from './job-record.js';
@@ -26,6 +27,7 @@ export class QueueService {
     private readonly inline: InlineRunner,
     private readonly batches: BatchService,
     private readonly tracker: BatchTracker,
+    private readonly pauses: PauseService,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
   ) {}
 
@@ -136,6 +138,19 @@ export class QueueService {
   /** Cancels every unfinished job of the batch, which finishes it (`onDiscard`, `onFinish`). */
   async cancelBatch(id: string): Promise<BatchRecord> {
     return this.batches.cancel(id);
+  }
+
+  /** Holds back every job of a queue, a job type or a tag: they stay pending until `resume`. */
+  async pause(target: PauseTarget): Promise<void> {
+    await this.pauses.pause(target);
+  }
+
+  async resume(target: PauseTarget): Promise<void> {
+    await this.pauses.resume(target);
+  }
+
+  async listPauses(): Promise<PauseRecord[]> {
+    return this.pauses.list();
   }
 
   /** Runs a guarded action; when it matched nothing, says whether the job is missing or in the wrong state. */

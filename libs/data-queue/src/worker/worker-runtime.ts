@@ -48,7 +48,8 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
       (pool) => new WorkerPool(pool, this.worker.id, store, this.executor),
     );
     this.listener = new NotificationListener(this.database.connectionConfig, store.channels, {
-      onWake: (queues) => this.pools.filter((p) => queues.some((q) => p.serves(q))).forEach((p) => p.wake()),
+      // '*' (after a resume) may concern any queue.
+      onWake: (queues) => this.pools.filter((p) => queues.some((q) => q === '*' || p.serves(q))).forEach((p) => p.wake()),
       onCancel: (jobId) => this.executor.abortCancelled(jobId),
       onReconnect: () => this.wakeAll(),
     });

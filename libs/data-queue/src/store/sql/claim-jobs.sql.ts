@@ -24,6 +24,11 @@ SET status = 'processing',
     pending_reason = NULL,
     updated_at = now()`;
 
+/** Paused jobs stay pending: a pause on their queue, their job type or one of their tags. */
+const PAUSED = `(pause.kind = 'queue' AND pause.value = queue)
+       OR (pause.kind = 'jobType' AND pause.value = job_type)
+       OR (pause.kind = 'tag' AND pause.value = ANY(tags))`;
+
 /**
  * Claims up to $3 runnable jobs for worker $2 in one round trip.
  *
@@ -33,7 +38,8 @@ SET status = 'processing',
  * `FOR UPDATE SKIP LOCKED` lets any number of workers claim at once: each takes rows nobody
  * else holds and nobody waits. The UPDATE then moves the rows out of the runnable set and
  * stamps the claimant and a new attempt number; together (locked_by, attempts) fence every
- * later write of this run.
+ * later write of this run. The pause check reads the (tiny, usually empty) pauses table, so a
+ * pause or resume takes effect at every worker's next claim.
  */
 export const claimJobsSql = (s: string, selector: QueueSelector) => `
 WITH picked AS (
@@ -41,6 +47,7 @@ WITH picked AS (
   FROM ${s}.jobs
   WHERE status IN ('pending', 'failed') AND available_at <= now()
     AND ${queueCondition(selector)}
+    AND NOT EXISTS (SELECT 1 FROM ${s}.pauses AS pause WHERE ${PAUSED})
   ORDER BY priority, available_at, id
   LIMIT $3
   FOR UPDATE SKIP LOCKED

@@ -6,23 +6,28 @@
 const FENCE = `id = $1 AND status = 'processing' AND locked_by = $2 AND attempts = $3`;
 const RETRY_AT = `CASE WHEN attempts < max_attempts THEN now() + $6::float8 * interval '1 millisecond' END`;
 
-/** $4: output JSON, or NULL to keep what `ctx.setOutput` stored. */
+/**
+ * $4: output JSON, or NULL to keep what `ctx.setOutput` stored. `locked_at` stays: with
+ * `completed_at` it gives the last attempt's duration.
+ */
 export const completeJobSql = (s: string, returning = 'id') => `
 UPDATE ${s}.jobs
 SET status = 'completed', output = coalesce($4::jsonb, output), progress = 100, failure_reason = NULL,
-    completed_at = now(), locked_by = NULL, locked_at = NULL, updated_at = now()
+    completed_at = now(), locked_by = NULL, updated_at = now()
 WHERE ${FENCE}
 RETURNING ${returning}`;
 
 /**
- * Records the error ($4: entry without timestamp; the database clock stamps it) and either
+ * Records the error ($4: entry without timestamps; the database clock stamps when it ended,
+ * and `locked_at` when it started) and either
  * schedules the next attempt $6 ms from now or, once attempts are used up, fails for good
  * (`next_attempt_at` NULL). $5: failure reason.
  */
 export const failJobSql = (s: string) => `
 UPDATE ${s}.jobs
 SET status = 'failed',
-    error_history = error_history || jsonb_build_array($4::jsonb || jsonb_build_object('timestamp', now())),
+    error_history = error_history || jsonb_build_array(
+      $4::jsonb || jsonb_build_object('timestamp', now(), 'startedAt', locked_at)),
     failure_reason = $5,
     next_attempt_at = ${RETRY_AT},
     available_at = ${RETRY_AT},

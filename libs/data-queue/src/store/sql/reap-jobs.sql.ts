@@ -23,7 +23,8 @@ UPDATE ${s}.jobs AS job
 SET status = 'failed',
     error_history = job.error_history || jsonb_build_array(jsonb_build_object(
       'message', 'worker ' || job.locked_by || ' stopped heartbeating while running this job',
-      'name', 'WorkerLostError', 'attempt', job.attempts, 'reason', 'interrupted', 'timestamp', now())),
+      'name', 'WorkerLostError', 'attempt', job.attempts, 'reason', 'interrupted',
+      'timestamp', now(), 'startedAt', job.locked_at)),
     failure_reason = 'interrupted',
     next_attempt_at = CASE WHEN job.attempts < job.max_attempts THEN now() END,
     available_at = CASE WHEN job.attempts < job.max_attempts THEN now() END,

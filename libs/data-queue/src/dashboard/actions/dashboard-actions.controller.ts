@@ -1,0 +1,92 @@
+import { BadRequestException, Body, Controller, ForbiddenException, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import type { BatchRecord } from '../../batches/batch-record.js';
+import { DataQueueError } from '../../errors/data-queue.errors.js';
+import { QueueService } from '../../queue/queue.service.js';
+import { DASHBOARD_OPTIONS } from '../dashboard.constants.js';
+import type { ResolvedDashboardOptions } from '../dashboard-options.validation.js';
+import { DashboardQueries } from '../queries/dashboard-queries.js';
+import { CsrfGuard } from '../security/csrf.guard.js';
+import { DashboardAccessGuard } from '../security/dashboard-access.guard.js';
+import { BULK_LIMIT, parseJobActionRequest, parsePauseRequest, type JobActionRequest } from './action-requests.js';
+
+export interface JobActionResult {
+  affected: number;
+  errors: { id: string; message: string }[];
+}
+
+/** POST-only, JSON, CSRF-checked; refused altogether in read-only mode. */
+@Controller('actions')
+@UseGuards(DashboardAccessGuard, CsrfGuard)
+export class DashboardActionsController {
+  constructor(
+    private readonly queue: QueueService,
+    private readonly queries: DashboardQueries,
+    @Inject(DASHBOARD_OPTIONS) private readonly options: ResolvedDashboardOptions,
+  ) {}
+
+  @Post('jobs')
+  @HttpCode(200)
+  async jobs(@Body() body: unknown): Promise<JobActionResult> {
+    this.refuseWhenReadOnly();
+    const request = parseJobActionRequest(body);
+    const ids = request.ids ?? (await this.queries.matchingJobIds(request.filter!, BULK_LIMIT));
+    const result: JobActionResult = { affected: 0, errors: [] };
+    for (const id of ids) {
+      try {
+        await this.apply(request, id);
+        result.affected++;
+      } catch (error) {
+        if (!(error instanceof DataQueueError)) throw error;
+        result.errors.push({ id, message: error.message });
+      }
+    }
+    return result;
+  }
+
+  @Post('batches/:id/:action')
+  @HttpCode(200)
+  async batch(@Param('id') id: string, @Param('action') action: string): Promise<{ batch: BatchRecord }> {
+    this.refuseWhenReadOnly();
+    if (action !== 'retry' && action !== 'cancel') throw new BadRequestException('action must be retry or cancel');
+    return this.asHttp(async () => ({ batch: action === 'retry' ? await this.queue.retryBatch(id) : await this.queue.cancelBatch(id) }));
+  }
+
+  @Post('pauses')
+  @HttpCode(200)
+  async pause(@Body() body: unknown): Promise<{ ok: true }> {
+    this.refuseWhenReadOnly();
+    const { target, paused } = parsePauseRequest(body);
+    await this.asHttp(() => (paused ? this.queue.pause(target) : this.queue.resume(target)));
+    return { ok: true };
+  }
+
+  private async apply(request: JobActionRequest, id: string): Promise<void> {
+    switch (request.action) {
+      case 'retry':
+        await this.queue.retryJob(id);
+        return;
+      case 'cancel':
+        await this.queue.cancelJob(id);
+        return;
+      case 'reschedule':
+        await this.queue.rescheduleJob(id, request.runAt!);
+        return;
+      case 'delete':
+        if (!(await this.queue.deleteJob(id))) throw new DataQueueError(`job ${id} does not exist`);
+    }
+  }
+
+  /** DataQueue's own errors (not found, wrong state, invalid) are the caller's 400, with their message. */
+  private async asHttp<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof DataQueueError) throw new BadRequestException(error.message);
+      throw error;
+    }
+  }
+
+  private refuseWhenReadOnly(): void {
+    if (this.options.readOnly) throw new ForbiddenException('the dashboard is read-only');
+  }
+}

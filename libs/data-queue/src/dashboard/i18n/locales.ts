@@ -1,0 +1,36 @@
+import { de } from './locales/de.js';
+import { en } from './locales/en.js';
+import { es } from './locales/es.js';
+import { fr } from './locales/fr.js';
+import { ja } from './locales/ja.js';
+import { ko } from './locales/ko.js';
+import { ptBR } from './locales/pt-BR.js';
+import { zhCN } from './locales/zh-CN.js';
+
+/** Every dashboard string, by key; English defines the keys every other locale must have. */
+export type Messages = Record<keyof typeof en, string>;
+
+export const LOCALES = {
+  en,
+  'zh-CN': zhCN,
+  ko,
+  ja,
+  de,
+  fr,
+  es,
+  'pt-BR': ptBR,
+} satisfies Record<string, Partial<Messages>>;
+
+export type LocaleCode = keyof typeof LOCALES;
+
+/** Names of the locales in their own language, for the switcher. */
+export const LOCALE_NAMES: Record<LocaleCode, string> = {
+  en: 'English',
+  'zh-CN': '简体中文',
+  ko: '한국어',
+  ja: '日本語',
+  de: 'Deutsch',
+  fr: 'Français',
+  es: 'Español',
+  'pt-BR': 'Português (Brasil)',
+};

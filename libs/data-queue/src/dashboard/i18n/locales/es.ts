@@ -1,0 +1,3 @@
+import type { Messages } from '../locales.js';
+
+export const es: Partial<Messages> = {};

@@ -1,0 +1,82 @@
+import { applyDecorators, Controller, Get, Header, NotFoundException, Param, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import { DashboardQueries } from '../queries/dashboard-queries.js';
+import { parseBatchState, parseJobsFilter } from '../queries/jobs-filter.js';
+import { DashboardAccessGuard } from '../security/dashboard-access.guard.js';
+import { batchesView } from '../views/batches.view.js';
+import { batchView } from '../views/batch.view.js';
+import { jobView } from '../views/job.view.js';
+import { jobsView } from '../views/jobs.view.js';
+import { overviewView } from '../views/overview.view.js';
+import { queuesView } from '../views/queues.view.js';
+import { workersView } from '../views/workers.view.js';
+import { PageContextFactory, type DashboardRequest } from './page-context.factory.js';
+import { PageErrorFilter } from './page-error.filter.js';
+
+/** A GET route answering an HTML page that must not be cached (it reflects live state). */
+const HtmlPage = (path?: string) =>
+  applyDecorators(Get(path), Header('Content-Type', 'text/html; charset=utf-8'), Header('Cache-Control', 'no-store'));
+
+/** The dashboard's HTML pages (GET only; actions live in DashboardActionsController). */
+@Controller()
+@UseGuards(DashboardAccessGuard)
+@UseFilters(PageErrorFilter)
+export class DashboardPagesController {
+  constructor(
+    private readonly queries: DashboardQueries,
+    private readonly contexts: PageContextFactory,
+  ) {}
+
+  @HtmlPage()
+  async overview(@Req() request: DashboardRequest, @Res({ passthrough: true }) response: unknown): Promise<string> {
+    return overviewView(this.contexts.create(request, response), await this.queries.overview()).value;
+  }
+
+  @HtmlPage('jobs')
+  async jobs(
+    @Req() request: DashboardRequest,
+    @Res({ passthrough: true }) response: unknown,
+    @Query() query: Record<string, unknown>,
+  ): Promise<string> {
+    return jobsView(this.contexts.create(request, response), await this.queries.jobsPage(parseJobsFilter(query))).value;
+  }
+
+  @HtmlPage('jobs/:id')
+  async job(@Req() request: DashboardRequest, @Res({ passthrough: true }) response: unknown, @Param('id') id: string): Promise<string> {
+    const model = await this.queries.jobPage(id);
+    if (!model) throw new NotFoundException(`job ${id} does not exist`);
+    return jobView(this.contexts.create(request, response), model).value;
+  }
+
+  @HtmlPage('batches')
+  async batches(
+    @Req() request: DashboardRequest,
+    @Res({ passthrough: true }) response: unknown,
+    @Query('state') state: unknown,
+    @Query('cursor') cursor: unknown,
+  ): Promise<string> {
+    const model = await this.queries.batchesPage(parseBatchState(state), typeof cursor === 'string' ? cursor : undefined);
+    return batchesView(this.contexts.create(request, response), model).value;
+  }
+
+  @HtmlPage('batches/:id')
+  async batch(
+    @Req() request: DashboardRequest,
+    @Res({ passthrough: true }) response: unknown,
+    @Param('id') id: string,
+    @Query('cursor') cursor: unknown,
+  ): Promise<string> {
+    const model = await this.queries.batchPage(id, typeof cursor === 'string' ? cursor : undefined);
+    if (!model) throw new NotFoundException(`batch ${id} does not exist`);
+    return batchView(this.contexts.create(request, response), model).value;
+  }
+
+  @HtmlPage('queues')
+  async queues(@Req() request: DashboardRequest, @Res({ passthrough: true }) response: unknown): Promise<string> {
+    return queuesView(this.contexts.create(request, response), await this.queries.queuesPage()).value;
+  }
+
+  @HtmlPage('workers')
+  async workers(@Req() request: DashboardRequest, @Res({ passthrough: true }) response: unknown): Promise<string> {
+    return workersView(this.contexts.create(request, response), await this.queries.workersPage()).value;
+  }
+}

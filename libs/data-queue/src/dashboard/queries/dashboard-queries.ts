@@ -1,0 +1,266 @@
+import { Injectable } from '@nestjs/common';
+import type { SelectQueryBuilder } from 'typeorm';
+import type { BatchRecord } from '../../batches/batch-record.js';
+import { toBatchRecord, type BatchRow } from '../../batches/batch-row.js';
+import { BATCH_CALLBACK_JOB_TYPE } from '../../batches/batch-callback-context.js';
+import { QueueDatabase } from '../../module/queue-database.js';
+import { PauseService } from '../../scheduling/pause.service.js';
+import { toJobRecord, type JobRow } from '../../store/job-row.js';
+import type {
+  BatchesPageModel,
+  BatchPageModel,
+  BatchState,
+  JobPageModel,
+  JobsFilter,
+  JobsPageModel,
+  JobState,
+  OverviewModel,
+  QueuesPageModel,
+  WorkersPageModel,
+} from '../views/view-models.js';
+import { attemptsOf, timelineOf } from './job-history.js';
+import { BATCH_STATE_SQL, batchState, jobState, JOB_STATES, STATE_SQL } from './job-states.js';
+import { decodeKeyset, encodeKeyset } from './keyset.js';
+
+const PAGE_SIZE = 50;
+const CHART_HOURS = 6;
+
+/**
+ * The dashboard's reads, through TypeORM's query builder with bound parameters. Lists are
+ * keyset-paginated (newest first on an indexed column), so a page costs the same at row 50
+ * or at row 1,000,000.
+ */
+@Injectable()
+export class DashboardQueries {
+  constructor(
+    private readonly database: QueueDatabase,
+    private readonly pauses: PauseService,
+  ) {}
+
+  async overview(): Promise<OverviewModel> {
+    const [countRow] = await this.jobs()
+      .select(JOB_STATES.map((state) => `count(*) FILTER (WHERE ${STATE_SQL[state]})::int AS "${state}"`))
+      .getRawMany<Record<JobState, number>>();
+    const queues = await this.jobs()
+      .select('job.queue', 'queue')
+      .addSelect(`count(*) FILTER (WHERE ${STATE_SQL.pending})::int`, 'pending')
+      .addSelect(`count(*) FILTER (WHERE ${STATE_SQL.processing})::int`, 'processing')
+      .addSelect(`count(*) FILTER (WHERE ${STATE_SQL.retrying})::int`, 'retrying')
+      .addSelect(`count(*) FILTER (WHERE ${STATE_SQL.failed})::int`, 'failed')
+      .where(`job.status IN ('pending', 'processing', 'failed')`)
+      .groupBy('job.queue')
+      .orderBy('job.queue')
+      .getRawMany<OverviewModel['queues'][number]>();
+    const throughput = await this.throughput(CHART_HOURS);
+    const [{ alive }] = await this.database.dataSource
+      .createQueryBuilder()
+      .select('count(*)::int', 'alive')
+      .from(this.table('workers'), 'worker')
+      .getRawMany<{ alive: number }>();
+    return { counts: countRow, queues, throughput, hours: CHART_HOURS, workersAlive: alive };
+  }
+
+  /**
+   * Completions and failures per minute: one range scan of each timestamp index, bucketed,
+   * then joined onto every minute of the window so quiet minutes show as zero.
+   */
+  private async throughput(hours: number): Promise<OverviewModel['throughput']> {
+    const jobs = this.table('jobs');
+    const rows: { minute: Date; completed: number; failed: number }[] = await this.database.dataSource.query(
+      `WITH window_start AS (SELECT date_trunc('minute', now()) - make_interval(hours => $1) AS at),
+       completed AS (
+         SELECT date_trunc('minute', completed_at) AS minute, count(*)::int AS n FROM ${jobs}
+         WHERE completed_at >= (SELECT at FROM window_start) GROUP BY 1),
+       failed AS (
+         SELECT date_trunc('minute', last_failed_at) AS minute, count(*)::int AS n FROM ${jobs}
+         WHERE last_failed_at >= (SELECT at FROM window_start) GROUP BY 1)
+       SELECT minute.at AS minute, coalesce(completed.n, 0) AS completed, coalesce(failed.n, 0) AS failed
+       FROM generate_series((SELECT at FROM window_start), date_trunc('minute', now()), interval '1 minute') AS minute(at)
+       LEFT JOIN completed ON completed.minute = minute.at
+       LEFT JOIN failed ON failed.minute = minute.at
+       ORDER BY minute.at`,
+      [hours],
+    );
+    return rows;
+  }
+
+  async jobsPage(filter: JobsFilter): Promise<JobsPageModel> {
+    const { jobs, nextCursor } = await this.findJobs(filter);
+    return { filter, jobs, nextCursor, queues: await this.distinct('queue'), jobTypes: await this.distinct('job_type') };
+  }
+
+  /** The ids an "all matching" bulk action applies to (capped, so one click cannot lock the table). */
+  async matchingJobIds(filter: JobsFilter, limit: number): Promise<string[]> {
+    const ids: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.findJobs({ ...filter, cursor });
+      ids.push(...page.jobs.map((job) => job.id));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor && ids.length < limit);
+    return ids.slice(0, limit);
+  }
+
+  private async findJobs(filter: JobsFilter): Promise<Pick<JobsPageModel, 'jobs' | 'nextCursor'>> {
+    const query = this.jobs().select('job.*');
+    if (filter.state) query.andWhere(STATE_SQL[filter.state]);
+    if (filter.queue) query.andWhere('job.queue = :queue', { queue: filter.queue });
+    if (filter.jobType) query.andWhere('job.job_type = :jobType', { jobType: filter.jobType });
+    if (filter.tag) query.andWhere('job.tags @> ARRAY[:tag]::text[]', { tag: filter.tag });
+    if (filter.batchId) query.andWhere('job.batch_id = :batchId::uuid', { batchId: filter.batchId });
+    if (filter.search) {
+      if (/^\d{1,18}$/.test(filter.search)) query.andWhere('job.id = :searchId::bigint', { searchId: filter.search });
+      else query.andWhere('(job.job_type ILIKE :pattern OR job.payload::text ILIKE :pattern)', { pattern: `%${escapeLike(filter.search)}%` });
+    }
+    const { rows, nextCursor } = await this.pageById(query, filter.cursor);
+    return { jobs: rows.map((row) => toJobRecord(row)), nextCursor };
+  }
+
+  async jobPage(id: string): Promise<JobPageModel | null> {
+    if (!/^\d{1,18}$/.test(id)) return null;
+    const row = await this.jobs().select('job.*').where('job.id = :id::bigint', { id }).getRawOne<JobRow>();
+    if (!row) return null;
+    const job = toJobRecord(row);
+    const batchId = job.batchId ?? job.batchCallbackId;
+    return {
+      job,
+      state: jobState(job),
+      attempts: attemptsOf(job),
+      timeline: timelineOf(job),
+      batch: batchId ? await this.batch(batchId) : null,
+    };
+  }
+
+  async batchesPage(state: BatchState | undefined, cursor: string | undefined): Promise<BatchesPageModel> {
+    const query = this.database.dataSource.createQueryBuilder().select('batch.*').from(this.table('batches'), 'batch');
+    if (state) query.where(BATCH_STATE_SQL[state]);
+    const after = cursor ? decodeKeyset(cursor) : null;
+    if (after) query.andWhere('(batch.created_at, batch.id) < (:at::timestamptz, :id::uuid)', { at: after.at, id: after.id });
+    const rows = await query.orderBy('batch.created_at', 'DESC').addOrderBy('batch.id', 'DESC').limit(PAGE_SIZE + 1).getRawMany<BatchRow>();
+    const page = rows.slice(0, PAGE_SIZE).map((row) => toBatchRecord(row));
+    const last = page.at(-1);
+    return {
+      state,
+      batches: page.map((batch) => ({ batch, state: batchState(batch) })),
+      nextCursor: rows.length > PAGE_SIZE && last ? encodeKeyset({ at: last.createdAt.toISOString(), id: last.id }) : null,
+    };
+  }
+
+  async batchPage(id: string, cursor: string | undefined): Promise<BatchPageModel | null> {
+    const batch = await this.batch(id);
+    if (!batch) return null;
+    const callbackJobs = await this.jobs()
+      .select('job.*')
+      .where('job.batch_callback_id = :id::uuid', { id })
+      .andWhere('job.job_type = :type', { type: BATCH_CALLBACK_JOB_TYPE })
+      .orderBy('job.id', 'DESC')
+      .getRawMany<JobRow>();
+    const { rows, nextCursor } = await this.pageById(this.jobs().select('job.*').where('job.batch_id = :id::uuid', { id }), cursor);
+    return {
+      batch,
+      state: batchState(batch),
+      callbackJobs: callbackJobs.map((row) => toJobRecord(row)),
+      jobs: rows.map((row) => toJobRecord(row)),
+      nextCursor,
+    };
+  }
+
+  async queuesPage(): Promise<QueuesPageModel> {
+    const pauses = await this.pauses.list();
+    const pausedQueues = new Set(pauses.filter((p) => p.kind === 'queue').map((p) => p.value));
+    const rows = await this.jobs()
+      .select('job.queue', 'queue')
+      .addSelect(`count(*) FILTER (WHERE job.status IN ('pending', 'failed') AND job.available_at <= now())::int`, 'runnable')
+      .addSelect(`count(*) FILTER (WHERE job.status IN ('pending', 'failed') AND job.available_at > now())::int`, 'scheduled')
+      .addSelect(`count(*) FILTER (WHERE job.status = 'processing')::int`, 'processing')
+      .addSelect(`(extract(epoch FROM now() - min(job.available_at) FILTER (WHERE job.status IN ('pending', 'failed') AND job.available_at <= now())) * 1000)::float8`, 'oldestRunnableMs')
+      .where(`job.status IN ('pending', 'failed', 'processing') AND (job.status = 'processing' OR job.available_at IS NOT NULL)`)
+      .groupBy('job.queue')
+      .orderBy('job.queue')
+      .getRawMany<Omit<QueuesPageModel['queues'][number], 'paused'>>();
+    const known = new Set(rows.map((row) => row.queue));
+    const idlePaused = [...pausedQueues].filter((queue) => !known.has(queue));
+    const queues = [
+      ...rows,
+      ...idlePaused.map((queue) => ({ queue, runnable: 0, scheduled: 0, processing: 0, oldestRunnableMs: null })),
+    ].map((row) => ({ ...row, paused: pausedQueues.has(row.queue) }));
+    return { queues, pauses };
+  }
+
+  async workersPage(): Promise<WorkersPageModel> {
+    const workers = await this.database.dataSource
+      .createQueryBuilder()
+      .select('worker.*')
+      .from(this.table('workers'), 'worker')
+      .orderBy('worker.started_at')
+      .getRawMany<{ id: string; hostname: string; pid: number; queues: string; started_at: Date; heartbeat_at: Date }>();
+    const running = await this.jobs()
+      .select(['job.id AS id', 'job.job_type AS "jobType"', 'job.locked_at AS "startedAt"', 'job.locked_by AS "lockedBy"'])
+      .where(`job.status = 'processing'`)
+      .orderBy('job.id')
+      .getRawMany<{ id: string; jobType: string; startedAt: Date | null; lockedBy: string }>();
+    return {
+      workers: workers.map((worker) => ({
+        id: worker.id,
+        hostname: worker.hostname,
+        pid: worker.pid,
+        queues: worker.queues,
+        startedAt: worker.started_at,
+        heartbeatAt: worker.heartbeat_at,
+        running: running.filter((job) => job.lockedBy === worker.id).map(({ lockedBy: _, ...job }) => job),
+      })),
+    };
+  }
+
+  private async batch(id: string): Promise<BatchRecord | null> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+    const row = await this.database.dataSource
+      .createQueryBuilder()
+      .select('batch.*')
+      .from(this.table('batches'), 'batch')
+      .where('batch.id = :id::uuid', { id })
+      .getRawOne<BatchRow>();
+    return row ? toBatchRecord(row) : null;
+  }
+
+  /** Newest first on id; reads one extra row to know whether there is a next page. */
+  private async pageById(query: SelectQueryBuilder<object>, cursor: string | undefined): Promise<{ rows: JobRow[]; nextCursor: string | null }> {
+    const before = cursor ? decodeKeyset(cursor)?.id : null;
+    if (before && /^\d{1,18}$/.test(before)) query.andWhere('job.id < :before::bigint', { before });
+    const rows = await query.orderBy('job.id', 'DESC').limit(PAGE_SIZE + 1).getRawMany<JobRow>();
+    const page = rows.slice(0, PAGE_SIZE);
+    const last = page.at(-1);
+    return { rows: page, nextCursor: rows.length > PAGE_SIZE && last ? encodeKeyset({ id: String(last.id) }) : null };
+  }
+
+  /**
+   * Distinct values of an indexed column without reading every row: a recursive "skip scan"
+   * jumps from one value to the next through the (column, id) index.
+   */
+  private async distinct(column: 'queue' | 'job_type'): Promise<string[]> {
+    const jobs = this.table('jobs');
+    const rows: { value: string }[] = await this.database.dataSource.query(
+      `WITH RECURSIVE value_list AS (
+         (SELECT ${column} AS value FROM ${jobs} ORDER BY ${column} LIMIT 1)
+         UNION ALL
+         SELECT (SELECT ${column} FROM ${jobs} WHERE ${column} > value_list.value ORDER BY ${column} LIMIT 1)
+         FROM value_list WHERE value_list.value IS NOT NULL
+       )
+       SELECT value FROM value_list WHERE value IS NOT NULL LIMIT 500`,
+    );
+    return rows.map((row) => row.value);
+  }
+
+  private jobs(): SelectQueryBuilder<object> {
+    return this.database.dataSource.createQueryBuilder().from(this.table('jobs'), 'job');
+  }
+
+  private table(name: 'jobs' | 'batches' | 'workers'): string {
+    return `${this.database.schema}.${name}`;
+  }
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+

@@ -1,0 +1,30 @@
+import type { BatchState, JobsFilter, JobState } from '../views/view-models.js';
+import { BATCH_STATES, JOB_STATES } from './job-states.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The jobs list's filter from a query string (or an action body). Unknown or malformed values
+ * are dropped rather than rejected: a stale bookmark still opens a page.
+ */
+export function parseJobsFilter(query: Record<string, unknown> = {}): JobsFilter {
+  const text = (key: string, max = 255): string | undefined => {
+    const value = query[key];
+    return typeof value === 'string' && value.trim() !== '' && value.length <= max ? value.trim() : undefined;
+  };
+  const state = text('state') as JobState | undefined;
+  const batchId = text('batchId');
+  return {
+    state: state && JOB_STATES.includes(state) ? state : undefined,
+    queue: text('queue'),
+    jobType: text('jobType'),
+    tag: text('tag'),
+    batchId: batchId && UUID.test(batchId) ? batchId : undefined,
+    search: text('search', 500),
+    cursor: text('cursor', 500),
+  };
+}
+
+export function parseBatchState(value: unknown): BatchState | undefined {
+  return BATCH_STATES.includes(value as BatchState) ? (value as BatchState) : undefined;
+}

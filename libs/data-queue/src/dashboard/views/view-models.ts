@@ -1,0 +1,124 @@
+import type { BatchRecord } from '../../batches/batch-record.js';
+import type { FailureReason, JobRecord, JobStatus } from '../../queue/job-record.js';
+import type { LocaleCode } from '../i18n/locales.js';
+import type { Translator } from '../i18n/translator.js';
+
+/** What every page needs besides its own data. */
+export interface PageContext {
+  /** Where the dashboard is mounted, e.g. `/queue` (no trailing slash). */
+  basePath: string;
+  /** The request's path below basePath (e.g. `/jobs`) and query, to build locale/poll links. */
+  path: string;
+  query: Record<string, string>;
+  i18n: Translator;
+  locale: LocaleCode;
+  title: string;
+  /** Sent back in the `x-dataqueue-csrf` header of every action. */
+  csrfToken: string;
+  readOnly: boolean;
+  /** Live refresh period in seconds when switched on. */
+  pollSeconds: number;
+  /** `?poll=N` asks for live refresh on, every N seconds. */
+  pollRequested: boolean;
+}
+
+/** 'retrying' = failed with a next attempt scheduled; 'failed' = failed for good. */
+export type JobState = Exclude<JobStatus, 'failed'> | 'retrying' | 'failed';
+
+export interface OverviewModel {
+  counts: Record<JobState, number>;
+  queues: { queue: string; pending: number; processing: number; retrying: number; failed: number }[];
+  /** One point per minute over `hours`, oldest first. */
+  throughput: { minute: Date; completed: number; failed: number }[];
+  hours: number;
+  workersAlive: number;
+}
+
+export interface JobsFilter {
+  state?: JobState;
+  queue?: string;
+  jobType?: string;
+  tag?: string;
+  batchId?: string;
+  /** A job id, or text matched against job type and payload. */
+  search?: string;
+  cursor?: string;
+}
+
+export interface JobsPageModel {
+  filter: JobsFilter;
+  jobs: JobRecord[];
+  nextCursor: string | null;
+  /** Known values for the filter selects. */
+  queues: string[];
+  jobTypes: string[];
+}
+
+export interface AttemptView {
+  attempt: number;
+  startedAt: Date | null;
+  endedAt: Date | null;
+  durationMs: number | null;
+  outcome: 'running' | 'completed' | 'failed';
+  error: { name?: string; message: string; stack?: string; reason: FailureReason } | null;
+}
+
+export interface TimelineEvent {
+  at: Date;
+  /** Message key suffix: created, scheduled, started, failed, retried, cancelled, completed, deadLettered. */
+  event: 'created' | 'started' | 'failed' | 'retried' | 'cancelled' | 'completed' | 'deadLettered';
+  detail?: string;
+}
+
+export interface JobPageModel {
+  job: JobRecord;
+  state: JobState;
+  attempts: AttemptView[];
+  timeline: TimelineEvent[];
+  batch: BatchRecord | null;
+}
+
+export type BatchState = 'running' | 'succeeded' | 'discarded' | 'finished';
+
+export interface BatchesPageModel {
+  state?: BatchState;
+  batches: { batch: BatchRecord; state: BatchState }[];
+  nextCursor: string | null;
+}
+
+export interface BatchPageModel {
+  batch: BatchRecord;
+  state: BatchState;
+  callbackJobs: JobRecord[];
+  jobs: JobRecord[];
+  nextCursor: string | null;
+}
+
+export type PauseKind = 'queue' | 'jobType' | 'tag';
+
+export interface QueuesPageModel {
+  queues: {
+    queue: string;
+    /** Runnable now. */
+    runnable: number;
+    /** Pending with a future start. */
+    scheduled: number;
+    processing: number;
+    /** Age of the oldest runnable job: how long work waits (null when none). */
+    oldestRunnableMs: number | null;
+    paused: boolean;
+  }[];
+  pauses: { kind: PauseKind; value: string; pausedAt: Date }[];
+}
+
+export interface WorkersPageModel {
+  workers: {
+    id: string;
+    hostname: string;
+    pid: number;
+    queues: string;
+    startedAt: Date;
+    heartbeatAt: Date;
+    running: { id: string; jobType: string; startedAt: Date | null }[];
+  }[];
+}

@@ -1,0 +1,64 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JobOptionsInvalidError } from '../errors/data-queue.errors.js';
+import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
+import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
+import { QueueDatabase } from '../module/queue-database.js';
+import { channelsOf } from '../store/job-store.js';
+import { quoteIdent } from '../store/sql/identifiers.js';
+import { listPausesSql, pauseSql, resumeSql } from './sql/pauses.sql.js';
+
+/** What a pause holds back: every job of a queue, of a job type, or carrying a tag. */
+export type PauseTarget = { queue: string } | { jobType: string } | { tag: string };
+
+export interface PauseRecord {
+  kind: 'queue' | 'jobType' | 'tag';
+  value: string;
+  pausedAt: Date;
+}
+
+/**
+ * Pauses live in the database, so a pause or resume applies to every process at its next
+ * claim. Paused jobs stay pending (nothing is lost); running jobs finish.
+ */
+@Injectable()
+export class PauseService {
+  private readonly sql;
+  private readonly wakeChannel: string;
+
+  constructor(
+    private readonly database: QueueDatabase,
+    @Inject(DATA_QUEUE_OPTIONS) options: ResolvedDataQueueOptions,
+  ) {
+    const s = quoteIdent(options.schema);
+    this.sql = { pause: pauseSql(s), resume: resumeSql(s), list: listPausesSql(s) };
+    this.wakeChannel = channelsOf(options.schema).wake;
+  }
+
+  async pause(target: PauseTarget): Promise<void> {
+    const { kind, value } = parseTarget(target);
+    await this.database.store.db.rows(this.sql.pause, [kind, value]);
+  }
+
+  async resume(target: PauseTarget): Promise<void> {
+    const { kind, value } = parseTarget(target);
+    await this.database.store.db.rows(this.sql.resume, [kind, value, this.wakeChannel]);
+  }
+
+  async list(): Promise<PauseRecord[]> {
+    const rows = await this.database.store.db.rows<{ kind: PauseRecord['kind']; value: string; paused_at: Date }>(this.sql.list);
+    return rows.map((row) => ({ kind: row.kind, value: row.value, pausedAt: row.paused_at }));
+  }
+}
+
+function parseTarget(target: PauseTarget): Omit<PauseRecord, 'pausedAt'> {
+  const entries = Object.entries(target ?? {}).filter(([, value]) => value !== undefined);
+  const [entry] = entries;
+  if (entries.length !== 1 || !['queue', 'jobType', 'tag'].includes(entry[0])) {
+    throw new JobOptionsInvalidError('target', 'give exactly one of { queue }, { jobType } or { tag }');
+  }
+  const [kind, value] = entry as [PauseRecord['kind'], unknown];
+  if (typeof value !== 'string' || value.length === 0 || value.length > 255) {
+    throw new JobOptionsInvalidError(kind, 'must be a non-empty string of at most 255 characters');
+  }
+  return { kind, value };
+}

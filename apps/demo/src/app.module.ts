@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataQueueModule } from '@dataqueue/nestjs';
+import { DataQueueDashboardModule, DataQueueModule } from '@dataqueue/nestjs';
 import { DataSource } from 'typeorm';
 import { EmailDeadLetterHandler } from './email/email-dead-letter.handler.js';
 import { SendEmailHandler } from './email/send-email.handler.js';
@@ -36,6 +36,9 @@ import { SignupsService } from './signups/signups.service.js';
         queues: 'mail:2;reports:2;*:5', // 2 slots each for `mail` and `reports`, 5 for every other queue
       }),
     }),
+    // The dashboard at /queue. Open to anyone here (demo only): a real app passes its auth guard,
+    // e.g. `guard: AdminGuard`, instead of `public: true`.
+    DataQueueDashboardModule.forRoot({ path: 'queue', public: true }),
   ],
   controllers: [JobsController, SignupsController, ReportsController],
   providers: [

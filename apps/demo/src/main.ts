@@ -29,7 +29,7 @@ async function bootstrap(): Promise<void> {
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('127.0.0.1', 'localhost');
   logger.log(
     [
-      `DataQueue demo listening on ${url}`,
+      `DataQueue demo listening on ${url}  (dashboard: ${url}/queue)`,
       `  curl -s -X POST ${url}/jobs/email -H 'content-type: application/json' -d '{"to":"me@example.com","subject":"Hi"}'`,
       `  curl -s ${url}/jobs/1`,
       `  curl -s '${url}/jobs?status=failed'`,

@@ -110,3 +110,9 @@ export class BatchOptionsInvalidError extends DataQueueError {
     super(`batch option "${field}" is invalid: ${detail}`);
   }
 }
+
+export class CronEntryNotFoundError extends DataQueueError {
+  constructor(readonly key: string) {
+    super(`cron entry "${key}" does not exist`);
+  }
+}

@@ -28,4 +28,8 @@ export class HandlerRegistry {
   jobTypes(): string[] {
     return [...this.handlers.keys()];
   }
+
+  all(): RegisteredHandler[] {
+    return [...this.handlers.values()];
+  }
 }

@@ -22,7 +22,7 @@ export class JobHandlerExplorer implements OnModuleInit {
       if (typeof instance?.handle !== 'function') {
         throw new DataQueueError(`@JobHandler('${jobType}') class ${name} must have a handle(payload, ctx) method`);
       }
-      const { backoff, payload: _dto, ...settings } = options;
+      const { backoff, payload: _dto, cron: _cron, ...settings } = options;
       validateJobSettings(settings, { jobType });
       if (backoff !== undefined) validateBackoff(backoff, { jobType });
       this.registry.register({ jobType, options, instance, name });

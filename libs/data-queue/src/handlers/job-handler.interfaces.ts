@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { Batch } from '../batches/batch.js';
+import type { HandlerCronOption } from '../scheduling/cron/cron-entry.js';
 import type { JobRecord } from '../queue/job-record.js';
 
 export interface BackoffOptions {
@@ -21,6 +22,8 @@ export interface JobHandlerOptions {
   backoff?: BackoffOptions;
   /** class-validator DTO: `enqueue` validates payloads against it. */
   payload?: Type<object>;
+  /** Enqueue this job type on a schedule: `'0 8 * * *'`, or `{ schedule, timezone, payload, key }`. */
+  cron?: HandlerCronOption;
 }
 
 /** What a handler receives beside its payload. */

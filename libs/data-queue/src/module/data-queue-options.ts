@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { BackoffOptions } from '../handlers/job-handler.interfaces.js';
+import type { CronEntryDefinition } from '../scheduling/cron/cron-entry.js';
 
 export type DataQueueMode = 'async' | 'external' | 'inline';
 
@@ -26,6 +27,12 @@ export interface DataQueueModuleOptions {
   workerTimeoutMs?: number;
   /** How often (and after how much idleness) batch counters are checked against their jobs, default 60,000 ms. */
   batchReconcileIntervalMs?: number;
+  /** Recurring jobs (handlers can declare theirs with `@JobHandler(type, { cron })`). */
+  cron?: CronEntryDefinition[];
+  /** After downtime, ticks missed within this window are enqueued once each, default 600,000 ms. */
+  cronCatchUpMs?: number;
+  /** Tick cron entries in this process, default true except in `inline` mode. */
+  runCron?: boolean;
   /** Pool size of the DataSource DataQueue opens from `url`, default 10. */
   poolSize?: number;
   /** Attempts of jobs whose handler and enqueue call name none, default 3. */
@@ -52,6 +59,9 @@ export interface ResolvedDataQueueOptions {
   heartbeatIntervalMs: number;
   workerTimeoutMs: number;
   batchReconcileIntervalMs: number;
+  cron: CronEntryDefinition[];
+  cronCatchUpMs: number;
+  runCron: boolean;
   poolSize: number;
   defaultMaxAttempts: number;
   defaultBackoff: Required<BackoffOptions>;

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
 import {
+  IsArray,
   IsBoolean,
   IsIn,
   IsInt,
@@ -66,6 +67,9 @@ class DataQueueOptionsSchema {
   @IsOptional() @IsInt() @Min(50) heartbeatIntervalMs?: number;
   @IsOptional() @IsInt() @Min(100) workerTimeoutMs?: number;
   @IsOptional() @IsInt() @Min(100) batchReconcileIntervalMs?: number;
+  @IsOptional() @IsArray() cron?: unknown[];
+  @IsOptional() @IsInt() @Min(0) cronCatchUpMs?: number;
+  @IsOptional() @IsBoolean() runCron?: boolean;
   @IsOptional() @IsInt() @Min(1) @Max(1000) poolSize?: number;
   @IsOptional() @IsInt() @Min(1) @Max(1000) defaultMaxAttempts?: number;
   @IsOptional() @ValidateNested() @Type(() => BackoffSchema) defaultBackoff?: BackoffSchema;
@@ -98,6 +102,9 @@ export function resolveDataQueueOptions(options: DataQueueModuleOptions): Resolv
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5000,
     workerTimeoutMs: options.workerTimeoutMs ?? 30_000,
     batchReconcileIntervalMs: options.batchReconcileIntervalMs ?? 60_000,
+    cron: options.cron ?? [],
+    cronCatchUpMs: options.cronCatchUpMs ?? 600_000,
+    runCron: options.runCron ?? (options.mode ?? 'async') !== 'inline',
     poolSize: options.poolSize ?? 10,
     defaultMaxAttempts: options.defaultMaxAttempts ?? 3,
     defaultBackoff: { ...DEFAULT_BACKOFF, ...options.defaultBackoff },

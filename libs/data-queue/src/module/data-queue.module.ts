@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
 import { BatchCallbackExplorer } from '../batches/batch-callback.explorer.js';
 import { BatchCallbackHandler } from '../batches/batch-callback.handler.js';
 import { BatchCallbackRegistry } from '../batches/batch-callback.registry.js';
@@ -11,6 +12,8 @@ import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { JobHandlerExplorer } from '../handlers/job-handler.explorer.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
 import { QueueService } from '../queue/queue.service.js';
+import { CronScheduler } from '../scheduling/cron/cron-scheduler.js';
+import { CronService } from '../scheduling/cron/cron.service.js';
 import { PauseService } from '../scheduling/pause.service.js';
 import { CrashReaper } from '../worker/crash-reaper.js';
 import { DeadLetterRouter } from '../worker/dead-letter.router.js';
@@ -29,7 +32,7 @@ import { QueueDatabase } from './queue-database.js';
  * Provides `QueueService`, discovers `@JobHandler` and `@OnBatch*` providers, and (in `async` mode) runs workers.
  */
 @Module({
-  imports: [DiscoveryModule],
+  imports: [DiscoveryModule, ScheduleModule.forRoot()],
   providers: [
     {
       provide: DATA_QUEUE_OPTIONS,
@@ -55,6 +58,8 @@ import { QueueDatabase } from './queue-database.js';
     BatchService,
     BatchReconciler,
     PauseService,
+    CronService,
+    CronScheduler,
     NewJobFactory,
     QueueService,
     DeadLetterRouter,
@@ -64,7 +69,7 @@ import { QueueDatabase } from './queue-database.js';
     WorkerRuntime,
     InlineRunner,
   ],
-  // QueueDatabase and PauseService serve DataQueueDashboardModule (not part of the public API).
-  exports: [QueueService, QueueDatabase, PauseService],
+  // QueueDatabase, PauseService and CronService serve DataQueueDashboardModule (not part of the public API).
+  exports: [QueueService, QueueDatabase, PauseService, CronService],
 })
 export class DataQueueModule extends ConfigurableDataQueueModule {}

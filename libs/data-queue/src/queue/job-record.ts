@@ -50,4 +50,7 @@ export interface JobRecord<Payload = unknown, Output = unknown> {
   deadLetterJobId: string | null;
   batchId: string | null;
   batchCallbackId: string | null;
+  /** For jobs enqueued by a cron entry: its key and the tick they run for. */
+  cronKey: string | null;
+  cronAt: Date | null;
 }

@@ -9,6 +9,8 @@ import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
 import { QueueDatabase } from '../module/queue-database.js';
 import type { JobStore } from '../store/job-store.js';
+import type { CronEntryRecord } from '../scheduling/cron/cron-entry.js';
+import { CronService } from '../scheduling/cron/cron.service.js';
 import { PauseService, type PauseRecord, type PauseTarget } from '../scheduling/pause.service.js';
 import { InlineRunner } from '../worker/inline-runner.js';
 import type { EnqueueOptions, JobPage, JobToEnqueue, ListJobsFilter } from './enqueue-options.js';
@@ -28,6 +30,7 @@ export class QueueService {
     private readonly batches: BatchService,
     private readonly tracker: BatchTracker,
     private readonly pauses: PauseService,
+    private readonly cron: CronService,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
   ) {}
 
@@ -151,6 +154,25 @@ export class QueueService {
 
   async listPauses(): Promise<PauseRecord[]> {
     return this.pauses.list();
+  }
+
+  /** Every cron entry (of any process), with its next and last run. */
+  async listCron(): Promise<CronEntryRecord[]> {
+    return this.cron.list();
+  }
+
+  /** Enabling or disabling is shared: every process ticking the entry obeys at its next tick. */
+  async enableCron(key: string): Promise<CronEntryRecord> {
+    return this.cron.setEnabled(key, true);
+  }
+
+  async disableCron(key: string): Promise<CronEntryRecord> {
+    return this.cron.setEnabled(key, false);
+  }
+
+  /** Enqueues the entry's job now (also when disabled). */
+  async runCronNow(key: string): Promise<JobRecord> {
+    return this.cron.runNow(key);
   }
 
   /** Runs a guarded action; when it matched nothing, says whether the job is missing or in the wrong state. */

@@ -28,6 +28,8 @@ export interface JobRow {
   dead_letter_job_id: string | null;
   batch_id: string | null;
   batch_callback_id: string | null;
+  cron_key: string | null;
+  cron_at: Date | null;
   created_at: Date;
   updated_at: Date;
   started_at: Date | null;
@@ -71,5 +73,7 @@ export function toJobRecord<Payload = unknown>(row: JobRow): JobRecord<Payload> 
     deadLetterJobId: row.dead_letter_job_id,
     batchId: row.batch_id,
     batchCallbackId: row.batch_callback_id,
+    cronKey: row.cron_key,
+    cronAt: row.cron_at,
   };
 }

@@ -2,6 +2,7 @@ import { DataSource, type MigrationInterface } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import { quoteIdent } from '../sql/identifiers.js';
 import { batchesMigration } from './batches.migration.js';
+import { cronMigration } from './cron.migration.js';
 import { dashboardAndPausesMigration } from './dashboard-and-pauses.migration.js';
 import { initialMigration } from './initial.migration.js';
 
@@ -10,7 +11,7 @@ import { initialMigration } from './initial.migration.js';
  * your own DataSource's `migrations` and run them with the TypeORM CLI on deploy.
  */
 export function dataQueueMigrations(schema = 'data_queue'): (new () => MigrationInterface)[] {
-  return [initialMigration(schema), batchesMigration(schema), dashboardAndPausesMigration(schema)];
+  return [initialMigration(schema), batchesMigration(schema), dashboardAndPausesMigration(schema), cronMigration(schema)];
 }
 
 /**

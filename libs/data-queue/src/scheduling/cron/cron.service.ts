@@ -1,0 +1,129 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CronEntryNotFoundError, DataQueueError } from '../../errors/data-queue.errors.js';
+import { DATA_QUEUE_OPTIONS } from '../../module/data-queue.constants.js';
+import type { ResolvedDataQueueOptions } from '../../module/data-queue-options.js';
+import { QueueDatabase } from '../../module/queue-database.js';
+import type { JobRecord } from '../../queue/job-record.js';
+import { NewJobFactory } from '../../queue/new-job.factory.js';
+import { toJobRecord, type JobRow } from '../../store/job-row.js';
+import { channelsOf } from '../../store/job-store.js';
+import { quoteIdent } from '../../store/sql/identifiers.js';
+import type { CronEntryDefinition, CronEntryRecord, CronJobOptions } from './cron-entry.js';
+import { CronSchedule } from './cron-schedule.js';
+import {
+  enqueueCronTickSql,
+  getCronEntrySql,
+  listCronEntriesSql,
+  setCronEnabledSql,
+  upsertCronEntrySql,
+} from './cron.sql.js';
+
+interface CronEntryRow {
+  key: string;
+  schedule: string;
+  timezone: string;
+  job_type: string;
+  payload: unknown;
+  options: CronJobOptions;
+  enabled: boolean;
+  last_run_at: Date | null;
+}
+
+/** Cron entries as shared state: declared by code, enabled/disabled and run by anyone. */
+@Injectable()
+export class CronService {
+  private readonly sql;
+  private readonly wakeChannel: string;
+
+  constructor(
+    private readonly database: QueueDatabase,
+    private readonly newJobs: NewJobFactory,
+    @Inject(DATA_QUEUE_OPTIONS) options: ResolvedDataQueueOptions,
+  ) {
+    const s = quoteIdent(options.schema);
+    this.sql = {
+      upsert: upsertCronEntrySql(s),
+      list: listCronEntriesSql(s),
+      get: getCronEntrySql(s),
+      setEnabled: setCronEnabledSql(s),
+      enqueueTick: enqueueCronTickSql(s),
+    };
+    this.wakeChannel = channelsOf(options.schema).wake;
+  }
+
+  async declare(entry: Required<Omit<CronEntryDefinition, 'options'>> & { options: CronJobOptions }): Promise<void> {
+    await this.database.store.db.rows(this.sql.upsert, [
+      entry.key,
+      entry.schedule,
+      entry.timezone,
+      entry.jobType,
+      JSON.stringify(entry.payload ?? {}),
+      JSON.stringify(entry.options),
+    ]);
+  }
+
+  async list(): Promise<CronEntryRecord[]> {
+    const rows = await this.database.store.db.rows<CronEntryRow>(this.sql.list);
+    return rows.map((row) => toCronRecord(row));
+  }
+
+  async get(key: string): Promise<CronEntryRecord> {
+    const [row] = await this.database.store.db.rows<CronEntryRow>(this.sql.get, [key]);
+    if (!row) throw new CronEntryNotFoundError(key);
+    return toCronRecord(row);
+  }
+
+  async setEnabled(key: string, enabled: boolean): Promise<CronEntryRecord> {
+    const [row] = await this.database.store.db.rows<CronEntryRow>(this.sql.setEnabled, [key, enabled]);
+    if (!row) throw new CronEntryNotFoundError(key);
+    return toCronRecord(row);
+  }
+
+  /** Enqueues the entry's job now, enabled or not. */
+  async runNow(key: string): Promise<JobRecord> {
+    const job = await this.enqueueTick(key, new Date(), true);
+    if (!job) throw new DataQueueError(`cron entry "${key}": a job for this instant exists already`);
+    return job;
+  }
+
+  /** The job of one tick, or null if another process enqueued it first or the entry is disabled. */
+  async enqueueTick(key: string, tick: Date, force = false): Promise<JobRecord | null> {
+    const entry = await this.get(key);
+    const job = this.newJobs.createTrusted(entry.jobType, entry.payload, entry.options);
+    const [row] = await this.database.store.db.rows<JobRow>(this.sql.enqueueTick, [
+      key,
+      tick,
+      force,
+      job.jobType,
+      job.queue,
+      job.payloadJson,
+      job.priority,
+      job.maxAttempts,
+      job.timeoutMs,
+      job.tags,
+      job.deadLetterJobType,
+      this.wakeChannel,
+    ]);
+    return row ? toJobRecord(row) : null;
+  }
+}
+
+function toCronRecord(row: CronEntryRow): CronEntryRecord {
+  let nextRunAt: Date | null = null;
+  try {
+    nextRunAt = row.enabled ? new CronSchedule(row.schedule, row.timezone).next(new Date()) : null;
+  } catch {
+    // declared by another version of the app with a schedule this one cannot read
+  }
+  return {
+    key: row.key,
+    schedule: row.schedule,
+    timezone: row.timezone,
+    jobType: row.job_type,
+    payload: row.payload,
+    options: row.options,
+    enabled: row.enabled,
+    lastRunAt: row.last_run_at,
+    nextRunAt,
+  };
+}

@@ -60,6 +60,20 @@ export class DashboardActionsController {
     return { ok: true };
   }
 
+  @Post('cron/:key/:action')
+  @HttpCode(200)
+  async cron(@Param('key') key: string, @Param('action') action: string): Promise<{ ok: true }> {
+    this.refuseWhenReadOnly();
+    if (action === 'enable' || action === 'disable') {
+      await this.asHttp(() => (action === 'enable' ? this.queue.enableCron(key) : this.queue.disableCron(key)));
+    } else if (action === 'run') {
+      await this.asHttp(() => this.queue.runCronNow(key));
+    } else {
+      throw new BadRequestException('action must be enable, disable or run');
+    }
+    return { ok: true };
+  }
+
   private async apply(request: JobActionRequest, id: string): Promise<void> {
     switch (request.action) {
       case 'retry':

@@ -4,6 +4,7 @@ import { parseBatchState, parseJobsFilter } from '../queries/jobs-filter.js';
 import { DashboardAccessGuard } from '../security/dashboard-access.guard.js';
 import { batchesView } from '../views/batches.view.js';
 import { batchView } from '../views/batch.view.js';
+import { cronView } from '../views/cron.view.js';
 import { jobView } from '../views/job.view.js';
 import { jobsView } from '../views/jobs.view.js';
 import { overviewView } from '../views/overview.view.js';
@@ -73,6 +74,11 @@ export class DashboardPagesController {
   @HtmlPage('queues')
   async queues(@Req() request: DashboardRequest, @Res({ passthrough: true }) response: unknown): Promise<string> {
     return queuesView(this.contexts.create(request, response), await this.queries.queuesPage()).value;
+  }
+
+  @HtmlPage('cron')
+  async cron(@Req() request: DashboardRequest, @Res({ passthrough: true }) response: unknown): Promise<string> {
+    return cronView(this.contexts.create(request, response), await this.queries.cronPage()).value;
   }
 
   @HtmlPage('workers')

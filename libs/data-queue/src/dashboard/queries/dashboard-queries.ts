@@ -4,12 +4,14 @@ import type { BatchRecord } from '../../batches/batch-record.js';
 import { toBatchRecord, type BatchRow } from '../../batches/batch-row.js';
 import { BATCH_CALLBACK_JOB_TYPE } from '../../batches/batch-callback-context.js';
 import { QueueDatabase } from '../../module/queue-database.js';
+import { CronService } from '../../scheduling/cron/cron.service.js';
 import { PauseService } from '../../scheduling/pause.service.js';
 import { toJobRecord, type JobRow } from '../../store/job-row.js';
 import type {
   BatchesPageModel,
   BatchPageModel,
   BatchState,
+  CronPageModel,
   JobPageModel,
   JobsFilter,
   JobsPageModel,
@@ -35,6 +37,7 @@ export class DashboardQueries {
   constructor(
     private readonly database: QueueDatabase,
     private readonly pauses: PauseService,
+    private readonly cron: CronService,
   ) {}
 
   async overview(): Promise<OverviewModel> {
@@ -185,6 +188,10 @@ export class DashboardQueries {
       ...idlePaused.map((queue) => ({ queue, runnable: 0, scheduled: 0, processing: 0, oldestRunnableMs: null })),
     ].map((row) => ({ ...row, paused: pausedQueues.has(row.queue) }));
     return { queues, pauses };
+  }
+
+  async cronPage(): Promise<CronPageModel> {
+    return { entries: await this.cron.list() };
   }
 
   async workersPage(): Promise<WorkersPageModel> {

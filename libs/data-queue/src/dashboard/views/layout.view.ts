@@ -5,7 +5,7 @@ import { href } from './components.view.js';
 import { html, scriptJson, type Html } from './html.js';
 import type { PageContext } from './view-models.js';
 
-export type NavItem = 'overview' | 'jobs' | 'batches' | 'queues' | 'workers';
+export type NavItem = 'overview' | 'jobs' | 'batches' | 'queues' | 'cron' | 'workers';
 
 export interface LayoutOptions {
   title: string;
@@ -18,6 +18,7 @@ const NAV: { item: NavItem; path: string; label: MessageKey }[] = [
   { item: 'jobs', path: '/jobs', label: 'nav.jobs' },
   { item: 'batches', path: '/batches', label: 'nav.batches' },
   { item: 'queues', path: '/queues', label: 'nav.queues' },
+  { item: 'cron', path: '/cron', label: 'nav.cron' },
   { item: 'workers', path: '/workers', label: 'nav.workers' },
 ];
 

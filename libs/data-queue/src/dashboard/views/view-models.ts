@@ -1,5 +1,6 @@
 import type { BatchRecord } from '../../batches/batch-record.js';
 import type { FailureReason, JobRecord, JobStatus } from '../../queue/job-record.js';
+import type { CronEntryRecord } from '../../scheduling/cron/cron-entry.js';
 import type { LocaleCode } from '../i18n/locales.js';
 import type { Translator } from '../i18n/translator.js';
 
@@ -121,4 +122,8 @@ export interface WorkersPageModel {
     heartbeatAt: Date;
     running: { id: string; jobType: string; startedAt: Date | null }[];
   }[];
+}
+
+export interface CronPageModel {
+  entries: CronEntryRecord[];
 }

@@ -1,0 +1,191 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { JobHandler } from '@dataqueue/nestjs';
+import type { JobContext, QueueService } from '@dataqueue/nestjs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createDashboardApp, type DashboardApp } from './support/dashboard-app.js';
+import { translated } from './support/dashboard-locales.js';
+import { waitForFinalFailure, waitForStatus } from './support/test-app.js';
+
+/** Debian's chromium: CI installs it (.ci/run); the tests never download a browser. */
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SCREENSHOTS = fileURLToPath(new URL('./artifacts/screenshots/', import.meta.url));
+/** Far in the future: the job stays pending until something is done to it. */
+const LATER = { delayMs: 3_600_000 };
+/** Would set `window.__xss` if the dashboard let it run. */
+const XSS_PAYLOAD = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">';
+
+@JobHandler('note')
+class NoteHandler {
+  async handle(payload: { text?: string }): Promise<{ noted: string | null }> {
+    return { noted: payload.text ?? null };
+  }
+}
+
+/** Fails until someone retries it by hand, then succeeds. */
+@JobHandler('flaky', { maxAttempts: 1 })
+class FlakyHandler {
+  async handle(_payload: unknown, ctx: JobContext): Promise<{ ok: true }> {
+    if (ctx.job.lastRetriedAt === null) throw new Error('flaky: fails until retried');
+    return { ok: true };
+  }
+}
+
+describe('the dashboard in a browser', () => {
+  let dash: DashboardApp;
+  let queue: QueueService;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  /** Messages of the confirm() dialogs the page opened (each accepted). */
+  const dialogs: string[] = [];
+  /** Uncaught errors of the dashboard's script. */
+  const pageErrors: string[] = [];
+
+  const open = async (path: string) => {
+    const response = await page.goto(`${dash.baseUrl}${path}`);
+    expect(response?.status()).toBe(200);
+  };
+  const screenshot = (name: string) => page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
+  /** Clicks a control whose action ends in a reload, and waits for the reloaded page. */
+  const clickAndWaitForReload = async (selector: string) => {
+    const reloaded = page.waitForEvent('load');
+    await page.click(selector);
+    await reloaded;
+  };
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `${CHROMIUM} is missing: the browser tests need Debian's chromium (apt-get install chromium; .ci/run installs it). ` +
+          'They do not download a browser.',
+      );
+    }
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    dash = await createDashboardApp({ providers: [NoteHandler, FlakyHandler], options: { pollIntervalMs: 50 } });
+    queue = dash.queue;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    context = await browser.newContext({ locale: 'en-US', colorScheme: 'light', viewport: { width: 1280, height: 900 } });
+    context.setDefaultTimeout(10_000);
+    page = await context.newPage();
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.accept();
+    });
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+  });
+
+  afterEach(() => {
+    expect(pageErrors).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await dash?.close();
+  });
+
+  it('shows the jobs list in Simplified Chinese (zh-CN)', async () => {
+    const jobs = await queue.enqueueMany([1, 2, 3].map((n) => ({ jobType: 'note', payload: { text: `列表 ${n}` }, options: { ...LATER, tags: ['zh'] } })));
+    await open('/jobs?locale=zh-CN');
+    expect(await page.getAttribute('html', 'lang')).toBe('zh-CN');
+    expect(await page.textContent('main h1')).toBe(translated('zh-CN', 'jobs.title'));
+    expect(await page.title()).toBe(`${translated('zh-CN', 'jobs.title')} · DataQueue`);
+    expect(await page.locator('nav.main-nav a').allTextContents()).toEqual(
+      expect.arrayContaining((['nav.overview', 'nav.jobs', 'nav.batches', 'nav.queues', 'nav.workers'] as const).map((key) => translated('zh-CN', key))),
+    );
+    expect(await page.textContent('nav.main-nav a[aria-current="page"]')).toBe(translated('zh-CN', 'nav.jobs'));
+    for (const job of jobs) {
+      const row = page.locator(`[data-testid="job-row"][data-job-id="${job.id}"]`);
+      expect(await row.locator('.badge').textContent()).toBe(translated('zh-CN', 'state.pending'));
+    }
+    expect(await page.textContent('[data-testid="locale-switcher"] summary')).toContain('简体中文');
+    await screenshot('jobs-zh-CN');
+  });
+
+  it('shows a job page and its batch page in Korean, rendering a <script> payload as text', async () => {
+    const batch = await queue.createBatch({ description: '야간 보고서 <b>bold</b>', properties: { day: '2025-01-05' } });
+    const [job] = await batch.add([{ jobType: 'note', payload: { html: XSS_PAYLOAD }, options: { ...LATER, tags: [XSS_PAYLOAD] } }]);
+
+    await open(`/jobs/${job.id}?locale=ko`);
+    expect(await page.getAttribute('html', 'lang')).toBe('ko');
+    expect(await page.textContent('main h1')).toBe(translated('ko', 'job.title', { id: job.id }));
+    expect(await page.textContent('[data-testid="job-state"]')).toBe(translated('ko', 'state.pending'));
+    expect(await page.textContent('[data-testid="payload"]')).toBe(JSON.stringify({ html: XSS_PAYLOAD }, null, 2));
+    expect(await page.locator('main script, main img').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { __xss?: unknown }).__xss)).toBeUndefined();
+    await screenshot('job-ko');
+
+    await page.click(`main a[href^="/queue/batches/${batch.id}"]`);
+    await page.waitForURL(`${dash.baseUrl}/batches/${batch.id}?locale=ko`);
+    expect(await page.textContent('main h1')).toBe(translated('ko', 'batch.title', { id: batch.id }));
+    expect(await page.textContent('.page-head .subtitle')).toBe('야간 보고서 <b>bold</b>');
+    const attributes = JSON.parse((await page.textContent('[data-testid="batch-attributes"]'))!);
+    expect(attributes).toMatchObject({ id: batch.id, description: '야간 보고서 <b>bold</b>', properties: { day: '2025-01-05' } });
+    expect(await page.locator(`[data-testid="job-row"][data-job-id="${job.id}"]`).count()).toBe(1);
+    expect(await page.locator('main b, main script, main img').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as { __xss?: unknown }).__xss)).toBeUndefined();
+    await screenshot('batch-ko');
+  });
+
+  it('retries a failed job from its page; the job runs again and completes', async () => {
+    const job = await queue.enqueue('flaky', {});
+    await waitForFinalFailure(queue, job.id);
+    await open(`/jobs/${job.id}`);
+    expect(await page.textContent('[data-testid="job-state"]')).toBe(translated('en', 'state.failed'));
+    await screenshot('job-failed');
+
+    await clickAndWaitForReload('[data-testid="action-retry"]');
+    expect(await page.locator('#dataqueue-flash').textContent()).toBe(translated('en', 'client.affected', { count: 1 }));
+    await waitForStatus(queue, job.id, 'completed');
+
+    await page.reload();
+    expect(await page.textContent('[data-testid="job-state"]')).toBe(translated('en', 'state.completed'));
+    expect(JSON.parse((await page.textContent('[data-testid="output"]'))!)).toEqual({ ok: true });
+    expect(await page.locator('[data-testid="action-retry"]').count()).toBe(0);
+    await screenshot('job-retried');
+  });
+
+  it('switches between the light and the dark theme, and remembers the choice', async () => {
+    await open('/');
+    expect(await page.getAttribute('html', 'data-theme')).toBe('light');
+    await page.click('[data-testid="theme-toggle"]');
+    expect(await page.getAttribute('html', 'data-theme')).toBe('dark');
+    await screenshot('overview-dark');
+
+    await page.reload();
+    expect(await page.getAttribute('html', 'data-theme')).toBe('dark');
+    await page.click('[data-testid="theme-toggle"]');
+    expect(await page.getAttribute('html', 'data-theme')).toBe('light');
+    await screenshot('overview-light');
+  });
+
+  it('cancels two chosen pending jobs from the list with the bulk toolbar, after a confirmation', async () => {
+    const q = `bulk-${Date.now()}`;
+    const [first, second, untouched] = await queue.enqueueMany(
+      ['first', 'second', 'untouched'].map((text) => ({ jobType: 'note', payload: { text }, options: { ...LATER, queue: q } })),
+    );
+    await open(`/jobs?queue=${q}`);
+    expect(await page.locator('[data-testid="job-row"]').count()).toBe(3);
+    await page.check(`input[data-row-select][value="${first.id}"]`);
+    await page.check(`input[data-row-select][value="${second.id}"]`);
+    expect(await page.textContent('[data-selection-count]')).toBe(translated('en', 'client.selected', { count: 2 }));
+    await screenshot('jobs-selected');
+
+    dialogs.length = 0;
+    await clickAndWaitForReload('[data-testid="bulk-cancel"]');
+    expect(dialogs).toEqual([translated('en', 'bulk.confirmCancel', { count: 2 })]);
+    expect(await page.locator('#dataqueue-flash').textContent()).toBe(translated('en', 'client.affected', { count: 2 }));
+
+    expect((await queue.getJob(first.id))!.status).toBe('cancelled');
+    expect((await queue.getJob(second.id))!.status).toBe('cancelled');
+    expect((await queue.getJob(untouched.id))!.status).toBe('pending');
+    const badge = (id: string) => page.textContent(`[data-testid="job-row"][data-job-id="${id}"] .badge`);
+    expect(await badge(first.id)).toBe(translated('en', 'state.cancelled'));
+    expect(await badge(second.id)).toBe(translated('en', 'state.cancelled'));
+    expect(await badge(untouched.id)).toBe(translated('en', 'state.pending'));
+    await screenshot('jobs-bulk-cancelled');
+  });
+});

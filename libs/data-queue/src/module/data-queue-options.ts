@@ -33,6 +33,8 @@ export interface DataQueueModuleOptions {
   cronCatchUpMs?: number;
   /** Tick cron entries in this process, default true except in `inline` mode. */
   runCron?: boolean;
+  /** Deletion of old finished jobs and batches; `false` keeps everything. */
+  retention?: RetentionOptions | false;
   /** Pool size of the DataSource DataQueue opens from `url`, default 10. */
   poolSize?: number;
   /** Attempts of jobs whose handler and enqueue call name none, default 3. */
@@ -62,6 +64,7 @@ export interface ResolvedDataQueueOptions {
   cron: CronEntryDefinition[];
   cronCatchUpMs: number;
   runCron: boolean;
+  retention: Required<RetentionOptions> & { enabled: boolean };
   poolSize: number;
   defaultMaxAttempts: number;
   defaultBackoff: Required<BackoffOptions>;
@@ -69,3 +72,25 @@ export interface ResolvedDataQueueOptions {
 }
 
 export const DEFAULT_BACKOFF: Required<BackoffOptions> = { baseMs: 1000, factor: 2, maxMs: 3_600_000, jitter: 0.2 };
+
+export interface RetentionOptions {
+  /** Completed jobs (and finished batches) are deleted this long after they finished, default 14 days. */
+  completedAfterMs?: number;
+  /** Jobs that failed for good, default 30 days. */
+  failedAfterMs?: number;
+  /** Cancelled jobs, default 14 days. */
+  cancelledAfterMs?: number;
+  /** How often a cleaning pass runs (in one process at a time), default 60,000 ms. */
+  intervalMs?: number;
+  /** Rows per delete statement, default 500. */
+  batchSize?: number;
+}
+
+const DAY = 86_400_000;
+export const DEFAULT_RETENTION: Required<RetentionOptions> = {
+  completedAfterMs: 14 * DAY,
+  failedAfterMs: 30 * DAY,
+  cancelledAfterMs: 14 * DAY,
+  intervalMs: 60_000,
+  batchSize: 500,
+};

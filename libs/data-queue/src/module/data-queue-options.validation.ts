@@ -12,6 +12,7 @@ import {
   Max,
   Min,
   ValidateBy,
+  ValidateIf,
   ValidateNested,
   validateSync,
   type ValidationError,
@@ -20,6 +21,7 @@ import { DataQueueOptionsInvalidError } from '../errors/data-queue.errors.js';
 import { parseQueuePools } from '../worker/queue-pools.js';
 import {
   DEFAULT_BACKOFF,
+  DEFAULT_RETENTION,
   type DataQueueModuleOptions,
   type ResolvedDataQueueOptions,
 } from './data-queue-options.js';
@@ -49,6 +51,14 @@ const IsPostgresDataSource = () =>
     },
   });
 
+class RetentionSchema {
+  @IsOptional() @IsInt() @Min(0) completedAfterMs?: number;
+  @IsOptional() @IsInt() @Min(0) failedAfterMs?: number;
+  @IsOptional() @IsInt() @Min(0) cancelledAfterMs?: number;
+  @IsOptional() @IsInt() @Min(100) intervalMs?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(10_000) batchSize?: number;
+}
+
 class DataQueueOptionsSchema {
   @IsOptional() @IsString() @Matches(/^postgres(ql)?:\/\//, { message: 'url must start with postgres://' })
   url?: string;
@@ -70,6 +80,11 @@ class DataQueueOptionsSchema {
   @IsOptional() @IsArray() cron?: unknown[];
   @IsOptional() @IsInt() @Min(0) cronCatchUpMs?: number;
   @IsOptional() @IsBoolean() runCron?: boolean;
+  @IsOptional()
+  @ValidateIf((options: DataQueueOptionsSchema) => options.retention !== false)
+  @ValidateNested()
+  @Type(() => RetentionSchema)
+  retention?: RetentionSchema | false;
   @IsOptional() @IsInt() @Min(1) @Max(1000) poolSize?: number;
   @IsOptional() @IsInt() @Min(1) @Max(1000) defaultMaxAttempts?: number;
   @IsOptional() @ValidateNested() @Type(() => BackoffSchema) defaultBackoff?: BackoffSchema;
@@ -105,6 +120,7 @@ export function resolveDataQueueOptions(options: DataQueueModuleOptions): Resolv
     cron: options.cron ?? [],
     cronCatchUpMs: options.cronCatchUpMs ?? 600_000,
     runCron: options.runCron ?? (options.mode ?? 'async') !== 'inline',
+    retention: { ...DEFAULT_RETENTION, ...(options.retention || {}), enabled: options.retention !== false },
     poolSize: options.poolSize ?? 10,
     defaultMaxAttempts: options.defaultMaxAttempts ?? 3,
     defaultBackoff: { ...DEFAULT_BACKOFF, ...options.defaultBackoff },

@@ -15,6 +15,7 @@ import { QueueService } from '../queue/queue.service.js';
 import { CronScheduler } from '../scheduling/cron/cron-scheduler.js';
 import { CronService } from '../scheduling/cron/cron.service.js';
 import { PauseService } from '../scheduling/pause.service.js';
+import { RetentionCleaner } from '../scheduling/retention/retention-cleaner.js';
 import { CrashReaper } from '../worker/crash-reaper.js';
 import { DeadLetterRouter } from '../worker/dead-letter.router.js';
 import { FailureRecorder } from '../worker/failure-recorder.js';
@@ -60,6 +61,7 @@ import { QueueDatabase } from './queue-database.js';
     PauseService,
     CronService,
     CronScheduler,
+    RetentionCleaner,
     NewJobFactory,
     QueueService,
     DeadLetterRouter,

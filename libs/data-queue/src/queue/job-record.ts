@@ -54,3 +54,18 @@ export interface JobRecord<Payload = unknown, Output = unknown> {
   cronKey: string | null;
   cronAt: Date | null;
 }
+
+/** One finished attempt of a job, from the job history (`QueueService.getJobExecutions`). */
+export interface JobExecutionRecord {
+  id: string;
+  jobId: string;
+  attempt: number;
+  /** The worker that ran it. */
+  worker: string | null;
+  startedAt: Date | null;
+  finishedAt: Date;
+  durationMs: number | null;
+  outcome: 'completed' | FailureReason | 'handed_back' | 'cancelled';
+  /** The error entry of a failed attempt. */
+  error: JobErrorEntry | null;
+}

@@ -14,7 +14,7 @@ import { CronService } from '../scheduling/cron/cron.service.js';
 import { PauseService, type PauseRecord, type PauseTarget } from '../scheduling/pause.service.js';
 import { InlineRunner } from '../worker/inline-runner.js';
 import type { EnqueueOptions, JobPage, JobToEnqueue, ListJobsFilter } from './enqueue-options.js';
-import type { JobRecord, JobStatus } from './job-record.js';
+import type { JobExecutionRecord, JobRecord, JobStatus } from './job-record.js';
 import { decodeCursor, encodeCursor, normalizeListFilter } from './list-filter.js';
 import { NewJobFactory } from './new-job.factory.js';
 
@@ -62,6 +62,12 @@ export class QueueService {
   async getJob<Payload = unknown>(id: string): Promise<JobRecord<Payload> | null> {
     if (!JOB_ID.test(String(id))) return null;
     return (await this.database.store.get(String(id))) as JobRecord<Payload> | null;
+  }
+
+  /** The job's history: one record per finished attempt (duration, outcome, error), oldest first. */
+  async getJobExecutions(id: string): Promise<JobExecutionRecord[]> {
+    if (!JOB_ID.test(String(id))) return [];
+    return this.database.store.executions(String(id));
   }
 
   /** Newest first. Pass `nextCursor` back as `cursor` for the next page. */

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { BatchRecord } from '../batches/batch-record.js';
 import { batchRowFromJson, toBatchRecord } from '../batches/batch-row.js';
-import type { JobErrorEntry, JobRecord } from '../queue/job-record.js';
+import type { JobErrorEntry, JobExecutionRecord, JobRecord } from '../queue/job-record.js';
 import { toJobRecord, type JobRow } from './job-row.js';
 import { claimJobByIdSql, claimJobsSql, type QueueSelector } from './sql/claim-jobs.sql.js';
 import { inTransaction, managerExecutor, pgExecutor, type SqlExecutor } from './sql/executor.js';
@@ -20,6 +20,7 @@ import {
   cancelJobSql,
   deleteJobSql,
   getJobSql,
+  jobExecutionsSql,
   markDeadLetteredSql,
   notifySql,
   rescheduleJobSql,
@@ -63,6 +64,18 @@ type ClaimedRow = JobRow & { batch_json: Record<string, unknown> | null };
 
 function toClaimedJob(row: ClaimedRow): ClaimedJob {
   return { job: toJobRecord(row), batch: row.batch_json && toBatchRecord(batchRowFromJson(row.batch_json)) };
+}
+
+interface ExecutionRow {
+  id: string;
+  job_id: string;
+  attempt: number;
+  worker: string | null;
+  started_at: Date | null;
+  finished_at: Date;
+  duration_ms: number | null;
+  outcome: JobExecutionRecord['outcome'];
+  error: JobErrorEntry | null;
 }
 
 /** Identifies one attempt of one job: the fence every write of that attempt carries. */
@@ -112,6 +125,7 @@ function buildStatements(schema: string) {
     reschedule: rescheduleJobSql(s),
     delete: deleteJobSql(s),
     get: getJobSql(s),
+    executions: jobExecutionsSql(s),
     markDeadLettered: markDeadLetteredSql(s),
     list: (query: JobListQuery) => listJobsSql(s, query),
   };
@@ -257,6 +271,21 @@ export class JobStore {
 
   async get(jobId: string): Promise<JobRecord | null> {
     return this.one(this.sql.get, [jobId]);
+  }
+
+  async executions(jobId: string): Promise<JobExecutionRecord[]> {
+    const rows = await this.db.rows<ExecutionRow>(this.sql.executions, [jobId]);
+    return rows.map((row) => ({
+      id: row.id,
+      jobId: row.job_id,
+      attempt: row.attempt,
+      worker: row.worker,
+      startedAt: row.started_at,
+      finishedAt: row.finished_at,
+      durationMs: row.duration_ms === null ? null : Math.round(row.duration_ms),
+      outcome: row.outcome,
+      error: row.error,
+    }));
   }
 
   async list(query: JobListQuery): Promise<JobRecord[]> {

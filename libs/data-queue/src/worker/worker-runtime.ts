@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { BatchReconciler } from '../batches/batch-reconciler.js';
+import { RetentionCleaner } from '../scheduling/retention/retention-cleaner.js';
 import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
 import { QueueDatabase } from '../module/queue-database.js';
@@ -13,7 +14,7 @@ import { WorkerPool } from './worker-pool.js';
 
 /**
  * Owns this process's worker: its registration and heartbeat, the LISTEN connection, the pools,
- * the poll timer, the crash reaper and the batch reconciler. Starts once the app has booted; on shutdown stops
+ * the poll timer, the crash reaper, the batch reconciler and retention. Starts once the app has booted; on shutdown stops
  * claiming, lets running jobs finish for `shutdownTimeoutMs`, then hands the rest back.
  */
 @Injectable()
@@ -31,6 +32,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     private readonly executor: JobExecutor,
     private readonly reaper: CrashReaper,
     private readonly reconciler: BatchReconciler,
+    private readonly retention: RetentionCleaner,
   ) {
     this.worker = createWorkerInfo(options.mode === 'async' ? options.queues : 'inline');
   }
@@ -58,6 +60,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     this.every(this.options.heartbeatIntervalMs, () => this.reaper.reap(this.options.workerTimeoutMs));
     const reconcileMs = this.options.batchReconcileIntervalMs;
     this.every(reconcileMs, () => this.reconciler.reconcile(reconcileMs));
+    if (this.options.retention.enabled) this.every(this.options.retention.intervalMs, () => this.retention.clean());
     this.wakeAll();
     this.logger.log(`worker ${this.worker.id} started: ${this.options.queues}`);
   }

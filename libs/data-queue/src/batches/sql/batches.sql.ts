@@ -1,4 +1,4 @@
-import { completeJobSql } from '../../store/sql/finish-job.sql.js';
+import { completeJobUpdate, recordExecution } from '../../store/sql/finish-job.sql.js';
 import { BATCH_CALLBACK_JOB_TYPE } from '../batch-callback-context.js';
 
 /*
@@ -139,7 +139,8 @@ SELECT updated.*, (SELECT count(*) FROM woken) AS woken FROM updated`;
  * fence failed (then nothing else happened).
  */
 export const completeBatchJobSql = (s: string) => `
-WITH done AS (${completeJobSql(s, 'batch_id')}),
+WITH done AS (${completeJobUpdate(s)}),
+history AS (${recordExecution(s, 'done', `'completed'`, '$2')}),
 ${applyBatchChange(s, {
   id: '(SELECT batch_id FROM done)',
   total: '0',
@@ -167,16 +168,22 @@ SET pending_callbacks = pending_callbacks + $2,
 WHERE id = $1
 RETURNING id`;
 
-/** `cancelBatch`: every unfinished job of the batch, locked in id order. */
+/** `cancelBatch`: every unfinished job of the batch, locked in id order; running ones get a history row. */
 export const cancelBatchJobsSql = (s: string) => `
 WITH target AS (
-  SELECT id FROM ${s}.jobs WHERE batch_id = $1 AND ${UNFINISHED} ORDER BY id FOR UPDATE
-)
-UPDATE ${s}.jobs AS job
-SET status = 'cancelled', last_cancelled_at = now(), available_at = NULL, next_attempt_at = NULL,
-    locked_by = NULL, locked_at = NULL, updated_at = now()
-FROM target WHERE job.id = target.id
-RETURNING job.*`;
+  SELECT id, status AS previous_status, locked_by AS previous_worker
+  FROM ${s}.jobs WHERE batch_id = $1 AND ${UNFINISHED} ORDER BY id FOR UPDATE
+),
+cancelled AS (
+  UPDATE ${s}.jobs AS job
+  SET status = 'cancelled', last_cancelled_at = now(), available_at = NULL, next_attempt_at = NULL,
+      locked_by = NULL, updated_at = now()
+  FROM target WHERE job.id = target.id
+  RETURNING job.*, job.attempts AS attempt, target.previous_status, target.previous_worker
+),
+running AS (SELECT * FROM cancelled WHERE previous_status = 'processing'),
+history AS (${recordExecution(s, 'running', `'cancelled'`, 'previous_worker')})
+SELECT * FROM cancelled`;
 
 /** `retryBatch`: every discarded job of the batch, with a fresh attempt budget. */
 export const retryBatchJobsSql = (s: string) => `

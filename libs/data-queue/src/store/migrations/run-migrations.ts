@@ -3,6 +3,7 @@ import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/Postgres
 import { quoteIdent } from '../sql/identifiers.js';
 import { batchesMigration } from './batches.migration.js';
 import { cronMigration } from './cron.migration.js';
+import { historyAndRetentionMigration } from './history-and-retention.migration.js';
 import { dashboardAndPausesMigration } from './dashboard-and-pauses.migration.js';
 import { initialMigration } from './initial.migration.js';
 
@@ -11,7 +12,7 @@ import { initialMigration } from './initial.migration.js';
  * your own DataSource's `migrations` and run them with the TypeORM CLI on deploy.
  */
 export function dataQueueMigrations(schema = 'data_queue'): (new () => MigrationInterface)[] {
-  return [initialMigration(schema), batchesMigration(schema), dashboardAndPausesMigration(schema), cronMigration(schema)];
+  return [initialMigration(schema), batchesMigration(schema), dashboardAndPausesMigration(schema), cronMigration(schema), historyAndRetentionMigration(schema)];
 }
 
 /**

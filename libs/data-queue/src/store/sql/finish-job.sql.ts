@@ -4,18 +4,29 @@
  * run's write matches no row and is dropped. Each statement returns the row it changed (or none).
  */
 const FENCE = `id = $1 AND status = 'processing' AND locked_by = $2 AND attempts = $3`;
-const RETRY_AT = `CASE WHEN attempts < max_attempts THEN now() + $6::float8 * interval '1 millisecond' END`;
 
 /**
- * $4: output JSON, or NULL to keep what `ctx.setOutput` stored. `locked_at` stays: with
- * `completed_at` it gives the last attempt's duration.
+ * Job history: the statement that ends an attempt also appends its row to job_executions
+ * (`from`: a CTE of the changed jobs, with `attempt` and `locked_at` — the attempt's start,
+ * which every end-of-attempt write keeps).
  */
-export const completeJobSql = (s: string, returning = 'id') => `
+export const recordExecution = (s: string, from: string, outcome: string, worker: string, error = 'NULL::jsonb') => `
+INSERT INTO ${s}.job_executions (job_id, attempt, worker, started_at, outcome, error)
+SELECT id, attempt, ${worker}, locked_at, ${outcome}, ${error} FROM ${from}`;
+const RETRY_AT = `CASE WHEN attempts < max_attempts THEN now() + $6::float8 * interval '1 millisecond' END`;
+
+/** $4: output JSON, or NULL to keep what `ctx.setOutput` stored. */
+export const completeJobUpdate = (s: string) => `
 UPDATE ${s}.jobs
 SET status = 'completed', output = coalesce($4::jsonb, output), progress = 100, failure_reason = NULL,
     completed_at = now(), locked_by = NULL, updated_at = now()
 WHERE ${FENCE}
-RETURNING ${returning}`;
+RETURNING id, attempts AS attempt, locked_at, batch_id`;
+
+export const completeJobSql = (s: string) => `
+WITH done AS (${completeJobUpdate(s)}),
+history AS (${recordExecution(s, 'done', `'completed'`, '$2')})
+SELECT id FROM done`;
 
 /**
  * Records the error ($4: entry without timestamps; the database clock stamps when it ended,
@@ -24,24 +35,32 @@ RETURNING ${returning}`;
  * (`next_attempt_at` NULL). $5: failure reason.
  */
 export const failJobSql = (s: string) => `
-UPDATE ${s}.jobs
-SET status = 'failed',
-    error_history = error_history || jsonb_build_array(
-      $4::jsonb || jsonb_build_object('timestamp', now(), 'startedAt', locked_at)),
-    failure_reason = $5,
-    next_attempt_at = ${RETRY_AT},
-    available_at = ${RETRY_AT},
-    last_failed_at = now(), locked_by = NULL, locked_at = NULL, updated_at = now()
-WHERE ${FENCE}
-RETURNING *`;
+WITH failed AS (
+  UPDATE ${s}.jobs
+  SET status = 'failed',
+      error_history = error_history || jsonb_build_array(
+        $4::jsonb || jsonb_build_object('timestamp', now(), 'startedAt', locked_at)),
+      failure_reason = $5,
+      next_attempt_at = ${RETRY_AT},
+      available_at = ${RETRY_AT},
+      last_failed_at = now(), locked_by = NULL, updated_at = now()
+  WHERE ${FENCE}
+  RETURNING *, attempts AS attempt
+),
+history AS (${recordExecution(s, 'failed', '$5', '$2', 'error_history -> -1')})
+SELECT * FROM failed`;
 
 /** Graceful shutdown: the attempt did not happen; the job is runnable again at once. */
 export const handBackJobSql = (s: string) => `
-UPDATE ${s}.jobs
-SET status = 'pending', attempts = attempts - 1, available_at = now(), pending_reason = $4,
-    locked_by = NULL, locked_at = NULL, updated_at = now()
-WHERE ${FENCE}
-RETURNING id`;
+WITH handed AS (
+  UPDATE ${s}.jobs
+  SET status = 'pending', attempts = attempts - 1, available_at = now(), pending_reason = $4,
+      locked_by = NULL, updated_at = now()
+  WHERE ${FENCE}
+  RETURNING id, attempts + 1 AS attempt, locked_at
+),
+history AS (${recordExecution(s, 'handed', `'handed_back'`, '$2')})
+SELECT id FROM handed`;
 
 export const setProgressSql = (s: string) => `
 UPDATE ${s}.jobs SET progress = $4, updated_at = now() WHERE ${FENCE} RETURNING id`;

@@ -1,3 +1,5 @@
+import { recordExecution } from './finish-job.sql.js';
+
 /*
  * Operator actions. Each is one guarded UPDATE/DELETE: the WHERE clause is the state machine,
  * so a concurrent worker or operator can never make an action apply to a state it does not allow.
@@ -6,12 +8,22 @@
 
 /** Pending, waiting, running or retrying jobs can be cancelled. */
 export const cancelJobSql = (s: string) => `
-UPDATE ${s}.jobs
-SET status = 'cancelled', last_cancelled_at = now(), available_at = NULL, next_attempt_at = NULL,
-    locked_by = NULL, locked_at = NULL, updated_at = now()
-WHERE id = $1
-  AND (status IN ('pending', 'waiting', 'processing') OR (status = 'failed' AND next_attempt_at IS NOT NULL))
-RETURNING *`;
+WITH previous AS (
+  SELECT id, status, locked_by FROM ${s}.jobs WHERE id = $1 FOR UPDATE
+),
+cancelled AS (
+  UPDATE ${s}.jobs AS job
+  SET status = 'cancelled', last_cancelled_at = now(), available_at = NULL, next_attempt_at = NULL,
+      locked_by = NULL, updated_at = now()
+  FROM previous
+  WHERE job.id = previous.id
+    AND (previous.status IN ('pending', 'waiting', 'processing')
+         OR (previous.status = 'failed' AND job.next_attempt_at IS NOT NULL))
+  RETURNING job.*, job.attempts AS attempt, previous.status AS previous_status, previous.locked_by AS previous_worker
+),
+running AS (SELECT * FROM cancelled WHERE previous_status = 'processing'),
+history AS (${recordExecution(s, 'running', `'cancelled'`, 'previous_worker')})
+SELECT * FROM cancelled`;
 
 /**
  * Failed (final or retrying) and cancelled jobs run again with a fresh attempt budget.
@@ -40,6 +52,11 @@ DELETE FROM ${s}.jobs WHERE id = $1 AND status <> 'processing' RETURNING *`;
 /** Links a final-failed job to the dead-letter job made from it. */
 export const markDeadLetteredSql = (s: string) => `
 UPDATE ${s}.jobs SET dead_letter_job_id = $2, dead_lettered_at = now() WHERE id = $1`;
+
+/** A job's history, oldest attempt first. */
+export const jobExecutionsSql = (s: string) => `
+SELECT *, (extract(epoch FROM finished_at - started_at) * 1000)::float8 AS duration_ms
+FROM ${s}.job_executions WHERE job_id = $1 ORDER BY id`;
 
 export const getJobSql = (s: string) => `SELECT * FROM ${s}.jobs WHERE id = $1`;
 

@@ -1,3 +1,5 @@
+import { recordExecution } from './finish-job.sql.js';
+
 /**
  * The crash reaper: forgets workers whose heartbeat is older than $1 ms and returns every job
  * still `processing` under a worker that is gone (expired now, or missing altogether) as a failed
@@ -12,23 +14,27 @@ WITH expired AS (
   RETURNING id
 ),
 orphaned AS (
-  SELECT job.id
+  SELECT job.id, job.locked_by
   FROM ${s}.jobs AS job
   WHERE job.status = 'processing'
     AND (job.locked_by IN (SELECT id FROM expired)
          OR NOT EXISTS (SELECT 1 FROM ${s}.workers AS w WHERE w.id = job.locked_by))
   FOR UPDATE SKIP LOCKED
-)
-UPDATE ${s}.jobs AS job
-SET status = 'failed',
-    error_history = job.error_history || jsonb_build_array(jsonb_build_object(
-      'message', 'worker ' || job.locked_by || ' stopped heartbeating while running this job',
-      'name', 'WorkerLostError', 'attempt', job.attempts, 'reason', 'interrupted',
-      'timestamp', now(), 'startedAt', job.locked_at)),
-    failure_reason = 'interrupted',
-    next_attempt_at = CASE WHEN job.attempts < job.max_attempts THEN now() END,
-    available_at = CASE WHEN job.attempts < job.max_attempts THEN now() END,
-    last_failed_at = now(), locked_by = NULL, locked_at = NULL, updated_at = now()
-FROM orphaned
-WHERE job.id = orphaned.id
-RETURNING job.*`;
+),
+reaped AS (
+  UPDATE ${s}.jobs AS job
+  SET status = 'failed',
+      error_history = job.error_history || jsonb_build_array(jsonb_build_object(
+        'message', 'worker ' || job.locked_by || ' stopped heartbeating while running this job',
+        'name', 'WorkerLostError', 'attempt', job.attempts, 'reason', 'interrupted',
+        'timestamp', now(), 'startedAt', job.locked_at)),
+      failure_reason = 'interrupted',
+      next_attempt_at = CASE WHEN job.attempts < job.max_attempts THEN now() END,
+      available_at = CASE WHEN job.attempts < job.max_attempts THEN now() END,
+      last_failed_at = now(), locked_by = NULL, updated_at = now()
+  FROM orphaned
+  WHERE job.id = orphaned.id
+  RETURNING job.*, job.attempts AS attempt, orphaned.locked_by AS lost_worker
+),
+history AS (${recordExecution(s, 'reaped', `'interrupted'`, 'lost_worker', 'error_history -> -1')})
+SELECT * FROM reaped`;

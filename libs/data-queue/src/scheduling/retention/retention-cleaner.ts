@@ -1,0 +1,57 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DATA_QUEUE_OPTIONS } from '../../module/data-queue.constants.js';
+import type { ResolvedDataQueueOptions } from '../../module/data-queue-options.js';
+import { QueueDatabase } from '../../module/queue-database.js';
+import { quoteIdent } from '../../store/sql/identifiers.js';
+import {
+  deleteEmptyExpiredBatchesSql,
+  deleteExpiredBatchJobsSql,
+  deleteExpiredJobsSql,
+  tryRetentionLockSql,
+} from './retention.sql.js';
+
+/** A pass never runs away: at most this many batches of deletes per statement kind. */
+const MAX_ROUNDS = 100;
+
+/**
+ * Deletes finished jobs (and finished batches with their jobs) once they are older than the
+ * configured ages, in small batches, in one process at a time. Job history rows go with their
+ * jobs. Unfinished batches, and batches whose callbacks have not finished, are never touched.
+ */
+@Injectable()
+export class RetentionCleaner {
+  private readonly statements: { sql: string; params: (limit: number) => unknown[] }[];
+  private readonly lockName: string;
+
+  constructor(
+    private readonly database: QueueDatabase,
+    @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
+  ) {
+    const s = quoteIdent(options.schema);
+    const { completedAfterMs, failedAfterMs, cancelledAfterMs } = options.retention;
+    this.lockName = `dataqueue:retention:${options.schema}`;
+    this.statements = [
+      { sql: deleteExpiredJobsSql(s), params: (limit) => [limit, completedAfterMs, failedAfterMs, cancelledAfterMs] },
+      { sql: deleteExpiredBatchJobsSql(s), params: (limit) => [limit, completedAfterMs] },
+      { sql: deleteEmptyExpiredBatchesSql(s), params: (limit) => [limit, completedAfterMs] },
+    ];
+  }
+
+  /** One pass; returns how many rows (jobs and batches) it deleted. */
+  async clean(): Promise<number> {
+    const limit = this.options.retention.batchSize;
+    let deleted = 0;
+    for (const { sql, params } of this.statements) {
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const count = await this.database.store.transaction(async (tx) => {
+          const [{ locked }] = await tx.db.rows<{ locked: boolean }>(tryRetentionLockSql, [this.lockName]);
+          return locked ? (await tx.db.rows(sql, params(limit))).length : -1;
+        });
+        if (count < 0) return deleted; // another process is cleaning right now
+        deleted += count;
+        if (count < limit) break;
+      }
+    }
+    return deleted;
+  }
+}

@@ -12,6 +12,7 @@ export type { BatchWriteOptions } from './batches/batch.js';
 export { OnBatchDiscard, OnBatchFinish, OnBatchSuccess } from './batches/batch-callback.decorators.js';
 export type { BatchCallbackContext } from './batches/batch-callback-context.js';
 export type { BatchCallbackEvent, BatchCounts, BatchRecord, CreateBatchOptions } from './batches/batch-record.js';
+export type { ConcurrencyKeyInput, ConcurrencyRule } from './scheduling/concurrency/concurrency-rule.js';
 export type { CronEntryDefinition, CronEntryRecord, CronJobOptions, HandlerCronOption } from './scheduling/cron/cron-entry.js';
 export type { PauseRecord, PauseTarget } from './scheduling/pause.service.js';
 export { DataQueueDashboardModule } from './dashboard/dashboard.module.js';
@@ -21,6 +22,7 @@ export { dataQueueMigrations } from './store/migrations/run-migrations.js';
 export {
   BatchNotFoundError,
   BatchOptionsInvalidError,
+  ConcurrencyLimitError,
   CronEntryNotFoundError,
   DataQueueError,
   DataQueueOptionsInvalidError,

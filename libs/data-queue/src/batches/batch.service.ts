@@ -8,6 +8,7 @@ import type { JobToEnqueue } from '../queue/enqueue-options.js';
 import type { JobRecord } from '../queue/job-record.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
 import type { JobStore } from '../store/job-store.js';
+import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
 import { isValidQueueName } from '../worker/queue-pools.js';
 import { Batch } from './batch.js';
 import { BatchCallbackRegistry } from './batch-callback.registry.js';
@@ -33,6 +34,7 @@ export class BatchService {
     private readonly newJobs: NewJobFactory,
     private readonly callbacks: BatchCallbackRegistry,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
+    private readonly gate: ConcurrencyGate,
   ) {}
 
   async create(options: CreateBatchOptions = {}, manager?: EntityManager): Promise<Batch> {
@@ -72,7 +74,13 @@ export class BatchService {
       jobs.map((job, index) => this.newJobs.create(job?.jobType, job?.payload, job?.options, many ? index : undefined, { batchId })),
     );
     return this.storeFor(options.manager).transaction(async (tx) => {
-      const { jobs: records, created } = rows.length > 0 ? await tx.insert(rows) : { jobs: [], created: [] };
+      const payloads = jobs.map((job) => job.payload);
+      const { jobs: records, created } =
+        rows.length === 0
+          ? { jobs: [], created: [] }
+          : this.gate.needsEnqueueCheck(rows)
+            ? await this.gate.insert(tx, rows, payloads)
+            : await tx.insert(rows);
       const added = created.length;
       const record = await this.tracker.apply(
         tx,

@@ -116,3 +116,14 @@ export class CronEntryNotFoundError extends DataQueueError {
     super(`cron entry "${key}" does not exist`);
   }
 }
+
+/** An enqueue-side concurrency limit (totalLimit, enqueueLimit, enqueueThrottle) was reached; nothing was inserted. */
+export class ConcurrencyLimitError extends DataQueueError {
+  constructor(
+    readonly jobType: string,
+    readonly key: string,
+    readonly limit: string,
+  ) {
+    super(`job type "${jobType}": concurrency key "${key}" is at its ${limit}; the job was not enqueued`);
+  }
+}

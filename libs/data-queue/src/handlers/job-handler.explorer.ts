@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { DataQueueError } from '../errors/data-queue.errors.js';
+import { DataQueueError, JobOptionsInvalidError } from '../errors/data-queue.errors.js';
+import { concurrencyRuleProblem } from '../scheduling/concurrency/concurrency-rule.js';
 import { validateBackoff, validateJobSettings } from '../queue/job-settings.validation.js';
 import { HandlerRegistry } from './handler-registry.js';
 import { JobHandlerDiscovery } from './job-handler.decorator.js';
@@ -22,8 +23,10 @@ export class JobHandlerExplorer implements OnModuleInit {
       if (typeof instance?.handle !== 'function') {
         throw new DataQueueError(`@JobHandler('${jobType}') class ${name} must have a handle(payload, ctx) method`);
       }
-      const { backoff, payload: _dto, cron: _cron, ...settings } = options;
+      const { backoff, payload: _dto, cron: _cron, concurrency, ...settings } = options;
       validateJobSettings(settings, { jobType });
+      const problem = concurrency === undefined ? null : [concurrency].flat().map(concurrencyRuleProblem).find(Boolean);
+      if (problem) throw new JobOptionsInvalidError('concurrency', problem, jobType);
       if (backoff !== undefined) validateBackoff(backoff, { jobType });
       this.registry.register({ jobType, options, instance, name });
     }

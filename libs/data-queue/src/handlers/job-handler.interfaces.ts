@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { Batch } from '../batches/batch.js';
+import type { ConcurrencyRule } from '../scheduling/concurrency/concurrency-rule.js';
 import type { HandlerCronOption } from '../scheduling/cron/cron-entry.js';
 import type { JobRecord } from '../queue/job-record.js';
 
@@ -22,6 +23,8 @@ export interface JobHandlerOptions {
   backoff?: BackoffOptions;
   /** class-validator DTO: `enqueue` validates payloads against it. */
   payload?: Type<object>;
+  /** Limits and throttles per key (e.g. per user), enforced across every process. */
+  concurrency?: ConcurrencyRule | ConcurrencyRule[];
   /** Enqueue this job type on a schedule: `'0 8 * * *'`, or `{ schedule, timezone, payload, key }`. */
   cron?: HandlerCronOption;
 }

@@ -12,6 +12,7 @@ import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { JobHandlerExplorer } from '../handlers/job-handler.explorer.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
 import { QueueService } from '../queue/queue.service.js';
+import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
 import { CronScheduler } from '../scheduling/cron/cron-scheduler.js';
 import { CronService } from '../scheduling/cron/cron.service.js';
 import { PauseService } from '../scheduling/pause.service.js';
@@ -62,6 +63,7 @@ import { QueueDatabase } from './queue-database.js';
     CronService,
     CronScheduler,
     RetentionCleaner,
+    ConcurrencyGate,
     NewJobFactory,
     QueueService,
     DeadLetterRouter,

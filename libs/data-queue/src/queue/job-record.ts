@@ -53,6 +53,8 @@ export interface JobRecord<Payload = unknown, Output = unknown> {
   /** For jobs enqueued by a cron entry: its key and the tick they run for. */
   cronKey: string | null;
   cronAt: Date | null;
+  /** Keys of the handler's concurrency rules that apply to this job. */
+  concurrencyKeys: string[];
 }
 
 /** One finished attempt of a job, from the job history (`QueueService.getJobExecutions`). */

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JobTypeUnknownError } from '../errors/data-queue.errors.js';
+import { JobOptionsInvalidError, JobTypeUnknownError } from '../errors/data-queue.errors.js';
+import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
@@ -19,6 +20,7 @@ export class NewJobFactory {
   constructor(
     private readonly registry: HandlerRegistry,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
+    private readonly gate: ConcurrencyGate,
   ) {}
 
   /** `index` names the item of an `enqueueMany` call in errors. */
@@ -38,7 +40,13 @@ export class NewJobFactory {
     validateJobSettings(options, context, ['manager']);
     const payloadJson = serializePayload(payload, context);
     if (handler?.options.payload) await validatePayload(handler.options.payload, payload, context);
-    return this.build(jobType, payloadJson, options, links);
+    let concurrencyKeys: string[];
+    try {
+      concurrencyKeys = this.gate.keysFor(jobType, payload, options.tags ?? []);
+    } catch (error) {
+      throw new JobOptionsInvalidError('concurrency', `a key function threw: ${(error as Error).message}`, jobType, index);
+    }
+    return this.build(jobType, payloadJson, options, links, concurrencyKeys);
   }
 
   /**
@@ -46,10 +54,22 @@ export class NewJobFactory {
    * records the final failure cannot fail because of it.
    */
   createTrusted(jobType: string, payload: unknown, options: EnqueueOptions = {}): NewJob {
-    return this.build(jobType, JSON.stringify(payload), options, {});
+    let concurrencyKeys: string[] = [];
+    try {
+      concurrencyKeys = this.gate.keysFor(jobType, payload, options.tags ?? []);
+    } catch {
+      // a key function that cannot read this payload just does not limit the job
+    }
+    return this.build(jobType, JSON.stringify(payload), options, {}, concurrencyKeys);
   }
 
-  private build(jobType: string, payloadJson: string, options: EnqueueOptions, links: BatchLinks): NewJob {
+  private build(
+    jobType: string,
+    payloadJson: string,
+    options: EnqueueOptions,
+    links: BatchLinks,
+    concurrencyKeys: string[],
+  ): NewJob {
     const defaults = this.registry.get(jobType)?.options ?? {};
     return {
       jobType,
@@ -65,6 +85,7 @@ export class NewJobFactory {
       deadLetterJobType: options.deadLetterJobType ?? null,
       batchId: links.batchId ?? null,
       batchCallbackId: null, // callback jobs are inserted by the batch bookkeeping SQL
+      concurrencyKeys,
     };
   }
 }

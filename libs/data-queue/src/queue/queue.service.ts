@@ -9,6 +9,7 @@ import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
 import { QueueDatabase } from '../module/queue-database.js';
 import type { JobStore } from '../store/job-store.js';
+import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
 import type { CronEntryRecord } from '../scheduling/cron/cron-entry.js';
 import { CronService } from '../scheduling/cron/cron.service.js';
 import { PauseService, type PauseRecord, type PauseTarget } from '../scheduling/pause.service.js';
@@ -31,6 +32,7 @@ export class QueueService {
     private readonly tracker: BatchTracker,
     private readonly pauses: PauseService,
     private readonly cron: CronService,
+    private readonly gate: ConcurrencyGate,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
   ) {}
 
@@ -52,7 +54,9 @@ export class QueueService {
     );
     if (rows.length === 0) return [];
     const store = this.storeFor(manager);
-    const { jobs: records } = await store.insert(rows);
+    const { jobs: records } = this.gate.needsEnqueueCheck(rows)
+      ? await store.transaction((tx) => this.gate.insert(tx, rows, jobs.map((job) => job.payload)))
+      : await store.insert(rows);
     if (this.options.mode !== 'inline') return records;
     const finished: JobRecord[] = [];
     for (const record of records) finished.push(await this.inline.run(record, store));

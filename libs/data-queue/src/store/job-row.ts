@@ -30,6 +30,7 @@ export interface JobRow {
   batch_callback_id: string | null;
   cron_key: string | null;
   cron_at: Date | null;
+  concurrency_keys: string[];
   created_at: Date;
   updated_at: Date;
   started_at: Date | null;
@@ -75,5 +76,6 @@ export function toJobRecord<Payload = unknown>(row: JobRow): JobRecord<Payload> 
     batchCallbackId: row.batch_callback_id,
     cronKey: row.cron_key,
     cronAt: row.cron_at,
+    concurrencyKeys: row.concurrency_keys,
   };
 }

@@ -45,6 +45,7 @@ export interface NewJob {
   batchId: string | null;
   /** Set on the callback jobs of a batch. */
   batchCallbackId: string | null;
+  concurrencyKeys: string[];
 }
 
 export interface InsertResult {
@@ -183,6 +184,7 @@ export class JobStore {
       column((j) => j.deadLetterJobType),
       column((j) => j.batchId),
       column((j) => j.batchCallbackId),
+      column((j) => JSON.stringify(j.concurrencyKeys)),
       this.sql.channels.wake,
     ]);
     const created = inserted.map((row) => toJobRecord(row));

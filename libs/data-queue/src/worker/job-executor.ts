@@ -3,6 +3,7 @@ import type { BatchRecord } from '../batches/batch-record.js';
 import { BatchService } from '../batches/batch.service.js';
 import { BatchStore } from '../batches/batch-store.js';
 import { BatchTracker } from '../batches/batch-tracker.js';
+import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { QueueDatabase } from '../module/queue-database.js';
 import type { FailureReason, JobRecord } from '../queue/job-record.js';
@@ -41,6 +42,7 @@ export class JobExecutor {
     private readonly batches: BatchService,
     private readonly tracker: BatchTracker,
     private readonly batchStore: BatchStore,
+    private readonly gate: ConcurrencyGate,
   ) {}
 
   /** Runs one claimed attempt and records its end. Never rejects. */
@@ -52,11 +54,29 @@ export class JobExecutor {
     const timeoutMs = job.timeoutMs;
     const timer = timeoutMs ? setTimeout(() => controller.abort(new JobTimeoutError(timeoutMs)), timeoutMs) : undefined;
     try {
+      if (this.gate.needsPerformCheck(job) && !(await this.admitted(job, fence, store))) return;
       const outcome = await this.runHandler(job, batch, fence, controller.signal, store);
       await this.untilRecorded(job, () => this.record(outcome, job, fence, store));
     } finally {
       clearTimeout(timer);
       this.running.delete(job.id);
+    }
+  }
+
+  /**
+   * Perform-side concurrency limits: a job over its limit went back to pending (see
+   * ConcurrencyGate). If the check itself fails (database away), the job is handed back
+   * rather than run unchecked.
+   */
+  private async admitted(job: JobRecord, fence: RunFence, store: JobStore): Promise<boolean> {
+    try {
+      return await this.gate.admitPerform(store, job, fence);
+    } catch (error) {
+      this.logger.warn(`job ${job.id} (${job.jobType}): concurrency check failed (${String(error)}); handing it back`);
+      await this.untilRecorded(job, async () => {
+        await store.handBack(fence, 'concurrency check failed');
+      });
+      return false;
     }
   }
 

@@ -103,6 +103,7 @@ export class CronService {
       job.tags,
       job.deadLetterJobType,
       this.wakeChannel,
+      job.concurrencyKeys,
     ]);
     return row ? toJobRecord(row) : null;
   }

@@ -21,7 +21,7 @@ UPDATE ${s}.cron_entries SET enabled = $2, updated_at = now() WHERE key = $1 RET
  * Enqueues the job of one tick ($2) of entry $1, in one statement: only if the entry is enabled
  * (or $3, run-now), and only once per tick across every process — the unique (cron_key,
  * cron_at) index turns the losers' inserts into no-ops. Locking the entry row also orders
- * concurrent ticks of one entry. $4-$11: the job's columns; $12: wake channel.
+ * concurrent ticks of one entry. $4-$11, $13: the job's columns; $12: wake channel.
  */
 export const enqueueCronTickSql = (s: string) => `
 WITH entry AS (
@@ -32,8 +32,8 @@ WITH entry AS (
 ),
 inserted AS (
   INSERT INTO ${s}.jobs (job_type, queue, payload, priority, max_attempts, timeout_ms, tags, dead_letter_job_type,
-                         cron_key, cron_at)
-  SELECT $4, $5, $6::jsonb, $7, $8, $9, $10::text[], $11, entry.key, $2::timestamptz FROM entry
+                         concurrency_keys, cron_key, cron_at)
+  SELECT $4, $5, $6::jsonb, $7, $8, $9, $10::text[], $11, $13::text[], entry.key, $2::timestamptz FROM entry
   ON CONFLICT (cron_key, cron_at) WHERE cron_key IS NOT NULL DO NOTHING
   RETURNING *
 ),

@@ -15,15 +15,16 @@ export const insertJobsSql = (s: string) => `
 WITH input AS (
   SELECT *
   FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::int[], $5::timestamptz[], $6::float8[],
-              $7::int[], $8::int[], $9::jsonb[], $10::text[], $11::text[], $12::uuid[], $13::uuid[])
+              $7::int[], $8::int[], $9::jsonb[], $10::text[], $11::text[], $12::uuid[], $13::uuid[], $14::jsonb[])
        WITH ORDINALITY AS t(job_type, queue, payload, priority, run_at, delay_ms, max_attempts, timeout_ms,
-                            tags, idempotency_key, dead_letter_job_type, batch_id, batch_callback_id, ord)
+                            tags, idempotency_key, dead_letter_job_type, batch_id, batch_callback_id, concurrency_keys, ord)
 ),
 inserted AS (
   INSERT INTO ${s}.jobs (job_type, queue, payload, priority, run_at, available_at, max_attempts, timeout_ms,
-                         tags, idempotency_key, dead_letter_job_type, batch_id, batch_callback_id)
+                         tags, idempotency_key, dead_letter_job_type, batch_id, batch_callback_id, concurrency_keys)
   SELECT job_type, queue, payload, priority, due.at, due.at, max_attempts, timeout_ms,
-         ARRAY(SELECT jsonb_array_elements_text(tags)), idempotency_key, dead_letter_job_type, batch_id, batch_callback_id
+         ARRAY(SELECT jsonb_array_elements_text(tags)), idempotency_key, dead_letter_job_type, batch_id, batch_callback_id,
+         ARRAY(SELECT jsonb_array_elements_text(concurrency_keys))
   FROM input
   CROSS JOIN LATERAL (SELECT coalesce(input.run_at, now() + input.delay_ms * interval '1 millisecond') AS at) due
   ORDER BY ord
@@ -31,7 +32,7 @@ inserted AS (
   RETURNING *
 ),
 woken AS (
-  SELECT pg_notify($14, queues)
+  SELECT pg_notify($15, queues)
   FROM (SELECT string_agg(DISTINCT queue, ',') AS queues FROM inserted WHERE available_at <= now()) due
   WHERE queues IS NOT NULL
 )

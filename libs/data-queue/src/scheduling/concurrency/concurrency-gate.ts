@@ -1,0 +1,174 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConcurrencyLimitError } from '../../errors/data-queue.errors.js';
+import { HandlerRegistry } from '../../handlers/handler-registry.js';
+import { DATA_QUEUE_OPTIONS } from '../../module/data-queue.constants.js';
+import type { ResolvedDataQueueOptions } from '../../module/data-queue-options.js';
+import type { JobRecord } from '../../queue/job-record.js';
+import { toJobRecord, type JobRow } from '../../store/job-row.js';
+import type { InsertResult, JobStore, NewJob, RunFence } from '../../store/job-store.js';
+import { quoteIdent } from '../../store/sql/identifiers.js';
+import { hasEnqueueLimits, hasPerformLimits, type ConcurrencyRule } from './concurrency-rule.js';
+import { deferJobSql, keyCountsSql, latestWithKeySql, lockKeysSql, recordEventsSql } from './concurrency.sql.js';
+
+interface KeyCounts {
+  unfinished: number;
+  running: number;
+  enqueued: number;
+  performed: number;
+  oldest_perform: Date | null;
+}
+
+/** A rule that applies to a job, with the key it gave. */
+interface KeyedRule {
+  rule: ConcurrencyRule;
+  key: string;
+}
+
+/** Longest throttle window kept in the event log. */
+const MAX_WINDOW_MS = 86_400_000;
+
+/**
+ * Enforces `@JobHandler({ concurrency })` rules: enqueue-side limits inside the enqueue's
+ * transaction, perform-side limits just before a claimed job starts — each under per-key
+ * advisory locks (see concurrency.sql.ts), so concurrent processes cannot exceed a limit.
+ */
+@Injectable()
+export class ConcurrencyGate {
+  private readonly sql;
+
+  constructor(
+    private readonly registry: HandlerRegistry,
+    @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
+  ) {
+    const s = quoteIdent(options.schema);
+    this.sql = { counts: keyCountsSql(s), record: recordEventsSql(s), latest: latestWithKeySql(s), defer: deferJobSql(s) };
+  }
+
+  /** The keys a new job carries (every applicable rule's). */
+  keysFor(jobType: string, payload: unknown, tags: string[]): string[] {
+    return this.keyedRules(jobType, payload, tags).map(({ key }) => key);
+  }
+
+  needsEnqueueCheck(jobs: NewJob[]): boolean {
+    return jobs.some((job) => job.concurrencyKeys.length > 0 && this.rulesOf(job.jobType).some(hasEnqueueLimits));
+  }
+
+  needsPerformCheck(job: JobRecord): boolean {
+    return job.concurrencyKeys.length > 0 && this.rulesOf(job.jobType).some(hasPerformLimits);
+  }
+
+  /**
+   * Inserts the jobs the enqueue-side limits admit, in the caller's transaction; a job a
+   * `skip` rule turned away is answered with the latest job of its key.
+   */
+  async insert(tx: JobStore, jobs: NewJob[], payloads: unknown[]): Promise<InsertResult> {
+    const decisions = await this.admitEnqueue(tx, jobs, payloads);
+    const admitted = jobs.filter((_, i) => decisions[i] === null);
+    const result = admitted.length > 0 ? await tx.insert(admitted) : { jobs: [], created: [] };
+    const inserted = result.jobs.values();
+    return { jobs: decisions.map((skipped) => skipped ?? inserted.next().value!), created: result.created };
+  }
+
+  /**
+   * Inside the enqueue's transaction: locks the jobs' keys, then lets each job in or not.
+   * Returns, per job, null (insert it) or the existing job a skipped enqueue answers with.
+   */
+  private async admitEnqueue(tx: JobStore, jobs: NewJob[], payloads: unknown[]): Promise<(JobRecord | null)[]> {
+    await tx.db.rows(lockKeysSql, [this.options.schema, jobs.flatMap((job) => job.concurrencyKeys)]);
+    const admittedPerKey = new Map<string, number>();
+    const throttledKeys: string[] = [];
+    const decisions: (JobRecord | null)[] = [];
+    for (const [index, job] of jobs.entries()) {
+      let decision: JobRecord | null = null;
+      for (const { rule, key } of this.keyedRules(job.jobType, payloads[index], job.tags).filter(({ rule }) => hasEnqueueLimits(rule))) {
+        const counts = await this.counts(tx, key, '0', rule);
+        const alreadyAdmitted = admittedPerKey.get(key) ?? 0;
+        const exceeded = this.enqueueLimitExceeded(rule, counts, alreadyAdmitted);
+        if (!exceeded) continue;
+        if (rule.onEnqueueLimit !== 'skip') throw new ConcurrencyLimitError(job.jobType, key, exceeded);
+        const [latest] = await tx.db.rows<JobRow>(this.sql.latest, [key]);
+        decision = latest ? toJobRecord(latest) : null;
+        if (decision) break;
+        throw new ConcurrencyLimitError(job.jobType, key, exceeded);
+      }
+      decisions.push(decision);
+      if (decision) continue;
+      for (const { rule, key } of this.keyedRules(job.jobType, payloads[index], job.tags)) {
+        admittedPerKey.set(key, (admittedPerKey.get(key) ?? 0) + 1);
+        if (rule.enqueueThrottle) throttledKeys.push(key);
+      }
+    }
+    if (throttledKeys.length > 0) await tx.db.rows(this.sql.record, [throttledKeys, 'enqueue', MAX_WINDOW_MS]);
+    return decisions;
+  }
+
+  /**
+   * Just before a claimed job runs: true to run it; false when a perform limit is reached, in
+   * which case the job went back to pending (attempt not used) and will be claimed again later.
+   */
+  async admitPerform(store: JobStore, job: JobRecord, fence: RunFence): Promise<boolean> {
+    const rules = this.keyedRules(job.jobType, job.payload, job.tags).filter(({ rule }) => hasPerformLimits(rule));
+    if (rules.length === 0) return true;
+    return store.transaction(async (tx) => {
+      await tx.db.rows(lockKeysSql, [this.options.schema, rules.map(({ key }) => key)]);
+      for (const { rule, key } of rules) {
+        const counts = await this.counts(tx, key, job.id, rule);
+        const waitMs = this.performWaitMs(rule, counts);
+        if (waitMs === null) continue;
+        const reason = `concurrency limit of key "${key}"`;
+        await tx.db.rows(this.sql.defer, [fence.jobId, fence.workerId, fence.attempt, waitMs, reason]);
+        return false;
+      }
+      const throttled = rules.filter(({ rule }) => rule.performThrottle).map(({ key }) => key);
+      if (throttled.length > 0) await tx.db.rows(this.sql.record, [throttled, 'perform', MAX_WINDOW_MS]);
+      return true;
+    });
+  }
+
+  private enqueueLimitExceeded(rule: ConcurrencyRule, counts: KeyCounts, admitted: number): string | null {
+    const queued = counts.unfinished - counts.running;
+    if (rule.totalLimit !== undefined && counts.unfinished + admitted >= rule.totalLimit) return `totalLimit ${rule.totalLimit}`;
+    if (rule.enqueueLimit !== undefined && queued + admitted >= rule.enqueueLimit) return `enqueueLimit ${rule.enqueueLimit}`;
+    const [count, ms] = rule.enqueueThrottle ?? [];
+    if (count !== undefined && counts.enqueued + admitted >= count) return `enqueueThrottle ${count} per ${ms} ms`;
+    return null;
+  }
+
+  /** Null to run now; otherwise how long to wait before trying again. */
+  private performWaitMs(rule: ConcurrencyRule, counts: KeyCounts): number | null {
+    const retryMs = Math.min(this.options.pollIntervalMs, 1000);
+    if (rule.performLimit !== undefined && counts.running >= rule.performLimit) return jitter(retryMs);
+    const [count, ms] = rule.performThrottle ?? [];
+    if (count !== undefined && counts.performed >= count) {
+      const freesAt = (counts.oldest_perform?.getTime() ?? Date.now()) + ms!;
+      return Math.max(10, freesAt - Date.now()) + jitter(20);
+    }
+    return null;
+  }
+
+  private async counts(tx: JobStore, key: string, exceptJobId: string, rule: ConcurrencyRule): Promise<KeyCounts> {
+    const [counts] = await tx.db.rows<KeyCounts>(this.sql.counts, [
+      key,
+      exceptJobId,
+      rule.enqueueThrottle?.[1] ?? 0,
+      rule.performThrottle?.[1] ?? 0,
+    ]);
+    return counts;
+  }
+
+  private keyedRules(jobType: string, payload: unknown, tags: string[]): KeyedRule[] {
+    return this.rulesOf(jobType).flatMap((rule) => {
+      const key = rule.key(payload, { jobType, tags });
+      return key === null || key === undefined ? [] : [{ rule, key: String(key) }];
+    });
+  }
+
+  private rulesOf(jobType: string): ConcurrencyRule[] {
+    const rules = this.registry.get(jobType)?.options.concurrency;
+    return rules === undefined ? [] : [rules].flat();
+  }
+}
+
+function jitter(ms: number): number {
+  return Math.round(ms * (0.75 + Math.random() * 0.5));
+}

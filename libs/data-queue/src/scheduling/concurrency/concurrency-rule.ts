@@ -1,0 +1,57 @@
+/** What a rule's key function sees. */
+export interface ConcurrencyKeyInput {
+  jobType: string;
+  tags: string[];
+}
+
+/**
+ * A limit on jobs sharing a key (e.g. per user). Jobs whose `key` returns null/undefined are
+ * not limited by the rule. Keys are global: rules of different job types that return the same
+ * key count each other's jobs.
+ */
+export interface ConcurrencyRule<Payload = any> {
+  key: (payload: Payload, job: ConcurrencyKeyInput) => string | null | undefined;
+  /** Unfinished jobs (queued or running) with the key. Checked at enqueue. */
+  totalLimit?: number;
+  /** Queued (not running) jobs with the key. Checked at enqueue. */
+  enqueueLimit?: number;
+  /** Jobs with the key running at once. Checked before a job starts; over the limit it waits. */
+  performLimit?: number;
+  /** At most `count` enqueues with the key per `ms`. */
+  enqueueThrottle?: [count: number, ms: number];
+  /** At most `count` starts with the key per `ms`. */
+  performThrottle?: [count: number, ms: number];
+  /** At an enqueue-side limit: throw `ConcurrencyLimitError` (default), or skip the insert and return the latest job with the key. */
+  onEnqueueLimit?: 'reject' | 'skip';
+}
+
+export function hasEnqueueLimits(rule: ConcurrencyRule): boolean {
+  return rule.totalLimit !== undefined || rule.enqueueLimit !== undefined || rule.enqueueThrottle !== undefined;
+}
+
+export function hasPerformLimits(rule: ConcurrencyRule): boolean {
+  return rule.performLimit !== undefined || rule.performThrottle !== undefined;
+}
+
+/** Checks rules at boot; returns a message for the first problem. */
+export function concurrencyRuleProblem(rule: ConcurrencyRule, index = 0): string | null {
+  const where = `concurrency[${index}]`;
+  if (typeof rule?.key !== 'function') return `${where}.key must be a function of the payload`;
+  for (const field of ['totalLimit', 'enqueueLimit', 'performLimit'] as const) {
+    const value = rule[field];
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) return `${where}.${field} must be a positive integer`;
+  }
+  for (const field of ['enqueueThrottle', 'performThrottle'] as const) {
+    const value = rule[field];
+    if (value === undefined) continue;
+    const [count, ms] = Array.isArray(value) ? value : [0, 0];
+    if (!(Number.isSafeInteger(count) && count >= 1 && Number.isSafeInteger(ms) && ms >= 1)) {
+      return `${where}.${field} must be [count, ms] with positive integers`;
+    }
+  }
+  if (rule.onEnqueueLimit !== undefined && rule.onEnqueueLimit !== 'reject' && rule.onEnqueueLimit !== 'skip') {
+    return `${where}.onEnqueueLimit must be 'reject' or 'skip'`;
+  }
+  if (!hasEnqueueLimits(rule) && !hasPerformLimits(rule)) return `${where} sets no limit`;
+  return null;
+}

@@ -1,0 +1,49 @@
+/*
+ * Concurrency limits are decided under a transaction-scoped advisory lock per key, taken in
+ * key order (no deadlocks): every process checking the same key takes turns, so a count and
+ * the insert or start it allows cannot interleave with another's — the limit holds under load.
+ */
+
+/** $1: lock namespace (the schema), $2: keys. */
+export const lockKeysSql = `
+SELECT count(pg_advisory_xact_lock(hashtext($1 || ':' || key))) FROM (SELECT DISTINCT unnest($2::text[]) AS key ORDER BY 1) AS keys`;
+
+const UNFINISHED_WITH_KEY = `concurrency_keys @> ARRAY[$1::text] AND concurrency_keys <> '{}'
+    AND status IN ('pending', 'processing', 'failed', 'waiting') AND NOT (status = 'failed' AND next_attempt_at IS NULL)`;
+
+/**
+ * Counts for key $1: unfinished jobs, running jobs (other than job $2), and the enqueue and
+ * perform events of the last $3 and $4 ms. Rides the partial GIN index of unfinished jobs.
+ */
+export const keyCountsSql = (s: string) => `
+SELECT
+  (SELECT count(*) FROM ${s}.jobs WHERE ${UNFINISHED_WITH_KEY})::int AS unfinished,
+  (SELECT count(*) FROM ${s}.jobs WHERE ${UNFINISHED_WITH_KEY} AND status = 'processing' AND id <> $2::bigint)::int AS running,
+  (SELECT count(*) FROM ${s}.concurrency_events
+   WHERE key = $1 AND kind = 'enqueue' AND at > now() - $3::float8 * interval '1 millisecond')::int AS enqueued,
+  (SELECT count(*) FROM ${s}.concurrency_events
+   WHERE key = $1 AND kind = 'perform' AND at > now() - $4::float8 * interval '1 millisecond')::int AS performed,
+  (SELECT min(at) FROM (SELECT at FROM ${s}.concurrency_events
+   WHERE key = $1 AND kind = 'perform' AND at > now() - $4::float8 * interval '1 millisecond') AS window_events) AS oldest_perform`;
+
+/** Throttles count these; rows older than any window are pruned as new ones arrive. */
+export const recordEventsSql = (s: string) => `
+WITH pruned AS (
+  DELETE FROM ${s}.concurrency_events WHERE key = ANY($1::text[]) AND kind = $2 AND at < now() - $3::float8 * interval '1 millisecond'
+)
+INSERT INTO ${s}.concurrency_events (key, kind) SELECT unnest($1::text[]), $2`;
+
+/** The latest job with key $1 (what a skipped enqueue returns). */
+export const latestWithKeySql = (s: string) => `
+SELECT * FROM ${s}.jobs WHERE concurrency_keys @> ARRAY[$1::text] ORDER BY id DESC LIMIT 1`;
+
+/**
+ * A claimed job over a perform limit goes back to pending without using an attempt, to be
+ * claimed again after $4 ms (fenced like every write of an attempt).
+ */
+export const deferJobSql = (s: string) => `
+UPDATE ${s}.jobs
+SET status = 'pending', attempts = attempts - 1, available_at = now() + $4::float8 * interval '1 millisecond',
+    pending_reason = $5, locked_by = NULL, updated_at = now()
+WHERE id = $1 AND status = 'processing' AND locked_by = $2 AND attempts = $3
+RETURNING id`;

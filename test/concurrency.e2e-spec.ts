@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ConcurrencyLimitError, JobHandler, JobOptionsInvalidError, type JobRecord } from '@dataqueue/nestjs';
+import pg from 'pg';
+import { GAUGE_TABLES, type LimitedPayload } from './fixtures/limited-handlers.js';
+import { createTestApp, type TestApp } from './support/test-app.js';
+import { databaseUrl, dropSchema, uniqueSchema } from './support/unique-schema.js';
+import { waitFor } from './support/wait-for.js';
+import { spawnWorkers, stopAll, type WorkerProcess } from './support/worker-processes.js';
+
+@JobHandler('per-user', { concurrency: { key: (p: { user: string }) => p.user, totalLimit: 3 } })
+class PerUserHandler {
+  handle(): void {}
+}
+
+@JobHandler('deduped', { concurrency: { key: (p: { report: string }) => `report:${p.report}`, enqueueLimit: 1, onEnqueueLimit: 'skip' } })
+class DedupedHandler {
+  handle(): void {}
+}
+
+@JobHandler('enqueue-throttled', { concurrency: { key: () => 'mailer', enqueueThrottle: [5, 60_000] } })
+class EnqueueThrottledHandler {
+  handle(): void {}
+}
+
+@JobHandler('perform-limited', { concurrency: { key: (p: LimitedPayload) => p.user, performLimit: 2 } })
+class PerformLimitedStandIn {
+  handle(): void {}
+}
+
+@JobHandler('perform-throttled', { concurrency: { key: (p: LimitedPayload) => p.user, performThrottle: [3, 1000] } })
+class PerformThrottledStandIn {
+  handle(): void {}
+}
+
+const ENQUEUE_SIDE = [PerUserHandler, DedupedHandler, EnqueueThrottledHandler, PerformLimitedStandIn, PerformThrottledStandIn];
+
+describe('concurrency limits at enqueue', () => {
+  const apps: TestApp[] = [];
+  let schema: string;
+
+  beforeAll(async () => {
+    schema = uniqueSchema();
+    // Two enqueue-only apps on one queue: two connection pools racing like two processes.
+    for (let i = 0; i < 2; i++) apps.push(await createTestApp({ providers: ENQUEUE_SIDE, options: { schema, mode: 'external' } }));
+  });
+
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    await dropSchema(schema);
+  });
+
+  it('admits exactly totalLimit of 20 concurrent enqueues of one key, rejecting the rest with a typed error', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => apps[i % 2].queue.enqueue('per-user', { user: 'ada' })),
+    );
+    const admitted = results.filter((r) => r.status === 'fulfilled');
+    const rejected = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+    expect(admitted).toHaveLength(3);
+    expect(rejected).toHaveLength(17);
+    for (const error of rejected) {
+      expect(error).toBeInstanceOf(ConcurrencyLimitError);
+      expect(error).toMatchObject({ jobType: 'per-user', key: 'ada' });
+    }
+    const { jobs } = await apps[0].queue.listJobs({ jobType: 'per-user' });
+    expect(jobs).toHaveLength(3);
+    expect(jobs[0].concurrencyKeys).toEqual(['ada']);
+    // Other keys are not affected.
+    await expect(apps[1].queue.enqueue('per-user', { user: 'grace' })).resolves.toMatchObject({ status: 'pending' });
+  });
+
+  it('with onEnqueueLimit skip, answers with the job already queued instead of inserting', async () => {
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => apps[i % 2].queue.enqueue('deduped', { report: 'q3' })));
+    expect(new Set(results.map((job) => job.id)).size).toBe(1);
+    expect((await apps[0].queue.listJobs({ jobType: 'deduped' })).jobs).toHaveLength(1);
+  });
+
+  it('throttles enqueues per window, all or nothing for enqueueMany', async () => {
+    await apps[0].queue.enqueueMany(Array.from({ length: 4 }, () => ({ jobType: 'enqueue-throttled', payload: {} })));
+    await expect(
+      apps[1].queue.enqueueMany(Array.from({ length: 2 }, () => ({ jobType: 'enqueue-throttled', payload: {} }))),
+    ).rejects.toBeInstanceOf(ConcurrencyLimitError);
+    await apps[1].queue.enqueue('enqueue-throttled', {});
+    await expect(apps[0].queue.enqueue('enqueue-throttled', {})).rejects.toThrow('enqueueThrottle 5 per 60000 ms');
+    expect((await apps[0].queue.listJobs({ jobType: 'enqueue-throttled' })).jobs).toHaveLength(5);
+  });
+
+  it('fails boot on an invalid rule, naming it', async () => {
+    @JobHandler('bad-rule', { concurrency: { key: () => 'k', performLimit: 0 } })
+    class BadRule {
+      handle(): void {}
+    }
+    await expect(createTestApp({ providers: [BadRule], options: { mode: 'external' } })).rejects.toThrow(JobOptionsInvalidError);
+  });
+});
+
+describe('concurrency limits at perform, across four worker processes', () => {
+  let schema: string;
+  let producer: TestApp;
+  let workers: WorkerProcess[] = [];
+  let db: pg.Client;
+
+  beforeAll(async () => {
+    schema = uniqueSchema();
+    producer = await createTestApp({ providers: ENQUEUE_SIDE, options: { schema, mode: 'external' } });
+    db = new pg.Client({ connectionString: databaseUrl() });
+    await db.connect();
+    for (const sql of GAUGE_TABLES(schema)) await db.query(sql);
+    workers = await spawnWorkers(4, { DQ_SCHEMA: schema, DQ_QUEUES: '*:5', DQ_POLL_INTERVAL_MS: '100' });
+  });
+
+  afterAll(async () => {
+    await stopAll(workers);
+    await db?.end();
+    await producer?.close();
+    await dropSchema(schema);
+  });
+
+  async function allCompleted(jobs: JobRecord[]): Promise<JobRecord[]> {
+    return waitFor(
+      `${jobs.length} jobs to complete`,
+      async () => Promise.all(jobs.map((job) => producer.queue.getJob(job.id))),
+      (found) => found.every((job) => job?.status === 'completed'),
+      { timeoutMs: 60_000 },
+    ) as Promise<JobRecord[]>;
+  }
+
+  it('never runs more than performLimit jobs of a key at once, and a held-back job keeps its attempts', async () => {
+    const jobs = await producer.queue.enqueueMany([
+      ...Array.from({ length: 24 }, () => ({ jobType: 'perform-limited', payload: { user: 'u1', holdMs: 60 } })),
+      ...Array.from({ length: 8 }, () => ({ jobType: 'perform-limited', payload: { user: 'u2', holdMs: 60 } })),
+    ]);
+    const done = await allCompleted(jobs);
+    const { rows } = await db.query<{ key: string; max_running: number }>(`SELECT key, max_running FROM "${schema}".gauge ORDER BY key`);
+    expect(rows.map((row) => row.key)).toEqual(['u1', 'u2']);
+    for (const row of rows) expect(row.max_running).toBeLessThanOrEqual(2);
+    expect(done.every((job) => job.attempts === 1)).toBe(true);
+  });
+
+  it('starts at most performThrottle jobs of a key per window', async () => {
+    const jobs = await producer.queue.enqueueMany(
+      Array.from({ length: 8 }, () => ({ jobType: 'perform-throttled', payload: { user: 'u3', holdMs: 0 } })),
+    );
+    await allCompleted(jobs);
+    const { rows } = await db.query<{ at: Date }>(`SELECT at FROM "${schema}".starts WHERE key = 'u3' ORDER BY at`);
+    const starts = rows.map((row) => row.at.getTime());
+    expect(starts).toHaveLength(8);
+    // 3 per 1,000 ms, measured at the handlers' first line: allow the admission-to-start delay.
+    for (let i = 0; i + 3 < starts.length; i++) expect(starts[i + 3] - starts[i]).toBeGreaterThan(900);
+  });
+});

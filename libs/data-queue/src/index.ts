@@ -33,5 +33,6 @@ export {
   JobPayloadInvalidError,
   JobStateError,
   JobTypeUnknownError,
+  WaitTimeoutError,
 } from './errors/data-queue.errors.js';
 export type { PayloadViolation } from './errors/data-queue.errors.js';

@@ -127,3 +127,10 @@ export class ConcurrencyLimitError extends DataQueueError {
     super(`job type "${jobType}": concurrency key "${key}" is at its ${limit}; the job was not enqueued`);
   }
 }
+
+/** `ctx.waitForToken` reached its timeout before the token was completed. */
+export class WaitTimeoutError extends DataQueueError {
+  constructor(readonly token: string) {
+    super(`token "${token}" was not completed before its timeout`);
+  }
+}

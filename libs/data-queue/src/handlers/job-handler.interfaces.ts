@@ -41,6 +41,20 @@ export interface JobContext<Payload = unknown> {
   setOutput(output: unknown): Promise<void>;
   /** The job's batch (a callback job's: the batch it calls back for), or null. */
   readonly batch: Batch | null;
+  /**
+   * Durable waits end this attempt without counting it: the job goes `waiting`, leaves its
+   * worker slot, and later runs its handler again from the start — `step` results and waits
+   * already over return at once. Do not catch the wait's internal error.
+   */
+  waitFor(ms: number): Promise<void>;
+  waitUntil(date: Date): Promise<void>;
+  /**
+   * Resumes when `QueueService.completeToken(token, data)` is called, returning `data`; after
+   * `timeoutMs` (if given) it throws `WaitTimeoutError` instead.
+   */
+  waitForToken<T = unknown>(token: string, options?: { timeoutMs?: number }): Promise<T>;
+  /** Runs `fn` once for this job, across waits and retries; later runs return its stored result. */
+  step<T>(name: string, fn: () => T | Promise<T>): Promise<T>;
 }
 
 /** The shape a `@JobHandler` class implements. */

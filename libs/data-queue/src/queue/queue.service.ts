@@ -153,6 +153,21 @@ export class QueueService {
     return this.batches.cancel(id);
   }
 
+  /**
+   * Resumes every job waiting in `ctx.waitForToken(token)`, which returns `data`. Returns how
+   * many jobs were waiting (0: none, or their wait timed out already).
+   */
+  async completeToken(token: string, data: unknown = null): Promise<number> {
+    if (typeof token !== 'string' || token.length === 0) throw new JobOptionsInvalidError('token', 'must be a non-empty string');
+    let dataJson: string;
+    try {
+      dataJson = JSON.stringify(data) ?? 'null';
+    } catch (error) {
+      throw new JobOptionsInvalidError('data', `must be JSON-serializable: ${(error as Error).message}`);
+    }
+    return this.database.store.completeToken(token, dataJson);
+  }
+
   /** Holds back every job of a queue, a job type or a tag: they stay pending until `resume`. */
   async pause(target: PauseTarget): Promise<void> {
     await this.pauses.pause(target);

@@ -10,14 +10,17 @@ import {
   completeJobSql,
   failJobSql,
   handBackJobSql,
+  saveStepsSql,
   setOutputSql,
   setProgressSql,
+  startWaitSql,
 } from './sql/finish-job.sql.js';
 import { quoteIdent } from './sql/identifiers.js';
 import { insertJobsSql, jobsByIdempotencyKeySql } from './sql/insert-jobs.sql.js';
 import { listJobsSql, type JobListQuery } from './sql/list-jobs.sql.js';
 import {
   cancelJobSql,
+  completeTokenSql,
   deleteJobSql,
   getJobSql,
   jobExecutionsSql,
@@ -55,17 +58,44 @@ export interface InsertResult {
   created: JobRecord[];
 }
 
-/** A claimed attempt: the job, and its batch when it belongs to (or calls back for) one. */
+/** A claimed attempt: the job, its batch when it belongs to (or calls back for) one, and its durable state. */
 export interface ClaimedJob {
   job: JobRecord;
   batch: BatchRecord | null;
+  /** Memoized `ctx.step` results and resolved waits. */
+  steps: StepResults;
+  /** The wait the job resumes from, if it was waiting. */
+  resumedWait: StoredWait | null;
 }
 
-type ClaimedRow = JobRow & { batch_json: Record<string, unknown> | null };
+type ClaimedRow = JobRow & { batch_json: Record<string, unknown> | null; steps: StepResults; wait: StoredWait | null };
 
 function toClaimedJob(row: ClaimedRow): ClaimedJob {
-  return { job: toJobRecord(row), batch: row.batch_json && toBatchRecord(batchRowFromJson(row.batch_json)) };
+  return {
+    job: toJobRecord(row),
+    batch: row.batch_json && toBatchRecord(batchRowFromJson(row.batch_json)),
+    steps: row.steps ?? {},
+    resumedWait: row.wait,
+  };
 }
+
+/** `ctx.step` results and waits already over, by step id. */
+export type StepResults = Record<string, { value?: unknown; data?: unknown; timedOut?: boolean }>;
+
+/** A wait as stored on the job; `completed`/`data` are added by `completeToken`. */
+export interface StoredWait {
+  id: string;
+  kind: 'timer' | 'until' | 'token';
+  token?: string;
+  completed?: boolean;
+  data?: unknown;
+}
+
+/** A wait a handler asked for (the attempt ends, the job goes `waiting`). */
+export type PendingWait =
+  | { id: string; kind: 'timer'; ms: number }
+  | { id: string; kind: 'until'; until: Date }
+  | { id: string; kind: 'token'; token: string; timeoutMs: number | null };
 
 interface ExecutionRow {
   id: string;
@@ -118,6 +148,9 @@ function buildStatements(schema: string) {
     handBack: handBackJobSql(s),
     setProgress: setProgressSql(s),
     setOutput: setOutputSql(s),
+    saveSteps: saveStepsSql(s),
+    startWait: startWaitSql(s),
+    completeToken: completeTokenSql(s),
     reap: reapJobsSql(s),
     heartbeat: heartbeatSql(s),
     unregister: unregisterWorkerSql(s),
@@ -251,6 +284,32 @@ export class JobStore {
 
   async setOutput(run: RunFence, outputJson: string): Promise<boolean> {
     return this.fenced(this.sql.setOutput, run, [outputJson]);
+  }
+
+  async saveSteps(run: RunFence, steps: StepResults): Promise<boolean> {
+    return this.fenced(this.sql.saveSteps, run, [JSON.stringify(steps)]);
+  }
+
+  /** Ends the attempt as a durable wait (see startWaitSql). */
+  async startWait(run: RunFence, steps: StepResults, wait: PendingWait): Promise<boolean> {
+    const at = wait.kind === 'until' ? wait.until : null;
+    const delayMs = wait.kind === 'timer' ? wait.ms : wait.kind === 'token' ? wait.timeoutMs : null;
+    const reason = wait.kind === 'token' ? `waiting for token "${wait.token}"` : 'waiting for a timer';
+    const stored = { id: wait.id, kind: wait.kind, token: wait.kind === 'token' ? wait.token : undefined };
+    return this.fenced(this.sql.startWait, run, [
+      JSON.stringify(steps),
+      JSON.stringify(stored),
+      wait.kind === 'token' ? wait.token : null,
+      at,
+      delayMs,
+      reason,
+    ]);
+  }
+
+  /** Resumes the jobs waiting for `token`; returns how many there were. */
+  async completeToken(token: string, dataJson: string): Promise<number> {
+    const [row] = await this.db.rows<{ resumed: number }>(this.sql.completeToken, [token, dataJson, this.sql.channels.wake]);
+    return row?.resumed ?? 0;
   }
 
   /** Returns jobs of dead workers; see reap-jobs.sql.ts. */

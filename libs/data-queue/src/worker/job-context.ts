@@ -1,19 +1,35 @@
 import type { Batch } from '../batches/batch.js';
-import { JobOptionsInvalidError } from '../errors/data-queue.errors.js';
+import { JobOptionsInvalidError, WaitTimeoutError } from '../errors/data-queue.errors.js';
 import type { JobContext } from '../handlers/job-handler.interfaces.js';
 import type { JobRecord } from '../queue/job-record.js';
-import type { JobStore, RunFence } from '../store/job-store.js';
+import type { JobStore, PendingWait, RunFence, StepResults, StoredWait } from '../store/job-store.js';
 import { serializeOutput } from './serialize-output.js';
+
+/** Thrown by a wait to unwind the handler; the executor then ends the attempt as a wait. */
+export class WaitRequested extends Error {
+  override name = 'WaitRequested';
+}
 
 /** The `ctx` of one attempt; its writes carry the attempt's fence. */
 export class RunningJobContext implements JobContext {
+  /** Set when the handler asked to wait. */
+  pendingWait: PendingWait | null = null;
+  /** `step` results and waits that are over, persisted with each step and wait. */
+  readonly steps: StepResults;
+  private waits = 0;
+
   constructor(
     readonly job: JobRecord,
     readonly signal: AbortSignal,
     private readonly store: JobStore,
     private readonly fence: RunFence,
     readonly batch: Batch | null,
-  ) {}
+    steps: StepResults = {},
+    resumedWait: StoredWait | null = null,
+  ) {
+    this.steps = { ...steps };
+    if (resumedWait) this.steps[resumedWait.id] = resolution(resumedWait);
+  }
 
   async setProgress(percent: number): Promise<void> {
     if (typeof percent !== 'number' || !Number.isFinite(percent) || percent < 0 || percent > 100) {
@@ -25,4 +41,46 @@ export class RunningJobContext implements JobContext {
   async setOutput(output: unknown): Promise<void> {
     await this.store.setOutput(this.fence, serializeOutput(output, this.job) ?? 'null');
   }
+
+  async step<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
+    if (typeof name !== 'string' || name.length === 0 || name.startsWith('wait#')) {
+      throw new JobOptionsInvalidError('step', 'name must be a non-empty string not starting with "wait#"', this.job.jobType);
+    }
+    if (name in this.steps) return this.steps[name].value as T;
+    const value = await fn();
+    this.steps[name] = { value: value ?? null };
+    await this.store.saveSteps(this.fence, this.steps);
+    return value;
+  }
+
+  async waitFor(ms: number): Promise<void> {
+    if (!Number.isFinite(ms) || ms < 0) throw new JobOptionsInvalidError('ms', 'must be a non-negative number', this.job.jobType);
+    await this.wait((id) => ({ id, kind: 'timer', ms }));
+  }
+
+  async waitUntil(date: Date): Promise<void> {
+    if (!(date instanceof Date) || Number.isNaN(date.getTime())) throw new JobOptionsInvalidError('date', 'must be a valid Date', this.job.jobType);
+    await this.wait((id) => ({ id, kind: 'until', until: date }));
+  }
+
+  async waitForToken<T = unknown>(token: string, options: { timeoutMs?: number } = {}): Promise<T> {
+    if (typeof token !== 'string' || token.length === 0) throw new JobOptionsInvalidError('token', 'must be a non-empty string', this.job.jobType);
+    const timeoutMs = options.timeoutMs ?? null;
+    const done = await this.wait((id) => ({ id, kind: 'token', token, timeoutMs }));
+    if (done.timedOut) throw new WaitTimeoutError(token);
+    return done.data as T;
+  }
+
+  /** The n-th wait of a run has the same id on every replay, so a wait that is over returns at once. */
+  private async wait(request: (id: string) => PendingWait): Promise<StepResults[string]> {
+    const id = `wait#${++this.waits}`;
+    if (id in this.steps) return this.steps[id];
+    this.pendingWait = request(id);
+    throw new WaitRequested(`job ${this.job.id} waits (${this.pendingWait.kind})`);
+  }
+}
+
+function resolution(wait: StoredWait): StepResults[string] {
+  if (wait.kind !== 'token') return {};
+  return wait.completed ? { data: wait.data ?? null } : { timedOut: true };
 }

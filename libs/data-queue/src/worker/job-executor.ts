@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { BatchRecord } from '../batches/batch-record.js';
 import { BatchService } from '../batches/batch.service.js';
 import { BatchStore } from '../batches/batch-store.js';
 import { BatchTracker } from '../batches/batch-tracker.js';
@@ -7,7 +6,7 @@ import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { QueueDatabase } from '../module/queue-database.js';
 import type { FailureReason, JobRecord } from '../queue/job-record.js';
-import type { ClaimedJob, JobStore, RunFence } from '../store/job-store.js';
+import type { ClaimedJob, JobStore, PendingWait, RunFence, StepResults } from '../store/job-store.js';
 import { JobCancelledError, JobTimeoutError, WorkerShutdownError } from './abort-reasons.js';
 import { FailureRecorder } from './failure-recorder.js';
 import { RunningJobContext } from './job-context.js';
@@ -15,6 +14,7 @@ import { serializeOutput } from './serialize-output.js';
 
 type Outcome =
   | { kind: 'completed'; outputJson: string | null }
+  | { kind: 'waiting'; wait: PendingWait; steps: StepResults }
   | { kind: 'failed'; error: unknown; reason: FailureReason }
   | { kind: 'cancelled' }
   | { kind: 'handed-back' };
@@ -46,7 +46,8 @@ export class JobExecutor {
   ) {}
 
   /** Runs one claimed attempt and records its end. Never rejects. */
-  async execute({ job, batch }: ClaimedJob, workerId: string, store: JobStore = this.database.store): Promise<void> {
+  async execute(claimed: ClaimedJob, workerId: string, store: JobStore = this.database.store): Promise<void> {
+    const { job } = claimed;
     const fence = { jobId: job.id, workerId, attempt: job.attempts };
     const controller = new AbortController();
     this.running.set(job.id, { fence, controller });
@@ -55,7 +56,7 @@ export class JobExecutor {
     const timer = timeoutMs ? setTimeout(() => controller.abort(new JobTimeoutError(timeoutMs)), timeoutMs) : undefined;
     try {
       if (this.gate.needsPerformCheck(job) && !(await this.admitted(job, fence, store))) return;
-      const outcome = await this.runHandler(job, batch, fence, controller.signal, store);
+      const outcome = await this.runHandler(claimed, fence, controller.signal, store);
       await this.untilRecorded(job, () => this.record(outcome, job, fence, store));
     } finally {
       clearTimeout(timer);
@@ -95,26 +96,24 @@ export class JobExecutor {
     return this.running.size;
   }
 
-  private async runHandler(
-    job: JobRecord,
-    batch: BatchRecord | null,
-    fence: RunFence,
-    signal: AbortSignal,
-    store: JobStore,
-  ): Promise<Outcome> {
+  private async runHandler(claimed: ClaimedJob, fence: RunFence, signal: AbortSignal, store: JobStore): Promise<Outcome> {
+    const { job, batch } = claimed;
     const handler = this.registry.get(job.jobType);
     if (!handler) {
       const error = new Error(`no @JobHandler for job type "${job.jobType}" in worker ${fence.workerId}`);
       return { kind: 'failed', error, reason: 'no_handler' };
     }
-    const ctx = new RunningJobContext(job, signal, store, fence, batch && this.batches.handle(batch));
+    const batchHandle = batch && this.batches.handle(batch);
+    const ctx = new RunningJobContext(job, signal, store, fence, batchHandle, claimed.steps, claimed.resumedWait);
+    // A durable wait ends the attempt however the handler settles (even if it swallowed the signal).
+    const waiting = (): Outcome | null => ctx.pendingWait && { kind: 'waiting', wait: ctx.pendingWait, steps: ctx.steps };
     try {
       // The handler may ignore its signal: the attempt ends on abort regardless, and whatever
       // the handler writes later is fenced out.
       const output = await untilAborted(Promise.resolve().then(() => handler.instance.handle(job.payload, ctx)), signal);
-      return { kind: 'completed', outputJson: serializeOutput(output, job) };
+      return waiting() ?? { kind: 'completed', outputJson: serializeOutput(output, job) };
     } catch (error) {
-      if (!signal.aborted) return { kind: 'failed', error, reason: 'handler_error' };
+      if (!signal.aborted) return waiting() ?? { kind: 'failed', error, reason: 'handler_error' };
       const reason: unknown = signal.reason;
       if (reason instanceof JobTimeoutError) return { kind: 'failed', error: reason, reason: 'timeout' };
       if (reason instanceof WorkerShutdownError) return { kind: 'handed-back' };
@@ -129,6 +128,9 @@ export class JobExecutor {
         return;
       case 'failed':
         return this.failures.record(store, job, fence, outcome.error, outcome.reason);
+      case 'waiting':
+        if (!(await store.startWait(fence, outcome.steps, outcome.wait))) this.logStale(job, 'wait');
+        return;
       case 'handed-back':
         await store.handBack(fence, `handed back by ${fence.workerId} at shutdown`);
         return;

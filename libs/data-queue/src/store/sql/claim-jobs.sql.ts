@@ -32,7 +32,8 @@ const PAUSED = `(pause.kind = 'queue' AND pause.value = queue)
 /**
  * Claims up to $3 runnable jobs for worker $2 in one round trip.
  *
- * The inner SELECT walks a partial index of runnable rows (see the initial migration) in claim
+ * Runnable: pending, retrying, or waiting with its wait over (a timer, a token's timeout or
+ * completion set `available_at`). The inner SELECT walks a partial index of runnable rows (see the initial migration) in claim
  * order — smaller priority first, then due time, then id (FIFO) — and stops after $3 rows, so
  * its cost does not grow with finished jobs or jobs scheduled for later.
  * `FOR UPDATE SKIP LOCKED` lets any number of workers claim at once: each takes rows nobody
@@ -45,7 +46,7 @@ export const claimJobsSql = (s: string, selector: QueueSelector) => `
 WITH picked AS (
   SELECT id
   FROM ${s}.jobs
-  WHERE status IN ('pending', 'failed') AND available_at <= now()
+  WHERE status IN ('pending', 'failed', 'waiting') AND available_at <= now()
     AND ${queueCondition(selector)}
     AND NOT EXISTS (SELECT 1 FROM ${s}.pauses AS pause WHERE ${PAUSED})
   ORDER BY priority, available_at, id

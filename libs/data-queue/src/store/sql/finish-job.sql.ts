@@ -67,3 +67,20 @@ UPDATE ${s}.jobs SET progress = $4, updated_at = now() WHERE ${FENCE} RETURNING 
 
 export const setOutputSql = (s: string) => `
 UPDATE ${s}.jobs SET output = $4::jsonb, updated_at = now() WHERE ${FENCE} RETURNING id`;
+
+/** `ctx.step`: persists the memoized step results ($4) and the resolved wait (cleared). */
+export const saveStepsSql = (s: string) => `
+UPDATE ${s}.jobs SET steps = $4::jsonb, wait = NULL, wait_token = NULL, updated_at = now() WHERE ${FENCE} RETURNING id`;
+
+/**
+ * A durable wait: the attempt ends without counting, the job goes 'waiting' and is claimable
+ * again at available_at: $7 (an absolute time), else $8 ms from now (a timer, or a token's
+ * timeout), else never until its token ($6) completes. $4: steps so far, $5: the wait.
+ */
+export const startWaitSql = (s: string) => `
+UPDATE ${s}.jobs
+SET status = 'waiting', attempts = attempts - 1, locked_by = NULL, steps = $4::jsonb, wait = $5::jsonb,
+    wait_token = $6, available_at = coalesce($7::timestamptz, now() + $8::float8 * interval '1 millisecond'),
+    pending_reason = $9, updated_at = now()
+WHERE ${FENCE}
+RETURNING id`;

@@ -37,6 +37,17 @@ FROM (SELECT id, status, next_attempt_at FROM ${s}.jobs WHERE id = $1 FOR UPDATE
 WHERE job.id = previous.id AND previous.status IN ('failed', 'cancelled')
 RETURNING job.*, (previous.status = 'cancelled' OR previous.next_attempt_at IS NULL) AS was_discarded`;
 
+/** Resumes every job waiting for token $1 with data $2 ($3: wake channel). */
+export const completeTokenSql = (s: string) => `
+WITH resumed AS (
+  UPDATE ${s}.jobs
+  SET wait = wait || jsonb_build_object('completed', true, 'data', $2::jsonb), available_at = now(), updated_at = now()
+  WHERE wait_token = $1 AND status = 'waiting'
+  RETURNING queue
+)
+SELECT count(*)::int AS resumed, (SELECT count(pg_notify($3, queue)) FROM (SELECT DISTINCT queue FROM resumed) AS q) AS woken
+FROM resumed`;
+
 /** Moves the start of a pending or retrying job. */
 export const rescheduleJobSql = (s: string) => `
 UPDATE ${s}.jobs

@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { DataQueueOptionsInvalidError, JobHandler, type CronEntryDefinition, type JobRecord } from '@dataqueue/nestjs';
 import { rejectionOf } from './support/rejection.js';
+import { Tally } from './support/tally.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 import { dropSchema, uniqueSchema } from './support/unique-schema.js';
 import { waitFor } from './support/wait-for.js';
+import { spawnWorkers, stopAll } from './support/worker-processes.js';
 
 @JobHandler('beat')
 class BeatHandler {
@@ -105,5 +107,31 @@ describe('cron', () => {
     const error = await rejectionOf(start(sharedSchema(), [entry as CronEntryDefinition]));
     expect(error).toBeInstanceOf(DataQueueOptionsInvalidError);
     expect(error.message).toContain(`"${option}"`);
+  });
+});
+
+describe('cron across worker processes', () => {
+  it('three processes ticking one entry enqueue one job per tick, each run once', async () => {
+    const schema = uniqueSchema();
+    const observer = await createTestApp({ options: { schema, mode: 'external', strictJobTypes: false, runCron: false } });
+    const tally = await Tally.create(schema);
+    const workers = await spawnWorkers(3, { DQ_SCHEMA: schema, DQ_CRON_EVERY_SECOND: '1', DQ_POLL_INTERVAL_MS: '100' });
+    try {
+      const jobs = await waitFor(
+        'four completed ticks',
+        async () => (await observer.queue.listJobs({ jobType: 'tally', status: 'completed', limit: 1000 })).jobs,
+        (found) => found.length >= 4,
+        { timeoutMs: 20_000 },
+      );
+      const ticks = jobs.map((job) => job.cronAt!.toISOString());
+      expect(new Set(ticks).size).toBe(ticks.length);
+      const runs = await tally.runsPerJob();
+      for (const job of jobs) expect(runs.get(job.id)).toBe(1);
+    } finally {
+      await stopAll(workers);
+      await tally.close();
+      await observer.close();
+      await dropSchema(schema);
+    }
   });
 });

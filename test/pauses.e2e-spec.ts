@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { JobHandler, JobOptionsInvalidError } from '@dataqueue/nestjs';
 import type { PauseTarget } from '@dataqueue/nestjs';
 import { rejectionOf } from './support/rejection.js';
+import { Tally } from './support/tally.js';
 import { createTestApp, waitForStatus, type TestApp } from './support/test-app.js';
+import { dropSchema, uniqueSchema } from './support/unique-schema.js';
+import { spawnWorkers, stopAll } from './support/worker-processes.js';
 
 @JobHandler('work')
 class WorkHandler {
@@ -60,3 +63,28 @@ function kindAndValue(target: PauseTarget): { kind: string; value: string } {
   const [kind, value] = Object.entries(target)[0] as [string, string];
   return { kind, value };
 }
+
+describe('pauses across worker processes', () => {
+  it('every process holds back a paused queue, and runs it after resume', async () => {
+    const schema = uniqueSchema();
+    const producer = await createTestApp({ options: { schema, mode: 'external', strictJobTypes: false } });
+    const tally = await Tally.create(schema);
+    const workers = await spawnWorkers(2, { DQ_SCHEMA: schema, DQ_POLL_INTERVAL_MS: '100' });
+    try {
+      await producer.queue.pause({ queue: 'held' });
+      const held = await producer.queue.enqueueMany(Array.from({ length: 4 }, () => ({ jobType: 'tally', payload: {}, options: { queue: 'held' } })));
+      const markers = await producer.queue.enqueueMany(Array.from({ length: 4 }, () => ({ jobType: 'tally', payload: {} })));
+      for (const marker of markers) await waitForStatus(producer.queue, marker.id, 'completed');
+      for (const job of held) expect((await producer.queue.getJob(job.id))!.status).toBe('pending');
+
+      await producer.queue.resume({ queue: 'held' });
+      for (const job of held) await waitForStatus(producer.queue, job.id, 'completed');
+      expect((await tally.runsPerJob()).size).toBe(8);
+    } finally {
+      await stopAll(workers);
+      await tally.close();
+      await producer.close();
+      await dropSchema(schema);
+    }
+  });
+});

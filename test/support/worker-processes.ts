@@ -12,6 +12,7 @@ export interface WorkerProcessEnv {
   DQ_WORKER_TIMEOUT_MS?: string;
   DQ_SHUTDOWN_TIMEOUT_MS?: string;
   DQ_BATCH_RECONCILE_INTERVAL_MS?: string;
+  DQ_CRON_EVERY_SECOND?: string;
 }
 
 export interface ProcessExit {

@@ -7,7 +7,7 @@ import { Tally } from './support/tally.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 import { dropSchema, uniqueSchema } from './support/unique-schema.js';
 import { waitFor } from './support/wait-for.js';
-import { spawnWorkers, stopAll, type WorkerProcess, type WorkerProcessEnv } from './support/worker-processes.js';
+import { spawnWorkers, stopAll, type WorkerProcess, type WorkerProcessEnv, withWorkerLogs } from './support/worker-processes.js';
 
 const TALLY_CALLBACKS = { onFinish: TALLY_BATCH, onSuccess: TALLY_BATCH, onDiscard: TALLY_BATCH };
 
@@ -55,17 +55,6 @@ describe('batches across worker processes', () => {
     schema = undefined;
   });
 
-  /** Rethrows a wait failure with the worker processes' stderr attached. */
-  async function withWorkerLogs<T>(wait: Promise<T>): Promise<T> {
-    try {
-      return await wait;
-    } catch (error) {
-      const logs = workers.map((w) => `--- worker ${w.pid} stderr ---\n${w.stderr || '(empty)'}`).join('\n');
-      (error as Error).message += `\n${logs}`;
-      throw error;
-    }
-  }
-
   /** The batch callback runs the worker processes recorded for `batchId`. */
   async function callbackRuns(batchId: string): Promise<(TallyCallbackLabel & { pid: number })[]> {
     const entries = await tally.entries();
@@ -106,7 +95,7 @@ describe('batches across worker processes', () => {
     const batch = await queue.createBatch({ description: '500 racing jobs', ...TALLY_CALLBACKS });
     const enqueued = await batch.enqueue(jobs);
     expect(enqueued).toHaveLength(500);
-    const finished = await withWorkerLogs(waitForBatchFinished(queue, batch.id, { timeoutMs: 60_000, intervalMs: 100 }));
+    const finished = await withWorkerLogs(workers, waitForBatchFinished(queue, batch.id, { timeoutMs: 60_000, intervalMs: 100 }));
 
     expect(finished.counts).toEqual({ total: 500, pending: 0, succeeded: 430, discarded: 70 });
     expect(finished.discardedAt).toBeInstanceOf(Date);
@@ -155,9 +144,9 @@ describe('batches across worker processes', () => {
       { jobType: 'tally', payload: { label: 'long-final', sleepMs: 60_000 }, options: { maxAttempts: 1 } },
       ...Array.from({ length: 2 }, (_, i) => ({ jobType: 'tally', payload: { label: `quick-final-${i}` } })),
     ]);
-    await withWorkerLogs(waitForBatch(queue, retried.id, (b) => b.counts.succeeded === 3, 'the quick jobs of the first batch'));
-    await withWorkerLogs(waitForBatch(queue, discarded.id, (b) => b.counts.succeeded === 2, 'the quick jobs of the second batch'));
-    await withWorkerLogs(
+    await withWorkerLogs(workers, waitForBatch(queue, retried.id, (b) => b.counts.succeeded === 3, 'the quick jobs of the first batch'));
+    await withWorkerLogs(workers, waitForBatch(queue, discarded.id, (b) => b.counts.succeeded === 2, 'the quick jobs of the second batch'));
+    await withWorkerLogs(workers, 
       waitFor('both long jobs to run in the victim', () => tally.labels(), (labels) => labels.includes('long-retried') && labels.includes('long-final')),
     );
 
@@ -166,7 +155,7 @@ describe('batches across worker processes', () => {
     victim.kill('SIGKILL');
     expect((await victim.exited).signal).toBe('SIGKILL');
 
-    const retriedDone = await withWorkerLogs(waitForBatchFinished(queue, retried.id, { timeoutMs: 20_000, intervalMs: 100 }));
+    const retriedDone = await withWorkerLogs(workers, waitForBatchFinished(queue, retried.id, { timeoutMs: 20_000, intervalMs: 100 }));
     expect(retriedDone.counts).toEqual({ total: 4, pending: 0, succeeded: 4, discarded: 0 });
     const retriedRuns = await callbackRuns(retried.id);
     expect(eventCounts(retriedRuns)).toEqual({ finish: 1, success: 1, discard: 0 });
@@ -175,7 +164,7 @@ describe('batches across worker processes', () => {
     expect(relaunched).toMatchObject({ status: 'completed', attempts: 2, output: { pid: survivor.pid } });
     expect(relaunched.errorHistory).toEqual([expect.objectContaining({ reason: 'interrupted', attempt: 1 })]);
 
-    const discardedDone = await withWorkerLogs(waitForBatchFinished(queue, discarded.id, { timeoutMs: 20_000, intervalMs: 100 }));
+    const discardedDone = await withWorkerLogs(workers, waitForBatchFinished(queue, discarded.id, { timeoutMs: 20_000, intervalMs: 100 }));
     expect(discardedDone.counts).toEqual({ total: 3, pending: 0, succeeded: 2, discarded: 1 });
     const discardedRuns = await callbackRuns(discarded.id);
     expect(eventCounts(discardedRuns)).toEqual({ finish: 1, success: 0, discard: 1 });
@@ -193,7 +182,7 @@ describe('batches across worker processes', () => {
     expect(enqueued).toHaveLength(total);
     expect(batch.record.counts).toEqual({ total, pending: total, succeeded: 0, discarded: 0 });
 
-    const finished = await withWorkerLogs(waitForBatchFinished(queue, batch.id, { timeoutMs: 60_000, intervalMs: 200 }));
+    const finished = await withWorkerLogs(workers, waitForBatchFinished(queue, batch.id, { timeoutMs: 60_000, intervalMs: 200 }));
     expect(finished.counts).toEqual({ total, pending: 0, succeeded: total, discarded: 0 });
     const runs = await callbackRuns(batch.id);
     expect(eventCounts(runs)).toEqual({ finish: 1, success: 1, discard: 0 });

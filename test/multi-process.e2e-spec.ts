@@ -5,7 +5,7 @@ import { Tally } from './support/tally.js';
 import { createTestApp, waitForJob, type TestApp } from './support/test-app.js';
 import { dropSchema, uniqueSchema } from './support/unique-schema.js';
 import { waitFor } from './support/wait-for.js';
-import { spawnWorkers, stopAll, type WorkerProcess, type WorkerProcessEnv } from './support/worker-processes.js';
+import { spawnWorkers, stopAll, type WorkerProcess, type WorkerProcessEnv, withWorkerLogs } from './support/worker-processes.js';
 
 /**
  * Each test gets a fresh schema, a tally in it, an enqueue-only app in this process (handlers
@@ -36,17 +36,6 @@ describe('several worker processes on one queue', () => {
     schema = undefined;
   });
 
-  /** Rethrows a wait failure with the worker processes' stderr attached. */
-  async function withWorkerLogs<T>(wait: Promise<T>): Promise<T> {
-    try {
-      return await wait;
-    } catch (error) {
-      const logs = workers.map((w) => `--- worker ${w.pid} stderr ---\n${w.stderr || '(empty)'}`).join('\n');
-      (error as Error).message += `\n${logs}`;
-      throw error;
-    }
-  }
-
   it('runs each of 2,000 jobs exactly once across two processes, both doing work', async () => {
     const { queue } = await setUp(2, { DQ_QUEUES: '*:5' });
     const total = 2000;
@@ -60,7 +49,7 @@ describe('several worker processes on one queue', () => {
     }
     expect(new Set(jobs.map((j) => j.id)).size).toBe(total);
 
-    await withWorkerLogs(
+    await withWorkerLogs(workers, 
       waitFor(
         'every job to be completed',
         async () => (await queue.listJobs({ status: ['pending', 'processing', 'failed'], limit: 1000 })).jobs.length,
@@ -95,7 +84,7 @@ describe('several worker processes on one queue', () => {
     // has an error history), so the retry finishes at once.
     const job = await queue.enqueue<TallyJobPayload>('tally', { sleepMs: 60_000, sleepFirstAttemptOnly: true }, { maxAttempts: 3 });
 
-    const [firstRun] = await withWorkerLogs(
+    const [firstRun] = await withWorkerLogs(workers, 
       waitFor('the long job to start in a worker', () => tally.entries(), (entries) => entries.length === 1),
     );
     const victim = workers.find((w) => w.pid === firstRun.pid)!;
@@ -104,7 +93,7 @@ describe('several worker processes on one queue', () => {
     victim.kill('SIGKILL');
     expect((await victim.exited).signal).toBe('SIGKILL');
 
-    const done = await withWorkerLogs(
+    const done = await withWorkerLogs(workers, 
       waitForJob(queue, job.id, (j) => j.status === 'completed', `job ${job.id} to be completed by the survivor`, {
         timeoutMs: 20_000,
         intervalMs: 100,
@@ -120,10 +109,10 @@ describe('several worker processes on one queue', () => {
     const { queue } = await setUp(1, { DQ_SHUTDOWN_TIMEOUT_MS: '300' });
     const [worker] = workers;
     const job = await queue.enqueue<TallyJobPayload>('tally', { sleepMs: 60_000 });
-    await withWorkerLogs(
+    await withWorkerLogs(workers, 
       waitForJob(queue, job.id, (j) => j.status === 'processing', `job ${job.id} to be running`),
     );
-    await withWorkerLogs(waitFor('the job to start', () => tally.count(), (n) => n === 1));
+    await withWorkerLogs(workers, waitFor('the job to start', () => tally.count(), (n) => n === 1));
 
     const stopping = Date.now();
     const exit = await worker.stop('SIGTERM', 10_000);

@@ -131,3 +131,14 @@ export async function stopAll(workers: WorkerProcess[], signal: NodeJS.Signals =
 function describeExit({ code, signal }: ProcessExit): string {
   return signal ? `signal ${signal}` : `code ${code}`;
 }
+
+/** Rethrows a failed wait with the worker processes' stderr attached (why a worker did not act). */
+export async function withWorkerLogs<T>(workers: WorkerProcess[], wait: Promise<T>): Promise<T> {
+  try {
+    return await wait;
+  } catch (error) {
+    const logs = workers.map((w) => `--- worker ${w.pid} stderr ---\n${w.stderr || '(empty)'}`).join('\n');
+    (error as Error).message += `\n${logs}`;
+    throw error;
+  }
+}

@@ -25,10 +25,6 @@ export class HandlerRegistry {
     return this.handlers.get(jobType);
   }
 
-  jobTypes(): string[] {
-    return [...this.handlers.keys()];
-  }
-
   all(): RegisteredHandler[] {
     return [...this.handlers.values()];
   }

@@ -1,6 +1,6 @@
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
-export function isValidIdentifier(name: string): boolean {
+function isValidIdentifier(name: string): boolean {
   return IDENTIFIER.test(name);
 }
 

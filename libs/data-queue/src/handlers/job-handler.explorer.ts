@@ -2,7 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { DataQueueError, JobOptionsInvalidError } from '../errors/data-queue.errors.js';
 import { concurrencyRuleProblem } from '../scheduling/concurrency/concurrency-rule.js';
-import { validateBackoff, validateJobSettings } from '../queue/job-settings.validation.js';
+import { isValidJobType, JOB_TYPE, validateBackoff, validateJobSettings } from '../queue/job-settings.validation.js';
 import { HandlerRegistry } from './handler-registry.js';
 import { JobHandlerDiscovery } from './job-handler.decorator.js';
 import type { JobHandlerInstance } from './job-handler.interfaces.js';
@@ -20,6 +20,9 @@ export class JobHandlerExplorer implements OnModuleInit {
       const { jobType, options } = this.discovery.getMetadataByDecorator(JobHandlerDiscovery, wrapper)!;
       const instance = wrapper.instance as JobHandlerInstance | undefined;
       const name = wrapper.metatype?.name ?? String(wrapper.token);
+      if (!isValidJobType(jobType)) {
+        throw new DataQueueError(`@JobHandler('${jobType}') on ${name}: a job type must match ${JOB_TYPE}`);
+      }
       if (typeof instance?.handle !== 'function') {
         throw new DataQueueError(`@JobHandler('${jobType}') class ${name} must have a handle(payload, ctx) method`);
       }

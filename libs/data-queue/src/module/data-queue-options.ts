@@ -35,6 +35,8 @@ export interface DataQueueModuleOptions {
   runCron?: boolean;
   /** Deletion of old finished jobs and batches; `false` keeps everything. */
   retention?: RetentionOptions | false;
+  /** Largest payload `enqueue` accepts, in bytes of JSON, default 1 MiB. */
+  maxPayloadBytes?: number;
   /** Pool size of the DataSource DataQueue opens from `url`, default 10. */
   poolSize?: number;
   /** Attempts of jobs whose handler and enqueue call name none, default 3. */
@@ -65,6 +67,7 @@ export interface ResolvedDataQueueOptions {
   cronCatchUpMs: number;
   runCron: boolean;
   retention: Required<RetentionOptions> & { enabled: boolean };
+  maxPayloadBytes: number;
   poolSize: number;
   defaultMaxAttempts: number;
   defaultBackoff: Required<BackoffOptions>;

@@ -85,6 +85,7 @@ class DataQueueOptionsSchema {
   @ValidateNested()
   @Type(() => RetentionSchema)
   retention?: RetentionSchema | false;
+  @IsOptional() @IsInt() @Min(1) maxPayloadBytes?: number;
   @IsOptional() @IsInt() @Min(1) @Max(1000) poolSize?: number;
   @IsOptional() @IsInt() @Min(1) @Max(1000) defaultMaxAttempts?: number;
   @IsOptional() @ValidateNested() @Type(() => BackoffSchema) defaultBackoff?: BackoffSchema;
@@ -121,6 +122,7 @@ export function resolveDataQueueOptions(options: DataQueueModuleOptions): Resolv
     cronCatchUpMs: options.cronCatchUpMs ?? 600_000,
     runCron: options.runCron ?? (options.mode ?? 'async') !== 'inline',
     retention: { ...DEFAULT_RETENTION, ...(options.retention || {}), enabled: options.retention !== false },
+    maxPayloadBytes: options.maxPayloadBytes ?? 1_048_576,
     poolSize: options.poolSize ?? 10,
     defaultMaxAttempts: options.defaultMaxAttempts ?? 3,
     defaultBackoff: { ...DEFAULT_BACKOFF, ...options.defaultBackoff },

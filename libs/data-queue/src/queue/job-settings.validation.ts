@@ -13,6 +13,13 @@ export interface SettingsContext {
   index?: number;
 }
 
+/** Job types are names, not text: no spaces, quotes or markup. */
+export const JOB_TYPE = /^[A-Za-z0-9_.:\/-]{1,255}$/;
+
+export function isValidJobType(jobType: string): boolean {
+  return JOB_TYPE.test(jobType);
+}
+
 type Check = (value: unknown) => string | null;
 
 const integer = (min: number, max: number): Check => (value) =>
@@ -56,7 +63,8 @@ const RULES: Record<string, Check> = {
   runAt: date,
   tags: tagList,
   idempotencyKey: text(MAX_KEY_LENGTH),
-  deadLetterJobType: text(255),
+  deadLetterJobType: (value) =>
+    typeof value === 'string' && isValidJobType(value) ? null : `must be a job type matching ${JOB_TYPE} (got ${describe(value)})`,
 };
 
 const BACKOFF_RULES: Record<keyof BackoffOptions, Check> = {

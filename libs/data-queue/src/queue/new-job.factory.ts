@@ -6,7 +6,7 @@ import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
 import type { NewJob } from '../store/job-store.js';
 import type { EnqueueOptions } from './enqueue-options.js';
-import { validateJobSettings } from './job-settings.validation.js';
+import { isValidJobType, JOB_TYPE, validateJobSettings } from './job-settings.validation.js';
 import { serializePayload, validatePayload } from './payload.validation.js';
 
 /** Set when the job is added to a batch. */
@@ -32,13 +32,13 @@ export class NewJobFactory {
     links: BatchLinks = {},
   ): Promise<NewJob> {
     const context = { jobType, index };
-    if (typeof jobType !== 'string' || jobType.length === 0 || jobType.length > 255) {
-      throw new JobTypeUnknownError(String(jobType));
+    if (typeof jobType !== 'string' || !isValidJobType(jobType)) {
+      throw new JobOptionsInvalidError('jobType', `must match ${JOB_TYPE} (got ${JSON.stringify(String(jobType).slice(0, 60))})`, undefined, index);
     }
     const handler = this.registry.get(jobType);
     if (!handler && this.options.strictJobTypes) throw new JobTypeUnknownError(jobType);
     validateJobSettings(options, context, ['manager']);
-    const payloadJson = serializePayload(payload, context);
+    const payloadJson = serializePayload(payload, context, this.options.maxPayloadBytes);
     if (handler?.options.payload) await validatePayload(handler.options.payload, payload, context);
     let concurrencyKeys: string[];
     try {

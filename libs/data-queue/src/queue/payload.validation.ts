@@ -4,16 +4,57 @@ import { validate, type ValidationError } from 'class-validator';
 import { JobPayloadInvalidError, type PayloadViolation } from '../errors/data-queue.errors.js';
 import type { SettingsContext } from './job-settings.validation.js';
 
-/** Serializes a payload to JSON text; anything JSON cannot represent faithfully is rejected. */
-export function serializePayload(payload: unknown, context: Required<Pick<SettingsContext, 'jobType'>> & SettingsContext): string {
-  const reject = (message: string): never => {
-    throw new JobPayloadInvalidError(context.jobType, [{ path: 'payload', constraints: { isJson: message } }], context.index);
+/**
+ * Serializes a payload to JSON text. Anything JSON would drop or change silently (functions,
+ * symbols, NaN/Infinity, NUL characters Postgres cannot store) is rejected naming its path, as
+ * are BigInts, cycles and payloads over `maxBytes`.
+ */
+export function serializePayload(
+  payload: unknown,
+  context: Required<Pick<SettingsContext, 'jobType'>> & SettingsContext,
+  maxBytes: number,
+): string {
+  const reject = (path: string, message: string): never => {
+    throw new JobPayloadInvalidError(context.jobType, [{ path, constraints: { isJson: message } }], context.index);
   };
-  if (payload === undefined) reject('payload is required (use null or {} for none)');
+  if (payload === undefined) reject('payload', 'payload is required (use null or {} for none)');
+  let json: string;
   try {
-    return JSON.stringify(payload);
+    json = JSON.stringify(payload);
+    const problem = unfaithful(payload, 'payload', new Set());
+    if (problem) reject(problem.path, problem.message);
   } catch (error) {
-    return reject(`payload is not JSON-serializable: ${(error as Error).message}`);
+    if (error instanceof JobPayloadInvalidError) throw error;
+    return reject('payload', `payload is not JSON-serializable: ${(error as Error).message}`);
+  }
+  const bytes = Buffer.byteLength(json);
+  if (bytes > maxBytes) reject('payload', `payload is ${bytes} bytes, over the limit of ${maxBytes} (maxPayloadBytes)`);
+  return json;
+}
+
+/** The first value JSON would not keep as it is (JSON.stringify already threw on cycles and BigInts). */
+function unfaithful(value: unknown, path: string, seen: Set<object>): { path: string; message: string } | null {
+  switch (typeof value) {
+    case 'function':
+    case 'symbol':
+      return { path, message: `${path} is a ${typeof value}, which JSON cannot hold` };
+    case 'number':
+      return Number.isFinite(value) ? null : { path, message: `${path} is ${value}, which JSON cannot hold` };
+    case 'string':
+      return value.includes('\u0000') ? { path, message: `${path} contains a NUL character, which Postgres cannot store` } : null;
+    case 'object': {
+      if (value === null || seen.has(value)) return null;
+      seen.add(value);
+      const source = typeof (value as { toJSON?: unknown }).toJSON === 'function' ? (value as { toJSON(): unknown }).toJSON() : value;
+      if (source !== value) return unfaithful(source, path, seen);
+      for (const [key, child] of Object.entries(value)) {
+        const problem = unfaithful(child, `${path}.${key}`, seen);
+        if (problem) return problem;
+      }
+      return null;
+    }
+    default:
+      return null;
   }
 }
 

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { JobHandler, JobOptionsInvalidError, JobPayloadInvalidError, type JobToEnqueue } from '@dataqueue/nestjs';
+import { rejectionOf } from './support/rejection.js';
+import { createTestApp, waitForStatus, type TestApp } from './support/test-app.js';
+
+@JobHandler('echo')
+class EchoHandler {
+  handle(payload: unknown): unknown {
+    return payload;
+  }
+}
+
+@JobHandler('odd-output', { maxAttempts: 1 })
+class OddOutputHandler {
+  handle(payload: { kind: string }): unknown {
+    if (payload.kind === 'bigint') return { n: 1n };
+    throw payload.kind === 'string' ? 'a plain string' : { code: 42 };
+  }
+}
+
+const cycle: Record<string, unknown> = { name: 'loop' };
+cycle.self = cycle;
+
+describe('bad input', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await createTestApp({ providers: [EchoHandler, OddOutputHandler], options: { mode: 'external', maxPayloadBytes: 1024 } });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  async function countJobs(): Promise<number> {
+    return (await app.queue.listJobs({ jobType: 'echo', limit: 1000 })).jobs.length;
+  }
+
+  it.each([
+    ['a BigInt', { n: 10n }, 'payload'],
+    ['a cycle', cycle, 'payload'],
+    ['a function', { ok: 1, run: () => 1 }, 'payload.run'],
+    ['NaN deep inside', { items: [{ price: Number.NaN }] }, 'payload.items.0.price'],
+    ['a NUL character', { text: 'a\u0000b' }, 'payload.text'],
+    ['too many bytes', { blob: 'x'.repeat(2000) }, 'payload'],
+  ])('rejects a payload with %s naming the path, inserting nothing', async (_, payload, path) => {
+    const before = await countJobs();
+    const error = await rejectionOf(app.queue.enqueue('echo', payload));
+    expect(error).toBeInstanceOf(JobPayloadInvalidError);
+    expect((error as unknown as JobPayloadInvalidError).violations[0].path).toBe(path);
+    expect(await countJobs()).toBe(before);
+  });
+
+  it.each([
+    ['a job type with SQL in it', "x'; DROP TABLE jobs;--", 'jobType'],
+    ['a job type with HTML in it', '<script>alert(1)</script>', 'jobType'],
+  ])('rejects %s with a typed error', async (_, jobType, field) => {
+    const error = await rejectionOf(app.queue.enqueue(jobType, {}));
+    expect(error).toBeInstanceOf(JobOptionsInvalidError);
+    expect(error).toMatchObject({ field });
+  });
+
+  it('rejects a 10,000-job enqueueMany with one bad item as a whole, naming its index', async () => {
+    const jobs: JobToEnqueue[] = Array.from({ length: 10_000 }, (_, i) => ({ jobType: 'echo', payload: { i } }));
+    jobs[7_777] = { jobType: 'echo', payload: { i: 7_777 }, options: { priority: 'high' as unknown as number } };
+    const before = await countJobs();
+    const error = await rejectionOf(app.queue.enqueueMany(jobs));
+    expect(error).toBeInstanceOf(JobOptionsInvalidError);
+    expect(error).toMatchObject({ field: 'priority', index: 7_777 });
+    expect(await countJobs()).toBe(before);
+  });
+
+  it('keeps running after handlers throw non-Errors or return output JSON cannot hold', async () => {
+    const worker = await createTestApp({ providers: [EchoHandler, OddOutputHandler], options: { schema: app.schema } });
+    try {
+      const jobs = await Promise.all(['bigint', 'string', 'object'].map((kind) => app.queue.enqueue('odd-output', { kind })));
+      const [bigint, string, object] = await Promise.all(jobs.map((job) => waitForStatus(app.queue, job.id, 'failed')));
+      expect(bigint.errorHistory[0].message).toContain('output is not JSON-serializable');
+      expect(string.errorHistory[0].message).toBe('non-Error thrown: a plain string');
+      expect(object.errorHistory[0].message).toBe('non-Error thrown: {"code":42}');
+      const healthy = await app.queue.enqueue('echo', { still: 'fine' });
+      expect((await waitForStatus(app.queue, healthy.id, 'completed')).output).toEqual({ still: 'fine' });
+    } finally {
+      await worker.close();
+    }
+  });
+});

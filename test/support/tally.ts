@@ -22,9 +22,11 @@ export class Tally {
     private readonly pool: pg.Pool,
   ) {}
 
-  static async create(schema: string): Promise<Tally> {
+  /** `url`: another server than the suite's (the fault tests run their own). */
+  static async create(schema: string, url = databaseUrl()): Promise<Tally> {
     const table = `"${schema}".tally`;
-    const pool = new pg.Pool({ connectionString: databaseUrl(), max: 4 });
+    const pool = new pg.Pool({ connectionString: url, max: 4 });
+    pool.on('error', () => undefined); // an idle client dropped by a database restart (fault tests)
     await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
     await pool.query(`
       CREATE TABLE IF NOT EXISTS ${table} (

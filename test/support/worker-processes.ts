@@ -5,6 +5,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE = 'test/fixtures/worker-process.ts';
 
 export interface WorkerProcessEnv {
+  /** Defaults to the suite's server. */
+  DATABASE_URL?: string;
   DQ_SCHEMA: string;
   DQ_QUEUES?: string;
   DQ_POLL_INTERVAL_MS?: string;

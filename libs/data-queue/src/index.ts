@@ -25,6 +25,7 @@ export {
   ConcurrencyLimitError,
   CronEntryNotFoundError,
   DataQueueError,
+  DatabaseUnavailableError,
   DataQueueOptionsInvalidError,
   DuplicateBatchCallbackError,
   DuplicateJobHandlerError,

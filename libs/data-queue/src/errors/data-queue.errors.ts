@@ -134,3 +134,9 @@ export class WaitTimeoutError extends DataQueueError {
     super(`token "${token}" was not completed before its timeout`);
   }
 }
+
+/**
+ * Postgres could not be reached (refused, dropped, restarting): the call failed fast and had
+ * no effect unless it says otherwise; retry once the database is back.
+ */
+export class DatabaseUnavailableError extends DataQueueError {}

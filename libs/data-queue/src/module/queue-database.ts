@@ -25,7 +25,14 @@ export class QueueDatabase implements OnApplicationShutdown {
     const ownsDataSource = !options.dataSource;
     const dataSource =
       options.dataSource ??
-      new DataSource({ type: 'postgres', url: options.url, poolSize: options.poolSize, applicationName: 'dataqueue' });
+      new DataSource({
+        type: 'postgres',
+        url: options.url,
+        poolSize: options.poolSize,
+        applicationName: 'dataqueue',
+        // An unreachable server fails calls after 5 s instead of hanging them.
+        connectTimeoutMS: 5000,
+      });
     if (!dataSource.isInitialized) await dataSource.initialize();
     try {
       if (options.autoMigrate) await runMigrations(dataSource, options.schema);

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { EntityManager } from 'typeorm';
+import { DatabaseUnavailableError } from '../../errors/data-queue.errors.js';
 
 /** Runs one SQL statement and returns its rows: a pool, a transaction's client, or a TypeORM manager. */
 export interface SqlExecutor {
@@ -12,7 +13,25 @@ export interface SqlExecutor {
 
 /** Uses a pg `Pool` or a checked-out client directly: the hot path skips TypeORM's query layer. */
 export function pgExecutor(pg: Pool | PoolClient): SqlExecutor {
-  return { rows: async (text, values, name) => (await pg.query({ text, values, name })).rows };
+  return {
+    rows: async (text, values, name) => {
+      try {
+        return (await pg.query({ text, values, name })).rows;
+      } catch (error) {
+        throw asUnavailable(error);
+      }
+    },
+  };
+}
+
+/** Connection-level failures (class 08, admin shutdown, refused/reset sockets), not SQL errors. */
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03']);
+
+function asUnavailable(error: unknown): unknown {
+  const code = String((error as { code?: unknown })?.code ?? '');
+  const message = (error as Error)?.message ?? '';
+  const lost = CONNECTION_CODES.has(code) || code.startsWith('08') || /Connection terminated|connection timeout/i.test(message);
+  return lost ? new DatabaseUnavailableError(`database unavailable: ${message || code}`, { cause: error }) : error;
 }
 
 /**
@@ -37,11 +56,14 @@ export function managerExecutor(manager: EntityManager): SqlExecutor {
 
 /** Runs `work` in a transaction on one pooled connection. */
 export async function inTransaction<T>(pool: Pool, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+  const client = await pool.connect().catch((error: unknown) => {
+    throw asUnavailable(error);
+  });
   // While checked out, a dropped connection emits 'error' on the client with no pool listener
   // attached, which would crash the process; the pending query rejects and reports it instead.
   const ignore = () => undefined;
   client.on('error', ignore);
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await work(pgExecutor(client));
@@ -49,9 +71,12 @@ export async function inTransaction<T>(pool: Pool, work: (tx: SqlExecutor) => Pr
     return result;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
+    const reported = asUnavailable(error);
+    // A connection that failed must not go back to the pool.
+    if (reported instanceof DatabaseUnavailableError) broken = reported;
+    throw reported;
   } finally {
     client.off('error', ignore);
-    client.release();
+    client.release(broken);
   }
 }

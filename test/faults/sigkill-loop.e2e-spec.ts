@@ -1,0 +1,101 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import type { JobRecord, JobToEnqueue } from '@dataqueue/nestjs';
+import { TALLY_BATCH, type TallyCallbackLabel } from '../fixtures/tally-batch-callbacks.js';
+import { Tally } from '../support/tally.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+import { dropSchema, uniqueSchema } from '../support/unique-schema.js';
+import { waitFor } from '../support/wait-for.js';
+import { spawnWorkers, stopAll, withWorkerLogs, type WorkerProcess, type WorkerProcessEnv } from '../support/worker-processes.js';
+
+/** FAULT_SOAK_ROUNDS=50 npm test -- sigkill-loop: the same test as a longer soak. */
+const ROUNDS = Number(process.env.FAULT_SOAK_ROUNDS ?? 4);
+const JOBS = 1200;
+const BATCHES = 3;
+const BATCH_SIZE = 100;
+
+/**
+ * Workers die by SIGKILL every second and a half, and come back: no job may be lost, stuck in
+ * `processing`, or completed twice, and each batch's callbacks are enqueued once.
+ */
+describe('SIGKILL of a random worker process, again and again', () => {
+  const schema = uniqueSchema();
+  let producer: TestApp | undefined;
+  let tally: Tally | undefined;
+  let workers: WorkerProcess[] = [];
+
+  afterAll(async () => {
+    await stopAll(workers, 'SIGKILL');
+    await tally?.close();
+    await producer?.close();
+    await dropSchema(schema);
+  });
+
+  it(`keeps every job and batch callback exactly once through ${ROUNDS} kills`, async () => {
+    const env: WorkerProcessEnv = {
+      DQ_SCHEMA: schema,
+      DQ_POLL_INTERVAL_MS: '100',
+      DQ_HEARTBEAT_INTERVAL_MS: '250',
+      DQ_WORKER_TIMEOUT_MS: '1500',
+    };
+    producer = await createTestApp({ options: { schema, mode: 'external', strictJobTypes: false } });
+    tally = await Tally.create(schema);
+    workers = await spawnWorkers(3, env);
+    const { queue } = producer;
+
+    // Every tenth job fails its first attempt; attempts leave room for several interruptions.
+    const plain: JobToEnqueue[] = Array.from({ length: JOBS }, (_, i) => ({
+      jobType: 'tally',
+      payload: { sleepMs: 80, fail: i % 10 === 0 ? 1 : undefined },
+      options: { maxAttempts: 10 },
+    }));
+    const jobs: JobRecord[] = await queue.enqueueMany(plain);
+    const batchIds: string[] = [];
+    for (let b = 0; b < BATCHES; b++) {
+      const batch = await queue.createBatch({ onFinish: TALLY_BATCH, onSuccess: TALLY_BATCH, onDiscard: TALLY_BATCH });
+      batchIds.push(batch.id);
+      jobs.push(...(await batch.enqueue(Array.from({ length: BATCH_SIZE }, () => ({ jobType: 'tally', payload: { sleepMs: 80 }, options: { maxAttempts: 10 } })))));
+    }
+
+    for (let round = 0; round < ROUNDS; round++) {
+      await waitFor(`round ${round}: more work done`, () => tally!.count(), (n) => n >= ((round + 1) * jobs.length) / (ROUNDS + 2));
+      const unfinished = await queue.listJobs({ status: ['pending', 'processing', 'failed'], limit: 1 });
+      expect(unfinished.jobs).toHaveLength(1); // the kill lands mid-run
+      const victim = workers[Math.floor(Math.random() * workers.length)];
+      await victim.stop('SIGKILL');
+      workers = [...workers.filter((w) => w !== victim), ...(await spawnWorkers(1, env))];
+    }
+
+    const final = await withWorkerLogs(
+      workers,
+      waitFor(
+        `all ${jobs.length} jobs completed`,
+        async () => Promise.all(jobs.map((job) => queue.getJob(job.id))),
+        (found) => found.every((job) => job?.status === 'completed'),
+        { timeoutMs: 90_000, intervalMs: 250 },
+      ),
+    );
+    const runs = await tally.runsPerJob();
+    for (const job of final) {
+      const ran = runs.get(job!.id) ?? 0;
+      // Each run is an attempt; a killed process may have claimed a job (an attempt) and died
+      // before its handler's first line. Only interrupted or failed attempts run a job again.
+      expect(ran).toBeGreaterThanOrEqual(1);
+      expect(ran).toBeLessThanOrEqual(job!.attempts);
+      if (job!.errorHistory.length === 0) expect(ran).toBe(1);
+    }
+    expect((await queue.listJobs({ status: 'processing' })).jobs).toEqual([]);
+
+    const callbacks = (await tally.entries())
+      .filter((entry) => entry.label?.startsWith('{'))
+      .map((entry) => ({ jobId: entry.jobId, ...(JSON.parse(entry.label!) as TallyCallbackLabel) }));
+    for (const batchId of batchIds) {
+      const record = await waitFor(`batch ${batchId} finished`, () => queue.getBatch(batchId), (b) => b?.finishedAt != null);
+      expect(record!.counts).toMatchObject({ total: BATCH_SIZE, succeeded: BATCH_SIZE, discarded: 0, pending: 0 });
+      const mine = callbacks.filter((c) => c.batchId === batchId);
+      // One callback job per event (its run is at least once: a killed callback runs again).
+      expect(new Set(mine.filter((c) => c.event === 'finish').map((c) => c.jobId)).size).toBe(1);
+      expect(new Set(mine.filter((c) => c.event === 'success').map((c) => c.jobId)).size).toBe(1);
+      expect(mine.filter((c) => c.event === 'discard')).toEqual([]);
+    }
+  });
+});

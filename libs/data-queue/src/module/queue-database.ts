@@ -29,7 +29,7 @@ export class QueueDatabase implements OnApplicationShutdown {
         type: 'postgres',
         url: options.url,
         poolSize: options.poolSize,
-        applicationName: 'dataqueue',
+        applicationName: `dataqueue:${options.schema}`, // who is who in pg_stat_activity
         // An unreachable server fails calls after 5 s instead of hanging them.
         connectTimeoutMS: 5000,
       });

@@ -26,6 +26,8 @@ export class NotificationListener {
     private readonly config: PoolConfig,
     private readonly channels: Channels,
     private readonly handlers: NotificationHandlers,
+    /** Shown in pg_stat_activity. */
+    private readonly applicationName: string,
   ) {}
 
   get connected(): boolean {
@@ -45,7 +47,7 @@ export class NotificationListener {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ ...this.config, application_name: 'dataqueue-listener' });
+    const client = new pg.Client({ ...this.config, application_name: this.applicationName });
     client.on('error', () => undefined); // 'end' follows and schedules the reconnect
     try {
       await client.connect();

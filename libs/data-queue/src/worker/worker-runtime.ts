@@ -54,7 +54,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
       onWake: (queues) => this.pools.filter((p) => queues.some((q) => q === '*' || p.serves(q))).forEach((p) => p.wake()),
       onCancel: (jobId) => this.executor.abortCancelled(jobId),
       onReconnect: () => this.wakeAll(),
-    });
+    }, `dataqueue-listener:${this.options.schema}`);
     await this.listener.start();
     this.every(this.options.pollIntervalMs, async () => this.wakeAll());
     this.every(this.options.heartbeatIntervalMs, () => this.reaper.reap(this.options.workerTimeoutMs));

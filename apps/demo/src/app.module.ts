@@ -3,13 +3,9 @@ import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataQueueDashboardModule, DataQueueModule } from '@dataqueue/nestjs';
 import { DataSource } from 'typeorm';
-import { EmailDeadLetterHandler } from './email/email-dead-letter.handler.js';
-import { SendEmailHandler } from './email/send-email.handler.js';
+import { DemoJobsModule } from './demo-jobs.module.js';
 import { DataQueueExceptionFilter } from './jobs/data-queue-exception.filter.js';
 import { JobsController } from './jobs/jobs.controller.js';
-import { PublishReportHandler } from './reports/publish-report.handler.js';
-import { RenderPageHandler } from './reports/render-page.handler.js';
-import { ReportAssemblyCallbacks } from './reports/report-assembly.callbacks.js';
 import { ReportsController } from './reports/reports.controller.js';
 import { ReportsService } from './reports/reports.service.js';
 import { DemoSeeder } from './seed/demo-seeder.js';
@@ -39,15 +35,11 @@ import { SignupsService } from './signups/signups.service.js';
     // The dashboard at /queue. Open to anyone here (demo only): a real app passes its auth guard,
     // e.g. `guard: AdminGuard`, instead of `public: true`.
     DataQueueDashboardModule.forRoot({ path: 'queue', public: true }),
+    DemoJobsModule,
   ],
   controllers: [JobsController, SignupsController, ReportsController],
   providers: [
-    SendEmailHandler,
-    EmailDeadLetterHandler,
     SignupsService,
-    RenderPageHandler,
-    PublishReportHandler,
-    ReportAssemblyCallbacks, // @OnBatch* methods are found on any provider
     ReportsService,
     DemoSeeder,
     { provide: APP_FILTER, useClass: DataQueueExceptionFilter },

@@ -73,7 +73,8 @@ import { QueueDatabase } from './queue-database.js';
     WorkerRuntime,
     InlineRunner,
   ],
-  // QueueDatabase, PauseService and CronService serve DataQueueDashboardModule (not part of the public API).
-  exports: [QueueService, QueueDatabase, PauseService, CronService],
+  // QueueDatabase, PauseService, CronService and WorkerRuntime serve the dashboard and the
+  // standalone worker's health probe (not part of the public API).
+  exports: [QueueService, QueueDatabase, PauseService, CronService, WorkerRuntime],
 })
 export class DataQueueModule extends ConfigurableDataQueueModule {}

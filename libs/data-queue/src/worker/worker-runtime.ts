@@ -25,6 +25,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
   private listener: NotificationListener | null = null;
   private timers: NodeJS.Timeout[] = [];
   private registered = false;
+  private lastHeartbeatAt: Date | null = null;
 
   constructor(
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
@@ -79,12 +80,18 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     if (this.registered) await this.database.store.unregister(this.worker.id).catch(() => undefined);
   }
 
+  /** What a health probe reports for this process's worker. */
+  health(): { mode: string; listening: boolean; lastHeartbeatAt: Date | null } {
+    return { mode: this.options.mode, listening: this.listener?.connected ?? false, lastHeartbeatAt: this.lastHeartbeatAt };
+  }
+
   private wakeAll(): void {
     this.pools.forEach((pool) => pool.wake());
   }
 
-  private heartbeat(): Promise<void> {
-    return this.database.store.heartbeat(this.worker);
+  private async heartbeat(): Promise<void> {
+    await this.database.store.heartbeat(this.worker);
+    this.lastHeartbeatAt = new Date();
   }
 
   /** A periodic task whose failures (database briefly away) are logged, not thrown. */

@@ -8,6 +8,7 @@ import { BatchReconciler } from '../batches/batch-reconciler.js';
 import { BatchService } from '../batches/batch.service.js';
 import { BatchStore } from '../batches/batch-store.js';
 import { BatchTracker } from '../batches/batch-tracker.js';
+import { JobEventBus } from '../events/job-event-bus.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { JobHandlerExplorer } from '../handlers/job-handler.explorer.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
@@ -64,6 +65,7 @@ import { QueueDatabase } from './queue-database.js';
     CronScheduler,
     RetentionCleaner,
     ConcurrencyGate,
+    JobEventBus,
     NewJobFactory,
     QueueService,
     DeadLetterRouter,

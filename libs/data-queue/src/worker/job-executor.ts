@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { BatchService } from '../batches/batch.service.js';
 import { BatchStore } from '../batches/batch-store.js';
 import { BatchTracker } from '../batches/batch-tracker.js';
+import { JobEventBus } from '../events/job-event-bus.js';
 import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { QueueDatabase } from '../module/queue-database.js';
@@ -43,6 +44,7 @@ export class JobExecutor {
     private readonly tracker: BatchTracker,
     private readonly batchStore: BatchStore,
     private readonly gate: ConcurrencyGate,
+    private readonly events: JobEventBus,
   ) {}
 
   /** Runs one claimed attempt and records its end. Never rejects. */
@@ -56,11 +58,22 @@ export class JobExecutor {
     const timer = timeoutMs ? setTimeout(() => controller.abort(new JobTimeoutError(timeoutMs)), timeoutMs) : undefined;
     try {
       if (this.gate.needsPerformCheck(job) && !(await this.admitted(job, fence, store))) return;
+      this.events.emit({ event: 'started', job });
       const outcome = await this.runHandler(claimed, fence, controller.signal, store);
       await this.untilRecorded(job, () => this.record(outcome, job, fence, store));
+      this.announce(outcome, job);
     } finally {
       clearTimeout(timer);
       this.running.delete(job.id);
+    }
+  }
+
+  private announce(outcome: Outcome, job: JobRecord): void {
+    if (outcome.kind === 'completed' || outcome.kind === 'waiting') this.events.emit({ event: outcome.kind, job });
+    if (outcome.kind === 'failed') {
+      const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
+      const willRetry = job.attempts < job.maxAttempts;
+      this.events.emit({ event: 'failed', job, failure: { reason: outcome.reason, message, willRetry } });
     }
   }
 

@@ -6,6 +6,7 @@ export { JobHandler } from './handlers/job-handler.decorator.js';
 export type { BackoffOptions, JobContext, JobHandlerInstance, JobHandlerOptions } from './handlers/job-handler.interfaces.js';
 export { OnJobEvent } from './events/job-events.js';
 export type { JobEvent, JobEventName } from './events/job-events.js';
+export { DataQueueMetricsModule } from './metrics/metrics.module.js';
 export { QueueService } from './queue/queue.service.js';
 export type { EnqueueOptions, JobPage, JobToEnqueue, ListJobsFilter } from './queue/enqueue-options.js';
 export type { FailureReason, JobErrorEntry, JobExecutionRecord, JobRecord, JobStatus } from './queue/job-record.js';

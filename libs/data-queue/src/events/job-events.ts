@@ -10,6 +10,8 @@ export interface JobEvent {
   job: JobRecord;
   /** For `failed`: why, and whether another attempt is scheduled. */
   failure?: { reason: FailureReason; message: string; willRetry: boolean };
+  /** For `completed`, `failed` and `waiting`: how long the attempt ran, as this process measured it. */
+  durationMs?: number;
 }
 
 export const OnJobEventDiscovery = DiscoveryService.createDecorator<JobEventName[]>();

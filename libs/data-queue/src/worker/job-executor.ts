@@ -59,21 +59,23 @@ export class JobExecutor {
     try {
       if (this.gate.needsPerformCheck(job) && !(await this.admitted(job, fence, store))) return;
       this.events.emit({ event: 'started', job });
+      const started = performance.now();
       const outcome = await this.runHandler(claimed, fence, controller.signal, store);
+      const durationMs = performance.now() - started;
       await this.untilRecorded(job, () => this.record(outcome, job, fence, store));
-      this.announce(outcome, job);
+      this.announce(outcome, job, durationMs);
     } finally {
       clearTimeout(timer);
       this.running.delete(job.id);
     }
   }
 
-  private announce(outcome: Outcome, job: JobRecord): void {
-    if (outcome.kind === 'completed' || outcome.kind === 'waiting') this.events.emit({ event: outcome.kind, job });
+  private announce(outcome: Outcome, job: JobRecord, durationMs: number): void {
+    if (outcome.kind === 'completed' || outcome.kind === 'waiting') this.events.emit({ event: outcome.kind, job, durationMs });
     if (outcome.kind === 'failed') {
       const message = outcome.error instanceof Error ? outcome.error.message : String(outcome.error);
       const willRetry = job.attempts < job.maxAttempts;
-      this.events.emit({ event: 'failed', job, failure: { reason: outcome.reason, message, willRetry } });
+      this.events.emit({ event: 'failed', job, durationMs, failure: { reason: outcome.reason, message, willRetry } });
     }
   }
 

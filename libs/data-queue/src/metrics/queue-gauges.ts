@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { QueueDatabase } from '../module/queue-database.js';
+import type { MetricFamily } from './prometheus-text.js';
+
+/**
+ * Gauges read from the database at scrape time, the same for every process: unfinished jobs
+ * by queue and state (finished ones are history, counted by the duration histogram as they
+ * happen), how long the oldest runnable job of each queue has waited, running batches, live workers.
+ */
+@Injectable()
+export class QueueGauges {
+  constructor(private readonly database: QueueDatabase) {}
+
+  async families(): Promise<MetricFamily[]> {
+    const jobs = `${this.database.schema}.jobs`;
+    const db = this.database.store.db;
+    const byState = await db.rows<{ queue: string; state: string; n: number }>(`
+      SELECT queue,
+             CASE WHEN status = 'failed' THEN 'retrying' ELSE status END AS state,
+             count(*)::int AS n
+      FROM ${jobs}
+      WHERE status IN ('pending', 'processing', 'waiting') OR (status = 'failed' AND next_attempt_at IS NOT NULL)
+      GROUP BY 1, 2 ORDER BY 1, 2`);
+    const latency = await db.rows<{ queue: string; seconds: number }>(`
+      SELECT queue, extract(epoch FROM now() - min(available_at))::float8 AS seconds
+      FROM ${jobs}
+      WHERE status IN ('pending', 'failed', 'waiting') AND available_at <= now()
+      GROUP BY 1 ORDER BY 1`);
+    const [{ batches, workers }] = await db.rows<{ batches: number; workers: number }>(`
+      SELECT (SELECT count(*) FROM ${this.database.schema}.batches WHERE finished_at IS NULL)::int AS batches,
+             (SELECT count(*) FROM ${this.database.schema}.workers)::int AS workers`);
+    return [
+      {
+        name: 'dataqueue_jobs',
+        help: 'Unfinished jobs by queue and state (pending, processing, retrying, waiting).',
+        type: 'gauge',
+        samples: byState.map((row) => ({ labels: { queue: row.queue, state: row.state }, value: row.n })),
+      },
+      {
+        name: 'dataqueue_queue_latency_seconds',
+        help: 'How long the oldest runnable job of each queue has been waiting to start.',
+        type: 'gauge',
+        samples: latency.map((row) => ({ labels: { queue: row.queue }, value: row.seconds })),
+      },
+      { name: 'dataqueue_batches_running', help: 'Batches not finished yet.', type: 'gauge', samples: [{ labels: {}, value: batches }] },
+      { name: 'dataqueue_workers', help: 'Worker processes with a live heartbeat row.', type: 'gauge', samples: [{ labels: {}, value: workers }] },
+    ];
+  }
+}

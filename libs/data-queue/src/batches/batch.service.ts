@@ -16,8 +16,8 @@ import type { BatchCallbackEvent, BatchRecord, CreateBatchOptions } from './batc
 import { toBatchRecord } from './batch-row.js';
 import { BatchStore } from './batch-store.js';
 import { BatchTracker, batchDeltas, type JobMove } from './batch-tracker.js';
+import { isUuid } from '../queue/ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const CALLBACK_OPTIONS: [keyof CreateBatchOptions, BatchCallbackEvent, string][] = [
   ['onFinish', 'finish', '@OnBatchFinish'],
   ['onSuccess', 'success', '@OnBatchSuccess'],
@@ -56,7 +56,7 @@ export class BatchService {
   }
 
   async getRecord(id: string): Promise<BatchRecord | null> {
-    if (!UUID.test(String(id))) return null;
+    if (!isUuid(id)) return null;
     const row = await this.batches.get(this.database.store.db, id);
     return row && toBatchRecord(row);
   }
@@ -127,7 +127,7 @@ export class BatchService {
   }
 
   private async mustExist(tx: JobStore, batchId: string): Promise<BatchRecord> {
-    const row = UUID.test(String(batchId)) ? await this.batches.get(tx.db, batchId) : null;
+    const row = isUuid(batchId) ? await this.batches.get(tx.db, batchId) : null;
     if (!row) throw new BatchNotFoundError(String(batchId));
     return toBatchRecord(row);
   }

@@ -2,9 +2,9 @@ import { JobOptionsInvalidError } from '../errors/data-queue.errors.js';
 import type { JobListQuery } from '../store/sql/list-jobs.sql.js';
 import type { ListJobsFilter } from './enqueue-options.js';
 import type { JobStatus } from './job-record.js';
+import { isUuid } from './ids.js';
 
 const STATUSES: JobStatus[] = ['pending', 'processing', 'completed', 'failed', 'cancelled', 'waiting'];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Checks a `listJobs` filter; every bad field is a `JobOptionsInvalidError` naming it. */
 export function normalizeListFilter(filter: ListJobsFilter): Omit<JobListQuery, 'beforeId'> {
@@ -19,7 +19,7 @@ export function normalizeListFilter(filter: ListJobsFilter): Omit<JobListQuery, 
   if (filter.tags !== undefined && !(Array.isArray(filter.tags) && filter.tags.every((t) => typeof t === 'string'))) {
     invalid('tags', 'must be an array of strings');
   }
-  if (filter.batchId !== undefined && !UUID.test(filter.batchId)) invalid('batchId', 'must be a UUID');
+  if (filter.batchId !== undefined && !isUuid(filter.batchId)) invalid('batchId', 'must be a UUID');
   return { statuses, jobType: filter.jobType, queue: filter.queue, tags: filter.tags, batchId: filter.batchId, limit };
 }
 

@@ -18,8 +18,7 @@ import type { EnqueueOptions, JobPage, JobToEnqueue, ListJobsFilter } from './en
 import type { JobExecutionRecord, JobRecord, JobStatus } from './job-record.js';
 import { decodeCursor, encodeCursor, normalizeListFilter } from './list-filter.js';
 import { NewJobFactory } from './new-job.factory.js';
-
-const JOB_ID = /^[1-9]\d{0,18}$/;
+import { isJobId } from './ids.js';
 
 /** Enqueue, inspect and manage jobs. Injectable anywhere once `DataQueueModule` is imported. */
 @Injectable()
@@ -64,13 +63,13 @@ export class QueueService {
   }
 
   async getJob<Payload = unknown>(id: string): Promise<JobRecord<Payload> | null> {
-    if (!JOB_ID.test(String(id))) return null;
+    if (!isJobId(String(id))) return null;
     return (await this.database.store.get(String(id))) as JobRecord<Payload> | null;
   }
 
   /** The job's history: one record per finished attempt (duration, outcome, error), oldest first. */
   async getJobExecutions(id: string): Promise<JobExecutionRecord[]> {
-    if (!JOB_ID.test(String(id))) return [];
+    if (!isJobId(String(id))) return [];
     return this.database.store.executions(String(id));
   }
 
@@ -112,7 +111,7 @@ export class QueueService {
 
   /** Deletes a job that is not running. False if there was no such job. */
   async deleteJob(id: string): Promise<boolean> {
-    if (!JOB_ID.test(String(id))) return false;
+    if (!isJobId(String(id))) return false;
     const deleted = await this.database.store.transaction(async (tx) => {
       const job = await tx.delete(String(id));
       if (job) await this.tracker.jobsMoved(tx, [{ job, from: bucketOf(job), to: null }]);
@@ -207,7 +206,7 @@ export class QueueService {
     allowedFrom: string[],
     apply: (store: JobStore) => Promise<JobRecord | null>,
   ): Promise<JobRecord> {
-    if (!JOB_ID.test(String(id))) throw new JobNotFoundError(String(id));
+    if (!isJobId(String(id))) throw new JobNotFoundError(String(id));
     const done = await this.database.store.transaction(apply);
     if (done) return done;
     const job = await this.database.store.get(String(id));

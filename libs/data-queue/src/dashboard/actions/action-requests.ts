@@ -2,6 +2,7 @@ import { BadRequestException } from '@nestjs/common';
 import type { PauseTarget } from '../../scheduling/pause.service.js';
 import { parseJobsFilter } from '../queries/jobs-filter.js';
 import type { JobsFilter, PauseKind } from '../views/view-models.js';
+import { isJobId } from '../../queue/ids.js';
 
 export const BULK_LIMIT = 10_000;
 
@@ -24,7 +25,7 @@ export function parseJobActionRequest(body: unknown): JobActionRequest {
   const ids = input.ids;
   const hasIds = Array.isArray(ids);
   if (hasIds === (input.filter !== undefined)) bad('give either ids or filter');
-  if (hasIds && (ids.length > BULK_LIMIT || !ids.every((id) => typeof id === 'string' && /^\d{1,18}$/.test(id)))) {
+  if (hasIds && (ids.length > BULK_LIMIT || !ids.every((id) => typeof id === 'string' && isJobId(id)))) {
     bad(`ids must be at most ${BULK_LIMIT} job ids`);
   }
   let runAt: Date | undefined;

@@ -23,6 +23,7 @@ import type {
 import { attemptsOf, timelineOf } from './job-history.js';
 import { BATCH_STATE_SQL, batchState, jobState, JOB_STATES, STATE_SQL } from './job-states.js';
 import { decodeKeyset, encodeKeyset } from './keyset.js';
+import { isJobId, isUuid } from '../../queue/ids.js';
 
 const PAGE_SIZE = 50;
 const CHART_HOURS = 6;
@@ -112,7 +113,7 @@ export class DashboardQueries {
     if (filter.tag) query.andWhere('job.tags @> ARRAY[:tag]::text[]', { tag: filter.tag });
     if (filter.batchId) query.andWhere('job.batch_id = :batchId::uuid', { batchId: filter.batchId });
     if (filter.search) {
-      if (/^\d{1,18}$/.test(filter.search)) query.andWhere('job.id = :searchId::bigint', { searchId: filter.search });
+      if (isJobId(filter.search)) query.andWhere('job.id = :searchId::bigint', { searchId: filter.search });
       else query.andWhere('(job.job_type ILIKE :pattern OR job.payload::text ILIKE :pattern)', { pattern: `%${escapeLike(filter.search)}%` });
     }
     const { rows, nextCursor } = await this.pageById(query, filter.cursor);
@@ -120,7 +121,7 @@ export class DashboardQueries {
   }
 
   async jobPage(id: string): Promise<JobPageModel | null> {
-    if (!/^\d{1,18}$/.test(id)) return null;
+    if (!isJobId(id)) return null;
     const row = await this.jobs().select('job.*').where('job.id = :id::bigint', { id }).getRawOne<JobRow>();
     if (!row) return null;
     const job = toJobRecord(row);
@@ -220,7 +221,7 @@ export class DashboardQueries {
   }
 
   private async batch(id: string): Promise<BatchRecord | null> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+    if (!isUuid(id)) return null;
     const row = await this.database.dataSource
       .createQueryBuilder()
       .select('batch.*')
@@ -233,7 +234,7 @@ export class DashboardQueries {
   /** Newest first on id; reads one extra row to know whether there is a next page. */
   private async pageById(query: SelectQueryBuilder<object>, cursor: string | undefined): Promise<{ rows: JobRow[]; nextCursor: string | null }> {
     const before = cursor ? decodeKeyset(cursor)?.id : null;
-    if (before && /^\d{1,18}$/.test(before)) query.andWhere('job.id < :before::bigint', { before });
+    if (isJobId(before)) query.andWhere('job.id < :before::bigint', { before });
     const rows = await query.orderBy('job.id', 'DESC').limit(PAGE_SIZE + 1).getRawMany<JobRow>();
     const page = rows.slice(0, PAGE_SIZE);
     const last = page.at(-1);

@@ -1,7 +1,7 @@
 import type { BatchState, JobsFilter, JobState } from '../views/view-models.js';
 import { BATCH_STATES, JOB_STATES } from './job-states.js';
+import { isUuid } from '../../queue/ids.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The jobs list's filter from a query string (or an action body). Unknown or malformed values
@@ -19,7 +19,7 @@ export function parseJobsFilter(query: Record<string, unknown> = {}): JobsFilter
     queue: text('queue'),
     jobType: text('jobType'),
     tag: text('tag'),
-    batchId: batchId && UUID.test(batchId) ? batchId : undefined,
+    batchId: batchId && isUuid(batchId) ? batchId : undefined,
     search: text('search', 500),
     cursor: text('cursor', 500),
   };

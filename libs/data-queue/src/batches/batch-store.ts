@@ -1,4 +1,4 @@
-import { channelsOf, type RunFence } from '../store/job-store.js';
+import { channelsOf, completionParams, type Completion } from '../store/job-store.js';
 import type { SqlExecutor } from '../store/sql/executor.js';
 import { quoteIdent } from '../store/sql/identifiers.js';
 import { toJobRecord, type JobRow } from '../store/job-row.js';
@@ -7,7 +7,7 @@ import type { BatchRow } from './batch-row.js';
 import {
   adjustBatchCallbacksSql,
   applyBatchDeltaSql,
-  completeBatchJobSql,
+  completeBatchJobsSql,
   cancelBatchJobsSql,
   driftedBatchesSql,
   getBatchSql,
@@ -59,7 +59,7 @@ export class BatchStore {
     const s = quoteIdent(schema);
     this.wakeChannel = channelsOf(schema).wake;
     this.sql = {
-      completeJob: completeBatchJobSql(s),
+      completeJobs: completeBatchJobsSql(s),
       insert: insertBatchSql(s),
       get: getBatchSql(s),
       applyDelta: applyBatchDeltaSql(s),
@@ -113,13 +113,14 @@ export class BatchStore {
   }
 
   /** Completes an attempt of a batch job with its bookkeeping, in one statement; false when fenced out. */
-  async completeJob(db: SqlExecutor, run: RunFence, outputJson: string | null): Promise<boolean> {
-    const [row] = await db.rows<{ completed: number }>(
-      this.sql.completeJob,
-      [run.jobId, run.workerId, run.attempt, outputJson, this.callbackMaxAttempts, this.wakeChannel],
-      `${this.wakeChannel}_complete_batch_job`,
+  /** Completes attempts of jobs of ONE batch and counts them in (see completeBatchJobsSql); returns the ids whose fence held. */
+  async completeJobs(db: SqlExecutor, workerId: string, completions: Completion[]): Promise<Set<string>> {
+    const rows = await db.rows<{ id: string }>(
+      this.sql.completeJobs,
+      [...completionParams(workerId, completions), this.callbackMaxAttempts, this.wakeChannel],
+      `${this.wakeChannel}_complete_batch_jobs`,
     );
-    return row.completed > 0;
+    return new Set(rows.map((row) => row.id));
   }
 
   async adjustCallbacks(db: SqlExecutor, id: string, delta: number): Promise<void> {

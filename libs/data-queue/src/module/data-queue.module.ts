@@ -10,6 +10,8 @@ import { BatchStore } from '../batches/batch-store.js';
 import { BatchTracker } from '../batches/batch-tracker.js';
 import { JobEventBus } from '../events/job-event-bus.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
+import { DataQueueHealthIndicator } from '../health/data-queue-health.indicator.js';
+import { WorkerHealthCheck } from '../health/worker-health.js';
 import { JobHandlerExplorer } from '../handlers/job-handler.explorer.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
 import { QueueService } from '../queue/queue.service.js';
@@ -22,6 +24,7 @@ import { CrashReaper } from '../worker/crash-reaper.js';
 import { DeadLetterRouter } from '../worker/dead-letter.router.js';
 import { FailureRecorder } from '../worker/failure-recorder.js';
 import { InlineRunner } from '../worker/inline-runner.js';
+import { CompletionBatcher } from '../worker/completion-batcher.js';
 import { JobExecutor } from '../worker/job-executor.js';
 import { WorkerRuntime } from '../worker/worker-runtime.js';
 import { DATA_QUEUE_OPTIONS } from './data-queue.constants.js';
@@ -70,13 +73,16 @@ import { QueueDatabase } from './queue-database.js';
     QueueService,
     DeadLetterRouter,
     FailureRecorder,
+    CompletionBatcher,
     JobExecutor,
     CrashReaper,
     WorkerRuntime,
     InlineRunner,
+    WorkerHealthCheck,
+    DataQueueHealthIndicator,
   ],
-  // QueueDatabase, PauseService, CronService and WorkerRuntime serve the dashboard and the
-  // standalone worker's health probe (not part of the public API).
-  exports: [QueueService, QueueDatabase, PauseService, CronService, WorkerRuntime],
+  // QueueDatabase, PauseService, CronService, WorkerRuntime and WorkerHealthCheck serve the
+  // dashboard and the standalone worker's health probe (not part of the public API).
+  exports: [QueueService, DataQueueHealthIndicator, QueueDatabase, PauseService, CronService, WorkerRuntime, WorkerHealthCheck],
 })
 export class DataQueueModule extends ConfigurableDataQueueModule {}

@@ -5,11 +5,12 @@ import { batchRowFromJson, toBatchRecord } from '../batches/batch-row.js';
 import type { JobErrorEntry, JobExecutionRecord, JobRecord } from '../queue/job-record.js';
 import { toJobRecord, type JobRow } from './job-row.js';
 import { claimJobByIdSql, claimJobsSql, type QueueSelector } from './sql/claim-jobs.sql.js';
-import { inTransaction, managerExecutor, pgExecutor, type SqlExecutor } from './sql/executor.js';
+import { inTransaction, managerExecutor, pgExecutor, type PgExecutorOptions, type SqlExecutor } from './sql/executor.js';
 import {
-  completeJobSql,
+  completeJobsSql,
   failJobSql,
   handBackJobSql,
+  releaseJobsSql,
   saveStepsSql,
   setOutputSql,
   setProgressSql,
@@ -109,6 +110,23 @@ interface ExecutionRow {
   error: JobErrorEntry | null;
 }
 
+/** A successful attempt to record: `outputJson` null keeps what `ctx.setOutput` stored. */
+export interface Completion {
+  jobId: string;
+  attempt: number;
+  outputJson: string | null;
+}
+
+/** $1-$4 of the completion statements (see completeJobsSql). */
+export function completionParams(workerId: string, completions: Completion[]): unknown[] {
+  return [
+    completions.map((c) => c.jobId),
+    workerId,
+    completions.map((c) => c.attempt),
+    completions.map((c) => c.outputJson),
+  ];
+}
+
 /** Identifies one attempt of one job: the fence every write of that attempt carries. */
 export interface RunFence {
   jobId: string;
@@ -143,9 +161,10 @@ function buildStatements(schema: string) {
     byIdempotencyKey: jobsByIdempotencyKeySql(s),
     claim: (selector: QueueSelector) => claimJobsSql(s, selector),
     claimById: claimJobByIdSql(s),
-    complete: completeJobSql(s),
+    complete: completeJobsSql(s),
     fail: failJobSql(s),
     handBack: handBackJobSql(s),
+    release: releaseJobsSql(s),
     setProgress: setProgressSql(s),
     setOutput: setOutputSql(s),
     saveSteps: saveStepsSql(s),
@@ -178,8 +197,8 @@ export class JobStore {
     private readonly transact: <T>(work: (tx: SqlExecutor) => Promise<T>) => Promise<T>,
   ) {}
 
-  static forPool(schema: string, pool: Pool): JobStore {
-    return new JobStore(buildStatements(schema), pgExecutor(pool), (work) => inTransaction(pool, work));
+  static forPool(schema: string, pool: Pool, options?: PgExecutorOptions): JobStore {
+    return new JobStore(buildStatements(schema), pgExecutor(pool, options), (work) => inTransaction(pool, work, options));
   }
 
   get channels(): Channels {
@@ -251,10 +270,14 @@ export class JobStore {
     return rows.map(toClaimedJob).sort((a, b) => a.job.priority - b.job.priority || Number(a.job.id) - Number(b.job.id));
   }
 
-  /** `output` as JSON text, or null to keep the stored output. False when the fence failed. */
-  async complete(run: RunFence, outputJson: string | null): Promise<boolean> {
-    const rows = await this.db.rows(this.sql.complete, [run.jobId, run.workerId, run.attempt, outputJson], `${this.sql.channels.wake}_complete`);
-    return rows.length > 0;
+  /** Completes attempts of `workerId` in one statement; returns the ids whose fence held. */
+  async complete(workerId: string, completions: Completion[]): Promise<Set<string>> {
+    const rows = await this.db.rows<{ id: string }>(
+      this.sql.complete,
+      completionParams(workerId, completions),
+      `${this.sql.channels.wake}_complete`,
+    );
+    return new Set(rows.map((row) => row.id));
   }
 
   /** Records a failed attempt; null when the fence failed. The row tells whether it will retry. */
@@ -276,6 +299,12 @@ export class JobStore {
 
   async handBack(run: RunFence, reason: string): Promise<boolean> {
     return this.fenced(this.sql.handBack, run, [reason]);
+  }
+
+  /** Returns claimed jobs that never started to the queue (see releaseJobsSql). */
+  async release(workerId: string, jobs: JobRecord[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.db.rows(this.sql.release, [jobs.map((j) => j.id), workerId, jobs.map((j) => j.attempts), this.sql.channels.wake]);
   }
 
   async setProgress(run: RunFence, percent: number): Promise<boolean> {

@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BatchService } from '../batches/batch.service.js';
-import { BatchStore } from '../batches/batch-store.js';
 import { BatchTracker } from '../batches/batch-tracker.js';
 import { JobEventBus } from '../events/job-event-bus.js';
 import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
@@ -9,6 +8,7 @@ import { QueueDatabase } from '../module/queue-database.js';
 import type { FailureReason, JobRecord } from '../queue/job-record.js';
 import type { ClaimedJob, JobStore, PendingWait, RunFence, StepResults } from '../store/job-store.js';
 import { JobCancelledError, JobTimeoutError, WorkerShutdownError } from './abort-reasons.js';
+import { CompletionBatcher } from './completion-batcher.js';
 import { FailureRecorder } from './failure-recorder.js';
 import { RunningJobContext } from './job-context.js';
 import { serializeOutput } from './serialize-output.js';
@@ -42,28 +42,42 @@ export class JobExecutor {
     private readonly failures: FailureRecorder,
     private readonly batches: BatchService,
     private readonly tracker: BatchTracker,
-    private readonly batchStore: BatchStore,
+    private readonly completions: CompletionBatcher,
     private readonly gate: ConcurrencyGate,
     private readonly events: JobEventBus,
   ) {}
 
-  /** Runs one claimed attempt and records its end. Never rejects. */
-  async execute(claimed: ClaimedJob, workerId: string, store: JobStore = this.database.store): Promise<void> {
+  /**
+   * Runs one claimed attempt. Resolves once the handler has settled — the job no longer needs
+   * its slot — with `recorded`, which resolves once the attempt's end is in the database (the
+   * write may wait to share a statement with other jobs'). Neither rejects.
+   */
+  async execute(claimed: ClaimedJob, workerId: string, store: JobStore = this.database.store): Promise<{ recorded: Promise<void> }> {
     const { job } = claimed;
     const fence = { jobId: job.id, workerId, attempt: job.attempts };
+    const ended = await this.run(claimed, fence, store);
+    if (!ended) return { recorded: Promise.resolve() };
+    const { outcome, durationMs } = ended;
+    const recorded = this.untilRecorded(job, () => this.record(outcome, job, fence, store)).then(() =>
+      this.announce(outcome, job, durationMs),
+    );
+    return { recorded };
+  }
+
+  /** The handler's part: null when the job did not run (over its concurrency limit). */
+  private async run(claimed: ClaimedJob, fence: RunFence, store: JobStore): Promise<{ outcome: Outcome; durationMs: number } | null> {
+    const { job } = claimed;
     const controller = new AbortController();
     this.running.set(job.id, { fence, controller });
     if (this.stopping) controller.abort(new WorkerShutdownError()); // claimed as shutdown began
     const timeoutMs = job.timeoutMs;
     const timer = timeoutMs ? setTimeout(() => controller.abort(new JobTimeoutError(timeoutMs)), timeoutMs) : undefined;
     try {
-      if (this.gate.needsPerformCheck(job) && !(await this.admitted(job, fence, store))) return;
+      if (this.gate.needsPerformCheck(job) && !(await this.admitted(job, fence, store))) return null;
       this.events.emit({ event: 'started', job });
       const started = performance.now();
       const outcome = await this.runHandler(claimed, fence, controller.signal, store);
-      const durationMs = performance.now() - started;
-      await this.untilRecorded(job, () => this.record(outcome, job, fence, store));
-      this.announce(outcome, job, durationMs);
+      return { outcome, durationMs: performance.now() - started };
     } finally {
       clearTimeout(timer);
       this.running.delete(job.id);
@@ -154,15 +168,20 @@ export class JobExecutor {
     }
   }
 
-  /** One statement for plain and batch jobs; a callback job also settles its batch's callback count. */
+  /**
+   * Plain and batch jobs share a statement with other completions; a callback job also settles
+   * its batch's callback count, in one transaction.
+   */
   private async complete(job: JobRecord, fence: RunFence, outputJson: string | null, store: JobStore): Promise<boolean> {
-    if (job.batchId) return this.batchStore.completeJob(store.db, fence, outputJson);
-    if (!job.batchCallbackId) return store.complete(fence, outputJson);
-    return store.transaction(async (tx) => {
-      const completed = await tx.complete(fence, outputJson);
-      if (completed) await this.tracker.jobsMoved(tx, [{ job, from: 'pending', to: 'succeeded' }]);
-      return completed;
-    });
+    if (job.batchCallbackId) {
+      return store.transaction(async (tx) => {
+        const completed = await this.completions.completeNow(tx, fence, outputJson, null);
+        if (completed) await this.tracker.jobsMoved(tx, [{ job, from: 'pending', to: 'succeeded' }]);
+        return completed;
+      });
+    }
+    if (store !== this.database.store) return this.completions.completeNow(store, fence, outputJson, job.batchId);
+    return this.completions.complete(fence, outputJson, job.batchId);
   }
 
   /**

@@ -1,16 +1,25 @@
 import { Logger } from '@nestjs/common';
-import type { JobStore } from '../store/job-store.js';
+import type { ClaimedJob, JobStore } from '../store/job-store.js';
+import { ClaimPace } from './claim-pace.js';
 import type { JobExecutor } from './job-executor.js';
 import type { QueuePool } from './queue-pools.js';
 
 /**
- * One pool of `slots` concurrent jobs over a set of queues. It claims as many jobs as it has free
- * slots in one statement, runs them, and claims again as slots free up; when a claim comes back
- * short it idles until woken (NOTIFY or the poll timer).
+ * One pool of `slots` concurrent jobs over a set of queues. It claims jobs in one statement —
+ * the free slots, plus a few more when jobs are fast (see ClaimPace) — into a local buffer, and
+ * starts buffered jobs as slots free up. A slot frees when the handler settles; the job's end
+ * is then recorded in the background, in bulk with others. When a claim comes back short the
+ * pool idles until woken (NOTIFY or the poll timer).
  */
 export class WorkerPool {
   private readonly logger = new Logger('DataQueue');
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Claimed (status `processing`, locked by this worker) but not started yet. */
+  private readonly buffer: ClaimedJob[] = [];
+  /** Handlers running: one per busy slot. */
+  private readonly running = new Set<Promise<void>>();
+  /** Ends of attempts not yet in the database. */
+  private readonly recording = new Set<Promise<void>>();
+  private readonly pace: ClaimPace;
   /** At most one claim loop per pool; `stop` awaits the latest. */
   private claiming = false;
   private claimLoop: Promise<void> = Promise.resolve();
@@ -23,7 +32,9 @@ export class WorkerPool {
     private readonly workerId: string,
     private readonly store: JobStore,
     private readonly executor: JobExecutor,
-  ) {}
+  ) {
+    this.pace = new ClaimPace(config.slots);
+  }
 
   /** Whether jobs of `queue` are this pool's. */
   serves(queue: string): boolean {
@@ -39,31 +50,52 @@ export class WorkerPool {
     this.claimLoop = this.fill();
   }
 
-  /** Stops claiming; resolves when every job of the pool has finished or been handed back. */
+  /** A buffered job was cancelled: it must not start (the cancel already wrote its final state). */
+  forget(jobId: string): void {
+    const index = this.buffer.findIndex((claimed) => claimed.job.id === jobId);
+    if (index >= 0) this.buffer.splice(index, 1);
+  }
+
+  /**
+   * Stops claiming and returns buffered jobs to the queue; resolves when every started job has
+   * finished (or been handed back) and its end is recorded.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     await this.claimLoop;
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    const unstarted = this.buffer.splice(0).map((claimed) => claimed.job);
+    await this.store.release(this.workerId, unstarted).catch((error: unknown) => {
+      // Still `processing` under this worker: once it unregisters, the reaper returns them.
+      this.logger.warn(`pool "${this.config.name}": could not release ${unstarted.length} unstarted job(s): ${String(error)}`);
+    });
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+    while (this.recording.size > 0) await Promise.allSettled([...this.recording]);
   }
 
-  /** Resolves once running jobs finish or `ms` pass, whichever comes first. */
+  /** Resolves once running handlers settle or `ms` pass, whichever comes first. */
   async drain(ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-    await Promise.race([Promise.allSettled([...this.inFlight]), timeout]);
+    await Promise.race([Promise.allSettled([...this.running]), timeout]);
     clearTimeout(timer);
   }
 
   private async fill(): Promise<void> {
     try {
       while (this.wanted && !this.stopped) {
-        const free = this.config.slots - this.inFlight.size;
-        if (free <= 0) return; // a finishing job wakes us again
+        this.startBuffered();
+        const prefetch = this.pace.prefetch;
+        const room = this.config.slots + prefetch - this.running.size - this.buffer.length;
+        // Claim once the buffer is half used up (at once when nothing is claimed ahead).
+        if (room <= 0 || this.buffer.length > prefetch / 2) return; // a finishing job wakes us again
         this.wanted = false;
-        const jobs = await this.store.claim(this.workerId, this.config.selector, free);
+        const asked = performance.now();
+        const jobs = await this.store.claim(this.workerId, this.config.selector, room);
+        this.pace.claimTook(performance.now() - asked);
         this.failures = 0;
-        for (const job of jobs) this.track(this.executor.execute(job, this.workerId));
-        if (jobs.length === free) this.wanted = true; // a full claim: more may be waiting
+        this.buffer.push(...jobs);
+        this.startBuffered();
+        if (jobs.length === room) this.wanted = true; // a full claim: more may be waiting
       }
     } catch (error) {
       // Database unreachable: back off, then try again (the poll timer also keeps waking us).
@@ -75,10 +107,23 @@ export class WorkerPool {
     }
   }
 
-  private track(run: Promise<void>): void {
-    this.inFlight.add(run);
+  private startBuffered(): void {
+    while (!this.stopped && this.running.size < this.config.slots && this.buffer.length > 0) {
+      this.start(this.buffer.shift()!);
+    }
+  }
+
+  private start(claimed: ClaimedJob): void {
+    const began = performance.now();
+    const run = this.executor.execute(claimed, this.workerId).then(({ recorded }) => {
+      this.pace.handlerTook(performance.now() - began);
+      this.recording.add(recorded);
+      void recorded.finally(() => this.recording.delete(recorded));
+    });
+    this.running.add(run);
     void run.finally(() => {
-      this.inFlight.delete(run);
+      this.running.delete(run);
+      this.startBuffered();
       this.wake();
     });
   }

@@ -1,4 +1,4 @@
-import { completeJobUpdate, recordExecution } from '../../store/sql/finish-job.sql.js';
+import { completeJobsUpdate, recordExecution } from '../../store/sql/finish-job.sql.js';
 import { BATCH_CALLBACK_JOB_TYPE } from '../batch-callback-context.js';
 
 /*
@@ -133,19 +133,21 @@ WITH ${applyBatchChange(s, {
 SELECT updated.*, (SELECT count(*) FROM woken) AS woken FROM updated`;
 
 /**
- * The hot path of a batch job: its completion ($1-$4, as completeJobSql) and its batch's
- * bookkeeping in one statement, so the batch row stays locked only inside the server, not
- * across a client round trip. $5 callback attempts, $6 wake channel. `completed` is 0 when the
- * fence failed (then nothing else happened).
+ * The hot path of batch jobs: completing jobs of ONE batch ($1-$4, as completeJobsSql) and that
+ * batch's bookkeeping in one statement, so the batch row is locked once per flush of completions
+ * (not once per job) and only inside the server, never across a client round trip. $5 callback
+ * attempts, $6 wake channel. Returns the ids completed (none when every fence failed; then the
+ * batch row is not touched).
  */
-export const completeBatchJobSql = (s: string) => `
-WITH done AS (${completeJobUpdate(s)}),
+export const completeBatchJobsSql = (s: string) => `
+WITH done AS (${completeJobsUpdate(s)}),
 history AS (${recordExecution(s, 'done', `'completed'`, '$2')}),
+moved AS (SELECT count(*)::int AS n FROM done),
 ${applyBatchChange(s, {
-  id: '(SELECT batch_id FROM done)',
+  id: '(SELECT batch_id FROM done LIMIT 1)',
   total: '0',
-  pending: '-1',
-  succeeded: '1',
+  pending: '-(SELECT n FROM moved)',
+  succeeded: '(SELECT n FROM moved)',
   discarded: '0',
   arm: 'false',
   properties: 'NULL::jsonb',
@@ -153,7 +155,7 @@ ${applyBatchChange(s, {
   callbackMaxAttempts: '$5::int',
   wakeChannel: '$6::text',
 })}
-SELECT (SELECT count(*) FROM done)::int AS completed, (SELECT count(*) FROM woken) AS woken`;
+SELECT done.id, (SELECT count(*) FROM woken) AS woken, (SELECT count(*) FROM updated) AS batches FROM done`;
 
 /**
  * Counts callback jobs in ($2 > 0) or out ($2 < 0); the batch is finished once its jobs are

@@ -15,16 +15,22 @@ INSERT INTO ${s}.job_executions (job_id, attempt, worker, started_at, outcome, e
 SELECT id, attempt, ${worker}, locked_at, ${outcome}, ${error} FROM ${from}`;
 const RETRY_AT = `CASE WHEN attempts < max_attempts THEN now() + $6::float8 * interval '1 millisecond' END`;
 
-/** $4: output JSON, or NULL to keep what `ctx.setOutput` stored. */
-export const completeJobUpdate = (s: string) => `
-UPDATE ${s}.jobs
-SET status = 'completed', output = coalesce($4::jsonb, output), progress = 100, failure_reason = NULL,
+/**
+ * Completes many attempts of one worker ($2) in one statement: `unnest` zips ids ($1), attempt
+ * numbers ($3) and outputs ($4: JSON, or NULL to keep what `ctx.setOutput` stored) into rows,
+ * and each row is fenced on its own, so a stale attempt among them is simply left out of
+ * RETURNING. Sorting by id makes concurrent flushes lock rows in one order (no deadlock).
+ */
+export const completeJobsUpdate = (s: string) => `
+UPDATE ${s}.jobs AS job
+SET status = 'completed', output = coalesce(done.output, job.output), progress = 100, failure_reason = NULL,
     completed_at = now(), locked_by = NULL, updated_at = now()
-WHERE ${FENCE}
-RETURNING id, attempts AS attempt, locked_at, batch_id`;
+FROM (SELECT * FROM unnest($1::bigint[], $3::int[], $4::jsonb[]) AS t(id, attempt, output) ORDER BY id) AS done
+WHERE job.id = done.id AND job.status = 'processing' AND job.locked_by = $2 AND job.attempts = done.attempt
+RETURNING job.id, job.attempts AS attempt, job.locked_at, job.batch_id`;
 
-export const completeJobSql = (s: string) => `
-WITH done AS (${completeJobUpdate(s)}),
+export const completeJobsSql = (s: string) => `
+WITH done AS (${completeJobsUpdate(s)}),
 history AS (${recordExecution(s, 'done', `'completed'`, '$2')})
 SELECT id FROM done`;
 
@@ -61,6 +67,21 @@ WITH handed AS (
 ),
 history AS (${recordExecution(s, 'handed', `'handed_back'`, '$2')})
 SELECT id FROM handed`;
+
+/**
+ * Claimed-ahead jobs a worker never started (it is stopping): back to runnable at once, the
+ * attempt not counted and not recorded, since nothing ran. $1 ids, $2 worker, $3 attempts;
+ * $4 wake channel, notified with the queues that got work back.
+ */
+export const releaseJobsSql = (s: string) => `
+WITH released AS (
+  UPDATE ${s}.jobs AS job
+  SET status = 'pending', attempts = job.attempts - 1, available_at = now(), locked_by = NULL, updated_at = now()
+  FROM (SELECT * FROM unnest($1::bigint[], $3::int[]) AS t(id, attempt) ORDER BY id) AS claimed
+  WHERE job.id = claimed.id AND job.status = 'processing' AND job.locked_by = $2 AND job.attempts = claimed.attempt
+  RETURNING job.queue
+)
+SELECT pg_notify($4, string_agg(DISTINCT queue, ',')) FROM released HAVING count(*) > 0`;
 
 export const setProgressSql = (s: string) => `
 UPDATE ${s}.jobs SET progress = $4, updated_at = now() WHERE ${FENCE} RETURNING id`;

@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { BatchStore } from '../batches/batch-store.js';
+import { QueueDatabase } from '../module/queue-database.js';
+import type { Completion, JobStore, RunFence } from '../store/job-store.js';
+
+/** Completions recorded by one statement at most (the arrays of one `unnest`). */
+const MAX_PER_STATEMENT = 1000;
+
+interface Waiting {
+  fence: RunFence;
+  outputJson: string | null;
+  batchId: string | null;
+  settle: (completed: boolean) => void;
+  fail: (error: unknown) => void;
+}
+
+/**
+ * Records successful attempts in bulk: completions that arrive while a write is in flight wait
+ * for the next one, which takes them all — one statement per worker and batch, however many
+ * jobs finished meanwhile. Under load the batches grow by themselves; an idle worker writes
+ * each completion at once (after the current event-loop turn, to gather jobs that finished
+ * together). Batch jobs are written per batch so their batch row is locked once per write.
+ */
+@Injectable()
+export class CompletionBatcher {
+  private waiting: Waiting[] = [];
+  private writing = false;
+
+  constructor(
+    private readonly database: QueueDatabase,
+    private readonly batchStore: BatchStore,
+  ) {}
+
+  /**
+   * Resolves true once the completion is committed, false if its fence failed (the attempt
+   * was cancelled, reaped or deleted meanwhile); rejects if the write failed (retry it).
+   */
+  complete(fence: RunFence, outputJson: string | null, batchId: string | null): Promise<boolean> {
+    return new Promise((settle, fail) => {
+      this.waiting.push({ fence, outputJson, batchId, settle, fail });
+      if (this.waiting.length === 1 && !this.writing) setImmediate(() => void this.writeAll());
+    });
+  }
+
+  /** One completion on `store`'s connection now — a caller's transaction (inline mode) does not wait for others. */
+  async completeNow(store: JobStore, fence: RunFence, outputJson: string | null, batchId: string | null): Promise<boolean> {
+    const completed = await this.write(store, fence.workerId, batchId, [{ jobId: fence.jobId, attempt: fence.attempt, outputJson }]);
+    return completed.has(fence.jobId);
+  }
+
+  private async writeAll(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      while (this.waiting.length > 0) {
+        const taken = this.waiting.splice(0, MAX_PER_STATEMENT);
+        await Promise.all([...groupByStatement(taken).values()].map((group) => this.writeGroup(group)));
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  private async writeGroup(group: Waiting[]): Promise<void> {
+    const [{ fence, batchId }] = group;
+    const completions = group.map((w) => ({ jobId: w.fence.jobId, attempt: w.fence.attempt, outputJson: w.outputJson }));
+    try {
+      const completed = await this.write(this.database.store, fence.workerId, batchId, completions);
+      for (const w of group) w.settle(completed.has(w.fence.jobId));
+    } catch (error) {
+      for (const w of group) w.fail(error);
+    }
+  }
+
+  private write(store: JobStore, workerId: string, batchId: string | null, completions: Completion[]): Promise<Set<string>> {
+    return batchId ? this.batchStore.completeJobs(store.db, workerId, completions) : store.complete(workerId, completions);
+  }
+}
+
+/** Jobs one statement can complete together: same worker, same batch (or none). */
+function groupByStatement(waiting: Waiting[]): Map<string, Waiting[]> {
+  const groups = new Map<string, Waiting[]>();
+  for (const w of waiting) {
+    const key = `${w.fence.workerId} ${w.batchId ?? ''}`;
+    const group = groups.get(key);
+    if (group) group.push(w);
+    else groups.set(key, [w]);
+  }
+  return groups;
+}

@@ -79,6 +79,13 @@ describe('cron', () => {
     await expect(app.queue.enableCron('nope')).rejects.toThrow('cron entry "nope" does not exist');
   });
 
+  it('catches up nothing for an entry declared for the first time', async () => {
+    const app = await start(sharedSchema(), [beat('fresh')], { cronCatchUpMs: 60_000 });
+    const [entry] = (await app.queue.listCron()).filter((listed) => listed.key === 'fresh');
+    const jobs = await waitFor('two ticks of the new entry', () => jobsOf(app, 'fresh'), (found) => found.length >= 2);
+    expect(jobs.filter((job) => job.cronAt! < entry.createdAt)).toEqual([]);
+  });
+
   it('after downtime, enqueues the ticks missed within the catch-up window, once each', async () => {
     const schema = sharedSchema();
     const first = await start(schema, [beat('catch-up')]);

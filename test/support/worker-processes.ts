@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE = 'test/fixtures/worker-process.ts';
+const SKEW_CLOCK = './test/fixtures/skew-clock.ts';
 
 export interface WorkerProcessEnv {
   /** Defaults to the suite's server. */
@@ -15,6 +16,8 @@ export interface WorkerProcessEnv {
   DQ_SHUTDOWN_TIMEOUT_MS?: string;
   DQ_BATCH_RECONCILE_INTERVAL_MS?: string;
   DQ_CRON_EVERY_SECOND?: string;
+  /** The child's wall clock runs this many ms off (test/fixtures/skew-clock.ts). */
+  DQ_CLOCK_SKEW_MS?: string;
 }
 
 export interface ProcessExit {
@@ -109,7 +112,8 @@ export class WorkerProcess {
 export async function spawnWorkers(count: number, env: WorkerProcessEnv, readyTimeoutMs = 30_000): Promise<WorkerProcess[]> {
   const { NODE_OPTIONS: _jestNodeOptions, ...parentEnv } = process.env;
   const workers = Array.from({ length: count }, () => {
-    const child = spawn(process.execPath, ['--conditions=@dataqueue/source', '--import', './tools/register-ts.js', FIXTURE], {
+    const skew = env.DQ_CLOCK_SKEW_MS ? ['--import', SKEW_CLOCK] : [];
+    const child = spawn(process.execPath, ['--conditions=@dataqueue/source', '--import', './tools/register-ts.js', ...skew, FIXTURE], {
       cwd: ROOT,
       env: { ...parentEnv, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -15,7 +15,7 @@ interface KeyCounts {
   running: number;
   enqueued: number;
   performed: number;
-  oldest_perform: Date | null;
+  perform_frees_in_ms: number | null;
 }
 
 /** A rule that applies to a job, with the key it gave. */
@@ -140,8 +140,7 @@ export class ConcurrencyGate {
     if (rule.performLimit !== undefined && counts.running >= rule.performLimit) return jitter(retryMs);
     const [count, ms] = rule.performThrottle ?? [];
     if (count !== undefined && counts.performed >= count) {
-      const freesAt = (counts.oldest_perform?.getTime() ?? Date.now()) + ms!;
-      return Math.max(10, freesAt - Date.now()) + jitter(20);
+      return Math.max(10, counts.perform_frees_in_ms ?? ms!) + jitter(20);
     }
     return null;
   }

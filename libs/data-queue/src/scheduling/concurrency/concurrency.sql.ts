@@ -12,8 +12,10 @@ const UNFINISHED_WITH_KEY = `concurrency_keys @> ARRAY[$1::text] AND concurrency
     AND status IN ('pending', 'processing', 'failed', 'waiting') AND NOT (status = 'failed' AND next_attempt_at IS NULL)`;
 
 /**
- * Counts for key $1: unfinished jobs, running jobs (other than job $2), and the enqueue and
- * perform events of the last $3 and $4 ms. Rides the partial GIN index of unfinished jobs.
+ * Counts for key $1: unfinished jobs, running jobs (other than job $2), the enqueue and perform
+ * events of the last $3 and $4 ms, and in how many ms the oldest of those perform events leaves
+ * the window (computed here, so it follows the database clock, not the worker's). Rides the
+ * partial GIN index of unfinished jobs.
  */
 export const keyCountsSql = (s: string) => `
 SELECT
@@ -23,8 +25,8 @@ SELECT
    WHERE key = $1 AND kind = 'enqueue' AND at > now() - $3::float8 * interval '1 millisecond')::int AS enqueued,
   (SELECT count(*) FROM ${s}.concurrency_events
    WHERE key = $1 AND kind = 'perform' AND at > now() - $4::float8 * interval '1 millisecond')::int AS performed,
-  (SELECT min(at) FROM (SELECT at FROM ${s}.concurrency_events
-   WHERE key = $1 AND kind = 'perform' AND at > now() - $4::float8 * interval '1 millisecond') AS window_events) AS oldest_perform`;
+  (SELECT extract(epoch FROM min(at) + $4::float8 * interval '1 millisecond' - now())::float8 * 1000 FROM ${s}.concurrency_events
+   WHERE key = $1 AND kind = 'perform' AND at > now() - $4::float8 * interval '1 millisecond') AS perform_frees_in_ms`;
 
 /** Throttles count these; rows older than any window are pruned as new ones arrive. */
 export const recordEventsSql = (s: string) => `

@@ -28,6 +28,8 @@ export interface CronEntryRecord {
   payload: unknown;
   options: CronJobOptions;
   enabled: boolean;
+  /** When the entry was first declared: catch-up never enqueues ticks from before it. */
+  createdAt: Date;
   /** The latest tick a job was enqueued for. */
   lastRunAt: Date | null;
   /** The next tick (computed from the schedule). */

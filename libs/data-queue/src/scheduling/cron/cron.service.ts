@@ -27,6 +27,9 @@ interface CronEntryRow {
   options: CronJobOptions;
   enabled: boolean;
   last_run_at: Date | null;
+  created_at: Date;
+  /** The database's time, for the next tick. */
+  db_now: Date;
 }
 
 /** Cron entries as shared state: declared by code, enabled/disabled and run by anyone. */
@@ -79,15 +82,15 @@ export class CronService {
     return toCronRecord(row);
   }
 
-  /** Enqueues the entry's job now, enabled or not. */
+  /** Enqueues the entry's job now (by the database's clock), enabled or not. */
   async runNow(key: string): Promise<JobRecord> {
-    const job = await this.enqueueTick(key, new Date(), true);
+    const job = await this.enqueueTick(key, null, true);
     if (!job) throw new DataQueueError(`cron entry "${key}": a job for this instant exists already`);
     return job;
   }
 
-  /** The job of one tick, or null if another process enqueued it first or the entry is disabled. */
-  async enqueueTick(key: string, tick: Date, force = false): Promise<JobRecord | null> {
+  /** The job of one tick (null: now), or null if another process enqueued it first or the entry is disabled. */
+  async enqueueTick(key: string, tick: Date | null, force = false): Promise<JobRecord | null> {
     const entry = await this.get(key);
     const job = this.newJobs.createTrusted(entry.jobType, entry.payload, entry.options);
     const [row] = await this.database.store.db.rows<JobRow>(this.sql.enqueueTick, [
@@ -112,7 +115,7 @@ export class CronService {
 function toCronRecord(row: CronEntryRow): CronEntryRecord {
   let nextRunAt: Date | null = null;
   try {
-    nextRunAt = row.enabled ? new CronSchedule(row.schedule, row.timezone).next(new Date()) : null;
+    nextRunAt = row.enabled ? new CronSchedule(row.schedule, row.timezone).next(row.db_now) : null;
   } catch {
     // declared by another version of the app with a schedule this one cannot read
   }
@@ -124,6 +127,7 @@ function toCronRecord(row: CronEntryRow): CronEntryRecord {
     payload: row.payload,
     options: row.options,
     enabled: row.enabled,
+    createdAt: row.created_at,
     lastRunAt: row.last_run_at,
     nextRunAt,
   };

@@ -7,6 +7,8 @@ export type { BackoffOptions, JobContext, JobHandlerInstance, JobHandlerOptions 
 export { OnJobEvent } from './events/job-events.js';
 export type { JobEvent, JobEventName } from './events/job-events.js';
 export { DataQueueMetricsModule } from './metrics/metrics.module.js';
+export { DataQueueHealthIndicator } from './health/data-queue-health.indicator.js';
+export type { DataQueueHealthResult } from './health/data-queue-health.indicator.js';
 export { QueueService } from './queue/queue.service.js';
 export type { EnqueueOptions, JobPage, JobToEnqueue, ListJobsFilter } from './queue/enqueue-options.js';
 export type { FailureReason, JobErrorEntry, JobExecutionRecord, JobRecord, JobStatus } from './queue/job-record.js';

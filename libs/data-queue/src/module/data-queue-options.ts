@@ -9,6 +9,18 @@ export interface DataQueueModuleOptions {
   url?: string;
   /** Reuse the app's (postgres) TypeORM DataSource and its pool. */
   dataSource?: DataSource;
+  /**
+   * A connection that bypasses your pooler (PgBouncer in transaction mode), for the one
+   * session-level connection DataQueue holds: LISTEN. Default: the pool's connection settings.
+   */
+  directUrl?: string;
+  /** Wake workers at once through LISTEN/NOTIFY, default true; false polls only, every `pollIntervalMs`. */
+  listen?: boolean;
+  /**
+   * Named prepared statements on the hot path, default true. Set false behind a pooler that
+   * cannot keep them (PgBouncer in transaction mode before 1.21).
+   */
+  preparedStatements?: boolean;
   /** Schema of the queue's tables, default `data_queue`. */
   schema?: string;
   /** Apply DataQueue's migrations at boot, default true. */
@@ -54,6 +66,9 @@ export interface DataQueueModuleOptions {
 export interface ResolvedDataQueueOptions {
   url: string | undefined;
   dataSource: DataSource | undefined;
+  directUrl: string | undefined;
+  listen: boolean;
+  preparedStatements: boolean;
   schema: string;
   autoMigrate: boolean;
   mode: DataQueueMode;

@@ -16,6 +16,9 @@ describe('module options', () => {
       defaultMaxAttempts: 3,
       defaultBackoff: { baseMs: 1000, factor: 2, maxMs: 3_600_000, jitter: 0.2 },
       strictJobTypes: true,
+      directUrl: undefined,
+      listen: true,
+      preparedStatements: true,
     });
   });
 
@@ -28,6 +31,10 @@ describe('module options', () => {
     [{ url, defaultBackoff: { jitter: 2 } }, 'defaultBackoff.jitter'],
     [{ url, dataSource: {} }, 'dataSource'],
     [{ url, heartbeatIntervalMs: 5000, workerTimeoutMs: 6000 }, 'workerTimeoutMs'],
+    [{ url, directUrl: 'mysql://x' }, 'directUrl'],
+    [{ url, listen: 'no' }, 'listen'],
+    [{ url, preparedStatements: 0 }, 'preparedStatements'],
+    [{ url, directUrl: url, listen: false }, 'directUrl'],
   ])('rejects %p naming the option', (options, option) => {
     const attempt = () => resolveDataQueueOptions(options as never);
     expect(attempt).toThrow(DataQueueOptionsInvalidError);

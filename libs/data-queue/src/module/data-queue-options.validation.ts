@@ -65,6 +65,12 @@ class DataQueueOptionsSchema {
 
   @IsOptional() @IsPostgresDataSource() dataSource?: unknown;
 
+  @IsOptional() @IsString() @Matches(/^postgres(ql)?:\/\//, { message: 'directUrl must start with postgres://' })
+  directUrl?: string;
+
+  @IsOptional() @IsBoolean() listen?: boolean;
+  @IsOptional() @IsBoolean() preparedStatements?: boolean;
+
   @IsOptional()
   @Matches(/^[a-z_][a-z0-9_]{0,47}$/, { message: 'schema must be a lower-case SQL identifier of at most 48 characters' })
   schema?: string;
@@ -109,6 +115,9 @@ export function resolveDataQueueOptions(options: DataQueueModuleOptions): Resolv
   const resolved: ResolvedDataQueueOptions = {
     url,
     dataSource,
+    directUrl: options.directUrl,
+    listen: options.listen ?? true,
+    preparedStatements: options.preparedStatements ?? true,
     schema: options.schema ?? 'data_queue',
     autoMigrate: options.autoMigrate ?? true,
     mode: options.mode ?? 'async',
@@ -133,6 +142,9 @@ export function resolveDataQueueOptions(options: DataQueueModuleOptions): Resolv
       'workerTimeoutMs',
       `must be at least twice heartbeatIntervalMs (${resolved.heartbeatIntervalMs}) so one late heartbeat does not look like a crash`,
     );
+  }
+  if (resolved.directUrl && !resolved.listen) {
+    throw new DataQueueOptionsInvalidError('directUrl', 'is only used for LISTEN, which listen: false turns off; drop one of them');
   }
   return resolved;
 }

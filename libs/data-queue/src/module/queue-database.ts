@@ -16,7 +16,7 @@ export class QueueDatabase implements OnApplicationShutdown {
     readonly store: JobStore,
     /** The schema of DataQueue's tables (validated identifier). */
     readonly schema: string,
-    /** Connection settings for the dedicated LISTEN connection. */
+    /** Connection settings for the dedicated LISTEN connection (`directUrl` when given). */
     readonly connectionConfig: PoolConfig,
     private readonly ownsDataSource: boolean,
   ) {}
@@ -41,7 +41,10 @@ export class QueueDatabase implements OnApplicationShutdown {
       throw error;
     }
     const pool = (dataSource.driver as PostgresDriver).master as Pool & { options: PoolConfig };
-    return new QueueDatabase(dataSource, JobStore.forPool(options.schema, pool), options.schema, pool.options, ownsDataSource);
+    const store = JobStore.forPool(options.schema, pool, { prepared: options.preparedStatements });
+    // pg lets the URL's parts override the pool's settings; the rest (ssl, timeouts) carries over.
+    const listenConfig = options.directUrl ? { ...pool.options, connectionString: options.directUrl } : pool.options;
+    return new QueueDatabase(dataSource, store, options.schema, listenConfig, ownsDataSource);
   }
 
   async onApplicationShutdown(): Promise<void> {

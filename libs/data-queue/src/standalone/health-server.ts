@@ -1,12 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { createServer, type Server } from 'node:http';
-import { WorkerHealthCheck } from './worker-health.js';
+import { WorkerHealthCheck } from '../health/worker-health.js';
 
 export const HEALTH_SERVER_OPTIONS = Symbol('DATA_QUEUE_HEALTH_SERVER_OPTIONS');
 
 export interface HealthServerOptions {
   port: number;
-  heartbeatMaxAgeMs: number;
 }
 
 /** A plain HTTP probe for the standalone worker: `GET /health` → 200 or 503 with the details as JSON. */
@@ -26,7 +25,7 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
         response.writeHead(404).end();
         return;
       }
-      void this.health.check(this.options.heartbeatMaxAgeMs).then((report) => {
+      void this.health.check().then((report) => {
         response.writeHead(report.healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(report));
       });
     });

@@ -2,7 +2,6 @@ import { Module, type DynamicModule, type INestApplicationContext, type Type } f
 import { NestFactory } from '@nestjs/core';
 import { DataQueueModule } from '../module/data-queue.module.js';
 import { HEALTH_SERVER_OPTIONS, HealthServer } from './health-server.js';
-import { WorkerHealthCheck } from './worker-health.js';
 import type { StandaloneWorkerSettings } from './worker-options.js';
 
 /**
@@ -14,18 +13,11 @@ export async function runWorker(jobs: Type<unknown> | DynamicModule, settings: S
   const healthProviders =
     settings.healthPort === null
       ? []
-      : [
-          {
-            provide: HEALTH_SERVER_OPTIONS,
-            // Three missed heartbeats: the probe fails well before other processes reap this one.
-            useValue: { port: settings.healthPort, heartbeatMaxAgeMs: 3 * (settings.queue.heartbeatIntervalMs ?? 5000) },
-          },
-          HealthServer,
-        ];
+      : [{ provide: HEALTH_SERVER_OPTIONS, useValue: { port: settings.healthPort } }, HealthServer];
 
   @Module({
     imports: [DataQueueModule.forRoot({ ...settings.queue, mode: 'async' }), jobs],
-    providers: [WorkerHealthCheck, ...healthProviders],
+    providers: healthProviders,
   })
   class StandaloneWorkerModule {}
 

@@ -11,12 +11,17 @@ export interface SqlExecutor {
   rows<T = Record<string, unknown>>(sql: string, params?: unknown[], name?: string): Promise<T[]>;
 }
 
+export interface PgExecutorOptions {
+  /** false: ignore statement names (a pooler in transaction mode moves clients between server connections). */
+  prepared?: boolean;
+}
+
 /** Uses a pg `Pool` or a checked-out client directly: the hot path skips TypeORM's query layer. */
-export function pgExecutor(pg: Pool | PoolClient): SqlExecutor {
+export function pgExecutor(pg: Pool | PoolClient, { prepared = true }: PgExecutorOptions = {}): SqlExecutor {
   return {
     rows: async (text, values, name) => {
       try {
-        return (await pg.query({ text, values, name })).rows;
+        return (await pg.query({ text, values, name: prepared ? name : undefined })).rows;
       } catch (error) {
         throw asUnavailable(error);
       }
@@ -55,7 +60,7 @@ export function managerExecutor(manager: EntityManager): SqlExecutor {
 }
 
 /** Runs `work` in a transaction on one pooled connection. */
-export async function inTransaction<T>(pool: Pool, work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(pool: Pool, work: (tx: SqlExecutor) => Promise<T>, options?: PgExecutorOptions): Promise<T> {
   const client = await pool.connect().catch((error: unknown) => {
     throw asUnavailable(error);
   });
@@ -66,7 +71,7 @@ export async function inTransaction<T>(pool: Pool, work: (tx: SqlExecutor) => Pr
   let broken: Error | undefined;
   try {
     await client.query('BEGIN');
-    const result = await work(pgExecutor(client));
+    const result = await work(pgExecutor(client, options));
     await client.query('COMMIT');
     return result;
   } catch (error) {

@@ -1,4 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
+import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
 import { QueueDatabase } from '../module/queue-database.js';
 import { WorkerRuntime } from '../worker/worker-runtime.js';
 
@@ -11,22 +13,28 @@ export interface WorkerHealth {
   heartbeatAgeMs: number | null;
 }
 
-/** Database reachable, LISTEN connection alive, heartbeat fresh: what an orchestrator should probe. */
+/**
+ * Database reachable, LISTEN connection alive (unless `listen: false`), heartbeat fresh: what an
+ * orchestrator should probe. The one source of the standalone worker's probe and the terminus indicator.
+ */
 @Injectable()
 export class WorkerHealthCheck {
   constructor(
+    @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
     private readonly database: QueueDatabase,
     private readonly runtime: WorkerRuntime,
   ) {}
 
-  async check(heartbeatMaxAgeMs: number): Promise<WorkerHealth> {
+  /** `heartbeatMaxAgeMs` defaults to three heartbeat periods: unhealthy well before other processes reap this one. */
+  async check(heartbeatMaxAgeMs = 3 * this.options.heartbeatIntervalMs): Promise<WorkerHealth> {
     const database = await this.database.store.db.rows('SELECT 1').then(
       () => 'up' as const,
       () => 'down' as const,
     );
     const { mode, listening, lastHeartbeatAt } = this.runtime.health();
     const heartbeatAgeMs = lastHeartbeatAt ? Date.now() - lastHeartbeatAt.getTime() : null;
-    const working = mode !== 'async' || (listening && heartbeatAgeMs !== null && heartbeatAgeMs <= heartbeatMaxAgeMs);
+    const heartbeatFresh = heartbeatAgeMs !== null && heartbeatAgeMs <= heartbeatMaxAgeMs;
+    const working = mode !== 'async' || ((listening || !this.options.listen) && heartbeatFresh);
     return { healthy: database === 'up' && working, database, listening, heartbeatAgeMs };
   }
 }

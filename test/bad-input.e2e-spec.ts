@@ -14,6 +14,8 @@ class EchoHandler {
 class OddOutputHandler {
   handle(payload: { kind: string }): unknown {
     if (payload.kind === 'bigint') return { n: 1n };
+    if (payload.kind === 'lone-surrogate') return { text: 'half \ud83d' };
+    if (payload.kind === 'nul-message') throw new Error('bad\u0000byte');
     throw payload.kind === 'string' ? 'a plain string' : { code: 42 };
   }
 }
@@ -42,6 +44,8 @@ describe('bad input', () => {
     ['a function', { ok: 1, run: () => 1 }, 'payload.run'],
     ['NaN deep inside', { items: [{ price: Number.NaN }] }, 'payload.items.0.price'],
     ['a NUL character', { text: 'a\u0000b' }, 'payload.text'],
+    ['an unpaired surrogate', { text: 'half \ud83d' }, 'payload.text'],
+    ['an unpaired surrogate in a key', { ['k\udc00']: 1 }, 'payload.k\udc00'],
     ['too many bytes', { blob: 'x'.repeat(2000) }, 'payload'],
   ])('rejects a payload with %s naming the path, inserting nothing', async (_, payload, path) => {
     const before = await countJobs();
@@ -73,9 +77,12 @@ describe('bad input', () => {
   it('keeps running after handlers throw non-Errors or return output JSON cannot hold', async () => {
     const worker = await createTestApp({ providers: [EchoHandler, OddOutputHandler], options: { schema: app.schema } });
     try {
-      const jobs = await Promise.all(['bigint', 'string', 'object'].map((kind) => app.queue.enqueue('odd-output', { kind })));
-      const [bigint, string, object] = await Promise.all(jobs.map((job) => waitForStatus(app.queue, job.id, 'failed')));
+      const kinds = ['bigint', 'string', 'object', 'lone-surrogate', 'nul-message'];
+      const jobs = await Promise.all(kinds.map((kind) => app.queue.enqueue('odd-output', { kind })));
+      const [bigint, string, object, surrogate, nul] = await Promise.all(jobs.map((job) => waitForStatus(app.queue, job.id, 'failed')));
       expect(bigint.errorHistory[0].message).toContain('output is not JSON-serializable');
+      expect(surrogate.errorHistory[0].message).toContain('output cannot be stored: output.text contains an unpaired UTF-16 surrogate');
+      expect(nul.errorHistory[0].message).toBe('bad\ufffdbyte');
       expect(string.errorHistory[0].message).toBe('non-Error thrown: a plain string');
       expect(object.errorHistory[0].message).toBe('non-Error thrown: {"code":42}');
       const healthy = await app.queue.enqueue('echo', { still: 'fine' });

@@ -99,7 +99,9 @@ describe('validation', () => {
       ['runAt', { runAt: 'next tuesday' }],
       ['queue', { queue: 'has spaces' }],
       ['tags', { tags: ['ok', ''] }],
+      ['tags', { tags: ['nul\u0000'] }],
       ['idempotencyKey', { idempotencyKey: '' }],
+      ['idempotencyKey', { idempotencyKey: 'half \ud83d' }],
       ['nonsense', { nonsense: true }],
     ])('rejects a bad %s option with JobOptionsInvalidError naming it, inserting nothing', async (field, options) => {
       const error = await rejectionOf(app.queue.enqueue('email', valid, options as EnqueueOptions));

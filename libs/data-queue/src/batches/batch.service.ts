@@ -8,6 +8,7 @@ import type { JobToEnqueue } from '../queue/enqueue-options.js';
 import type { JobRecord } from '../queue/job-record.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
 import type { JobStore } from '../store/job-store.js';
+import { PlannerStatistics } from '../store/planner-statistics.js';
 import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
 import { isValidQueueName } from '../worker/queue-pools.js';
 import { Batch } from './batch.js';
@@ -35,6 +36,7 @@ export class BatchService {
     private readonly callbacks: BatchCallbackRegistry,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
     private readonly gate: ConcurrencyGate,
+    private readonly statistics: PlannerStatistics,
   ) {}
 
   async create(options: CreateBatchOptions = {}, manager?: EntityManager): Promise<Batch> {
@@ -73,7 +75,7 @@ export class BatchService {
     const rows = await Promise.all(
       jobs.map((job, index) => this.newJobs.create(job?.jobType, job?.payload, job?.options, many ? index : undefined, { batchId })),
     );
-    return this.storeFor(options.manager).transaction(async (tx) => {
+    const result = await this.storeFor(options.manager).transaction(async (tx) => {
       const payloads = jobs.map((job) => job.payload);
       const { jobs: records, created } =
         rows.length === 0
@@ -91,6 +93,8 @@ export class BatchService {
       );
       return { record, jobs: records };
     });
+    if (!options.manager) this.statistics.noteInserted(result.jobs.length);
+    return result;
   }
 
   async update(batchId: string, properties: Record<string, unknown>, manager?: EntityManager): Promise<BatchRecord> {

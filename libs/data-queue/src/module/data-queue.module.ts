@@ -13,6 +13,8 @@ import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { DataQueueHealthIndicator } from '../health/data-queue-health.indicator.js';
 import { WorkerHealthCheck } from '../health/worker-health.js';
 import { JobHandlerExplorer } from '../handlers/job-handler.explorer.js';
+import { InsertBatcher } from '../queue/insert-batcher.js';
+import { PlannerStatistics } from '../store/planner-statistics.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
 import { QueueService } from '../queue/queue.service.js';
 import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
@@ -70,6 +72,8 @@ import { QueueDatabase } from './queue-database.js';
     ConcurrencyGate,
     JobEventBus,
     NewJobFactory,
+    InsertBatcher,
+    PlannerStatistics,
     QueueService,
     DeadLetterRouter,
     FailureRecorder,

@@ -2,6 +2,7 @@ import { JobOptionsInvalidError } from '../errors/data-queue.errors.js';
 import type { BackoffOptions } from '../handlers/job-handler.interfaces.js';
 import { isValidQueueName } from '../worker/queue-pools.js';
 import type { EnqueueOptions } from './enqueue-options.js';
+import { unstorableText } from './storable-text.js';
 
 const INT32_MAX = 2_147_483_647;
 const MAX_TAG_LENGTH = 128;
@@ -39,13 +40,16 @@ const queueName: Check = (value) =>
 
 const text = (max: number): Check => (value) =>
   typeof value === 'string' && value.length > 0 && value.length <= max
-    ? null
+    ? unstorableText(value)
     : `must be a non-empty string of at most ${max} characters (got ${describe(value)})`;
 
 const tagList: Check = (value) => {
   if (!Array.isArray(value)) return `must be an array of strings (got ${describe(value)})`;
-  const bad = value.findIndex((tag) => text(MAX_TAG_LENGTH)(tag) !== null);
-  return bad === -1 ? null : `tags[${bad}] must be a non-empty string of at most ${MAX_TAG_LENGTH} characters`;
+  for (const [index, tag] of value.entries()) {
+    const problem = text(MAX_TAG_LENGTH)(tag);
+    if (problem) return `tags[${index}] ${problem}`;
+  }
+  return null;
 };
 
 const date: Check = (value) => {

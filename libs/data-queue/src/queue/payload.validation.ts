@@ -3,6 +3,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
 import { JobPayloadInvalidError, type PayloadViolation } from '../errors/data-queue.errors.js';
 import type { SettingsContext } from './job-settings.validation.js';
+import { unstorableText } from './storable-text.js';
 
 /**
  * Serializes a payload to JSON text. Anything JSON would drop or change silently (functions,
@@ -21,7 +22,7 @@ export function serializePayload(
   let json: string;
   try {
     json = JSON.stringify(payload);
-    const problem = unfaithful(payload, 'payload', new Set());
+    const problem = jsonProblem(payload, 'payload');
     if (problem) reject(problem.path, problem.message);
   } catch (error) {
     if (error instanceof JobPayloadInvalidError) throw error;
@@ -32,23 +33,30 @@ export function serializePayload(
   return json;
 }
 
-/** The first value JSON would not keep as it is (JSON.stringify already threw on cycles and BigInts). */
-function unfaithful(value: unknown, path: string, seen: Set<object>): { path: string; message: string } | null {
+/**
+ * The first value under `path` that JSON would not keep as it is, or Postgres could not store
+ * (call it after JSON.stringify, which already threw on cycles and BigInts).
+ */
+export function jsonProblem(value: unknown, path: string, seen = new Set<object>()): { path: string; message: string } | null {
   switch (typeof value) {
     case 'function':
     case 'symbol':
       return { path, message: `${path} is a ${typeof value}, which JSON cannot hold` };
     case 'number':
       return Number.isFinite(value) ? null : { path, message: `${path} is ${value}, which JSON cannot hold` };
-    case 'string':
-      return value.includes('\u0000') ? { path, message: `${path} contains a NUL character, which Postgres cannot store` } : null;
+    case 'string': {
+      const problem = unstorableText(value);
+      return problem ? { path, message: `${path} ${problem}` } : null;
+    }
     case 'object': {
       if (value === null || seen.has(value)) return null;
       seen.add(value);
       const source = typeof (value as { toJSON?: unknown }).toJSON === 'function' ? (value as { toJSON(): unknown }).toJSON() : value;
-      if (source !== value) return unfaithful(source, path, seen);
+      if (source !== value) return jsonProblem(source, path, seen);
       for (const [key, child] of Object.entries(value)) {
-        const problem = unfaithful(child, `${path}.${key}`, seen);
+        const keyProblem = unstorableText(key);
+        if (keyProblem) return { path: `${path}.${key}`, message: `the key of ${path}.${key} ${keyProblem}` };
+        const problem = jsonProblem(child, `${path}.${key}`, seen);
         if (problem) return problem;
       }
       return null;

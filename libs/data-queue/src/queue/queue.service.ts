@@ -17,6 +17,7 @@ import { InlineRunner } from '../worker/inline-runner.js';
 import type { EnqueueOptions, JobPage, JobToEnqueue, ListJobsFilter } from './enqueue-options.js';
 import type { JobExecutionRecord, JobRecord, JobStatus } from './job-record.js';
 import { decodeCursor, encodeCursor, normalizeListFilter } from './list-filter.js';
+import { InsertBatcher } from './insert-batcher.js';
 import { NewJobFactory } from './new-job.factory.js';
 import { isJobId } from './ids.js';
 
@@ -26,6 +27,7 @@ export class QueueService {
   constructor(
     private readonly database: QueueDatabase,
     private readonly newJobs: NewJobFactory,
+    private readonly inserts: InsertBatcher,
     private readonly inline: InlineRunner,
     private readonly batches: BatchService,
     private readonly tracker: BatchTracker,
@@ -53,9 +55,11 @@ export class QueueService {
     );
     if (rows.length === 0) return [];
     const store = this.storeFor(manager);
-    const { jobs: records } = this.gate.needsEnqueueCheck(rows)
-      ? await store.transaction((tx) => this.gate.insert(tx, rows, jobs.map((job) => job.payload)))
-      : await store.insert(rows);
+    const records = this.gate.needsEnqueueCheck(rows)
+      ? (await store.transaction((tx) => this.gate.insert(tx, rows, jobs.map((job) => job.payload)))).jobs
+      : manager
+        ? (await store.insert(rows)).jobs
+        : await this.inserts.insert(rows);
     if (this.options.mode !== 'inline') return records;
     const finished: JobRecord[] = [];
     for (const record of records) finished.push(await this.inline.run(record, store));

@@ -171,6 +171,7 @@ function buildStatements(schema: string) {
     startWait: startWaitSql(s),
     completeToken: completeTokenSql(s),
     reap: reapJobsSql(s),
+    analyze: `ANALYZE ${s}.jobs (status, queue, priority, available_at)`,
     heartbeat: heartbeatSql(s),
     unregister: unregisterWorkerSql(s),
     cancel: cancelJobSql(s),
@@ -238,7 +239,7 @@ export class JobStore {
       column((j) => j.batchCallbackId),
       column((j) => JSON.stringify(j.concurrencyKeys)),
       this.sql.channels.wake,
-    ]);
+    ], `${this.sql.channels.wake}_insert`);
     const created = inserted.map((row) => toJobRecord(row));
     if (created.length === jobs.length) return { jobs: created, created };
     // Some keys existed already: answer those with the existing jobs, and new jobs positionally.
@@ -345,6 +346,11 @@ export class JobStore {
   async reap(workerTimeoutMs: number): Promise<JobRecord[]> {
     const rows = await this.db.rows<JobRow>(this.sql.reap, [workerTimeoutMs]);
     return rows.map((row) => toJobRecord(row));
+  }
+
+  /** Refreshes the planner's statistics of the columns the claim filters on (see PlannerStatistics). */
+  async analyze(): Promise<void> {
+    await this.db.rows(this.sql.analyze);
   }
 
   async markDeadLettered(jobId: string, deadLetterJobId: string): Promise<void> {

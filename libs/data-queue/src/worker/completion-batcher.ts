@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { BatchStore } from '../batches/batch-store.js';
+import { DatabaseUnavailableError } from '../errors/data-queue.errors.js';
 import { QueueDatabase } from '../module/queue-database.js';
 import type { Completion, JobStore, RunFence } from '../store/job-store.js';
+import { WriteCoalescer } from '../store/write-coalescer.js';
 
 /** Completions recorded by one statement at most (the arrays of one `unnest`). */
 const MAX_PER_STATEMENT = 1000;
@@ -15,16 +17,16 @@ interface Waiting {
 }
 
 /**
- * Records successful attempts in bulk: completions that arrive while a write is in flight wait
- * for the next one, which takes them all — one statement per worker and batch, however many
- * jobs finished meanwhile. Under load the batches grow by themselves; an idle worker writes
- * each completion at once (after the current event-loop turn, to gather jobs that finished
- * together). Batch jobs are written per batch so their batch row is locked once per write.
+ * Records successful attempts in bulk (see WriteCoalescer): one statement per worker and batch
+ * for every job that finished while the previous write was in flight. Batch jobs are written
+ * per batch, so their batch row is locked once per write, not once per job.
  */
 @Injectable()
 export class CompletionBatcher {
-  private waiting: Waiting[] = [];
-  private writing = false;
+  private readonly coalescer = new WriteCoalescer<Waiting>(
+    (taken) => Promise.all([...groupByStatement(taken).values()].map((group) => this.writeGroup(group))).then(() => undefined),
+    MAX_PER_STATEMENT,
+  );
 
   constructor(
     private readonly database: QueueDatabase,
@@ -36,29 +38,13 @@ export class CompletionBatcher {
    * was cancelled, reaped or deleted meanwhile); rejects if the write failed (retry it).
    */
   complete(fence: RunFence, outputJson: string | null, batchId: string | null): Promise<boolean> {
-    return new Promise((settle, fail) => {
-      this.waiting.push({ fence, outputJson, batchId, settle, fail });
-      if (this.waiting.length === 1 && !this.writing) setImmediate(() => void this.writeAll());
-    });
+    return new Promise((settle, fail) => this.coalescer.add({ fence, outputJson, batchId, settle, fail }));
   }
 
   /** One completion on `store`'s connection now — a caller's transaction (inline mode) does not wait for others. */
   async completeNow(store: JobStore, fence: RunFence, outputJson: string | null, batchId: string | null): Promise<boolean> {
     const completed = await this.write(store, fence.workerId, batchId, [{ jobId: fence.jobId, attempt: fence.attempt, outputJson }]);
     return completed.has(fence.jobId);
-  }
-
-  private async writeAll(): Promise<void> {
-    if (this.writing) return;
-    this.writing = true;
-    try {
-      while (this.waiting.length > 0) {
-        const taken = this.waiting.splice(0, MAX_PER_STATEMENT);
-        await Promise.all([...groupByStatement(taken).values()].map((group) => this.writeGroup(group)));
-      }
-    } finally {
-      this.writing = false;
-    }
   }
 
   private async writeGroup(group: Waiting[]): Promise<void> {
@@ -68,7 +54,10 @@ export class CompletionBatcher {
       const completed = await this.write(this.database.store, fence.workerId, batchId, completions);
       for (const w of group) w.settle(completed.has(w.fence.jobId));
     } catch (error) {
-      for (const w of group) w.fail(error);
+      // Connection lost: every caller retries. Otherwise one job's completion may be at fault
+      // (its output): each job is written alone, so the others still complete.
+      if (group.length === 1 || error instanceof DatabaseUnavailableError) for (const w of group) w.fail(error);
+      else await Promise.all(group.map((w) => this.writeGroup([w])));
     }
   }
 

@@ -5,6 +5,7 @@ import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
 import type { FailureReason, JobRecord } from '../queue/job-record.js';
 import type { JobStore, RunFence } from '../store/job-store.js';
+import { toStorableText } from '../queue/storable-text.js';
 import { retryDelayMs } from './backoff.js';
 import { DeadLetterRouter } from './dead-letter.router.js';
 
@@ -30,14 +31,17 @@ export class FailureRecorder {
   }
 }
 
-/** Handlers may throw anything; history entries always get a message. */
+/** Handlers may throw anything; history entries always get a message Postgres can store. */
 function describeError(error: unknown): { message: string; name?: string; stack?: string } {
-  if (error instanceof Error) return { message: error.message, name: error.name, stack: error.stack };
+  if (error instanceof Error) {
+    const text = (value: unknown) => (typeof value === 'string' ? toStorableText(value) : undefined);
+    return { message: text(error.message) ?? String(error.message), name: text(error.name), stack: text(error.stack) };
+  }
   let message: string;
   try {
     message = typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
   } catch {
     message = String(error);
   }
-  return { message: `non-Error thrown: ${message}` };
+  return { message: toStorableText(`non-Error thrown: ${message}`) };
 }

@@ -11,7 +11,7 @@ import { JobCancelledError, JobTimeoutError, WorkerShutdownError } from './abort
 import { CompletionBatcher } from './completion-batcher.js';
 import { FailureRecorder } from './failure-recorder.js';
 import { RunningJobContext } from './job-context.js';
-import { serializeOutput } from './serialize-output.js';
+import { JobOutputInvalidError, serializeOutput } from './serialize-output.js';
 
 type Outcome =
   | { kind: 'completed'; outputJson: string | null }
@@ -152,9 +152,16 @@ export class JobExecutor {
 
   private async record(outcome: Outcome, job: JobRecord, fence: RunFence, store: JobStore): Promise<void> {
     switch (outcome.kind) {
-      case 'completed':
-        if (!(await this.complete(job, fence, outcome.outputJson, store))) this.logStale(job, 'completion');
+      case 'completed': {
+        const completed = await this.complete(job, fence, outcome.outputJson, store).catch((error: unknown) => {
+          if (!isUnstorable(error)) throw error; // retried until recorded
+          // Retrying could never succeed: the attempt fails instead of staying `processing` forever.
+          const failure = new JobOutputInvalidError(`job ${job.id} (${job.jobType}): its completion cannot be stored: ${(error as Error).message}`);
+          return this.failures.record(store, job, fence, failure, 'handler_error').then(() => true);
+        });
+        if (!completed) this.logStale(job, 'completion');
         return;
+      }
       case 'failed':
         return this.failures.record(store, job, fence, outcome.error, outcome.reason);
       case 'waiting':
@@ -207,6 +214,15 @@ export class JobExecutor {
   private logStale(job: JobRecord, what: string): void {
     this.logger.warn(`job ${job.id} (${job.jobType}): ${what} of attempt ${job.attempts} dropped: the job was cancelled, reaped or deleted meanwhile`);
   }
+}
+
+/**
+ * Data exceptions, constraint violations and exceeded limits (SQLSTATE classes 22, 23, 54): the
+ * same write would fail again.
+ */
+function isUnstorable(error: unknown): boolean {
+  const code = String((error as { code?: unknown })?.code ?? '');
+  return ['22', '23', '54'].includes(code.slice(0, 2));
 }
 
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {

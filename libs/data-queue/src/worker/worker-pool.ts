@@ -118,7 +118,10 @@ export class WorkerPool {
     const run = this.executor.execute(claimed, this.workerId).then(({ recorded }) => {
       this.pace.handlerTook(performance.now() - began);
       this.recording.add(recorded);
-      void recorded.finally(() => this.recording.delete(recorded));
+      void recorded.finally(() => {
+        this.recording.delete(recorded);
+        this.wake(); // a failed attempt may be due again at once
+      });
     });
     this.running.add(run);
     void run.finally(() => {

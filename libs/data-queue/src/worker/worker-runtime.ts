@@ -50,13 +50,18 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     this.pools = parseQueuePools(this.options.queues).map(
       (pool) => new WorkerPool(pool, this.worker.id, store, this.executor),
     );
-    this.listener = new NotificationListener(this.database.connectionConfig, store.channels, {
-      // '*' (after a resume) may concern any queue.
-      onWake: (queues) => this.pools.filter((p) => queues.some((q) => q === '*' || p.serves(q))).forEach((p) => p.wake()),
-      onCancel: (jobId) => this.executor.abortCancelled(jobId),
-      onReconnect: () => this.wakeAll(),
-    }, `dataqueue-listener:${this.options.schema}`);
-    await this.listener.start();
+    if (this.options.listen) {
+      this.listener = new NotificationListener(this.database.connectionConfig, store.channels, {
+        // '*' (after a resume) may concern any queue.
+        onWake: (queues) => this.pools.filter((p) => queues.some((q) => q === '*' || p.serves(q))).forEach((p) => p.wake()),
+        onCancel: (jobId) => {
+          this.pools.forEach((pool) => pool.forget(jobId));
+          this.executor.abortCancelled(jobId);
+        },
+        onReconnect: () => this.wakeAll(),
+      }, `dataqueue-listener:${this.options.schema}`);
+      await this.listener.start();
+    }
     this.every(this.options.pollIntervalMs, async () => this.wakeAll());
     this.every(this.options.heartbeatIntervalMs, () => this.reaper.reap(this.options.workerTimeoutMs));
     const reconcileMs = this.options.batchReconcileIntervalMs;

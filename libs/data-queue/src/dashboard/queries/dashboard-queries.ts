@@ -110,7 +110,7 @@ export class DashboardQueries {
     if (filter.state) query.andWhere(STATE_SQL[filter.state]);
     if (filter.queue) query.andWhere('job.queue = :queue', { queue: filter.queue });
     if (filter.jobType) query.andWhere('job.job_type = :jobType', { jobType: filter.jobType });
-    if (filter.tag) query.andWhere('job.tags @> ARRAY[:tag]::text[]', { tag: filter.tag });
+    if (filter.tag) query.andWhere("job.tags @> ARRAY[:tag]::text[] AND job.tags <> '{}'", { tag: filter.tag }); // '{}': the tag index is partial
     if (filter.batchId) query.andWhere('job.batch_id = :batchId::uuid', { batchId: filter.batchId });
     if (filter.search) {
       if (isJobId(filter.search)) query.andWhere('job.id = :searchId::bigint', { searchId: filter.search });

@@ -1,10 +1,11 @@
-import { DataSource, type MigrationInterface } from 'typeorm';
+import { DataSource, MigrationExecutor, type MigrationInterface } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import { quoteIdent } from '../sql/identifiers.js';
 import { batchesMigration } from './batches.migration.js';
 import { concurrencyMigration } from './concurrency.migration.js';
 import { cronMigration } from './cron.migration.js';
 import { durableWaitsMigration } from './durable-waits.migration.js';
+import { leanTagIndexMigration } from './lean-tag-index.migration.js';
 import { historyAndRetentionMigration } from './history-and-retention.migration.js';
 import { dashboardAndPausesMigration } from './dashboard-and-pauses.migration.js';
 import { initialMigration } from './initial.migration.js';
@@ -14,13 +15,15 @@ import { initialMigration } from './initial.migration.js';
  * your own DataSource's `migrations` and run them with the TypeORM CLI on deploy.
  */
 export function dataQueueMigrations(schema = 'data_queue'): (new () => MigrationInterface)[] {
-  return [initialMigration(schema), batchesMigration(schema), dashboardAndPausesMigration(schema), cronMigration(schema), historyAndRetentionMigration(schema), concurrencyMigration(schema), durableWaitsMigration(schema)];
+  return [initialMigration(schema), batchesMigration(schema), dashboardAndPausesMigration(schema), cronMigration(schema), historyAndRetentionMigration(schema), concurrencyMigration(schema), durableWaitsMigration(schema), leanTagIndexMigration(schema)];
 }
 
 /**
  * Applies pending migrations through a short-lived DataSource with the app's connection options
  * and its own migrations table (`<schema>.migrations`), so an app's DataSource and migration
- * history stay untouched. A Postgres advisory lock serializes processes booting at once.
+ * history stay untouched. All of them run in one transaction under a transaction-scoped advisory
+ * lock, which serializes processes booting at once and, unlike a session lock, also holds through
+ * PgBouncer in transaction mode (and cannot outlive a crashed process).
  */
 export async function runMigrations(connection: DataSource, schema: string): Promise<void> {
   const migrator = new DataSource({
@@ -33,17 +36,23 @@ export async function runMigrations(connection: DataSource, schema: string): Pro
     migrationsRun: false,
     synchronize: false,
     logging: false,
-    poolSize: 2,
+    poolSize: 1,
   });
   await migrator.initialize();
-  const lock = migrator.createQueryRunner();
+  const runner = migrator.createQueryRunner();
   try {
-    await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`dataqueue:migrations:${schema}`]);
-    await lock.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-    await migrator.runMigrations({ transaction: 'each' });
+    await runner.startTransaction();
+    await runner.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`dataqueue:migrations:${schema}`]);
+    await runner.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    const executor = new MigrationExecutor(migrator, runner);
+    executor.transaction = 'all'; // joins the transaction above instead of opening its own
+    await executor.executePendingMigrations();
+    await runner.commitTransaction();
+  } catch (error) {
+    if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    throw error;
   } finally {
-    await lock.query('SELECT pg_advisory_unlock(hashtext($1))', [`dataqueue:migrations:${schema}`]).catch(() => undefined);
-    await lock.release();
+    await runner.release();
     await migrator.destroy();
   }
 }

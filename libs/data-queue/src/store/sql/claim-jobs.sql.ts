@@ -43,7 +43,8 @@ const PAUSED = `(pause.kind = 'queue' AND pause.value = queue)
  * pause or resume takes effect at every worker's next claim.
  */
 export const claimJobsSql = (s: string, selector: QueueSelector) => `
-WITH picked AS (
+UPDATE ${s}.jobs AS job ${CLAIM}
+WHERE job.id = ANY(ARRAY(
   SELECT id
   FROM ${s}.jobs
   WHERE status IN ('pending', 'failed', 'waiting') AND available_at <= now()
@@ -52,10 +53,7 @@ WITH picked AS (
   ORDER BY priority, available_at, id
   LIMIT $3
   FOR UPDATE SKIP LOCKED
-)
-UPDATE ${s}.jobs AS job ${CLAIM}
-FROM picked
-WHERE job.id = picked.id${RETURNING(s)}`;
+))${RETURNING(s)}`;
 
 /** Inline mode: claims the job it just inserted, whatever its due time. */
 export const claimJobByIdSql = (s: string) => `

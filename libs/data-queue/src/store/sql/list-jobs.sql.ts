@@ -19,7 +19,7 @@ export function listJobsSql(s: string, query: JobListQuery): { sql: string; para
   if (query.statuses?.length) where.push(`status = ANY(${bind(query.statuses)}::text[])`);
   if (query.jobType !== undefined) where.push(`job_type = ${bind(query.jobType)}`);
   if (query.queue !== undefined) where.push(`queue = ${bind(query.queue)}`);
-  if (query.tags?.length) where.push(`tags @> ${bind(query.tags)}::text[]`);
+  if (query.tags?.length) where.push(`tags @> ${bind(query.tags)}::text[] AND tags <> '{}'`); // '{}': the tag index is partial
   if (query.batchId !== undefined) where.push(`batch_id = ${bind(query.batchId)}::uuid`);
   if (query.beforeId !== undefined) where.push(`id < ${bind(query.beforeId)}::bigint`);
   const sql = `

@@ -101,6 +101,16 @@ describe('hot path', () => {
     }
   });
 
+  it('deletes a job\'s history with the job', async () => {
+    await start('async');
+    const producer = await start('external');
+    const job = await producer.queue.enqueue('fast', {});
+    await waitFor('its attempt to be recorded', () => producer.queue.getJobExecutions(job.id), (history) => history.length === 1);
+    expect(await producer.queue.deleteJob(job.id)).toBe(true);
+    const orphans = await db.query(`SELECT 1 FROM "${schema}".job_executions WHERE job_id = $1`, [job.id]);
+    expect(orphans.rowCount).toBe(0);
+  });
+
   it('returns claimed-ahead jobs unstarted and uncounted at shutdown; each job runs once', async () => {
     const producer = await start('external');
     const total = 4000;

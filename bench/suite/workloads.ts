@@ -1,0 +1,257 @@
+/**
+ * The workloads. Each runs in a fresh child process, after a warm-up on a throwaway schema, on a
+ * freshly installed schema; W5 and W6 also run their W1 reference in the same process, right
+ * before, so their ratios compare runs taken moments apart.
+ */
+import { RssSampler, mb, percentile, sleep } from './util.js';
+import type { BenchPayload, Metrics, Sizes, SystemAdapter, WorkloadId } from './types.js';
+
+interface DrainOutcome {
+  enqueueRate: number;
+  drainRate: number;
+  drainMs: number;
+  startupMs: number;
+  completed: number;
+  /** The longest pause between two handler calls: a stall shows here, steady slowness does not. */
+  maxGapMs: number;
+  /** For a batch: from the last job's recorded completion to the onFinish callback's first line. */
+  callbackLagMs?: number;
+  /** Set when the drain hit its time limit: the rate is over the jobs done by then. */
+  partial?: string;
+}
+
+/**
+ * Enqueues `count` jobs with no worker running (bulk, or as one batch), then starts the worker.
+ * The clock starts on the first handler call (the first claim has just returned) and stops when
+ * the database shows every job completed: the handler count reaching `count` triggers a poll of
+ * the jobs table, and the stop time is taken just before the poll that finds none unfinished.
+ * For a batch, it stops on the first line of the onFinish callback instead (after the same check).
+ */
+async function bulkThenDrain(system: SystemAdapter, sizes: Sizes, count: number, asBatch = false): Promise<DrainOutcome> {
+  const enqueueStart = performance.now();
+  if (asBatch) await system.batches!.enqueueBatch(count, sizes.chunk);
+  else await system.bulkEnqueue(count, sizes.chunk);
+  const enqueueMs = performance.now() - enqueueStart;
+  // Untimed: planner statistics as a long-lived queue table has them (autovacuum would take up to
+  // a minute to gather them on these fresh tables, and a plan without them is noise, not speed).
+  await system.analyze();
+
+  let seen = 0;
+  let first = 0;
+  let last = 0;
+  let maxGap = 0;
+  let allSeen!: () => void;
+  const everyJobSeen = new Promise<void>((resolve) => (allSeen = resolve));
+  const startCall = performance.now();
+  await system.startWorker(() => {
+    const now = performance.now();
+    if (seen === 0) first = now;
+    else maxGap = Math.max(maxGap, now - last);
+    last = now;
+    if (++seen === count) allSeen();
+  });
+  const deadline = startCall + sizes.drainTimeoutMs;
+  const inTime = await Promise.race([everyJobSeen.then(() => true), sleep(sizes.drainTimeoutMs).then(() => false)]);
+
+  let end = 0;
+  let callbackLagMs: number | undefined;
+  let partial: string | undefined;
+  if (!inTime) {
+    end = performance.now();
+    partial = `stopped after ${Math.round((end - startCall) / 1000)} s with ${seen} of ${count} jobs run`;
+  } else {
+    for (;;) {
+      const before = performance.now();
+      if ((await system.unfinishedCount()) === 0) {
+        end = before;
+        break;
+      }
+      if (performance.now() > deadline) {
+        end = performance.now();
+        partial = `every handler ran, but not every completion was recorded after ${Math.round(sizes.drainTimeoutMs / 1000)} s`;
+        break;
+      }
+      await sleep(2);
+    }
+    if (asBatch && !partial) {
+      const recorded = end;
+      end = await system.batches!.finished();
+      // The callback may run before the poll that sees the last completion: 0 then means "within one poll".
+      callbackLagMs = Math.max(0, Math.round(end - recorded));
+    }
+  }
+  await system.stopWorker();
+  const done = partial ? seen : count;
+  const drainMs = end - first;
+  return {
+    enqueueRate: rate(count, enqueueMs),
+    drainRate: rate(done, drainMs),
+    drainMs: Math.round(drainMs),
+    startupMs: Math.round(first - startCall),
+    maxGapMs: Math.round(maxGap),
+    completed: done,
+    callbackLagMs,
+    partial,
+  };
+}
+
+/** `calls` calls of `fn`, `inFlight` at a time; returns calls per second. */
+async function concurrently(calls: number, inFlight: number, fn: (i: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < calls) await fn(next++);
+    }),
+  );
+  return rate(calls, performance.now() - start);
+}
+
+/**
+ * Untimed: fills the producer's pool (every connection opened, statements prepared on each) before
+ * a clock starts, so no system pays its lazy connects inside the measurement. Payload i = -1.
+ */
+async function fillPool(system: SystemAdapter, sizes: Sizes): Promise<void> {
+  for (let round = 0; round < 2; round++) {
+    await Promise.all(Array.from({ length: sizes.inFlight }, () => system.enqueueOne({ i: -1 })));
+  }
+}
+
+const rate = (count: number, ms: number) => (ms > 0 ? Math.round((count / ms) * 1000) : 0);
+
+/** Runs the code paths once on a throwaway schema so the measured run starts with warm JIT and pools. */
+export async function warmUp(system: SystemAdapter, sizes: Sizes, hasWorker: boolean): Promise<void> {
+  await system.setup();
+  if (hasWorker) {
+    let seen = 0;
+    const total = sizes.warmupJobs + sizes.warmupSingles;
+    let allSeen!: () => void;
+    const done = new Promise<void>((resolve) => (allSeen = resolve));
+    await system.bulkEnqueue(sizes.warmupJobs, sizes.chunk);
+    await system.startWorker(() => {
+      if (++seen === total) allSeen();
+    });
+    await concurrently(sizes.warmupSingles, sizes.inFlight, (i) => system.enqueueOne({ i }));
+    await Promise.race([done, sleep(sizes.drainTimeoutMs)]);
+    await system.stopWorker();
+  } else {
+    await concurrently(sizes.warmupSingles, sizes.inFlight, (i) => system.enqueueOne({ i }));
+  }
+  await system.teardown();
+}
+
+type Workload = (system: SystemAdapter, sizes: Sizes) => Promise<Metrics>;
+
+/** W1 drain, plus W7: peak RSS of this process (sampled every 50 ms) while W1 runs. */
+const w1: Workload = async (system, sizes) => {
+  await system.setup();
+  const before = process.memoryUsage.rss();
+  const sampler = new RssSampler().start(50);
+  const outcome = await bulkThenDrain(system, sizes, sizes.drainJobs);
+  const peak = sampler.stop();
+  await system.teardown();
+  return {
+    bulkEnqueue: { value: outcome.enqueueRate, unit: 'jobs/s' },
+    drain: { value: outcome.drainRate, unit: 'jobs/s', note: outcome.partial },
+    drainMs: { value: outcome.drainMs, unit: 'ms' },
+    startup: { value: outcome.startupMs, unit: 'ms' },
+    maxGap: { value: outcome.maxGapMs, unit: 'ms' },
+    peakRss: { value: mb(peak), unit: 'MB' },
+    rssBefore: { value: mb(before), unit: 'MB' },
+  };
+};
+
+/** W2: single enqueue calls, `inFlight` at a time, no worker. */
+const w2: Workload = async (system, sizes) => {
+  await system.setup();
+  await fillPool(system, sizes);
+  const enqueues = await concurrently(sizes.singleEnqueues, sizes.inFlight, (i) => system.enqueueOne({ i }));
+  // Every call must have stored its job (the pool fill stored 2 × inFlight more).
+  const stored = (await system.countJobs()) - 2 * sizes.inFlight;
+  await system.teardown();
+  const note = stored === sizes.singleEnqueues ? undefined : `${stored} jobs stored for ${sizes.singleEnqueues} calls`;
+  return { singleEnqueue: { value: enqueues, unit: 'enqueues/s', note }, stored: { value: stored, unit: 'jobs' } };
+};
+
+/** W3: an idle worker; jobs enqueued one at a time; just before enqueue → the handler's first line. */
+const w3: Workload = async (system, sizes) => {
+  await system.setup();
+  await fillPool(system, sizes); // these jobs run while the worker idles below, and are ignored
+  const starts = new Array<number>(sizes.pickupJobs).fill(0);
+  const latencies: number[] = [];
+  let allSeen!: () => void;
+  const done = new Promise<void>((resolve) => (allSeen = resolve));
+  await system.startWorker((payload: BenchPayload) => {
+    const now = performance.now();
+    if (!(payload.i >= 0 && payload.i < starts.length)) return;
+    latencies.push(now - starts[payload.i]);
+    if (latencies.length === starts.length) allSeen();
+  });
+  await sleep(1000); // idle: the worker has polled, found nothing and is listening
+  for (let i = 0; i < starts.length; i++) {
+    const start = performance.now();
+    starts[i] = start;
+    await system.enqueueOne({ i });
+    const wait = start + sizes.pickupGapMs - performance.now();
+    if (wait > 0) await sleep(wait);
+  }
+  const inTime = await Promise.race([done.then(() => true), sleep(30_000).then(() => false)]);
+  await system.stopWorker();
+  await system.teardown();
+  const sorted = latencies.sort((a, b) => a - b);
+  const note = inTime ? undefined : `only ${sorted.length} of ${starts.length} jobs ran within 30 s of the last enqueue`;
+  const ms = (value: number) => ({ value: Math.round(value * 100) / 100, unit: 'ms', note });
+  return {
+    p50: ms(percentile(sorted, 50)),
+    p95: ms(percentile(sorted, 95)),
+    p99: ms(percentile(sorted, 99)),
+    max: ms(sorted[sorted.length - 1] ?? NaN),
+    mean: ms(sorted.reduce((a, b) => a + b, 0) / sorted.length),
+  };
+};
+
+/** W5: W1's drain on a fresh schema, then again with `backlog` jobs due in a year already in the table. */
+const w5: Workload = async (system, sizes) => {
+  await system.setup();
+  const plain = await bulkThenDrain(system, sizes, sizes.drainJobs);
+  await system.teardown();
+
+  await system.setup();
+  const seedStart = performance.now();
+  await system.seedBacklog(sizes.backlog);
+  const seedMs = performance.now() - seedStart;
+  const loaded = await bulkThenDrain(system, sizes, sizes.drainJobs);
+  await system.teardown();
+  return {
+    referenceDrain: { value: plain.drainRate, unit: 'jobs/s', note: plain.partial },
+    backlogDrain: { value: loaded.drainRate, unit: 'jobs/s', note: loaded.partial },
+    backlogBulkEnqueue: { value: loaded.enqueueRate, unit: 'jobs/s' },
+    ratio: { value: ratio(loaded.drainRate, plain.drainRate), unit: '×', note: loaded.partial ?? plain.partial },
+    seedMs: { value: Math.round(seedMs), unit: 'ms' },
+  };
+};
+
+/** W6: W1's drain, then the same jobs as one batch with an onFinish callback (until the callback runs). */
+const w6: Workload = async (system, sizes) => {
+  if (!system.batches) throw new Error('this system has no batches');
+  await system.setup();
+  const plain = await bulkThenDrain(system, sizes, sizes.drainJobs);
+  await system.teardown();
+
+  await system.setup();
+  const batch = await bulkThenDrain(system, sizes, sizes.drainJobs, true);
+  await system.teardown();
+  const overhead = plain.drainRate && batch.drainRate ? (plain.drainRate / batch.drainRate - 1) * 100 : null;
+  return {
+    referenceDrain: { value: plain.drainRate, unit: 'jobs/s', note: plain.partial },
+    batchDrain: { value: batch.drainRate, unit: 'jobs/s', note: batch.partial },
+    batchDrainMs: { value: batch.drainMs, unit: 'ms' },
+    callbackLag: { value: batch.callbackLagMs ?? null, unit: 'ms' },
+    batchEnqueue: { value: batch.enqueueRate, unit: 'jobs/s' },
+    overhead: { value: overhead === null ? null : Math.round(overhead * 10) / 10, unit: '%' },
+  };
+};
+
+const ratio = (a: number, b: number) => (a && b ? Math.round((a / b) * 100) / 100 : null);
+
+export const WORKLOADS: Record<WorkloadId, Workload> = { W1: w1, W2: w2, W3: w3, W5: w5, W6: w6 };

@@ -69,15 +69,25 @@ export interface ClaimedJob {
   resumedWait: StoredWait | null;
 }
 
-type ClaimedRow = JobRow & { batch_json: Record<string, unknown> | null; steps: StepResults; wait: StoredWait | null };
+type ClaimedRow = JobRow & {
+  /** The job's batch (or the batch it calls back for). */
+  batch_ref: string | null;
+  /** That batch's row, on the first of its jobs in a claim. */
+  batch_json: Record<string, unknown> | null;
+  steps: StepResults;
+  wait: StoredWait | null;
+};
 
-function toClaimedJob(row: ClaimedRow): ClaimedJob {
-  return {
+/** Claimed rows as jobs; jobs of one batch share the batch row read once. */
+function toClaimedJobs(rows: ClaimedRow[]): ClaimedJob[] {
+  const batches = new Map<string, BatchRecord>();
+  for (const row of rows) if (row.batch_ref && row.batch_json) batches.set(row.batch_ref, toBatchRecord(batchRowFromJson(row.batch_json)));
+  return rows.map((row) => ({
     job: toJobRecord(row),
-    batch: row.batch_json && toBatchRecord(batchRowFromJson(row.batch_json)),
+    batch: (row.batch_ref && batches.get(row.batch_ref)) || null,
     steps: row.steps ?? {},
     resumedWait: row.wait,
-  };
+  }));
 }
 
 /** `ctx.step` results and waits already over, by step id. */
@@ -257,18 +267,18 @@ export class JobStore {
 
   /** Claims one specific runnable job (inline mode runs the job it just inserted). */
   async claimById(jobId: string, workerId: string): Promise<ClaimedJob | null> {
-    const [row] = await this.db.rows<ClaimedRow>(this.sql.claimById, [jobId, workerId]);
-    return row ? toClaimedJob(row) : null;
+    const [claimed] = toClaimedJobs(await this.db.rows<ClaimedRow>(this.sql.claimById, [jobId, workerId]));
+    return claimed ?? null;
   }
 
-  /** Claims up to `limit` runnable jobs, in claim order. */
+  /** Claims up to `limit` runnable jobs, by priority, then id. */
   async claim(workerId: string, selector: QueueSelector, limit: number): Promise<ClaimedJob[]> {
     const rows = await this.db.rows<ClaimedRow>(
       this.sql.claim(selector),
       [selector.queues, workerId, limit],
       `${this.sql.channels.wake}_claim_${selector.kind}_${selector.queues.length === 1 ? 'one' : 'many'}`,
     );
-    return rows.map(toClaimedJob).sort((a, b) => a.job.priority - b.job.priority || Number(a.job.id) - Number(b.job.id));
+    return toClaimedJobs(rows);
   }
 
   /** Completes attempts of `workerId` in one statement; returns the ids whose fence held. */

@@ -3,14 +3,9 @@ export type QueueSelector =
   | { kind: 'only'; queues: string[] } // 'mail:2' or 'mail,sms:2'
   | { kind: 'except'; queues: string[] }; // '*:5' = every queue not named by another pool
 
-/**
- * What a claim returns: the job, and for batch jobs and batch callback jobs their batch row
- * (`ctx.batch`), read in the same statement instead of one more round trip per job.
- */
-const RETURNING = (s: string) => `
-RETURNING job.*,
-  (SELECT to_jsonb(batch) FROM ${s}.batches AS batch
-   WHERE batch.id = coalesce(job.batch_id, job.batch_callback_id)) AS batch_json`;
+/** The batch row of a batch job or batch callback job, as JSON (`ctx.batch`). */
+const BATCH_JSON = (s: string, ref: string) =>
+  `(SELECT to_jsonb(batch) FROM ${s}.batches AS batch WHERE batch.id = ${ref})`;
 
 /** The claim itself: a new attempt, stamped with its claimant. */
 const CLAIM = `
@@ -33,32 +28,43 @@ const PAUSED = `(pause.kind = 'queue' AND pause.value = queue)
  * Claims up to $3 runnable jobs for worker $2 in one round trip.
  *
  * Runnable: pending, retrying, or waiting with its wait over (a timer, a token's timeout or
- * completion set `available_at`). The inner SELECT walks a partial index of runnable rows (see the initial migration) in claim
- * order — smaller priority first, then due time, then id (FIFO) — and stops after $3 rows, so
+ * completion set `available_at`). The inner SELECT walks a partial index of runnable rows (see the initial migration) in
+ * claim order — smaller priority first, then due time, then id (FIFO) — and stops after $3 rows, so
  * its cost does not grow with finished jobs or jobs scheduled for later.
  * `FOR UPDATE SKIP LOCKED` lets any number of workers claim at once: each takes rows nobody
  * else holds and nobody waits. The UPDATE then moves the rows out of the runnable set and
  * stamps the claimant and a new attempt number; together (locked_by, attempts) fence every
  * later write of this run. The pause check reads the (tiny, usually empty) pauses table, so a
- * pause or resume takes effect at every worker's next claim.
+ * pause or resume takes effect at every worker's next claim. `id = ANY(ARRAY(…))` makes the
+ * UPDATE find its rows by primary key, whatever the planner believes about the table's size.
+ * Batch jobs come with their batch row (`ctx.batch`) once per batch and claim, not once per job.
  */
 export const claimJobsSql = (s: string, selector: QueueSelector) => `
-UPDATE ${s}.jobs AS job ${CLAIM}
-WHERE job.id = ANY(ARRAY(
-  SELECT id
-  FROM ${s}.jobs
-  WHERE status IN ('pending', 'failed', 'waiting') AND available_at <= now()
-    AND ${queueCondition(selector)}
-    AND NOT EXISTS (SELECT 1 FROM ${s}.pauses AS pause WHERE ${PAUSED})
-  ORDER BY priority, available_at, id
-  LIMIT $3
-  FOR UPDATE SKIP LOCKED
-))${RETURNING(s)}`;
+WITH claimed AS (
+  UPDATE ${s}.jobs AS job ${CLAIM}
+  WHERE job.id = ANY(ARRAY(
+    SELECT id
+    FROM ${s}.jobs
+    WHERE status IN ('pending', 'failed', 'waiting') AND available_at <= now()
+      AND ${queueCondition(selector)}
+      AND NOT EXISTS (SELECT 1 FROM ${s}.pauses AS pause WHERE ${PAUSED})
+    ORDER BY priority, available_at, id
+    LIMIT $3
+    FOR UPDATE SKIP LOCKED
+  ))
+  RETURNING job.*, coalesce(job.batch_id, job.batch_callback_id) AS batch_ref
+)
+SELECT claimed.*,
+       CASE WHEN row_number() OVER (PARTITION BY batch_ref) = 1 THEN ${BATCH_JSON(s, 'claimed.batch_ref')} END AS batch_json
+FROM claimed
+ORDER BY priority, id`;
 
 /** Inline mode: claims the job it just inserted, whatever its due time. */
 export const claimJobByIdSql = (s: string) => `
 UPDATE ${s}.jobs AS job ${CLAIM}
-WHERE id = $1 AND status IN ('pending', 'failed') AND available_at IS NOT NULL${RETURNING(s)}`;
+WHERE id = $1 AND status IN ('pending', 'failed') AND available_at IS NOT NULL
+RETURNING job.*, coalesce(job.batch_id, job.batch_callback_id) AS batch_ref,
+          ${BATCH_JSON(s, 'coalesce(job.batch_id, job.batch_callback_id)')} AS batch_json`;
 
 function queueCondition(selector: QueueSelector): string {
   if (selector.kind === 'except') return 'queue <> ALL($1::text[])';

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DatabaseUnavailableError } from '../errors/data-queue.errors.js';
 import { QueueDatabase } from '../module/queue-database.js';
 import type { JobRecord } from './job-record.js';
 import type { NewJob } from '../store/job-store.js';
 import { PlannerStatistics } from '../store/planner-statistics.js';
-import { WriteCoalescer } from '../store/write-coalescer.js';
+import { WriteCoalescer, writeTogether } from '../store/write-coalescer.js';
 
 /** Calls with more jobs than this are inserted on their own. */
 const MAX_JOBS_TO_SHARE = 100;
@@ -21,8 +20,8 @@ interface Waiting {
  * Enqueues outside a caller's transaction share INSERT statements (see WriteCoalescer): ten
  * concurrent `enqueue` calls cost one round trip, one commit and one NOTIFY instead of ten —
  * the NOTIFY's commit-time lock would otherwise cap single enqueues at a few thousand per second.
- * Each call still gets exactly its own records. If a shared statement fails for a reason other
- * than a lost connection, each call is retried alone, so one call's bad row fails only that call.
+ * Each call still gets exactly its own records, and one call's bad row fails only that call
+ * (see writeTogether).
  */
 @Injectable()
 export class InsertBatcher {
@@ -44,20 +43,15 @@ export class InsertBatcher {
     return records;
   }
 
-  private async write(calls: Waiting[]): Promise<void> {
-    try {
-      const jobs = await this.insertNow(calls.flatMap((call) => call.jobs));
+  /** One INSERT for every waiting call; a call whose rows the database refuses fails alone. */
+  private write(calls: Waiting[]): Promise<void> {
+    return writeTogether(calls, async (together) => {
+      const jobs = await this.insertNow(together.flatMap((call) => call.jobs));
       let offset = 0;
-      for (const call of calls) {
+      for (const call of together) {
         call.settle(jobs.slice(offset, offset + call.jobs.length));
         offset += call.jobs.length;
       }
-    } catch (error) {
-      if (calls.length === 1 || error instanceof DatabaseUnavailableError) {
-        for (const call of calls) call.fail(error);
-        return;
-      }
-      await Promise.all(calls.map((call) => this.write([call])));
-    }
+    });
   }
 }

@@ -1,3 +1,5 @@
+import { DatabaseUnavailableError } from '../errors/data-queue.errors.js';
+
 /**
  * Gathers items that arrive while a write is in flight and hands them to the next write
  * together, so one statement serves every caller that came meanwhile: under load the batches
@@ -27,5 +29,24 @@ export class WriteCoalescer<T> {
     } finally {
       this.writing = false;
     }
+  }
+}
+
+/** A caller waiting in a shared write. */
+export interface Waiter {
+  fail(error: unknown): void;
+}
+
+/**
+ * Runs `write` for `items` together (it settles them when it succeeds). If it fails because the
+ * connection was lost, every item fails (its caller retries); otherwise one item may be at fault,
+ * so each is written alone and only a bad one fails.
+ */
+export async function writeTogether<T extends Waiter>(items: T[], write: (items: T[]) => Promise<void>): Promise<void> {
+  try {
+    await write(items);
+  } catch (error) {
+    if (items.length === 1 || error instanceof DatabaseUnavailableError) for (const item of items) item.fail(error);
+    else await Promise.all(items.map((item) => writeTogether([item], write)));
   }
 }

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { BatchStore } from '../batches/batch-store.js';
-import { DatabaseUnavailableError } from '../errors/data-queue.errors.js';
 import { QueueDatabase } from '../module/queue-database.js';
 import type { Completion, JobStore, RunFence } from '../store/job-store.js';
-import { WriteCoalescer } from '../store/write-coalescer.js';
+import { WriteCoalescer, writeTogether } from '../store/write-coalescer.js';
 
 /** Completions recorded by one statement at most (the arrays of one `unnest`). */
 const MAX_PER_STATEMENT = 1000;
@@ -47,18 +46,14 @@ export class CompletionBatcher {
     return completed.has(fence.jobId);
   }
 
-  private async writeGroup(group: Waiting[]): Promise<void> {
-    const [{ fence, batchId }] = group;
-    const completions = group.map((w) => ({ jobId: w.fence.jobId, attempt: w.fence.attempt, outputJson: w.outputJson }));
-    try {
+  /** One statement for the group; a job whose completion the database refuses fails alone. */
+  private writeGroup(group: Waiting[]): Promise<void> {
+    return writeTogether(group, async (together) => {
+      const [{ fence, batchId }] = together;
+      const completions = together.map((w) => ({ jobId: w.fence.jobId, attempt: w.fence.attempt, outputJson: w.outputJson }));
       const completed = await this.write(this.database.store, fence.workerId, batchId, completions);
-      for (const w of group) w.settle(completed.has(w.fence.jobId));
-    } catch (error) {
-      // Connection lost: every caller retries. Otherwise one job's completion may be at fault
-      // (its output): each job is written alone, so the others still complete.
-      if (group.length === 1 || error instanceof DatabaseUnavailableError) for (const w of group) w.fail(error);
-      else await Promise.all(group.map((w) => this.writeGroup([w])));
-    }
+      for (const w of together) w.settle(completed.has(w.fence.jobId));
+    });
   }
 
   private write(store: JobStore, workerId: string, batchId: string | null, completions: Completion[]): Promise<Set<string>> {

@@ -56,7 +56,7 @@ export class CronScheduler implements OnApplicationBootstrap, BeforeApplicationS
 
   beforeApplicationShutdown(): void {
     this.stopped = true;
-    for (const name of this.names) this.scheduler.deleteTimeout(name);
+    for (const name of this.names) this.clearTimer(name);
     this.names.clear();
   }
 
@@ -81,10 +81,18 @@ export class CronScheduler implements OnApplicationBootstrap, BeforeApplicationS
     if (this.stopped) return;
     const waitMs = due.getTime() - now.getTime();
     const name = `dataqueue:${this.options.schema}:${entry.key}`;
-    if (this.names.has(name)) this.scheduler.deleteTimeout(name);
+    this.clearTimer(name);
     this.names.add(name);
     const timer = setTimeout(() => void this.fire(entry, due), Math.min(Math.max(waitMs, 0), MAX_TIMER_MS));
     this.scheduler.addTimeout(name, timer);
+  }
+
+  /**
+   * The registry may have dropped the timer already: @nestjs/schedule clears every registered
+   * timeout at shutdown, possibly before this scheduler's own hook, while a tick is in flight.
+   */
+  private clearTimer(name: string): void {
+    if (this.scheduler.doesExist('timeout', name)) this.scheduler.deleteTimeout(name);
   }
 
   private async fire(entry: ResolvedCronEntry, due: Date): Promise<void> {

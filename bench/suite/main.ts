@@ -7,21 +7,27 @@
  *   npm run bench -- --systems dataqueue,graphile --workloads W1,W3
  *   npm run bench -- --repeat 3                            # median of 3 runs of each
  *   DATABASE_URL=postgres://… npm run bench                # your server (schemas bench_* are dropped and recreated)
+ *   BENCH_PROF=/tmp/prof npm run bench -- --workloads W1   # each child writes a V8 CPU profile (.cpuprofile) there
  *
  * Systems: dataqueue, graphile (= graphile-batched + graphile-unbatched), pgboss, rawpg (= rawpg +
  * rawpg-notify). Workloads: W1 bulk enqueue + drain (W7 memory is measured during W1), W2 single
  * enqueue, W3 pickup latency, W5 drain with a 1,000,000-job backlog, W6 drain as one batch.
  * Prints a markdown table and writes bench/results/suite-<date>.{json,md} (unless --no-save);
  * `--render <that .json>` rewrites its .md after a change to report.ts.
+ *
+ * This process runs under the TypeScript loader; the children do not: before the first one, the
+ * bench and the library are compiled to plain JavaScript in bench/tmp/js (compile.ts), and each
+ * child runs that with no loader or --import hook, as a production worker runs compiled code.
  */
 import { fork } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '@dataqueue/nestjs/embedded';
+import { compileForChildren } from './compile.js';
 import { describeMachine, type MachineInfo } from './machine.js';
 import { checkTargets, fmt, renderMarkdown, summarize, type RunOptions } from './report.js';
 import { ALIASES, SYSTEMS } from './systems/index.js';
@@ -29,7 +35,6 @@ import { sleep } from './util.js';
 import type { ChildResult, ChildTask, Sizes, SystemId, WorkloadId } from './types.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
 const ALL_WORKLOADS: WorkloadId[] = ['W1', 'W2', 'W3', 'W5', 'W6'];
 const CHILD_TIMEOUT_MS = 15 * 60_000;
 
@@ -114,12 +119,13 @@ function positive(text: string, flag: string): number {
   return n;
 }
 
-function runChild(task: ChildTask): Promise<ChildResult> {
+/** Forks the compiled child.js. execArgv is explicit: fork would otherwise pass on this process's loader flags. */
+function runChild(script: string, task: ChildTask): Promise<ChildResult> {
   return new Promise((resolve) => {
     let answer: ChildResult | null = null;
-    const child = fork(CHILD, [], {
+    const child = fork(script, [], {
       cwd: ROOT,
-      execArgv: ['--conditions=@dataqueue/source', '--import', pathToFileURL(join(ROOT, 'tools/register-ts.js')).href],
+      execArgv: process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [],
       env: { ...process.env, BENCH_TASK: JSON.stringify(task) },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
@@ -174,6 +180,7 @@ function rerender(file: string): void {
 
 async function main(): Promise<void> {
   const options = parseOptions();
+  const childScript = join(await compileForChildren(ROOT), 'bench/suite/child.js');
   const embedded = process.env.DATABASE_URL ? null : await startEmbeddedPostgres();
   const url = process.env.DATABASE_URL ?? embedded!.url;
   const startedAt = new Date();
@@ -188,7 +195,7 @@ async function main(): Promise<void> {
       for (const system of SYSTEMS.filter((s) => options.systems.includes(s.id) && s.workloads.includes(workload))) {
         for (let run = 0; run < options.repeat; run++) {
           await settle(url);
-          const result = await runChild({ system: system.id, workload, url, sizes: options.sizes });
+          const result = await runChild(childScript, { system: system.id, workload, url, sizes: options.sizes });
           results.push(result);
           const label = `${workload} ${system.label}${options.repeat > 1 ? ` #${run + 1}` : ''}`;
           console.log(`${label.padEnd(36)} ${(result.durationMs / 1000).toFixed(1).padStart(6)} s  ${progressLine(result)}`);

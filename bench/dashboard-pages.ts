@@ -1,6 +1,6 @@
 /**
  * Dashboard pages stay fast on a big table: loads 1,000,000 jobs (mostly completed, some
- * failed, pending and tagged, across queues and types), then times each page — first page,
+ * failed, pending and tagged, across queues and types, one queue rare), then times each page — first page,
  * a page deep into the list via its keyset cursor, and each filter. Prints milliseconds.
  *
  *   npm run bench:dashboard            # 1,000,000 jobs on embedded Postgres
@@ -31,7 +31,7 @@ async function fill(url: string): Promise<void> {
   await client.query(`
     INSERT INTO ${SCHEMA}.jobs (job_type, queue, payload, status, max_attempts, attempts, tags,
                                 completed_at, last_failed_at, next_attempt_at, available_at, created_at)
-    SELECT 'type-' || (i % 20), 'queue-' || (i % 8), jsonb_build_object('n', i, 'email', 'user' || i || '@example.com'),
+    SELECT 'type-' || (i % 20), CASE WHEN i % 100000 = 7 THEN 'queue-rare' ELSE 'queue-' || (i % 8) END, jsonb_build_object('n', i, 'email', 'user' || i || '@example.com'),
            s.status, 3, 1, CASE WHEN i % 100 = 0 THEN ARRAY['vip'] ELSE '{}' END,
            CASE WHEN s.status = 'completed' THEN now() - (i % 360) * interval '1 minute' END,
            CASE WHEN s.status = 'failed' THEN now() - (i % 360) * interval '1 minute' END,
@@ -71,6 +71,8 @@ async function main(): Promise<void> {
   await time('jobs, page near the oldest row', `/jobs?cursor=${deep}`);
   await time('jobs, state=failed', '/jobs?state=failed');
   await time('jobs, queue=queue-3', '/jobs?queue=queue-3');
+  await time('jobs, queue=queue-rare (1 in 100,000)', '/jobs?queue=queue-rare');
+  await time('jobs, state=pending, queue=queue-3', '/jobs?state=pending&queue=queue-3');
   await time('jobs, jobType=type-7', '/jobs?jobType=type-7');
   await time('jobs, tag=vip', '/jobs?tag=vip');
   await time('jobs, search by id', `/jobs?search=${ROWS - 5}`);

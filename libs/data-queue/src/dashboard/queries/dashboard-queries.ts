@@ -27,6 +27,8 @@ import { isJobId, isUuid } from '../../queue/ids.js';
 
 const PAGE_SIZE = 50;
 const CHART_HOURS = 6;
+/** Enough (queue, job type) pairs for any sane dropdown; the walk stops there. */
+const MAX_KINDS = 1000;
 
 /**
  * The dashboard's reads, through TypeORM's query builder with bound parameters. Lists are
@@ -90,7 +92,9 @@ export class DashboardQueries {
 
   async jobsPage(filter: JobsFilter): Promise<JobsPageModel> {
     const { jobs, nextCursor } = await this.findJobs(filter);
-    return { filter, jobs, nextCursor, queues: await this.distinct('queue'), jobTypes: await this.distinct('job_type') };
+    const kinds = await this.kinds();
+    const distinct = (values: string[]) => [...new Set(values)].sort();
+    return { filter, jobs, nextCursor, queues: distinct(kinds.map((k) => k.queue)), jobTypes: distinct(kinds.map((k) => k.job_type)) };
   }
 
   /** The ids an "all matching" bulk action applies to (capped, so one click cannot lock the table). */
@@ -245,18 +249,23 @@ export class DashboardQueries {
    * Distinct values of an indexed column without reading every row: a recursive "skip scan"
    * jumps from one value to the next through the (column, id) index.
    */
-  private async distinct(column: 'queue' | 'job_type'): Promise<string[]> {
+  /**
+   * The (queue, job type) pairs present, for the dropdowns: a loose index scan of `jobs_by_kind`
+   * that jumps from one pair to the next, so it costs one index probe per pair, not one per job.
+   */
+  private async kinds(): Promise<{ queue: string; job_type: string }[]> {
     const jobs = this.table('jobs');
-    const rows: { value: string }[] = await this.database.dataSource.query(
-      `WITH RECURSIVE value_list AS (
-         (SELECT ${column} AS value FROM ${jobs} ORDER BY ${column} LIMIT 1)
+    return this.database.dataSource.query(
+      `WITH RECURSIVE kind AS (
+         (SELECT queue, job_type FROM ${jobs} ORDER BY queue, job_type LIMIT 1)
          UNION ALL
-         SELECT (SELECT ${column} FROM ${jobs} WHERE ${column} > value_list.value ORDER BY ${column} LIMIT 1)
-         FROM value_list WHERE value_list.value IS NOT NULL
+         SELECT next.queue, next.job_type FROM kind CROSS JOIN LATERAL (
+           SELECT queue, job_type FROM ${jobs}
+           WHERE (queue, job_type) > (kind.queue, kind.job_type) ORDER BY queue, job_type LIMIT 1
+         ) AS next
        )
-       SELECT value FROM value_list WHERE value IS NOT NULL LIMIT 500`,
+       SELECT queue, job_type FROM kind LIMIT ${MAX_KINDS}`,
     );
-    return rows.map((row) => row.value);
   }
 
   private jobs(): SelectQueryBuilder<object> {

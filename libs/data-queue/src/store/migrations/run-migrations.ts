@@ -6,6 +6,7 @@ import { concurrencyMigration } from './concurrency.migration.js';
 import { cronMigration } from './cron.migration.js';
 import { durableWaitsMigration } from './durable-waits.migration.js';
 import { leanHotPathMigration } from './lean-hot-path.migration.js';
+import { leanIndexesMigration } from './lean-indexes.migration.js';
 import { historyAndRetentionMigration } from './history-and-retention.migration.js';
 import { dashboardAndPausesMigration } from './dashboard-and-pauses.migration.js';
 import { initialMigration } from './initial.migration.js';
@@ -15,7 +16,7 @@ import { initialMigration } from './initial.migration.js';
  * your own DataSource's `migrations` and run them with the TypeORM CLI on deploy.
  */
 export function dataQueueMigrations(schema = 'data_queue'): (new () => MigrationInterface)[] {
-  return [initialMigration(schema), batchesMigration(schema), dashboardAndPausesMigration(schema), cronMigration(schema), historyAndRetentionMigration(schema), concurrencyMigration(schema), durableWaitsMigration(schema), leanHotPathMigration(schema)];
+  return [initialMigration(schema), batchesMigration(schema), dashboardAndPausesMigration(schema), cronMigration(schema), historyAndRetentionMigration(schema), concurrencyMigration(schema), durableWaitsMigration(schema), leanHotPathMigration(schema), leanIndexesMigration(schema)];
 }
 
 /**

@@ -11,6 +11,8 @@ import { quoteIdent } from '../sql/identifiers.js';
  *   deduplication keep it small.
  * - `jobs_listing (status, id)` leaves out completed jobs, usually most of the table: the
  *   dashboard's other states and the metrics stay index reads, and a completion adds no entry.
+ * - History rows are only ever read per job, so their primary key becomes (job_id, id) and the
+ *   separate (job_id, id) index goes: one index entry per attempt recorded instead of two.
  */
 export function leanIndexesMigration(schema: string): new () => MigrationInterface {
   const s = quoteIdent(schema);
@@ -23,9 +25,13 @@ export function leanIndexesMigration(schema: string): new () => MigrationInterfa
       await runner.query(`CREATE INDEX jobs_by_kind ON ${s}.jobs (queue, job_type)`);
       await runner.query(`DROP INDEX ${s}.jobs_listing`);
       await runner.query(`CREATE INDEX jobs_listing ON ${s}.jobs (status, id) WHERE status <> 'completed'`);
+      await runner.query(`ALTER TABLE ${s}.job_executions DROP CONSTRAINT job_executions_pkey, ADD PRIMARY KEY (job_id, id)`);
+      await runner.query(`DROP INDEX ${s}.job_executions_by_job`);
     }
 
     async down(runner: QueryRunner): Promise<void> {
+      await runner.query(`CREATE INDEX job_executions_by_job ON ${s}.job_executions (job_id, id)`);
+      await runner.query(`ALTER TABLE ${s}.job_executions DROP CONSTRAINT job_executions_pkey, ADD PRIMARY KEY (id)`);
       await runner.query(`DROP INDEX ${s}.jobs_listing`);
       await runner.query(`CREATE INDEX jobs_listing ON ${s}.jobs (status, id)`);
       await runner.query(`DROP INDEX ${s}.jobs_by_kind`);

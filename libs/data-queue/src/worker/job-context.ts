@@ -3,6 +3,7 @@ import { JobOptionsInvalidError, WaitTimeoutError } from '../errors/data-queue.e
 import type { JobContext } from '../handlers/job-handler.interfaces.js';
 import type { JobRecord } from '../queue/job-record.js';
 import type { JobStore, PendingWait, RunFence, StepResults, StoredWait } from '../store/job-store.js';
+import type { AttemptAbort } from './attempt-abort.js';
 import { serializeOutput } from './serialize-output.js';
 
 /** Thrown by a wait to unwind the handler; the executor then ends the attempt as a wait. */
@@ -20,7 +21,7 @@ export class RunningJobContext implements JobContext {
 
   constructor(
     readonly job: JobRecord,
-    readonly signal: AbortSignal,
+    private readonly abort: AttemptAbort,
     private readonly store: JobStore,
     private readonly fence: RunFence,
     readonly batch: Batch | null,
@@ -29,6 +30,11 @@ export class RunningJobContext implements JobContext {
   ) {
     this.steps = { ...steps };
     if (resumedWait) this.steps[resumedWait.id] = resolution(resumedWait);
+  }
+
+  /** Created on first read (see AttemptAbort). */
+  get signal(): AbortSignal {
+    return this.abort.signal;
   }
 
   async setProgress(percent: number): Promise<void> {

@@ -8,6 +8,7 @@ import { QueueDatabase } from '../module/queue-database.js';
 import type { FailureReason, JobRecord } from '../queue/job-record.js';
 import type { ClaimedJob, JobStore, PendingWait, RunFence, StepResults } from '../store/job-store.js';
 import { JobCancelledError, JobTimeoutError, WorkerShutdownError } from './abort-reasons.js';
+import { AttemptAbort } from './attempt-abort.js';
 import { CompletionBatcher } from './completion-batcher.js';
 import { FailureRecorder } from './failure-recorder.js';
 import { RunningJobContext } from './job-context.js';
@@ -20,11 +21,6 @@ type Outcome =
   | { kind: 'cancelled' }
   | { kind: 'handed-back' };
 
-interface RunningJob {
-  fence: RunFence;
-  controller: AbortController;
-}
-
 /**
  * Runs claimed jobs: calls the handler with a context, enforces the timeout, and records the
  * outcome with a fenced write. Tracks what runs in this process so cancellation and shutdown
@@ -33,7 +29,7 @@ interface RunningJob {
 @Injectable()
 export class JobExecutor {
   private readonly logger = new Logger('DataQueue');
-  private readonly running = new Map<string, RunningJob>();
+  private readonly running = new Map<string, AttemptAbort>();
   private stopping = false;
 
   constructor(
@@ -67,16 +63,16 @@ export class JobExecutor {
   /** The handler's part: null when the job did not run (over its concurrency limit). */
   private async run(claimed: ClaimedJob, fence: RunFence, store: JobStore): Promise<{ outcome: Outcome; durationMs: number } | null> {
     const { job } = claimed;
-    const controller = new AbortController();
-    this.running.set(job.id, { fence, controller });
-    if (this.stopping) controller.abort(new WorkerShutdownError()); // claimed as shutdown began
+    const abort = new AttemptAbort();
+    this.running.set(job.id, abort);
+    if (this.stopping) abort.abort(new WorkerShutdownError()); // claimed as shutdown began
     const timeoutMs = job.timeoutMs;
-    const timer = timeoutMs ? setTimeout(() => controller.abort(new JobTimeoutError(timeoutMs)), timeoutMs) : undefined;
+    const timer = timeoutMs ? setTimeout(() => abort.abort(new JobTimeoutError(timeoutMs)), timeoutMs) : undefined;
     try {
       if (this.gate.needsPerformCheck(job) && !(await this.admitted(job, fence, store))) return null;
       this.events.emit({ event: 'started', job });
       const started = performance.now();
-      const outcome = await this.runHandler(claimed, fence, controller.signal, store);
+      const outcome = await this.runHandler(claimed, fence, abort, store);
       return { outcome, durationMs: performance.now() - started };
     } finally {
       clearTimeout(timer);
@@ -112,20 +108,20 @@ export class JobExecutor {
 
   /** Aborts a job of this process that was cancelled (from any process). */
   abortCancelled(jobId: string): void {
-    this.running.get(jobId)?.controller.abort(new JobCancelledError(jobId));
+    this.running.get(jobId)?.abort(new JobCancelledError(jobId));
   }
 
   /** Shutdown: every running job stops waiting for its handler and is handed back. */
   abortAll(): void {
     this.stopping = true;
-    for (const { controller } of this.running.values()) controller.abort(new WorkerShutdownError());
+    for (const abort of this.running.values()) abort.abort(new WorkerShutdownError());
   }
 
   get runningCount(): number {
     return this.running.size;
   }
 
-  private async runHandler(claimed: ClaimedJob, fence: RunFence, signal: AbortSignal, store: JobStore): Promise<Outcome> {
+  private async runHandler(claimed: ClaimedJob, fence: RunFence, abort: AttemptAbort, store: JobStore): Promise<Outcome> {
     const { job, batch } = claimed;
     const handler = this.registry.get(job.jobType);
     if (!handler) {
@@ -133,17 +129,17 @@ export class JobExecutor {
       return { kind: 'failed', error, reason: 'no_handler' };
     }
     const batchHandle = batch && this.batches.handle(batch);
-    const ctx = new RunningJobContext(job, signal, store, fence, batchHandle, claimed.steps, claimed.resumedWait);
+    const ctx = new RunningJobContext(job, abort, store, fence, batchHandle, claimed.steps, claimed.resumedWait);
     // A durable wait ends the attempt however the handler settles (even if it swallowed the signal).
     const waiting = (): Outcome | null => ctx.pendingWait && { kind: 'waiting', wait: ctx.pendingWait, steps: ctx.steps };
     try {
       // The handler may ignore its signal: the attempt ends on abort regardless, and whatever
       // the handler writes later is fenced out.
-      const output = await untilAborted(Promise.resolve().then(() => handler.instance.handle(job.payload, ctx)), signal);
+      const output = await abort.until(Promise.resolve().then(() => handler.instance.handle(job.payload, ctx)));
       return waiting() ?? { kind: 'completed', outputJson: serializeOutput(output, job) };
     } catch (error) {
-      if (!signal.aborted) return waiting() ?? { kind: 'failed', error, reason: 'handler_error' };
-      const reason: unknown = signal.reason;
+      const reason = abort.reason;
+      if (!reason) return waiting() ?? { kind: 'failed', error, reason: 'handler_error' };
       if (reason instanceof JobTimeoutError) return { kind: 'failed', error: reason, reason: 'timeout' };
       if (reason instanceof WorkerShutdownError) return { kind: 'handed-back' };
       return { kind: 'cancelled' };
@@ -223,15 +219,6 @@ export class JobExecutor {
 function isUnstorable(error: unknown): boolean {
   const code = String((error as { code?: unknown })?.code ?? '');
   return ['22', '23', '54'].includes(code.slice(0, 2));
-}
-
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 function delay(ms: number): Promise<void> {

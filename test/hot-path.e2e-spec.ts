@@ -71,6 +71,23 @@ describe('hot path', () => {
     expect(rows[0].statements).toBeLessThan(200);
   });
 
+  it('returns for each new job the record a read of its row gives', async () => {
+    const producer = await start('external');
+    const key = `record-${Date.now()}`;
+    await producer.queue.enqueue('fast', { existing: true }, { idempotencyKey: `${key}-old` });
+    const records = await producer.queue.enqueueMany([
+      { jobType: 'fast', payload: { b: 2, a: [1, 'x', null], when: new Date(0) } },
+      { jobType: 'fast', payload: 7, options: { queue: 'other', priority: -3, delayMs: 60_000, maxAttempts: 9, timeoutMs: 1234 } },
+      { jobType: 'fast', payload: 'at', options: { runAt: new Date('2031-02-03T04:05:06.789Z'), tags: ['t1', 't2'] } },
+      { jobType: 'fast', payload: {}, options: { idempotencyKey: `${key}-new`, deadLetterJobType: 'sized' } },
+      { jobType: 'fast', payload: { repeat: true }, options: { idempotencyKey: `${key}-new` } },
+      { jobType: 'fast', payload: {}, options: { idempotencyKey: `${key}-old` } },
+    ]);
+    for (const record of records) expect(record).toEqual(await producer.queue.getJob(record.id));
+    expect(records[4].id).toBe(records[3].id);
+    expect(records[5].payload).toEqual({ existing: true });
+  });
+
   it('gives concurrent enqueues of one idempotency key one job', async () => {
     const producer = await start('external');
     const key = `once-${Date.now()}`;

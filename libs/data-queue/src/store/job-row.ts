@@ -1,4 +1,5 @@
 import type { FailureReason, JobErrorEntry, JobRecord, JobStatus } from '../queue/job-record.js';
+import type { NewJob } from './job-store.js';
 
 /** A `jobs` row as node-postgres returns it (bigint as string, timestamptz as Date, jsonb parsed). */
 export interface JobRow {
@@ -77,5 +78,58 @@ export function toJobRecord<Payload = unknown>(row: JobRow): JobRecord<Payload> 
     cronKey: row.cron_key,
     cronAt: row.cron_at,
     concurrencyKeys: row.concurrency_keys,
+  };
+}
+
+/** What an insert returns of a new row: the values the database decided (see insertJobsSql). */
+export interface InsertedRow {
+  id: string;
+  run_at: Date;
+  created_at: Date;
+  idempotency_key: string | null;
+}
+
+/**
+ * The record of a job just inserted, built from its input and what the database decided: the
+ * same record a read of the new row gives, with the jobs table's defaults for the rest (a test
+ * compares the two).
+ */
+export function insertedJobRecord<Payload = unknown>(job: NewJob, row: InsertedRow): JobRecord<Payload> {
+  return {
+    id: row.id,
+    jobType: job.jobType,
+    queue: job.queue,
+    payload: JSON.parse(job.payloadJson) as Payload,
+    status: 'pending',
+    createdAt: row.created_at,
+    updatedAt: row.created_at,
+    lockedAt: null,
+    lockedBy: null,
+    attempts: 0,
+    maxAttempts: job.maxAttempts,
+    nextAttemptAt: null,
+    priority: job.priority,
+    runAt: row.run_at,
+    pendingReason: null,
+    errorHistory: [],
+    timeoutMs: job.timeoutMs,
+    failureReason: null,
+    completedAt: null,
+    startedAt: null,
+    lastRetriedAt: null,
+    lastFailedAt: null,
+    lastCancelledAt: null,
+    tags: [...job.tags],
+    idempotencyKey: job.idempotencyKey,
+    progress: null,
+    output: null,
+    deadLetterJobType: job.deadLetterJobType,
+    deadLetteredAt: null,
+    deadLetterJobId: null,
+    batchId: job.batchId,
+    batchCallbackId: job.batchCallbackId,
+    cronKey: null,
+    cronAt: null,
+    concurrencyKeys: [...job.concurrencyKeys],
   };
 }

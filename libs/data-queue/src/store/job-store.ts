@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { BatchRecord } from '../batches/batch-record.js';
 import { batchRowFromJson, toBatchRecord } from '../batches/batch-row.js';
 import type { JobErrorEntry, JobExecutionRecord, JobRecord } from '../queue/job-record.js';
-import { toJobRecord, type JobRow } from './job-row.js';
+import { insertedJobRecord, toJobRecord, type InsertedRow, type JobRow } from './job-row.js';
 import { claimJobByIdSql, claimJobsSql, type QueueSelector } from './sql/claim-jobs.sql.js';
 import { inTransaction, managerExecutor, pgExecutor, type PgExecutorOptions, type SqlExecutor } from './sql/executor.js';
 import {
@@ -233,7 +233,7 @@ export class JobStore {
    */
   async insert(jobs: NewJob[]): Promise<InsertResult> {
     const column = <T>(pick: (job: NewJob) => T) => jobs.map(pick);
-    const inserted = await this.db.rows<JobRow>(this.sql.insert, [
+    const inserted = await this.db.rows<InsertedRow>(this.sql.insert, [
       column((j) => j.jobType),
       column((j) => j.queue),
       column((j) => j.payloadJson),
@@ -250,17 +250,28 @@ export class JobStore {
       column((j) => JSON.stringify(j.concurrencyKeys)),
       this.sql.channels.wake,
     ], `${this.sql.channels.wake}_insert`);
-    const created = inserted.map((row) => toJobRecord(row));
-    if (created.length === jobs.length) return { jobs: created, created };
-    // Some keys existed already: answer those with the existing jobs, and new jobs positionally.
-    const keys = jobs.map((j) => j.idempotencyKey).filter((k): k is string => k !== null);
-    const existing = await this.db.rows<JobRow>(this.sql.byIdempotencyKey, [keys]);
-    const byKey = new Map([...existing, ...inserted].map((row) => [row.idempotency_key, row]));
-    const unkeyed = inserted.filter((row) => row.idempotency_key === null).values();
+    if (inserted.length === jobs.length) {
+      const created = inserted.map((row, i) => insertedJobRecord(jobs[i], row));
+      return { jobs: created, created };
+    }
+    // Some idempotency keys existed already (or repeat within this call): those jobs are answered
+    // with the existing job, the others with their new rows, which come back in input order.
+    const newByKey = new Map(inserted.filter((row) => row.idempotency_key !== null).map((row) => [row.idempotency_key, row]));
+    const newUnkeyed = inserted.filter((row) => row.idempotency_key === null).values();
+    const oldKeys = [...new Set(jobs.map((j) => j.idempotencyKey))].filter((k): k is string => k !== null && !newByKey.has(k));
+    const old = oldKeys.length > 0 ? await this.db.rows<JobRow>(this.sql.byIdempotencyKey, [oldKeys]) : [];
+    const byKey = new Map(old.map((row) => [row.idempotency_key, toJobRecord(row)]));
+    const created: JobRecord[] = [];
     const records = jobs.map((job) => {
-      const row = job.idempotencyKey === null ? unkeyed.next().value : byKey.get(job.idempotencyKey);
-      if (!row) throw new Error(`idempotency key "${job.idempotencyKey}" neither inserted nor found`);
-      return toJobRecord(row);
+      const key = job.idempotencyKey;
+      const known = key === null ? undefined : byKey.get(key);
+      if (known) return known;
+      const row = key === null ? newUnkeyed.next().value : newByKey.get(key);
+      if (!row) throw new Error(`idempotency key "${key}" neither inserted nor found`);
+      const record = insertedJobRecord(job, row);
+      created.push(record);
+      if (key !== null) byKey.set(key, record); // a later job with this key gets this one
+      return record;
     });
     return { jobs: records, created };
   }

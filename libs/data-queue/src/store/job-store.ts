@@ -167,7 +167,8 @@ function buildStatements(schema: string) {
   const s = quoteIdent(schema);
   return {
     channels: channelsOf(schema),
-    insert: insertJobsSql(s),
+    insert: insertJobsSql(s, { withKeys: false }),
+    insertWithKeys: insertJobsSql(s, { withKeys: true }),
     byIdempotencyKey: jobsByIdempotencyKeySql(s),
     claim: (selector: QueueSelector) => claimJobsSql(s, selector),
     claimById: claimJobByIdSql(s),
@@ -233,10 +234,11 @@ export class JobStore {
    */
   async insert(jobs: NewJob[]): Promise<InsertResult> {
     const column = <T>(pick: (job: NewJob) => T) => jobs.map(pick);
-    const inserted = await this.db.rows<InsertedRow>(this.sql.insert, [
+    const withKeys = jobs.some((j) => j.idempotencyKey !== null);
+    const inserted = await this.db.rows<InsertedRow>(withKeys ? this.sql.insertWithKeys : this.sql.insert, [
       column((j) => j.jobType),
       column((j) => j.queue),
-      column((j) => j.payloadJson),
+      `[${column((j) => j.payloadJson).join(',')}]`,
       column((j) => j.priority),
       column((j) => j.runAt),
       column((j) => j.delayMs),
@@ -249,7 +251,7 @@ export class JobStore {
       column((j) => j.batchCallbackId),
       column((j) => JSON.stringify(j.concurrencyKeys)),
       this.sql.channels.wake,
-    ], `${this.sql.channels.wake}_insert`);
+    ], `${this.sql.channels.wake}_insert${withKeys ? '_keyed' : ''}`);
     if (inserted.length === jobs.length) {
       const created = inserted.map((row, i) => insertedJobRecord(jobs[i], row));
       return { jobs: created, created };

@@ -192,8 +192,9 @@ async function main(): Promise<void> {
 
     const results: ChildResult[] = [];
     for (const workload of options.workloads) {
-      for (const system of SYSTEMS.filter((s) => options.systems.includes(s.id) && s.workloads.includes(workload))) {
-        for (let run = 0; run < options.repeat; run++) {
+      // Repeats take turns between systems, so a machine that slows down mid-run skews no ratio.
+      for (let run = 0; run < options.repeat; run++) {
+        for (const system of SYSTEMS.filter((s) => options.systems.includes(s.id) && s.workloads.includes(workload))) {
           await settle(url);
           const result = await runChild(childScript, { system: system.id, workload, url, sizes: options.sizes });
           results.push(result);

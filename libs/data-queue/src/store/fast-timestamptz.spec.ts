@@ -147,12 +147,12 @@ describe('dataQueueTypes', () => {
       async (zone) => {
         // Instants from year 1 to 9999 at irregular steps (so every fraction length occurs), and the specials.
         const sql = `SELECT t, t::text AS text FROM (
-            SELECT to_timestamp(-62135596800 + i * 3155695.123457 + (i % 7) * 0.1 + (i % 1000) * 0.000001) AS t FROM generate_series(0, 99999) i
+            SELECT to_timestamp(-62135596800 + i * 15778475.617285 + (i % 7) * 0.1 + (i % 1000) * 0.000001) AS t FROM generate_series(0, 19999) i
             UNION ALL SELECT unnest('{infinity,-infinity,0044-03-15 12:00:00+00 BC,10000-01-01 00:00:00+00}'::timestamptz[])
           ) s`;
         for (const client of [fast, plain]) await client.query(`SET TimeZone = '${zone}'`);
         const [{ rows }, { rows: expected }] = await Promise.all([fast.query(sql), plain.query(sql)]);
-        expect(rows).toHaveLength(100_004);
+        expect(rows).toHaveLength(20_004);
         const mismatches = rows.filter((row, i) => {
           const a = row.t as unknown;
           const b = expected[i].t as unknown;
@@ -161,7 +161,7 @@ describe('dataQueueTypes', () => {
         expect(mismatches.map((row) => row.text)).toEqual([]);
         // The fast path took the usual rows (years ≥ 100, not BC).
         const taken = rows.filter((row) => parseIsoTimestamptz(row.text as string)).length;
-        expect(taken).toBeGreaterThan(98_000);
+        expect(taken).toBeGreaterThan(19_600);
       },
     );
   });

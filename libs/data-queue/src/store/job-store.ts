@@ -127,6 +127,11 @@ export interface Completion {
   outputJson: string | null;
 }
 
+/** The completion of the attempt `fence` identifies. */
+export function completionOf(fence: RunFence, outputJson: string | null): Completion {
+  return { jobId: fence.jobId, attempt: fence.attempt, outputJson };
+}
+
 /** $1-$4 of the completion statements (see completeJobsSql). */
 export function completionParams(workerId: string, completions: Completion[]): unknown[] {
   return [

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BatchStore } from '../batches/batch-store.js';
 import { QueueDatabase } from '../module/queue-database.js';
-import type { Completion, JobStore, RunFence } from '../store/job-store.js';
+import { completionOf, type Completion, type JobStore, type RunFence } from '../store/job-store.js';
 import { WriteCoalescer, writeTogether } from '../store/write-coalescer.js';
 
 /** Completions recorded by one statement at most (the arrays of one `unnest`). */
@@ -42,7 +42,7 @@ export class CompletionBatcher {
 
   /** One completion on `store`'s connection now — a caller's transaction (inline mode) does not wait for others. */
   async completeNow(store: JobStore, fence: RunFence, outputJson: string | null, batchId: string | null): Promise<boolean> {
-    const completed = await this.write(store, fence.workerId, batchId, [{ jobId: fence.jobId, attempt: fence.attempt, outputJson }]);
+    const completed = await this.write(store, fence.workerId, batchId, [completionOf(fence, outputJson)]);
     return completed.has(fence.jobId);
   }
 
@@ -50,7 +50,7 @@ export class CompletionBatcher {
   private writeGroup(group: Waiting[]): Promise<void> {
     return writeTogether(group, async (together) => {
       const [{ fence, batchId }] = together;
-      const completions = together.map((w) => ({ jobId: w.fence.jobId, attempt: w.fence.attempt, outputJson: w.outputJson }));
+      const completions = together.map((w) => completionOf(w.fence, w.outputJson));
       const completed = await this.write(this.database.store, fence.workerId, batchId, completions);
       for (const w of together) w.settle(completed.has(w.fence.jobId));
     });

@@ -3,6 +3,7 @@
  * module graph are its own. Forked by main.ts with the task in BENCH_TASK; answers over IPC.
  */
 import 'reflect-metadata';
+import { CpuMeter } from './cpu.js';
 import { createSystem, SYSTEMS } from './systems/index.js';
 import { AdminDb, mb } from './util.js';
 import { WORKLOADS, warmUp } from './workloads.js';
@@ -21,7 +22,7 @@ try {
   settings = system.settings;
   const info = SYSTEMS.find((s) => s.id === task.system)!;
   await warmUp(system, task.sizes, info.workloads.includes('W1'));
-  const metrics = await WORKLOADS[task.workload](system, task.sizes);
+  const metrics = await WORKLOADS[task.workload](system, task.sizes, await CpuMeter.locate(admin));
   if (task.workload === 'W1') metrics.baselineRss = { value: mb(baselineRss), unit: 'MB' };
   result = { system: task.system, workload: task.workload, settings, metrics, durationMs: Math.round(performance.now() - started) };
 } catch (error) {

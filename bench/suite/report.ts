@@ -17,6 +17,9 @@ const ROWS: Row[] = [
   { label: 'W1 drain (jobs/s)', workload: 'W1', metric: 'drain', ratio: true },
   { label: 'W1 worker start → first job (ms)', workload: 'W1', metric: 'startup', ratio: false },
   { label: 'W1 longest pause between two jobs (ms)', workload: 'W1', metric: 'maxGap', ratio: false },
+  { label: 'W1 drain: worker process CPU per job (µs)', workload: 'W1', metric: 'workerCpuPerJob', ratio: true },
+  { label: 'W1 drain: Postgres CPU per job (µs)', workload: 'W1', metric: 'serverCpuPerJob', ratio: true },
+  { label: 'W1 drain: CPU per job, both (µs)', workload: 'W1', metric: 'totalCpuPerJob', ratio: true },
   { label: 'W2 single enqueue, 10 in flight (enqueues/s)', workload: 'W2', metric: 'singleEnqueue', ratio: true },
   { label: 'W3 pickup p50 (ms)', workload: 'W3', metric: 'p50', ratio: true },
   { label: 'W3 pickup p95 (ms)', workload: 'W3', metric: 'p95', ratio: true },
@@ -125,6 +128,22 @@ export function checkTargets(summary: Summary): Target[] {
   return targets;
 }
 
+/**
+ * What the drain target asks of the CPU: `cores` CPUs at 1.5× graphile-worker's drain rate
+ * leave cores ÷ rate of CPU time per job, for the worker and Postgres together.
+ */
+function drainCpuBudget(summary: Summary, cores: number): string | null {
+  const theirRate = value(summary, 'graphile', 'W1', 'drain');
+  const theirs = value(summary, 'graphile', 'W1', 'totalCpuPerJob');
+  const ours = value(summary, 'dataqueue', 'W1', 'totalCpuPerJob');
+  if (!theirRate || theirs === null || ours === null) return null;
+  const budget = (cores / (1.5 * theirRate)) * 1e6;
+  return (
+    `CPU budget of the drain target: 1.5 × ${fmt(theirRate)} jobs/s on ${cores} cores leaves ${budget.toFixed(1)} µs of CPU per job, ` +
+    `worker and Postgres together, with every core busy all the time. graphile-worker (batched) used ${fmt(theirs)} µs per job, dataqueue ${fmt(ours)} µs.`
+  );
+}
+
 export interface RunOptions {
   quick: boolean;
   repeat: number;
@@ -161,12 +180,14 @@ export function renderMarkdown(summary: Summary, targets: Target[], results: Chi
   lines.push('');
   footnotes.forEach((note, i) => lines.push(`${'*'.repeat(i + 1)} ${note}`));
   if (footnotes.length) lines.push('');
-  lines.push('Ratios are dataqueue ÷ the other system: above 1 is better for rates, below 1 is better for latencies and memory.', '');
+  lines.push('Ratios are dataqueue ÷ the other system: above 1 is better for rates, below 1 is better for latencies, CPU and memory.', '');
 
   lines.push('## Targets', '');
   lines.push('| target | measured | result |', '|---|---|---|');
   for (const t of targets) lines.push(`| ${t.name} | ${t.detail} | ${t.status === 'PASS' ? '**PASS**' : t.status} |`);
   lines.push('');
+  const budget = drainCpuBudget(summary, machine.cores);
+  if (budget) lines.push(budget, '');
 
   const failed = results.filter((r) => r.error);
   if (failed.length) {
@@ -199,6 +220,7 @@ export function renderMarkdown(summary: Summary, targets: Target[], results: Chi
 const METHOD = [
   'Every (system, workload) runs in a fresh child process (so memory and JIT state are its own) on a freshly installed schema of its own, one at a time, against the same Postgres, after a warm-up on a throwaway schema. W5 and W6 run their no-backlog / no-batch reference in the same process right before, and their ratios use that pair.',
   'Drain (W1, W5, W6): the jobs are bulk-enqueued with no worker running, the harness runs ANALYZE on the system\'s tables (untimed: statistics as a long-lived table has them), and the worker is started. The clock starts at the first handler call (worker boot is reported separately) and stops when the database shows every job completed: when the handler count reaches N, the jobs table is polled every 2 ms, and the time just before the poll that finds no unfinished job is the end. For a batch, the end is the first line of the onFinish callback.',
+  'CPU per drained job (W1): CPU time of the worker\'s process (which also runs the harness\'s handler counter and completion polls) and of the Postgres server\'s processes (the postmaster and its children, read from /proc, so only when the server runs on this machine), from the first handler call to the end of the drain, divided by the jobs. Linux counts it in 10 ms ticks, and a backend that exits meanwhile is not counted: take it to ±1 µs. When the sum nears cores ÷ rate, the drain is CPU-bound on this machine.',
   'W2: before the clock starts, 2 × 10 untimed enqueues fill each system\'s pool (connections opened, statements prepared); afterwards the table is counted to check that every call stored its job. DataQueue merges concurrent enqueue calls into one INSERT (each call still returns after its row is committed), which is how it can beat one autocommit INSERT per call.',
   'W3: the worker has been idle for 1 s; each job is enqueued with the single-job API, awaited, 20 ms apart; latency is performance.now() before enqueue to the handler\'s first line, in the same process.',
   'W5 backlog rows are one job enqueued through each system\'s API (due in a year) and copied by INSERT … SELECT generate_series, then VACUUM ANALYZE: they are real rows of each system\'s table, with every index.',

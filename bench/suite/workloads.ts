@@ -3,6 +3,7 @@
  * freshly installed schema; W5 and W6 also run their W1 reference in the same process, right
  * before, so their ratios compare runs taken moments apart.
  */
+import { cpuPerJob, type CpuMeter, type CpuPerJob, type CpuSnapshot } from './cpu.js';
 import { RssSampler, mb, percentile, sleep } from './util.js';
 import type { BenchPayload, Metrics, Sizes, SystemAdapter, WorkloadId } from './types.js';
 
@@ -18,6 +19,8 @@ interface DrainOutcome {
   callbackLagMs?: number;
   /** Set when the drain hit its time limit: the rate is over the jobs done by then. */
   partial?: string;
+  /** CPU per job from the first handler call to the end (when a meter was given). */
+  cpu?: CpuPerJob;
 }
 
 /**
@@ -27,7 +30,7 @@ interface DrainOutcome {
  * the jobs table, and the stop time is taken just before the poll that finds none unfinished.
  * For a batch, it stops on the first line of the onFinish callback instead (after the same check).
  */
-async function bulkThenDrain(system: SystemAdapter, sizes: Sizes, count: number, asBatch = false): Promise<DrainOutcome> {
+async function bulkThenDrain(system: SystemAdapter, sizes: Sizes, count: number, { asBatch = false, cpu }: { asBatch?: boolean; cpu?: CpuMeter } = {}): Promise<DrainOutcome> {
   const enqueueStart = performance.now();
   if (asBatch) await system.batches!.enqueueBatch(count, sizes.chunk);
   else await system.bulkEnqueue(count, sizes.chunk);
@@ -40,13 +43,16 @@ async function bulkThenDrain(system: SystemAdapter, sizes: Sizes, count: number,
   let first = 0;
   let last = 0;
   let maxGap = 0;
+  let cpuAtFirst: CpuSnapshot | undefined;
   let allSeen!: () => void;
   const everyJobSeen = new Promise<void>((resolve) => (allSeen = resolve));
   const startCall = performance.now();
   await system.startWorker(() => {
     const now = performance.now();
-    if (seen === 0) first = now;
-    else maxGap = Math.max(maxGap, now - last);
+    if (seen === 0) {
+      first = now;
+      cpuAtFirst = cpu?.snapshot();
+    } else maxGap = Math.max(maxGap, now - last);
     last = now;
     if (++seen === count) allSeen();
   });
@@ -80,6 +86,7 @@ async function bulkThenDrain(system: SystemAdapter, sizes: Sizes, count: number,
       callbackLagMs = Math.max(0, Math.round(end - recorded));
     }
   }
+  const cpuAtEnd = cpu?.snapshot();
   await system.stopWorker();
   const done = partial ? seen : count;
   const drainMs = end - first;
@@ -92,6 +99,7 @@ async function bulkThenDrain(system: SystemAdapter, sizes: Sizes, count: number,
     completed: done,
     callbackLagMs,
     partial,
+    cpu: cpuAtFirst && cpuAtEnd ? cpuPerJob(cpuAtFirst, cpuAtEnd, done) : undefined,
   };
 }
 
@@ -140,14 +148,14 @@ export async function warmUp(system: SystemAdapter, sizes: Sizes, hasWorker: boo
   await system.teardown();
 }
 
-type Workload = (system: SystemAdapter, sizes: Sizes) => Promise<Metrics>;
+type Workload = (system: SystemAdapter, sizes: Sizes, cpu: CpuMeter) => Promise<Metrics>;
 
 /** W1 drain, plus W7: peak RSS of this process (sampled every 50 ms) while W1 runs. */
-const w1: Workload = async (system, sizes) => {
+const w1: Workload = async (system, sizes, cpu) => {
   await system.setup();
   const before = process.memoryUsage.rss();
   const sampler = new RssSampler().start(50);
-  const outcome = await bulkThenDrain(system, sizes, sizes.drainJobs);
+  const outcome = await bulkThenDrain(system, sizes, sizes.drainJobs, { cpu });
   const peak = sampler.stop();
   await system.teardown();
   return {
@@ -156,10 +164,21 @@ const w1: Workload = async (system, sizes) => {
     drainMs: { value: outcome.drainMs, unit: 'ms' },
     startup: { value: outcome.startupMs, unit: 'ms' },
     maxGap: { value: outcome.maxGapMs, unit: 'ms' },
+    ...cpuMetrics(outcome.cpu),
     peakRss: { value: mb(peak), unit: 'MB' },
     rssBefore: { value: mb(before), unit: 'MB' },
   };
 };
+
+function cpuMetrics(cpu: CpuPerJob | undefined): Metrics {
+  const unreadable = cpu?.serverUs === null ? "the server's processes are not readable from here" : undefined;
+  const server = cpu?.serverUs ?? null;
+  return {
+    workerCpuPerJob: { value: cpu?.workerUs ?? null, unit: 'µs' },
+    serverCpuPerJob: { value: server, unit: 'µs', note: unreadable },
+    totalCpuPerJob: { value: cpu && server !== null ? Math.round((cpu.workerUs + server) * 10) / 10 : null, unit: 'µs', note: unreadable },
+  };
+}
 
 /** W2: single enqueue calls, `inFlight` at a time, no worker. */
 const w2: Workload = async (system, sizes) => {
@@ -239,7 +258,7 @@ const w6: Workload = async (system, sizes) => {
   await system.teardown();
 
   await system.setup();
-  const batch = await bulkThenDrain(system, sizes, sizes.drainJobs, true);
+  const batch = await bulkThenDrain(system, sizes, sizes.drainJobs, { asBatch: true });
   await system.teardown();
   const overhead = plain.drainRate && batch.drainRate ? (plain.drainRate / batch.drainRate - 1) * 100 : null;
   return {

@@ -107,6 +107,22 @@ describe('modes and pools', () => {
     });
   });
 
+  describe('async mode', () => {
+    it('starts the jobs it enqueues at once, without LISTEN or a poll', async () => {
+      // Neither NOTIFY nor the poll (10 min) can start these jobs within the deadline: only
+      // this app's own enqueue, which wakes its pools directly.
+      app = await createTestApp({
+        providers: [MultiplyHandler],
+        options: { listen: false, pollIntervalMs: 600_000, queues: '*:2' },
+      });
+      const single = await app.queue.enqueue('multiply', { x: 1 });
+      const many = await app.queue.enqueueMany([2, 3].map((x) => ({ jobType: 'multiply', payload: { x } })));
+      const outputs = [];
+      for (const job of [single, ...many]) outputs.push((await waitForStatus(app.queue, job.id, 'completed', { timeoutMs: 5_000 })).output);
+      expect(outputs).toEqual([2, 4, 6]);
+    });
+  });
+
   describe('queue pools', () => {
     it("runs jobs of a named queue and of any other queue with queues 'mail:1;*:2'", async () => {
       app = await createTestApp({ providers: [SendMailHandler, CrunchHandler], options: { queues: 'mail:1;*:2' } });

@@ -28,6 +28,7 @@ import { FailureRecorder } from '../worker/failure-recorder.js';
 import { InlineRunner } from '../worker/inline-runner.js';
 import { CompletionBatcher } from '../worker/completion-batcher.js';
 import { JobExecutor } from '../worker/job-executor.js';
+import { LocalWake } from '../worker/local-wake.js';
 import { WorkerRuntime } from '../worker/worker-runtime.js';
 import { DATA_QUEUE_OPTIONS } from './data-queue.constants.js';
 import { ConfigurableDataQueueModule, DATA_QUEUE_MODULE_OPTIONS } from './data-queue.module-definition.js';
@@ -80,6 +81,7 @@ import { QueueDatabase } from './queue-database.js';
     CompletionBatcher,
     JobExecutor,
     CrashReaper,
+    LocalWake,
     WorkerRuntime,
     InlineRunner,
     WorkerHealthCheck,

@@ -4,6 +4,7 @@ import type { JobRecord } from './job-record.js';
 import type { NewJob } from '../store/job-store.js';
 import { PlannerStatistics } from '../store/planner-statistics.js';
 import { WriteCoalescer, writeTogether } from '../store/write-coalescer.js';
+import { LocalWake } from '../worker/local-wake.js';
 
 /** Calls with more jobs than this are inserted on their own. */
 const MAX_JOBS_TO_SHARE = 100;
@@ -30,6 +31,7 @@ export class InsertBatcher {
   constructor(
     private readonly database: QueueDatabase,
     private readonly statistics: PlannerStatistics,
+    private readonly localWake: LocalWake,
   ) {}
 
   async insert(jobs: NewJob[]): Promise<JobRecord[]> {
@@ -40,6 +42,7 @@ export class InsertBatcher {
   private async insertNow(jobs: NewJob[]): Promise<JobRecord[]> {
     const { jobs: records, created } = await this.database.store.insert(jobs);
     this.statistics.noteInserted(created.length);
+    this.localWake.committed(dueQueues(created));
     return records;
   }
 
@@ -54,4 +57,10 @@ export class InsertBatcher {
       }
     });
   }
+}
+
+/** The queues of the jobs that may start now (a delayed job is left to the poll that finds it due). */
+function dueQueues(created: JobRecord[]): string[] {
+  const now = Date.now();
+  return [...new Set(created.filter((job) => job.runAt.getTime() <= now).map((job) => job.queue))];
 }

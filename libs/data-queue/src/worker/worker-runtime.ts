@@ -7,6 +7,7 @@ import { QueueDatabase } from '../module/queue-database.js';
 import type { WorkerInfo } from '../store/job-store.js';
 import { CrashReaper } from './crash-reaper.js';
 import { JobExecutor } from './job-executor.js';
+import { LocalWake } from './local-wake.js';
 import { NotificationListener } from './notification-listener.js';
 import { parseQueuePools } from './queue-pools.js';
 import { createWorkerInfo } from './worker-identity.js';
@@ -34,6 +35,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     private readonly reaper: CrashReaper,
     private readonly reconciler: BatchReconciler,
     private readonly retention: RetentionCleaner,
+    private readonly localWake: LocalWake,
   ) {
     this.worker = createWorkerInfo(options.mode === 'async' ? options.queues : 'inline');
   }
@@ -50,10 +52,10 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     this.pools = parseQueuePools(this.options.queues).map(
       (pool) => new WorkerPool(pool, this.worker.id, store, this.executor),
     );
+    this.localWake.attach((queues) => this.wakePoolsFor(queues));
     if (this.options.listen) {
       this.listener = new NotificationListener(this.database.connectionConfig, store.channels, {
-        // '*' (after a resume) may concern any queue.
-        onWake: (queues) => this.pools.filter((p) => queues.some((q) => q === '*' || p.serves(q))).forEach((p) => p.wake()),
+        onWake: (queues) => this.wakePoolsFor(queues),
         onCancel: (jobId) => {
           this.pools.forEach((pool) => pool.forget(jobId));
           this.executor.abortCancelled(jobId);
@@ -72,6 +74,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.localWake.detach();
     this.timers.forEach(clearInterval);
     this.timers = [];
     const stopped = Promise.all(this.pools.map((pool) => pool.stop()));
@@ -92,6 +95,11 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
 
   private wakeAll(): void {
     this.pools.forEach((pool) => pool.wake());
+  }
+
+  /** '*' (after a resume) may concern any queue. */
+  private wakePoolsFor(queues: string[]): void {
+    this.pools.filter((pool) => queues.some((queue) => queue === '*' || pool.serves(queue))).forEach((pool) => pool.wake());
   }
 
   private async heartbeat(): Promise<void> {

@@ -24,6 +24,14 @@ class MultiplyHandler {
   }
 }
 
+/** Its enqueues go through the concurrency check's own transaction. */
+@JobHandler('multiply-per-user', { queue: 'keyed', concurrency: { key: (p: { user: string }) => p.user, totalLimit: 5 } })
+class MultiplyPerUserHandler {
+  handle(payload: { x: number }): number {
+    return payload.x * 2;
+  }
+}
+
 @JobHandler('send-mail', { queue: 'mail' })
 class SendMailHandler {
   async handle(payload: { gate?: string }, ctx: JobContext): Promise<void> {
@@ -108,18 +116,25 @@ describe('modes and pools', () => {
   });
 
   describe('async mode', () => {
-    it('starts the jobs it enqueues at once, without LISTEN or a poll', async () => {
+    it('starts the jobs it enqueues (plain, concurrency-keyed, in a batch) at once, without LISTEN or a poll', async () => {
       // Neither NOTIFY nor the poll (10 min) can start these jobs within the deadline: only
       // this app's own enqueue, which wakes its pools directly.
       app = await createTestApp({
-        providers: [MultiplyHandler],
-        options: { listen: false, pollIntervalMs: 600_000, queues: '*:2' },
+        providers: [MultiplyHandler, MultiplyPerUserHandler],
+        options: { listen: false, pollIntervalMs: 600_000, queues: 'keyed:1;batched:1;*:2' },
       });
       const single = await app.queue.enqueue('multiply', { x: 1 });
       const many = await app.queue.enqueueMany([2, 3].map((x) => ({ jobType: 'multiply', payload: { x } })));
       const outputs = [];
       for (const job of [single, ...many]) outputs.push((await waitForStatus(app.queue, job.id, 'completed', { timeoutMs: 5_000 })).output);
       expect(outputs).toEqual([2, 4, 6]);
+
+      // The 'keyed' and 'batched' pools have idled since boot (the jobs above woke only '*').
+      const keyed = await app.queue.enqueue('multiply-per-user', { x: 4, user: 'ann' });
+      expect(await waitForStatus(app.queue, keyed.id, 'completed', { timeoutMs: 5_000 })).toMatchObject({ output: 8 });
+      const batch = await app.queue.createBatch();
+      const [inBatch] = await batch.enqueue([{ jobType: 'multiply', payload: { x: 5 }, options: { queue: 'batched' } }]);
+      expect(await waitForStatus(app.queue, inBatch.id, 'completed', { timeoutMs: 5_000 })).toMatchObject({ output: 10 });
     });
   });
 

@@ -10,6 +10,7 @@ import { NewJobFactory } from '../queue/new-job.factory.js';
 import type { JobStore } from '../store/job-store.js';
 import { PlannerStatistics } from '../store/planner-statistics.js';
 import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
+import { LocalWake } from '../worker/local-wake.js';
 import { isValidQueueName } from '../worker/queue-pools.js';
 import { Batch } from './batch.js';
 import { BatchCallbackRegistry } from './batch-callback.registry.js';
@@ -37,6 +38,7 @@ export class BatchService {
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
     private readonly gate: ConcurrencyGate,
     private readonly statistics: PlannerStatistics,
+    private readonly localWake: LocalWake,
   ) {}
 
   async create(options: CreateBatchOptions = {}, manager?: EntityManager): Promise<Batch> {
@@ -91,10 +93,13 @@ export class BatchService {
         // `add` to a finished batch starts unarmed work: only a later `enqueue` fires callbacks again.
         { arm: options.arm, disarmIfFinished: !options.arm && added > 0, properties: options.properties },
       );
-      return { record, jobs: records };
+      return { record, jobs: records, created };
     });
-    if (!options.manager) this.statistics.noteInserted(result.jobs.length);
-    return result;
+    if (!options.manager) {
+      this.statistics.noteInserted(result.jobs.length);
+      this.localWake.jobsCommitted(result.created);
+    }
+    return { record: result.record, jobs: result.jobs };
   }
 
   async update(batchId: string, properties: Record<string, unknown>, manager?: EntityManager): Promise<BatchRecord> {

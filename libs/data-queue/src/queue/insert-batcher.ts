@@ -42,7 +42,7 @@ export class InsertBatcher {
   private async insertNow(jobs: NewJob[]): Promise<JobRecord[]> {
     const { jobs: records, created } = await this.database.store.insert(jobs);
     this.statistics.noteInserted(created.length);
-    this.localWake.committed(dueQueues(created));
+    this.localWake.jobsCommitted(created);
     return records;
   }
 
@@ -57,10 +57,4 @@ export class InsertBatcher {
       }
     });
   }
-}
-
-/** The queues of the jobs that may start now (a delayed job is left to the poll that finds it due). */
-function dueQueues(created: JobRecord[]): string[] {
-  const now = Date.now();
-  return [...new Set(created.filter((job) => job.runAt.getTime() <= now).map((job) => job.queue))];
 }

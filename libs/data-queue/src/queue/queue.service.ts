@@ -8,12 +8,13 @@ import { JobNotFoundError, JobOptionsInvalidError, JobStateError } from '../erro
 import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
 import { QueueDatabase } from '../module/queue-database.js';
-import type { JobStore } from '../store/job-store.js';
+import type { JobStore, NewJob } from '../store/job-store.js';
 import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
 import type { CronEntryRecord } from '../scheduling/cron/cron-entry.js';
 import { CronService } from '../scheduling/cron/cron.service.js';
 import { PauseService, type PauseRecord, type PauseTarget } from '../scheduling/pause.service.js';
 import { InlineRunner } from '../worker/inline-runner.js';
+import { LocalWake } from '../worker/local-wake.js';
 import type { EnqueueOptions, JobPage, JobToEnqueue, ListJobsFilter } from './enqueue-options.js';
 import type { JobExecutionRecord, JobRecord, JobStatus } from './job-record.js';
 import { decodeCursor, encodeCursor, normalizeListFilter } from './list-filter.js';
@@ -34,6 +35,7 @@ export class QueueService {
     private readonly pauses: PauseService,
     private readonly cron: CronService,
     private readonly gate: ConcurrencyGate,
+    private readonly localWake: LocalWake,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
   ) {}
 
@@ -56,7 +58,7 @@ export class QueueService {
     if (rows.length === 0) return [];
     const store = this.storeFor(manager);
     const records = this.gate.needsEnqueueCheck(rows)
-      ? (await store.transaction((tx) => this.gate.insert(tx, rows, jobs.map((job) => job.payload)))).jobs
+      ? await this.insertThroughGate(store, rows, jobs, manager)
       : manager
         ? (await store.insert(rows)).jobs
         : await this.inserts.insert(rows);
@@ -129,6 +131,13 @@ export class QueueService {
 
   private storeFor(manager: EntityManager | undefined): JobStore {
     return manager ? this.database.store.bindTo(manager) : this.database.store;
+  }
+
+  /** Jobs with concurrency keys: checked and inserted in one transaction (the caller's, with `manager`). */
+  private async insertThroughGate(store: JobStore, rows: NewJob[], jobs: JobToEnqueue[], manager: EntityManager | undefined): Promise<JobRecord[]> {
+    const result = await store.transaction((tx) => this.gate.insert(tx, rows, jobs.map((job) => job.payload)));
+    if (!manager) this.localWake.jobsCommitted(result.created);
+    return result.jobs;
   }
 
   /** Starts a batch; see `Batch` for `add` / `enqueue`. With `manager`, inside the caller's transaction. */

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { JobRecord } from '../queue/job-record.js';
 
 /**
  * Tells this app's worker pools about jobs this app just committed, due now, so they claim at
@@ -19,8 +20,13 @@ export class LocalWake {
     this.wakePools = null;
   }
 
-  /** Jobs in `queues` are committed and due. */
-  committed(queues: string[]): void {
-    if (queues.length > 0) this.wakePools?.(queues);
+  /**
+   * `jobs` were just committed. Those due no later than their insert, both by the database's
+   * clock, may start now; a delayed job is left to the poll that finds it due.
+   */
+  jobsCommitted(jobs: JobRecord[]): void {
+    if (!this.wakePools) return;
+    const queues = new Set(jobs.filter((job) => job.runAt <= job.createdAt).map((job) => job.queue));
+    if (queues.size > 0) this.wakePools([...queues]);
   }
 }

@@ -6,11 +6,10 @@ import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
 import { QueueDatabase } from '../module/queue-database.js';
 import type { JobToEnqueue } from '../queue/enqueue-options.js';
 import type { JobRecord } from '../queue/job-record.js';
+import { CommittedJobs } from '../queue/committed-jobs.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
 import type { JobStore } from '../store/job-store.js';
-import { PlannerStatistics } from '../store/planner-statistics.js';
 import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
-import { LocalWake } from '../worker/local-wake.js';
 import { isValidQueueName } from '../worker/queue-pools.js';
 import { Batch } from './batch.js';
 import { BatchCallbackRegistry } from './batch-callback.registry.js';
@@ -37,8 +36,7 @@ export class BatchService {
     private readonly callbacks: BatchCallbackRegistry,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
     private readonly gate: ConcurrencyGate,
-    private readonly statistics: PlannerStatistics,
-    private readonly localWake: LocalWake,
+    private readonly committed: CommittedJobs,
   ) {}
 
   async create(options: CreateBatchOptions = {}, manager?: EntityManager): Promise<Batch> {
@@ -95,10 +93,7 @@ export class BatchService {
       );
       return { record, jobs: records, created };
     });
-    if (!options.manager) {
-      this.statistics.noteInserted(result.jobs.length);
-      this.localWake.jobsCommitted(result.created);
-    }
+    if (!options.manager) this.committed.inserted(result.created);
     return { record: result.record, jobs: result.jobs };
   }
 

@@ -13,6 +13,7 @@ import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { DataQueueHealthIndicator } from '../health/data-queue-health.indicator.js';
 import { WorkerHealthCheck } from '../health/worker-health.js';
 import { JobHandlerExplorer } from '../handlers/job-handler.explorer.js';
+import { CommittedJobs } from '../queue/committed-jobs.js';
 import { InsertBatcher } from '../queue/insert-batcher.js';
 import { PlannerStatistics } from '../store/planner-statistics.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
@@ -74,6 +75,7 @@ import { QueueDatabase } from './queue-database.js';
     JobEventBus,
     NewJobFactory,
     InsertBatcher,
+    CommittedJobs,
     PlannerStatistics,
     QueueService,
     DeadLetterRouter,

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { QueueDatabase } from '../module/queue-database.js';
+import { CommittedJobs } from './committed-jobs.js';
 import type { JobRecord } from './job-record.js';
 import type { NewJob } from '../store/job-store.js';
-import { PlannerStatistics } from '../store/planner-statistics.js';
 import { WriteCoalescer, writeTogether } from '../store/write-coalescer.js';
-import { LocalWake } from '../worker/local-wake.js';
 
 /** Calls with more jobs than this are inserted on their own. */
 const MAX_JOBS_TO_SHARE = 100;
@@ -30,8 +29,7 @@ export class InsertBatcher {
 
   constructor(
     private readonly database: QueueDatabase,
-    private readonly statistics: PlannerStatistics,
-    private readonly localWake: LocalWake,
+    private readonly committed: CommittedJobs,
   ) {}
 
   async insert(jobs: NewJob[]): Promise<JobRecord[]> {
@@ -41,8 +39,7 @@ export class InsertBatcher {
 
   private async insertNow(jobs: NewJob[]): Promise<JobRecord[]> {
     const { jobs: records, created } = await this.database.store.insert(jobs);
-    this.statistics.noteInserted(created.length);
-    this.localWake.jobsCommitted(created);
+    this.committed.inserted(created);
     return records;
   }
 

@@ -14,9 +14,9 @@ import type { CronEntryRecord } from '../scheduling/cron/cron-entry.js';
 import { CronService } from '../scheduling/cron/cron.service.js';
 import { PauseService, type PauseRecord, type PauseTarget } from '../scheduling/pause.service.js';
 import { InlineRunner } from '../worker/inline-runner.js';
-import { LocalWake } from '../worker/local-wake.js';
 import type { EnqueueOptions, JobPage, JobToEnqueue, ListJobsFilter } from './enqueue-options.js';
 import type { JobExecutionRecord, JobRecord, JobStatus } from './job-record.js';
+import { CommittedJobs } from './committed-jobs.js';
 import { decodeCursor, encodeCursor, normalizeListFilter } from './list-filter.js';
 import { InsertBatcher } from './insert-batcher.js';
 import { NewJobFactory } from './new-job.factory.js';
@@ -35,7 +35,7 @@ export class QueueService {
     private readonly pauses: PauseService,
     private readonly cron: CronService,
     private readonly gate: ConcurrencyGate,
-    private readonly localWake: LocalWake,
+    private readonly committed: CommittedJobs,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
   ) {}
 
@@ -136,7 +136,7 @@ export class QueueService {
   /** Jobs with concurrency keys: checked and inserted in one transaction (the caller's, with `manager`). */
   private async insertThroughGate(store: JobStore, rows: NewJob[], jobs: JobToEnqueue[], manager: EntityManager | undefined): Promise<JobRecord[]> {
     const result = await store.transaction((tx) => this.gate.insert(tx, rows, jobs.map((job) => job.payload)));
-    if (!manager) this.localWake.jobsCommitted(result.created);
+    if (!manager) this.committed.inserted(result.created);
     return result.jobs;
   }
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConcurrencyLimitError, JobHandler, JobOptionsInvalidError, type JobRecord } from '@dataqueue/nestjs';
 import pg from 'pg';
 import { GAUGE_TABLES, type LimitedPayload } from './fixtures/limited-handlers.js';
+import { startCpuBurner } from './support/cpu-burner.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 import { databaseUrl, dropSchema, uniqueSchema } from './support/unique-schema.js';
 import { waitFor } from './support/wait-for.js';
@@ -134,6 +135,33 @@ describe('concurrency limits at perform, across four worker processes', () => {
     expect(rows.map((row) => row.key)).toEqual(['u1', 'u2']);
     for (const row of rows) expect(row.max_running).toBeLessThanOrEqual(2);
     expect(done.every((job) => job.attempts === 1)).toBe(true);
+  });
+
+  // A held-back job used to count every claimed job of its key as running, including jobs still
+  // waiting for their own check; on a loaded machine the key's jobs deferred each other round
+  // after round and a key could stall for minutes. Its ideal time is jobs ÷ limit × hold.
+  it.each([
+    ['on a quiet machine', false],
+    ['with one core taken by a CPU burner', true],
+  ])('a held-back key finishes within 4× its ideal time, %s', async (_, burn) => {
+    const holdMs = 60;
+    const count = 40;
+    const idealMs = (count / 2) * holdMs;
+    const burner = burn ? startCpuBurner() : null;
+    try {
+      const user = burn ? 'busy' : 'quiet';
+      const jobs = await producer.queue.enqueueMany(
+        Array.from({ length: count }, () => ({ jobType: 'perform-limited', payload: { user, holdMs } })),
+      );
+      await waitFor(
+        `${count} jobs of one key (performLimit 2, ${holdMs} ms each) to complete within 4 × ${idealMs} ms`,
+        async () => (await producer.queue.listJobs({ jobType: 'perform-limited', status: 'completed', limit: 100 })).jobs,
+        (done) => jobs.every((job) => done.some((d) => d.id === job.id)),
+        { timeoutMs: 4 * idealMs },
+      );
+    } finally {
+      await burner?.stop();
+    }
   });
 
   it('starts at most performThrottle jobs of a key per window', async () => {

@@ -45,19 +45,20 @@ export class JobExecutor {
 
   /**
    * Runs one claimed attempt. Resolves once the handler has settled — the job no longer needs
-   * its slot — with `recorded`, which resolves once the attempt's end is in the database (the
-   * write may wait to share a statement with other jobs'). Neither rejects.
+   * its slot — with `ran` (false: held back by a concurrency limit, the handler was not called)
+   * and `recorded`, which resolves once the attempt's end is in the database (the write may wait
+   * to share a statement with other jobs'). Neither rejects.
    */
-  async execute(claimed: ClaimedJob, workerId: string, store: JobStore = this.database.store): Promise<{ recorded: Promise<void> }> {
+  async execute(claimed: ClaimedJob, workerId: string, store: JobStore = this.database.store): Promise<{ ran: boolean; recorded: Promise<void> }> {
     const { job } = claimed;
     const fence = { jobId: job.id, workerId, attempt: job.attempts };
     const ended = await this.run(claimed, fence, store);
-    if (!ended) return { recorded: Promise.resolve() };
+    if (!ended) return { ran: false, recorded: Promise.resolve() };
     const { outcome, durationMs } = ended;
     const recorded = this.untilRecorded(job, () => this.record(outcome, job, fence, store)).then(() =>
       this.announce(outcome, job, durationMs),
     );
-    return { recorded };
+    return { ran: true, recorded };
   }
 
   /** The handler's part: null when the job did not run (over its concurrency limit). */

@@ -115,8 +115,10 @@ export class WorkerPool {
 
   private start(claimed: ClaimedJob): void {
     const began = performance.now();
-    const run = this.executor.execute(claimed, this.workerId).then(({ recorded }) => {
-      this.pace.handlerTook(performance.now() - began);
+    const run = this.executor.execute(claimed, this.workerId).then(({ ran, recorded }) => {
+      // A job sent back by its concurrency limit says nothing about how fast jobs run; counting
+      // it would make the pool claim ever further ahead of its slots.
+      if (ran) this.pace.handlerTook(performance.now() - began);
       this.recording.add(recorded);
       void settled(recorded, () => {
         this.recording.delete(recorded);

@@ -8,10 +8,13 @@ import { toJobRecord, type JobRow } from '../../store/job-row.js';
 import type { InsertResult, JobStore, NewJob, RunFence } from '../../store/job-store.js';
 import { quoteIdent } from '../../store/sql/identifiers.js';
 import { hasEnqueueLimits, hasPerformLimits, type ConcurrencyRule } from './concurrency-rule.js';
-import { deferJobSql, keyCountsSql, latestWithKeySql, lockKeysSql, recordEventsSql } from './concurrency.sql.js';
+import { admitJobSql, deferJobSql, keyCountsSql, latestWithKeySql, lockKeysSql, recordEventsSql } from './concurrency.sql.js';
 
 interface KeyCounts {
   unfinished: number;
+  /** Claimed by a worker, checked or not. */
+  processing: number;
+  /** Passed a perform check under the key (see keyCountsSql). */
   running: number;
   enqueued: number;
   performed: number;
@@ -41,7 +44,13 @@ export class ConcurrencyGate {
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
   ) {
     const s = quoteIdent(options.schema);
-    this.sql = { counts: keyCountsSql(s), record: recordEventsSql(s), latest: latestWithKeySql(s), defer: deferJobSql(s) };
+    this.sql = {
+      counts: keyCountsSql(s),
+      record: recordEventsSql(s),
+      latest: latestWithKeySql(s),
+      admit: admitJobSql(s),
+      defer: deferJobSql(s),
+    };
   }
 
   /** The keys a new job carries (every applicable rule's). */
@@ -53,8 +62,9 @@ export class ConcurrencyGate {
     return jobs.some((job) => job.concurrencyKeys.length > 0 && this.rulesOf(job.jobType).some(hasEnqueueLimits));
   }
 
+  /** Perform keys come from this worker's own rules, whichever process enqueued the job. */
   needsPerformCheck(job: JobRecord): boolean {
-    return job.concurrencyKeys.length > 0 && this.rulesOf(job.jobType).some(hasPerformLimits);
+    return this.rulesOf(job.jobType).some(hasPerformLimits);
   }
 
   /**
@@ -103,8 +113,9 @@ export class ConcurrencyGate {
   }
 
   /**
-   * Just before a claimed job runs: true to run it; false when a perform limit is reached, in
-   * which case the job went back to pending (attempt not used) and will be claimed again later.
+   * Just before a claimed job runs: true to run it, recorded as running under its keys; false
+   * when a perform limit is reached, in which case the job went back to pending (attempt not
+   * used) and will be claimed again later, or when the attempt was fenced out meanwhile.
    */
   async admitPerform(store: JobStore, job: JobRecord, fence: RunFence): Promise<boolean> {
     const rules = this.keyedRules(job.jobType, job.payload, job.tags).filter(({ rule }) => hasPerformLimits(rule));
@@ -121,12 +132,13 @@ export class ConcurrencyGate {
       }
       const throttled = rules.filter(({ rule }) => rule.performThrottle).map(({ key }) => key);
       if (throttled.length > 0) await tx.db.rows(this.sql.record, [throttled, 'perform', MAX_WINDOW_MS]);
-      return true;
+      const [admitted] = await tx.db.rows(this.sql.admit, [fence.jobId, fence.workerId, fence.attempt, rules.map(({ key }) => key)]);
+      return admitted !== undefined; // a fenced-out attempt (cancelled meanwhile) does not run
     });
   }
 
   private enqueueLimitExceeded(rule: ConcurrencyRule, counts: KeyCounts, admitted: number): string | null {
-    const queued = counts.unfinished - counts.running;
+    const queued = counts.unfinished - counts.processing;
     if (rule.totalLimit !== undefined && counts.unfinished + admitted >= rule.totalLimit) return `totalLimit ${rule.totalLimit}`;
     if (rule.enqueueLimit !== undefined && queued + admitted >= rule.enqueueLimit) return `enqueueLimit ${rule.enqueueLimit}`;
     const [count, ms] = rule.enqueueThrottle ?? [];

@@ -1,6 +1,7 @@
 import { DataSource, MigrationExecutor, type MigrationInterface } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import { quoteIdent } from '../sql/identifiers.js';
+import { admittedRunsMigration } from './admitted-runs.migration.js';
 import { batchesMigration } from './batches.migration.js';
 import { concurrencyMigration } from './concurrency.migration.js';
 import { cronMigration } from './cron.migration.js';
@@ -16,7 +17,7 @@ import { initialMigration } from './initial.migration.js';
  * your own DataSource's `migrations` and run them with the TypeORM CLI on deploy.
  */
 export function dataQueueMigrations(schema = 'data_queue'): (new () => MigrationInterface)[] {
-  return [initialMigration(schema), batchesMigration(schema), dashboardAndPausesMigration(schema), cronMigration(schema), historyAndRetentionMigration(schema), concurrencyMigration(schema), durableWaitsMigration(schema), leanHotPathMigration(schema), leanIndexesMigration(schema)];
+  return [initialMigration(schema), batchesMigration(schema), dashboardAndPausesMigration(schema), cronMigration(schema), historyAndRetentionMigration(schema), concurrencyMigration(schema), durableWaitsMigration(schema), leanHotPathMigration(schema), leanIndexesMigration(schema), admittedRunsMigration(schema)];
 }
 
 /**

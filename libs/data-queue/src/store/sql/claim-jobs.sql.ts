@@ -17,6 +17,7 @@ SET status = 'processing',
     available_at = NULL,
     next_attempt_at = NULL,
     pending_reason = NULL,
+    perform_keys = NULL,
     updated_at = now()`;
 
 /** Paused jobs stay pending: a pause on their queue, their job type or one of their tags. */

@@ -182,6 +182,13 @@ describe('failures and retries', () => {
     });
 
     it('fails a job no handler here can run with failureReason no_handler', async () => {
+      // Another deployment declares the type (booting publishes its settings); this worker lacks it.
+      @JobHandler('ghost')
+      class GhostHandler {
+        handle(): void {}
+      }
+      const declaring = await createTestApp({ providers: [GhostHandler], options: { schema, mode: 'external' } });
+      await declaring.close();
       const job = await producer.queue.enqueue('ghost', { boo: true }, { maxAttempts: 1 });
       const failed = await waitForFinalFailure(app.queue, job.id);
       expect(failed.failureReason).toBe('no_handler');

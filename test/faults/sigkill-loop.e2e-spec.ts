@@ -9,7 +9,9 @@ import { spawnWorkers, stopAll, withWorkerLogs, type WorkerProcess, type WorkerP
 
 /** FAULT_SOAK_ROUNDS=50 npm test -- sigkill-loop: the same test as a longer soak. */
 const ROUNDS = Number(process.env.FAULT_SOAK_ROUNDS ?? 4);
-const JOBS = 1200;
+/** Enqueued up front; each round adds its own, so a kill always lands mid-run however many rounds. */
+const JOBS = 600;
+const JOBS_PER_ROUND = 150;
 const BATCHES = 3;
 const BATCH_SIZE = 100;
 
@@ -31,6 +33,7 @@ describe('SIGKILL of a random worker process, again and again', () => {
   });
 
   it(`keeps every job and batch callback exactly once through ${ROUNDS} kills`, async () => {
+    let kills = 0;
     const env: WorkerProcessEnv = {
       DQ_SCHEMA: schema,
       DQ_POLL_INTERVAL_MS: '100',
@@ -43,12 +46,13 @@ describe('SIGKILL of a random worker process, again and again', () => {
     const { queue } = producer;
 
     // Every tenth job fails its first attempt; attempts leave room for several interruptions.
-    const plain: JobToEnqueue[] = Array.from({ length: JOBS }, (_, i) => ({
-      jobType: 'tally',
-      payload: { sleepMs: 80, fail: i % 10 === 0 ? 1 : undefined },
-      options: { maxAttempts: 10 },
-    }));
-    const jobs: JobRecord[] = await queue.enqueueMany(plain);
+    const plain = (count: number): JobToEnqueue[] =>
+      Array.from({ length: count }, (_, i) => ({
+        jobType: 'tally',
+        payload: { sleepMs: 80, fail: i % 10 === 0 ? 1 : undefined },
+        options: { maxAttempts: 10 },
+      }));
+    const jobs: JobRecord[] = await queue.enqueueMany(plain(JOBS));
     const batchIds: string[] = [];
     for (let b = 0; b < BATCHES; b++) {
       const batch = await queue.createBatch({ onFinish: TALLY_BATCH, onSuccess: TALLY_BATCH, onDiscard: TALLY_BATCH });
@@ -57,11 +61,14 @@ describe('SIGKILL of a random worker process, again and again', () => {
     }
 
     for (let round = 0; round < ROUNDS; round++) {
-      await waitFor(`round ${round}: more work done`, () => tally!.count(), (n) => n >= ((round + 1) * jobs.length) / (ROUNDS + 2));
+      const before = await tally.count();
+      if (round > 0) jobs.push(...(await queue.enqueueMany(plain(JOBS_PER_ROUND))));
+      await waitFor(`round ${round}: more work done`, () => tally!.count(), (n) => n >= before + JOBS_PER_ROUND / 3);
       const unfinished = await queue.listJobs({ status: ['pending', 'processing', 'failed'], limit: 1 });
       expect(unfinished.jobs).toHaveLength(1); // the kill lands mid-run
       const victim = workers[Math.floor(Math.random() * workers.length)];
       await victim.stop('SIGKILL');
+      kills++;
       workers = [...workers.filter((w) => w !== victim), ...(await spawnWorkers(1, env))];
     }
 
@@ -84,6 +91,11 @@ describe('SIGKILL of a random worker process, again and again', () => {
       if (job!.errorHistory.length === 0) expect(ran).toBe(1);
     }
     expect((await queue.listJobs({ status: 'processing' })).jobs).toEqual([]);
+    expect(kills).toBe(ROUNDS);
+    if (process.env.FAULT_SOAK_ROUNDS) {
+      const reruns = final.filter((job) => (runs.get(job!.id) ?? 0) > 1).length;
+      process.stderr.write(`sigkill soak: ${jobs.length} jobs, ${kills} kills, 0 lost, 0 completed twice, ${reruns} run again after an interrupted or failed attempt\n`);
+    }
 
     const callbacks = (await tally.entries())
       .filter((entry) => entry.label?.startsWith('{'))

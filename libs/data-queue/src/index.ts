@@ -6,6 +6,7 @@ export { JobHandler } from './handlers/job-handler.decorator.js';
 export type { BackoffOptions, JobContext, JobHandlerInstance, JobHandlerOptions } from './handlers/job-handler.interfaces.js';
 export { OnJobEvent } from './events/job-events.js';
 export type { JobEvent, JobEventName } from './events/job-events.js';
+export type { JobEventAction } from './events/job-events.js';
 export { DataQueueMetricsModule } from './metrics/metrics.module.js';
 export { DataQueueHealthIndicator } from './health/data-queue-health.indicator.js';
 export type { DataQueueHealthResult } from './health/data-queue-health.indicator.js';
@@ -17,7 +18,8 @@ export type { BatchWriteOptions } from './batches/batch.js';
 export { OnBatchDiscard, OnBatchFinish, OnBatchSuccess } from './batches/batch-callback.decorators.js';
 export type { BatchCallbackContext } from './batches/batch-callback-context.js';
 export type { BatchCallbackEvent, BatchCounts, BatchRecord, CreateBatchOptions } from './batches/batch-record.js';
-export type { ConcurrencyKeyInput, ConcurrencyRule } from './scheduling/concurrency/concurrency-rule.js';
+export type { ConcurrencyRule } from './scheduling/concurrency/concurrency-rule.js';
+export type { ConcurrencyKeyInput, ConcurrencyKeySpec } from './scheduling/concurrency/concurrency-key.js';
 export type { CronEntryDefinition, CronEntryRecord, CronJobOptions, HandlerCronOption } from './scheduling/cron/cron-entry.js';
 export type { PauseRecord, PauseTarget } from './scheduling/pause.service.js';
 export { DataQueueDashboardModule } from './dashboard/dashboard.module.js';
@@ -27,6 +29,7 @@ export { dataQueueMigrations } from './store/migrations/run-migrations.js';
 export {
   BatchNotFoundError,
   BatchOptionsInvalidError,
+  ConcurrencyKeyUnavailableError,
   ConcurrencyLimitError,
   CronEntryNotFoundError,
   DataQueueError,
@@ -38,6 +41,7 @@ export {
   JobOptionsInvalidError,
   JobPayloadInvalidError,
   JobStateError,
+  JobTypeNotPublishedError,
   JobTypeUnknownError,
   WaitTimeoutError,
 } from './errors/data-queue.errors.js';

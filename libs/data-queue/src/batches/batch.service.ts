@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { BatchNotFoundError, BatchOptionsInvalidError } from '../errors/data-queue.errors.js';
+import { JobEventBus } from '../events/job-event-bus.js';
 import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
 import { QueueDatabase } from '../module/queue-database.js';
@@ -37,6 +38,7 @@ export class BatchService {
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
     private readonly gate: ConcurrencyGate,
     private readonly committed: CommittedJobs,
+    private readonly events: JobEventBus,
   ) {}
 
   async create(options: CreateBatchOptions = {}, manager?: EntityManager): Promise<Batch> {
@@ -71,10 +73,7 @@ export class BatchService {
   ): Promise<{ record: BatchRecord; jobs: JobRecord[] }> {
     if (!Array.isArray(jobs)) throw new BatchOptionsInvalidError('jobs', 'must be an array');
     this.validateProperties(options.properties);
-    const many = jobs.length > 1;
-    const rows = await Promise.all(
-      jobs.map((job, index) => this.newJobs.create(job?.jobType, job?.payload, job?.options, many ? index : undefined, { batchId })),
-    );
+    const rows = await this.newJobs.createMany(jobs, { batchId });
     const result = await this.storeFor(options.manager).transaction(async (tx) => {
       const payloads = jobs.map((job) => job.payload);
       const { jobs: records, created } =
@@ -104,12 +103,15 @@ export class BatchService {
 
   /** Retries every discarded job of the batch, re-opening it if it had finished. */
   async retry(batchId: string): Promise<BatchRecord> {
-    return this.database.store.transaction(async (tx) => {
+    const { record, jobs } = await this.database.store.transaction(async (tx) => {
       await this.mustExist(tx, batchId);
       const retried = await this.batches.retryJobs(tx.db, batchId);
       await tx.wake(retried.map((job) => job.queue));
-      return this.applyMoves(tx, batchId, retried.map((job) => ({ job, from: 'discarded', to: 'pending' })));
+      const moves: JobMove[] = retried.map((job) => ({ job, from: 'discarded', to: 'pending' }));
+      return { record: await this.applyMoves(tx, batchId, moves), jobs: retried };
     });
+    for (const job of jobs) this.events.emit({ event: 'retried', job, action: 'retryBatch' });
+    return record;
   }
 
   /**
@@ -117,13 +119,15 @@ export class BatchService {
    * `onDiscard` and `onFinish` run. A batch never enqueued is armed so that it finishes.
    */
   async cancel(batchId: string): Promise<BatchRecord> {
-    return this.database.store.transaction(async (tx) => {
+    const { record, jobs } = await this.database.store.transaction(async (tx) => {
       const batch = await this.mustExist(tx, batchId);
       const cancelled = await this.batches.cancelJobs(tx.db, batchId);
       await tx.announceCancelled(cancelled.map((job) => job.id));
       const moves: JobMove[] = cancelled.map((job) => ({ job, from: 'pending', to: 'discarded' }));
-      return this.applyMoves(tx, batchId, moves, { arm: batch.enqueuedAt === null });
+      return { record: await this.applyMoves(tx, batchId, moves, { arm: batch.enqueuedAt === null }), jobs: cancelled };
     });
+    for (const job of jobs) this.events.emit({ event: 'cancelled', job, action: 'cancelBatch' });
+    return record;
   }
 
   private async applyMoves(tx: JobStore, batchId: string, moves: JobMove[], change: { arm?: boolean } = {}): Promise<BatchRecord> {

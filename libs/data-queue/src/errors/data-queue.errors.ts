@@ -40,8 +40,29 @@ export class DuplicateBatchCallbackError extends DataQueueError {
 }
 
 export class JobTypeUnknownError extends DataQueueError {
-  constructor(readonly jobType: string) {
-    super(`job type "${jobType}" has no @JobHandler in this application`);
+  constructor(
+    readonly jobType: string,
+    message = `job type "${jobType}" has no @JobHandler in this application`,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * `strictJobTypes: false` and the type has no handler here, and no app with its handler has
+ * published its settings to the schema yet: the job would get settings its handler does not
+ * declare, so nothing is enqueued.
+ */
+export class JobTypeNotPublishedError extends JobTypeUnknownError {
+  constructor(
+    jobType: string,
+    readonly schema: string,
+  ) {
+    super(
+      jobType,
+      `job type "${jobType}" has no @JobHandler in this application, and no application with its handler has ` +
+        `published its settings to schema "${schema}" yet: start an app that declares it once (workers publish at boot)`,
+    );
   }
 }
 
@@ -125,6 +146,22 @@ export class ConcurrencyLimitError extends DataQueueError {
     readonly limit: string,
   ) {
     super(`job type "${jobType}": concurrency key "${key}" is at its ${limit}; the job was not enqueued`);
+  }
+}
+
+/**
+ * A job type's enqueue-side rule keys jobs with a function, and this app has no handler for the
+ * type to run it: the rule cannot be checked here, so nothing is enqueued.
+ */
+export class ConcurrencyKeyUnavailableError extends DataQueueError {
+  constructor(
+    readonly jobType: string,
+    readonly rule: string,
+  ) {
+    super(
+      `job type "${jobType}": ${rule} derives its key with a function, which only an app with the handler can run; ` +
+        `enqueue from such an app, or give the rule a declarative key ({ payload: 'path' }, { tagPrefix }, { template }). Nothing was enqueued`,
+    );
   }
 }
 

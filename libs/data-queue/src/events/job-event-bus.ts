@@ -31,11 +31,28 @@ export class JobEventBus implements OnModuleInit {
     }
   }
 
+  /**
+   * Calls the event's listeners after the current call stack, each isolated from the others and
+   * from the caller. Callers emit once the change is committed.
+   */
   emit(event: JobEvent): void {
-    for (const { name, run } of this.listeners.get(event.event) ?? []) {
+    const listeners = this.listeners.get(event.event);
+    if (!listeners) return;
+    // The worker goes on using the record it announces (ctx.job, the failure's retry decision):
+    // listeners get a frozen copy, made only when someone listens.
+    const copy = deepFreeze(structuredClone(event));
+    for (const { name, run } of listeners) {
       Promise.resolve()
-        .then(() => run(event))
+        .then(() => run(copy))
         .catch((error: unknown) => this.logger.warn(`@OnJobEvent listener ${name} threw on ${event.event} of job ${event.job.id}: ${String(error)}`));
     }
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
 }

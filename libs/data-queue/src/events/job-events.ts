@@ -1,18 +1,46 @@
 import { DiscoveryService } from '@nestjs/core';
 import type { FailureReason, JobRecord } from '../queue/job-record.js';
 
-/** Moments of a job's life, announced in the process where they happen. */
-export type JobEventName = 'started' | 'completed' | 'failed' | 'waiting';
+/**
+ * Moments of a job's life, announced in the process that makes them happen, once the change is
+ * committed:
+ * - `started`: a worker of this process is about to call the handler.
+ * - `completed`, `waiting`: an attempt this process ran returned, or began a durable wait.
+ * - `failed`: an attempt this process ran failed (handler error, timeout, no handler), or this
+ *   process's crash reaper returned the job of a dead worker (`failure.reason` `'interrupted'`).
+ * - `cancelled`: `cancelJob` or `cancelBatch` (one event per job) in this process cancelled it. A
+ *   running job's `ctx.signal` aborts in the process that runs it; that process announces nothing.
+ * - `retried`: `retryJob` or `retryBatch` (one event per job) made it pending again.
+ * - `deleted`: `deleteJob` removed it.
+ */
+export type JobEventName = 'started' | 'completed' | 'failed' | 'waiting' | 'cancelled' | 'retried' | 'deleted';
 
+/** What a job event listener receives: a frozen copy, so no listener can change the job or what another sees. */
 export interface JobEvent {
   event: JobEventName;
-  /** The job as claimed for the attempt (status then: processing). */
+  /**
+   * The job. For `started`, `completed`, `waiting` and the `failed` of an attempt: as claimed
+   * for the attempt (status then: processing). For the reaper's `failed`, `cancelled` and
+   * `retried`: as the transition left it (status `failed`, `cancelled`, `pending`). For
+   * `deleted`: the row as it was when deleted.
+   */
   job: JobRecord;
-  /** For `failed`: why, and whether another attempt is scheduled. */
+  /**
+   * For `failed`: why, the error message, and whether another attempt is scheduled (false: the
+   * failure is final, and a dead letter job was enqueued if the job names one).
+   */
   failure?: { reason: FailureReason; message: string; willRetry: boolean };
-  /** For `completed`, `failed` and `waiting`: how long the attempt ran, as this process measured it. */
+  /**
+   * For `completed`, `waiting` and the `failed` of an attempt: how long the attempt ran, as this
+   * process measured it. Absent on the reaper's `failed` (no live process saw the attempt end).
+   */
   durationMs?: number;
+  /** For `cancelled`, `retried` and `deleted`: the QueueService call that did it. */
+  action?: JobEventAction;
 }
+
+/** The operator calls behind `cancelled`, `retried` and `deleted` events. */
+export type JobEventAction = 'cancelJob' | 'cancelBatch' | 'retryJob' | 'retryBatch' | 'deleteJob';
 
 export const OnJobEventDiscovery = DiscoveryService.createDecorator<JobEventName[]>();
 

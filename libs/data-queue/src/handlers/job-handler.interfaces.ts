@@ -21,6 +21,8 @@ export interface JobHandlerOptions {
   timeoutMs?: number;
   priority?: number;
   backoff?: BackoffOptions;
+  /** A final failure enqueues a job of this type (see Failures); an enqueue's own option overrides it. */
+  deadLetterJobType?: string;
   /** class-validator DTO: `enqueue` validates payloads against it. */
   payload?: Type<object>;
   /** Limits and throttles per key (e.g. per user), enforced across every process. */

@@ -17,7 +17,8 @@ export class JobDurationCollector {
   private readonly series = new Map<string, Series>();
 
   @OnJobEvent('completed', 'failed')
-  observe({ event, job, failure, durationMs = 0 }: JobEvent): void {
+  observe({ event, job, failure, durationMs }: JobEvent): void {
+    if (durationMs === undefined) return; // a reaped attempt: no live process saw how long it ran
     const outcome = event === 'completed' ? 'completed' : failure!.reason;
     const key = JSON.stringify([job.jobType, outcome]);
     const series = this.series.get(key) ?? { buckets: BUCKETS.map(() => 0), sum: 0, count: 0 };

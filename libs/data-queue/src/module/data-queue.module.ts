@@ -10,6 +10,7 @@ import { BatchStore } from '../batches/batch-store.js';
 import { BatchTracker } from '../batches/batch-tracker.js';
 import { JobEventBus } from '../events/job-event-bus.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
+import { JobTypeCatalog } from '../handlers/job-type-catalog.js';
 import { DataQueueHealthIndicator } from '../health/data-queue-health.indicator.js';
 import { WorkerHealthCheck } from '../health/worker-health.js';
 import { JobHandlerExplorer } from '../handlers/job-handler.explorer.js';
@@ -61,6 +62,7 @@ import { QueueDatabase } from './queue-database.js';
     },
     HandlerRegistry,
     JobHandlerExplorer,
+    JobTypeCatalog,
     BatchCallbackRegistry,
     BatchCallbackExplorer,
     BatchCallbackHandler,

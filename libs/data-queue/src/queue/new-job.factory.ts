@@ -1,11 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { JobOptionsInvalidError, JobTypeUnknownError } from '../errors/data-queue.errors.js';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DataQueueError, JobOptionsInvalidError, JobTypeNotPublishedError, JobTypeUnknownError } from '../errors/data-queue.errors.js';
 import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
+import { JobTypeCatalog } from '../handlers/job-type-catalog.js';
+import type { JobTypeSettings } from '../handlers/job-type-settings.js';
 import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
 import type { NewJob } from '../store/job-store.js';
-import type { EnqueueOptions } from './enqueue-options.js';
+import type { EnqueueOptions, JobToEnqueue } from './enqueue-options.js';
 import { isValidJobType, JOB_TYPE, validateJobSettings } from './job-settings.validation.js';
 import { serializePayload, validatePayload } from './payload.validation.js';
 
@@ -14,29 +16,38 @@ export interface BatchLinks {
   batchId?: string;
 }
 
-/** Turns an enqueue call into a row to insert: validates it and applies handler and module defaults. */
+/**
+ * Turns an enqueue call into a row to insert: validates it and applies the job type's settings
+ * (JobTypeCatalog: this app's handler, or the settings its app published) and module defaults.
+ */
 @Injectable()
 export class NewJobFactory {
+  private readonly logger = new Logger('DataQueue');
+
   constructor(
     private readonly registry: HandlerRegistry,
+    private readonly catalog: JobTypeCatalog,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
     private readonly gate: ConcurrencyGate,
   ) {}
 
-  /** `index` names the item of an `enqueueMany` call in errors. */
-  async create(
-    jobType: string,
-    payload: unknown,
-    options: EnqueueOptions = {},
-    index?: number,
-    links: BatchLinks = {},
-  ): Promise<NewJob> {
+  /** Every job of an `enqueueMany` or batch add, validated first (all or nothing; errors name the index). */
+  async createMany(jobs: JobToEnqueue[], links: BatchLinks = {}): Promise<NewJob[]> {
+    await this.catalog.load(jobs.flatMap((job) => (typeof job?.jobType === 'string' && isValidJobType(job.jobType) ? [job.jobType] : [])));
+    const many = jobs.length > 1;
+    return Promise.all(jobs.map((job, index) => this.create(job?.jobType, job?.payload, job?.options, many ? index : undefined, links)));
+  }
+
+  /** `index` names the item of an `enqueueMany` call in errors. Call after `catalog.load`. */
+  private async create(jobType: string, payload: unknown, options: EnqueueOptions = {}, index: number | undefined, links: BatchLinks): Promise<NewJob> {
     const context = { jobType, index };
     if (typeof jobType !== 'string' || !isValidJobType(jobType)) {
       throw new JobOptionsInvalidError('jobType', `must match ${JOB_TYPE} (got ${JSON.stringify(String(jobType).slice(0, 60))})`, undefined, index);
     }
     const handler = this.registry.get(jobType);
     if (!handler && this.options.strictJobTypes) throw new JobTypeUnknownError(jobType);
+    const settings = this.catalog.get(jobType);
+    if (!settings) throw new JobTypeNotPublishedError(jobType, this.options.schema);
     validateJobSettings(options, context, ['manager']);
     const payloadJson = serializePayload(payload, context, this.options.maxPayloadBytes);
     if (handler?.options.payload) await validatePayload(handler.options.payload, payload, context);
@@ -44,23 +55,28 @@ export class NewJobFactory {
     try {
       concurrencyKeys = this.gate.keysFor(jobType, payload, options.tags ?? []);
     } catch (error) {
+      if (error instanceof DataQueueError) throw error;
       throw new JobOptionsInvalidError('concurrency', `a key function threw: ${(error as Error).message}`, jobType, index);
     }
-    return this.build(jobType, payloadJson, options, links, concurrencyKeys);
+    return this.build(jobType, payloadJson, options, links, concurrencyKeys, settings);
   }
 
   /**
-   * A job DataQueue enqueues itself (a dead letter): never rejected, so the transaction that
-   * records the final failure cannot fail because of it.
+   * A job DataQueue enqueues itself (a cron tick, a dead letter): never rejected, so the
+   * transaction that records a final failure cannot fail because of it. A type nobody has
+   * published yet gets the module's defaults, with a warning.
    */
-  createTrusted(jobType: string, payload: unknown, options: EnqueueOptions = {}): NewJob {
+  async createTrusted(jobType: string, payload: unknown, options: EnqueueOptions = {}): Promise<NewJob> {
+    await this.catalog.load([jobType]);
+    const settings = this.catalog.get(jobType);
+    if (!settings) this.logger.warn(`job type "${jobType}": no settings published yet; enqueued with the module's defaults`);
     let concurrencyKeys: string[] = [];
     try {
       concurrencyKeys = this.gate.keysFor(jobType, payload, options.tags ?? []);
     } catch {
-      // a key function that cannot read this payload just does not limit the job
+      // a key this process cannot derive just does not limit the job at enqueue
     }
-    return this.build(jobType, JSON.stringify(payload), options, {}, concurrencyKeys);
+    return this.build(jobType, JSON.stringify(payload), options, {}, concurrencyKeys, settings);
   }
 
   private build(
@@ -69,20 +85,20 @@ export class NewJobFactory {
     options: EnqueueOptions,
     links: BatchLinks,
     concurrencyKeys: string[],
+    settings: JobTypeSettings | undefined,
   ): NewJob {
-    const defaults = this.registry.get(jobType)?.options ?? {};
     return {
       jobType,
-      queue: options.queue ?? defaults.queue ?? 'default',
+      queue: options.queue ?? settings?.queue ?? 'default',
       payloadJson,
-      priority: options.priority ?? defaults.priority ?? 0,
+      priority: options.priority ?? settings?.priority ?? 0,
       runAt: options.runAt === undefined ? null : new Date(options.runAt),
       delayMs: options.delayMs ?? 0,
-      maxAttempts: options.maxAttempts ?? defaults.maxAttempts ?? this.options.defaultMaxAttempts,
-      timeoutMs: options.timeoutMs ?? defaults.timeoutMs ?? null,
+      maxAttempts: options.maxAttempts ?? settings?.maxAttempts ?? this.options.defaultMaxAttempts,
+      timeoutMs: options.timeoutMs ?? settings?.timeoutMs ?? null,
       tags: options.tags ?? [],
       idempotencyKey: options.idempotencyKey ?? null,
-      deadLetterJobType: options.deadLetterJobType ?? null,
+      deadLetterJobType: options.deadLetterJobType ?? settings?.deadLetterJobType ?? null,
       batchId: links.batchId ?? null,
       batchCallbackId: null, // callback jobs are inserted by the batch bookkeeping SQL
       concurrencyKeys,

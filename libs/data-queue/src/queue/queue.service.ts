@@ -5,6 +5,7 @@ import { BatchService } from '../batches/batch.service.js';
 import type { BatchRecord, CreateBatchOptions } from '../batches/batch-record.js';
 import { BatchTracker, bucketOf } from '../batches/batch-tracker.js';
 import { JobNotFoundError, JobOptionsInvalidError, JobStateError } from '../errors/data-queue.errors.js';
+import { JobEventBus } from '../events/job-event-bus.js';
 import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
 import { QueueDatabase } from '../module/queue-database.js';
@@ -37,6 +38,7 @@ export class QueueService {
     private readonly gate: ConcurrencyGate,
     private readonly committed: CommittedJobs,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
+    private readonly events: JobEventBus,
   ) {}
 
   /**
@@ -51,10 +53,7 @@ export class QueueService {
   /** Validates every job first (all or nothing; errors name the index), then one INSERT. */
   async enqueueMany(jobs: JobToEnqueue[], { manager }: { manager?: EntityManager } = {}): Promise<JobRecord[]> {
     if (!Array.isArray(jobs)) throw new JobOptionsInvalidError('jobs', 'must be an array');
-    const many = jobs.length > 1;
-    const rows = await Promise.all(
-      jobs.map((job, index) => this.newJobs.create(job?.jobType, job?.payload, job?.options, many ? index : undefined)),
-    );
+    const rows = await this.newJobs.createMany(jobs);
     if (rows.length === 0) return [];
     const store = this.storeFor(manager);
     const records = this.gate.needsEnqueueCheck(rows)
@@ -90,22 +89,26 @@ export class QueueService {
 
   /** Cancels a pending, waiting, running (its `ctx.signal` aborts) or retrying job. */
   async cancelJob(id: string): Promise<JobRecord> {
-    return this.act(id, 'cancel', ['pending', 'waiting', 'processing', 'failed (retrying)'], async (tx) => {
+    const cancelled = await this.act(id, 'cancel', ['pending', 'waiting', 'processing', 'failed (retrying)'], async (tx) => {
       const job = await tx.cancel(id);
       if (job) await this.tracker.jobsMoved(tx, [{ job, from: 'pending', to: 'discarded' }]);
       return job;
     });
+    this.events.emit({ event: 'cancelled', job: cancelled, action: 'cancelJob' });
+    return cancelled;
   }
 
   /** Runs a failed or cancelled job again, with a fresh attempt budget; re-opens its finished batch. */
   async retryJob(id: string): Promise<JobRecord> {
-    return this.act(id, 'retry', ['failed', 'cancelled'], async (tx) => {
+    const job = await this.act(id, 'retry', ['failed', 'cancelled'], async (tx) => {
       const retried = await tx.retry(id);
       if (!retried) return null;
       const from = retried.wasDiscarded ? 'discarded' : 'pending';
       await this.tracker.jobsMoved(tx, [{ job: retried.job, from, to: 'pending' }]);
       return retried.job;
     });
+    this.events.emit({ event: 'retried', job, action: 'retryJob' });
+    return job;
   }
 
   /** Moves the start of a pending or retrying job. */
@@ -123,7 +126,10 @@ export class QueueService {
       if (job) await this.tracker.jobsMoved(tx, [{ job, from: bucketOf(job), to: null }]);
       return job;
     });
-    if (deleted) return true;
+    if (deleted) {
+      this.events.emit({ event: 'deleted', job: deleted, action: 'deleteJob' });
+      return true;
+    }
     const job = await this.database.store.get(String(id));
     if (job) throw new JobStateError(job.id, job.status, 'delete', ['anything but processing']);
     return false;

@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { BatchRecord } from '../batches/batch-record.js';
 import { batchRowFromJson, toBatchRecord } from '../batches/batch-row.js';
-import type { JobErrorEntry, JobExecutionRecord, JobRecord } from '../queue/job-record.js';
+import type { JobErrorEntry, JobExecutionRecord, JobRecord, JobStatus } from '../queue/job-record.js';
 import { insertedJobRecord, toJobRecord, type InsertedRow, type JobRow } from './job-row.js';
 import { claimJobByIdSql, claimJobsSql, type QueueSelector } from './sql/claim-jobs.sql.js';
 import { inTransaction, managerExecutor, pgExecutor, type PgExecutorOptions, type SqlExecutor } from './sql/executor.js';
@@ -19,6 +19,7 @@ import {
 import { quoteIdent } from './sql/identifiers.js';
 import { insertJobsSql, jobsByIdempotencyKeySql } from './sql/insert-jobs.sql.js';
 import { listJobsSql, type JobListQuery } from './sql/list-jobs.sql.js';
+import { lostRunsSql } from './sql/lost-runs.sql.js';
 import {
   cancelJobSql,
   completeTokenSql,
@@ -149,6 +150,13 @@ export interface RunFence {
   attempt: number;
 }
 
+/** An attempt a worker still runs although its job moved on; `status` is the job's now, null once deleted. */
+export interface LostRun {
+  jobId: string;
+  attempt: number;
+  status: JobStatus | null;
+}
+
 export interface WorkerInfo {
   id: string;
   hostname: string;
@@ -187,6 +195,7 @@ function buildStatements(schema: string) {
     startWait: startWaitSql(s),
     completeToken: completeTokenSql(s),
     reap: reapJobsSql(s),
+    lostRuns: lostRunsSql(s),
     analyze: `ANALYZE ${s}.jobs (status, queue, priority, available_at)`,
     heartbeat: heartbeatSql(s),
     unregister: unregisterWorkerSql(s),
@@ -374,6 +383,17 @@ export class JobStore {
   async reap(workerTimeoutMs: number): Promise<JobRecord[]> {
     const rows = await this.db.rows<JobRow>(this.sql.reap, [workerTimeoutMs]);
     return rows.map((row) => toJobRecord(row));
+  }
+
+  /** The attempts among `runs` of `workerId` that their job no longer holds (see lostRunsSql). */
+  async lostRuns(workerId: string, runs: { jobId: string; attempt: number }[]): Promise<LostRun[]> {
+    if (runs.length === 0) return [];
+    const rows = await this.db.rows<{ id: string; attempt: number; status: JobStatus | null }>(
+      this.sql.lostRuns,
+      [runs.map((run) => run.jobId), workerId, runs.map((run) => run.attempt)],
+      `${this.sql.channels.wake}_lost_runs`,
+    );
+    return rows.map((row) => ({ jobId: row.id, attempt: row.attempt, status: row.status }));
   }
 
   /** Refreshes the planner's statistics of the columns the claim filters on (see PlannerStatistics). */

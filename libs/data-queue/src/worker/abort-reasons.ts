@@ -19,3 +19,11 @@ export class WorkerShutdownError extends Error {
     super('worker is shutting down; the job is handed back');
   }
 }
+
+/** The job moved on while this worker ran it (reaped as interrupted, then retried or deleted): the run's writes would be dropped. */
+export class JobRunLostError extends Error {
+  override name = 'JobRunLostError';
+  constructor(jobId: string, jobType: string, attempt: number, status: string | null) {
+    super(`job ${jobId} (${jobType}): attempt ${attempt} no longer runs here; the job is ${status ?? 'deleted'}`);
+  }
+}

@@ -1,12 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BatchTracker } from '../batches/batch-tracker.js';
+import { JobEventBus } from '../events/job-event-bus.js';
 import { QueueDatabase } from '../module/queue-database.js';
 import { DeadLetterRouter } from './dead-letter.router.js';
 
 /**
  * Returns the jobs of crashed workers (heartbeat older than `workerTimeoutMs`) as failed,
  * `interrupted` attempts — in any live process, as often as it heartbeats. Final failures get
- * their dead letter and batch bookkeeping in the same transaction.
+ * their dead letter and batch bookkeeping in the same transaction. The process that reaps a job
+ * announces its `failed` event.
  */
 @Injectable()
 export class CrashReaper {
@@ -16,6 +18,7 @@ export class CrashReaper {
     private readonly database: QueueDatabase,
     private readonly deadLetters: DeadLetterRouter,
     private readonly tracker: BatchTracker,
+    private readonly events: JobEventBus,
   ) {}
 
   async reap(workerTimeoutMs: number): Promise<number> {
@@ -27,7 +30,10 @@ export class CrashReaper {
       return jobs;
     });
     for (const job of reaped) {
-      this.logger.warn(`job ${job.id} (${job.jobType}) was interrupted by a lost worker; ${job.nextAttemptAt ? 'retrying' : 'failed for good'}`);
+      const willRetry = job.nextAttemptAt !== null;
+      const message = job.errorHistory.at(-1)?.message ?? 'the worker running this job stopped heartbeating';
+      this.logger.warn(`job ${job.id} (${job.jobType}) was interrupted by a lost worker; ${willRetry ? 'retrying' : 'failed for good'}`);
+      this.events.emit({ event: 'failed', job, failure: { reason: 'interrupted', message, willRetry } });
     }
     return reaped.length;
   }

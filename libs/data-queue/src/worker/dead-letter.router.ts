@@ -22,7 +22,7 @@ export class DeadLetterRouter {
       };
       const {
         jobs: [deadLetter],
-      } = await tx.insert([this.newJobs.createTrusted(job.deadLetterJobType, payload, { tags: job.tags })]);
+      } = await tx.insert([await this.newJobs.createTrusted(job.deadLetterJobType, payload, { tags: job.tags })]);
       await tx.markDeadLettered(job.id, deadLetter.id);
     }
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BatchTracker } from '../batches/batch-tracker.js';
-import { HandlerRegistry } from '../handlers/handler-registry.js';
+import { JobTypeCatalog } from '../handlers/job-type-catalog.js';
 import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
 import type { FailureReason, JobRecord } from '../queue/job-record.js';
@@ -13,14 +13,14 @@ import { DeadLetterRouter } from './dead-letter.router.js';
 @Injectable()
 export class FailureRecorder {
   constructor(
-    private readonly registry: HandlerRegistry,
+    private readonly catalog: JobTypeCatalog,
     private readonly deadLetters: DeadLetterRouter,
     private readonly tracker: BatchTracker,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
   ) {}
 
   async record(store: JobStore, job: JobRecord, fence: RunFence, error: unknown, reason: FailureReason): Promise<void> {
-    const backoff = { ...this.options.defaultBackoff, ...this.registry.get(job.jobType)?.options.backoff };
+    const backoff = this.catalog.get(job.jobType)?.backoff ?? this.options.defaultBackoff;
     const entry = { ...describeError(error), attempt: job.attempts, reason };
     await store.transaction(async (tx) => {
       const failed = await tx.fail(fence, entry, retryDelayMs(job.attempts, backoff));

@@ -6,8 +6,8 @@ import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { QueueDatabase } from '../module/queue-database.js';
 import type { FailureReason, JobRecord } from '../queue/job-record.js';
-import type { ClaimedJob, JobStore, PendingWait, RunFence, StepResults } from '../store/job-store.js';
-import { JobCancelledError, JobTimeoutError, WorkerShutdownError } from './abort-reasons.js';
+import type { ClaimedJob, JobStore, LostRun, PendingWait, RunFence, StepResults } from '../store/job-store.js';
+import { JobCancelledError, JobRunLostError, JobTimeoutError, WorkerShutdownError } from './abort-reasons.js';
 import { AttemptAbort } from './attempt-abort.js';
 import { CompletionBatcher } from './completion-batcher.js';
 import { FailureRecorder } from './failure-recorder.js';
@@ -29,7 +29,8 @@ type Outcome =
 @Injectable()
 export class JobExecutor {
   private readonly logger = new Logger('DataQueue');
-  private readonly running = new Map<string, AttemptAbort>();
+  /** Attempts whose handler has not settled, by job id. */
+  private readonly running = new Map<string, { job: JobRecord; abort: AttemptAbort }>();
   private stopping = false;
 
   constructor(
@@ -65,7 +66,7 @@ export class JobExecutor {
   private async run(claimed: ClaimedJob, fence: RunFence, store: JobStore): Promise<{ outcome: Outcome; durationMs: number } | null> {
     const { job } = claimed;
     const abort = new AttemptAbort();
-    this.running.set(job.id, abort);
+    this.running.set(job.id, { job, abort });
     if (this.stopping) abort.abort(new WorkerShutdownError()); // claimed as shutdown began
     const timeoutMs = job.timeoutMs;
     const timer = timeoutMs ? setTimeout(() => abort.abort(new JobTimeoutError(timeoutMs)), timeoutMs) : undefined;
@@ -109,13 +110,37 @@ export class JobExecutor {
 
   /** Aborts a job of this process that was cancelled (from any process). */
   abortCancelled(jobId: string): void {
-    this.running.get(jobId)?.abort(new JobCancelledError(jobId));
+    this.running.get(jobId)?.abort.abort(new JobCancelledError(jobId));
+  }
+
+  /**
+   * Aborts the running attempts whose job no longer holds them, as `findLost` tells from the
+   * database: cancelled (the NOTIFY never reached this process), or reaped while this worker was
+   * presumed dead. Only the runs asked about are aborted, not a newer run of the same job that
+   * started while the answer was on its way.
+   */
+  async abortLost(findLost: (runs: { jobId: string; attempt: number }[]) => Promise<LostRun[]>): Promise<void> {
+    const asked = new Map(this.running);
+    if (asked.size === 0) return;
+    const lost = await findLost([...asked.values()].map(({ job }) => ({ jobId: job.id, attempt: job.attempts })));
+    for (const { jobId, status } of lost) {
+      const run = asked.get(jobId);
+      if (!run || this.running.get(jobId) !== run) continue; // settled meanwhile
+      const { job, abort } = run;
+      if (status === 'cancelled') {
+        abort.abort(new JobCancelledError(job.id));
+        continue;
+      }
+      const reason = new JobRunLostError(job.id, job.jobType, job.attempts, status);
+      this.logger.warn(reason.message);
+      abort.abort(reason);
+    }
   }
 
   /** Shutdown: every running job stops waiting for its handler and is handed back. */
   abortAll(): void {
     this.stopping = true;
-    for (const abort of this.running.values()) abort.abort(new WorkerShutdownError());
+    for (const { abort } of this.running.values()) abort.abort(new WorkerShutdownError());
   }
 
   get runningCount(): number {

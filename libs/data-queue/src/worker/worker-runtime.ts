@@ -27,6 +27,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
   private timers: NodeJS.Timeout[] = [];
   private registered = false;
   private lastHeartbeatAt: Date | null = null;
+  private checkingRuns = false;
 
   constructor(
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
@@ -60,11 +61,17 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
           this.pools.forEach((pool) => pool.forget(jobId));
           this.executor.abortCancelled(jobId);
         },
-        onReconnect: () => this.wakeAll(),
+        onReconnect: () => {
+          this.wakeAll();
+          this.abortLostRuns().catch((error) => this.logger.warn(`checking running jobs after a reconnect failed: ${String(error)}`));
+        },
       }, `dataqueue-listener:${this.options.schema}`);
       await this.listener.start();
     }
-    this.every(this.options.pollIntervalMs, async () => this.wakeAll());
+    this.every(this.options.pollIntervalMs, async () => {
+      this.wakeAll();
+      await this.abortLostRuns();
+    });
     this.every(this.options.heartbeatIntervalMs, () => this.reaper.reap(this.options.workerTimeoutMs));
     const reconcileMs = this.options.batchReconcileIntervalMs;
     this.every(reconcileMs, () => this.reconciler.reconcile(reconcileMs));
@@ -100,6 +107,22 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
   /** '*' (after a resume) may concern any queue. */
   private wakePoolsFor(queues: string[]): void {
     this.pools.filter((pool) => queues.some((queue) => queue === '*' || pool.serves(queue))).forEach((pool) => pool.wake());
+  }
+
+  /**
+   * A cancel reaches the process running the job by NOTIFY, which does not arrive with
+   * `listen: false` or while the LISTEN connection is down; and a worker presumed dead may still
+   * be running jobs the reaper returned. So each poll asks which running attempts their job no
+   * longer holds, and aborts those: one query, only while jobs run, never two at once.
+   */
+  private async abortLostRuns(): Promise<void> {
+    if (this.executor.runningCount === 0 || this.checkingRuns) return;
+    this.checkingRuns = true;
+    try {
+      await this.executor.abortLost((runs) => this.database.store.lostRuns(this.worker.id, runs));
+    } finally {
+      this.checkingRuns = false;
+    }
   }
 
   private async heartbeat(): Promise<void> {

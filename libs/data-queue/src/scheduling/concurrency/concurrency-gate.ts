@@ -1,12 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ConcurrencyLimitError } from '../../errors/data-queue.errors.js';
+import { ConcurrencyKeyUnavailableError, ConcurrencyLimitError } from '../../errors/data-queue.errors.js';
 import { HandlerRegistry } from '../../handlers/handler-registry.js';
+import { JobTypeCatalog } from '../../handlers/job-type-catalog.js';
+import type { PublishedRule } from '../../handlers/job-type-settings.js';
 import { DATA_QUEUE_OPTIONS } from '../../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../../module/data-queue-options.js';
 import type { JobRecord } from '../../queue/job-record.js';
 import { toJobRecord, type JobRow } from '../../store/job-row.js';
 import type { InsertResult, JobStore, NewJob, RunFence } from '../../store/job-store.js';
 import { quoteIdent } from '../../store/sql/identifiers.js';
+import { deriveKey } from './concurrency-key.js';
 import { hasEnqueueLimits, hasPerformLimits, type ConcurrencyRule } from './concurrency-rule.js';
 import { admitJobSql, deferJobSql, keyCountsSql, latestWithKeySql, lockKeysSql, recordEventsSql } from './concurrency.sql.js';
 
@@ -23,7 +26,7 @@ interface KeyCounts {
 
 /** A rule that applies to a job, with the key it gave. */
 interface KeyedRule {
-  rule: ConcurrencyRule;
+  rule: PublishedRule;
   key: string;
 }
 
@@ -41,6 +44,7 @@ export class ConcurrencyGate {
 
   constructor(
     private readonly registry: HandlerRegistry,
+    private readonly catalog: JobTypeCatalog,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
   ) {
     const s = quoteIdent(options.schema);
@@ -53,18 +57,23 @@ export class ConcurrencyGate {
     };
   }
 
-  /** The keys a new job carries (every applicable rule's). */
+  /**
+   * The keys a new job carries, under its type's rules as this app knows them (declared here, or
+   * published). A rule whose key needs the handler's function fails the enqueue when it has
+   * enqueue-side limits (they could not be checked); a perform-side rule is left to the worker,
+   * which has the function.
+   */
   keysFor(jobType: string, payload: unknown, tags: string[]): string[] {
-    return this.keyedRules(jobType, payload, tags).map(({ key }) => key);
+    return this.keyedRules(jobType, this.enqueueRules(jobType), payload, tags).map(({ key }) => key);
   }
 
   needsEnqueueCheck(jobs: NewJob[]): boolean {
-    return jobs.some((job) => job.concurrencyKeys.length > 0 && this.rulesOf(job.jobType).some(hasEnqueueLimits));
+    return jobs.some((job) => job.concurrencyKeys.length > 0 && this.enqueueRules(job.jobType).some(hasEnqueueLimits));
   }
 
   /** Perform keys come from this worker's own rules, whichever process enqueued the job. */
   needsPerformCheck(job: JobRecord): boolean {
-    return this.rulesOf(job.jobType).some(hasPerformLimits);
+    return this.performRules(job.jobType).some(hasPerformLimits);
   }
 
   /**
@@ -90,7 +99,8 @@ export class ConcurrencyGate {
     const decisions: (JobRecord | null)[] = [];
     for (const [index, job] of jobs.entries()) {
       let decision: JobRecord | null = null;
-      for (const { rule, key } of this.keyedRules(job.jobType, payloads[index], job.tags).filter(({ rule }) => hasEnqueueLimits(rule))) {
+      const keyed = this.keyedRules(job.jobType, this.enqueueRules(job.jobType), payloads[index], job.tags);
+      for (const { rule, key } of keyed.filter(({ rule }) => hasEnqueueLimits(rule))) {
         const counts = await this.counts(tx, key, '0', rule);
         const alreadyAdmitted = admittedPerKey.get(key) ?? 0;
         const exceeded = this.enqueueLimitExceeded(rule, counts, alreadyAdmitted);
@@ -103,7 +113,7 @@ export class ConcurrencyGate {
       }
       decisions.push(decision);
       if (decision) continue;
-      for (const { rule, key } of this.keyedRules(job.jobType, payloads[index], job.tags)) {
+      for (const { rule, key } of keyed) {
         admittedPerKey.set(key, (admittedPerKey.get(key) ?? 0) + 1);
         if (rule.enqueueThrottle) throttledKeys.push(key);
       }
@@ -118,7 +128,9 @@ export class ConcurrencyGate {
    * used) and will be claimed again later, or when the attempt was fenced out meanwhile.
    */
   async admitPerform(store: JobStore, job: JobRecord, fence: RunFence): Promise<boolean> {
-    const rules = this.keyedRules(job.jobType, job.payload, job.tags).filter(({ rule }) => hasPerformLimits(rule));
+    const rules = this.keyedRules(job.jobType, this.performRules(job.jobType), job.payload, job.tags).filter(({ rule }) =>
+      hasPerformLimits(rule),
+    );
     if (rules.length === 0) return true;
     return store.transaction(async (tx) => {
       await tx.db.rows(lockKeysSql, [this.options.schema, rules.map(({ key }) => key)]);
@@ -137,7 +149,7 @@ export class ConcurrencyGate {
     });
   }
 
-  private enqueueLimitExceeded(rule: ConcurrencyRule, counts: KeyCounts, admitted: number): string | null {
+  private enqueueLimitExceeded(rule: PublishedRule, counts: KeyCounts, admitted: number): string | null {
     const queued = counts.unfinished - counts.processing;
     if (rule.totalLimit !== undefined && counts.unfinished + admitted >= rule.totalLimit) return `totalLimit ${rule.totalLimit}`;
     if (rule.enqueueLimit !== undefined && queued + admitted >= rule.enqueueLimit) return `enqueueLimit ${rule.enqueueLimit}`;
@@ -147,7 +159,7 @@ export class ConcurrencyGate {
   }
 
   /** Null to run now; otherwise how long to wait before trying again. */
-  private performWaitMs(rule: ConcurrencyRule, counts: KeyCounts): number | null {
+  private performWaitMs(rule: PublishedRule, counts: KeyCounts): number | null {
     const retryMs = Math.min(this.options.pollIntervalMs, 1000);
     if (rule.performLimit !== undefined && counts.running >= rule.performLimit) return jitter(retryMs);
     const [count, ms] = rule.performThrottle ?? [];
@@ -157,7 +169,7 @@ export class ConcurrencyGate {
     return null;
   }
 
-  private async counts(tx: JobStore, key: string, exceptJobId: string, rule: ConcurrencyRule): Promise<KeyCounts> {
+  private async counts(tx: JobStore, key: string, exceptJobId: string, rule: PublishedRule): Promise<KeyCounts> {
     const [counts] = await tx.db.rows<KeyCounts>(this.sql.counts, [
       key,
       exceptJobId,
@@ -167,17 +179,34 @@ export class ConcurrencyGate {
     return counts;
   }
 
-  private keyedRules(jobType: string, payload: unknown, tags: string[]): KeyedRule[] {
-    return this.rulesOf(jobType).flatMap((rule) => {
-      const key = rule.key(payload, { jobType, tags });
-      return key === null || key === undefined ? [] : [{ rule, key: String(key) }];
+  private keyedRules(jobType: string, rules: PublishedRule[], payload: unknown, tags: string[]): KeyedRule[] {
+    return rules.flatMap((rule, index) => {
+      if (rule.key === null) {
+        if (hasEnqueueLimits(rule)) throw new ConcurrencyKeyUnavailableError(jobType, describeRule(rule, index));
+        return [];
+      }
+      const key = deriveKey(rule.key, payload, { jobType, tags });
+      return key === null ? [] : [{ rule, key }];
     });
   }
 
-  private rulesOf(jobType: string): ConcurrencyRule[] {
+  /** What enqueues check: the type's rules as this app knows them. */
+  private enqueueRules(jobType: string): PublishedRule[] {
+    return this.catalog.get(jobType)?.concurrency ?? [];
+  }
+
+  /** What a worker checks before a start: its own handler's rules (it runs the job). */
+  private performRules(jobType: string): ConcurrencyRule[] {
     const rules = this.registry.get(jobType)?.options.concurrency;
     return rules === undefined ? [] : [rules].flat();
   }
+}
+
+function describeRule(rule: PublishedRule, index: number): string {
+  const limits = Object.entries(rule)
+    .filter(([field]) => field !== 'key' && field !== 'onEnqueueLimit')
+    .map(([field, value]) => `${field} ${Array.isArray(value) ? value.join('/') : String(value)}`);
+  return `concurrency[${index}] (${limits.join(', ')})`;
 }
 
 function jitter(ms: number): number {

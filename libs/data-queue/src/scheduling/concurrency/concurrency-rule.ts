@@ -1,16 +1,13 @@
-/** What a rule's key function sees. */
-export interface ConcurrencyKeyInput {
-  jobType: string;
-  tags: string[];
-}
+import { keySpecProblem, type ConcurrencyKeySpec } from './concurrency-key.js';
 
 /**
- * A limit on jobs sharing a key (e.g. per user). Jobs whose `key` returns null/undefined are
+ * A limit on jobs sharing a key (e.g. per user). Jobs whose `key` gives null/undefined are
  * not limited by the rule. Keys are global: rules of different job types that return the same
  * key count each other's jobs.
  */
 export interface ConcurrencyRule<Payload = any> {
-  key: (payload: Payload, job: ConcurrencyKeyInput) => string | null | undefined;
+  /** A function, or a declarative form that works from any process (see ConcurrencyKeySpec). */
+  key: ConcurrencyKeySpec<Payload>;
   /** Unfinished jobs (queued or running) with the key. Checked at enqueue. */
   totalLimit?: number;
   /** Queued (not running) jobs with the key. Checked at enqueue. */
@@ -25,18 +22,22 @@ export interface ConcurrencyRule<Payload = any> {
   onEnqueueLimit?: 'reject' | 'skip';
 }
 
-export function hasEnqueueLimits(rule: ConcurrencyRule): boolean {
+/** The limits of a rule, whatever its key. */
+export type RuleLimits = Omit<ConcurrencyRule, 'key'>;
+
+export function hasEnqueueLimits(rule: RuleLimits): boolean {
   return rule.totalLimit !== undefined || rule.enqueueLimit !== undefined || rule.enqueueThrottle !== undefined;
 }
 
-export function hasPerformLimits(rule: ConcurrencyRule): boolean {
+export function hasPerformLimits(rule: RuleLimits): boolean {
   return rule.performLimit !== undefined || rule.performThrottle !== undefined;
 }
 
 /** Checks rules at boot; returns a message for the first problem. */
 export function concurrencyRuleProblem(rule: ConcurrencyRule, index = 0): string | null {
   const where = `concurrency[${index}]`;
-  if (typeof rule?.key !== 'function') return `${where}.key must be a function of the payload`;
+  const keyProblem = keySpecProblem(rule?.key);
+  if (keyProblem) return `${where}.key ${keyProblem}`;
   for (const field of ['totalLimit', 'enqueueLimit', 'performLimit'] as const) {
     const value = rule[field];
     if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) return `${where}.${field} must be a positive integer`;

@@ -92,7 +92,7 @@ export class CronService {
   /** The job of one tick (null: now), or null if another process enqueued it first or the entry is disabled. */
   async enqueueTick(key: string, tick: Date | null, force = false): Promise<JobRecord | null> {
     const entry = await this.get(key);
-    const job = this.newJobs.createTrusted(entry.jobType, entry.payload, entry.options);
+    const job = await this.newJobs.createTrusted(entry.jobType, entry.payload, entry.options);
     const [row] = await this.database.store.db.rows<JobRow>(this.sql.enqueueTick, [
       key,
       tick,

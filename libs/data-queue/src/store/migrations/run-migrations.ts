@@ -6,18 +6,25 @@ import { batchesMigration } from './batches.migration.js';
 import { concurrencyMigration } from './concurrency.migration.js';
 import { cronMigration } from './cron.migration.js';
 import { durableWaitsMigration } from './durable-waits.migration.js';
+import { jobTypesMigration } from './job-types.migration.js';
 import { leanHotPathMigration } from './lean-hot-path.migration.js';
 import { leanIndexesMigration } from './lean-indexes.migration.js';
 import { historyAndRetentionMigration } from './history-and-retention.migration.js';
 import { dashboardAndPausesMigration } from './dashboard-and-pauses.migration.js';
 import { initialMigration } from './initial.migration.js';
+import { runnableByQueueMigration } from './runnable-by-queue.migration.js';
+import { migrationsLockKey, sharingHistory } from './shared-history.js';
 
 /**
  * DataQueue's TypeORM migrations for `schema`, in order. With `autoMigrate: false`, add them to
- * your own DataSource's `migrations` and run them with the TypeORM CLI on deploy.
+ * your own DataSource's `migrations` and run them with the TypeORM CLI on deploy. Whichever
+ * DataSource runs them, they keep `<schema>.migrations` (the history `autoMigrate` reads) up to
+ * date and skip what it records as applied (see sharingHistory).
  */
 export function dataQueueMigrations(schema = 'data_queue'): (new () => MigrationInterface)[] {
-  return [initialMigration(schema), batchesMigration(schema), dashboardAndPausesMigration(schema), cronMigration(schema), historyAndRetentionMigration(schema), concurrencyMigration(schema), durableWaitsMigration(schema), leanHotPathMigration(schema), leanIndexesMigration(schema), admittedRunsMigration(schema)];
+  return [initialMigration(schema), runnableByQueueMigration(schema), batchesMigration(schema), dashboardAndPausesMigration(schema), cronMigration(schema), historyAndRetentionMigration(schema), concurrencyMigration(schema), durableWaitsMigration(schema), leanHotPathMigration(schema), leanIndexesMigration(schema), admittedRunsMigration(schema), jobTypesMigration(schema)].map((migration, index) =>
+    sharingHistory(schema, migration, index === 0),
+  );
 }
 
 /**
@@ -44,7 +51,7 @@ export async function runMigrations(connection: DataSource, schema: string): Pro
   const runner = migrator.createQueryRunner();
   try {
     await runner.startTransaction();
-    await runner.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`dataqueue:migrations:${schema}`]);
+    await runner.query('SELECT pg_advisory_xact_lock(hashtext($1))', [migrationsLockKey(schema)]);
     await runner.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     const executor = new MigrationExecutor(migrator, runner);
     executor.transaction = 'all'; // joins the transaction above instead of opening its own

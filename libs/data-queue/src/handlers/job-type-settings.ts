@@ -1,0 +1,44 @@
+import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
+import type { ConcurrencyKeySpec } from '../scheduling/concurrency/concurrency-key.js';
+import type { RuleLimits } from '../scheduling/concurrency/concurrency-rule.js';
+import type { RegisteredHandler } from './handler-registry.js';
+import type { BackoffOptions } from './job-handler.interfaces.js';
+
+/**
+ * A job type's effective settings: what a job of the type gets unless its enqueue says
+ * otherwise. The handler's own app derives them from `@JobHandler` and its module options, and
+ * publishes them (JobTypeCatalog); every other app reads them back, so a job's settings do not
+ * depend on which process enqueued it.
+ */
+export interface JobTypeSettings {
+  queue: string;
+  priority: number;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  backoff: Required<BackoffOptions>;
+  deadLetterJobType: string | null;
+  /** `key` null: a function, which only the handler's own app can run. */
+  concurrency: PublishedRule[];
+}
+
+export type PublishedRule = RuleLimits & { key: ConcurrencyKeySpec | null };
+
+export function settingsOfHandler({ options }: RegisteredHandler, moduleOptions: ResolvedDataQueueOptions): JobTypeSettings {
+  return {
+    queue: options.queue ?? 'default',
+    priority: options.priority ?? 0,
+    maxAttempts: options.maxAttempts ?? moduleOptions.defaultMaxAttempts,
+    timeoutMs: options.timeoutMs ?? null,
+    backoff: { ...moduleOptions.defaultBackoff, ...options.backoff },
+    deadLetterJobType: options.deadLetterJobType ?? null,
+    concurrency: options.concurrency === undefined ? [] : [options.concurrency].flat(),
+  };
+}
+
+/** As stored in `job_types.settings`: functions cannot travel, so their keys become null. */
+export function toPublished(settings: JobTypeSettings): JobTypeSettings {
+  return {
+    ...settings,
+    concurrency: settings.concurrency.map((rule) => ({ ...rule, key: typeof rule.key === 'function' ? null : rule.key })),
+  };
+}

@@ -109,5 +109,5 @@ describe('SIGKILL of a random worker process, again and again', () => {
       expect(new Set(mine.filter((c) => c.event === 'success').map((c) => c.jobId)).size).toBe(1);
       expect(mine.filter((c) => c.event === 'discard')).toEqual([]);
     }
-  });
+  }, 60_000 + ROUNDS * 10_000);
 });

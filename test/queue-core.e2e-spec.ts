@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { JobHandler } from '@dataqueue/nestjs';
+import { IdempotencyKeyConflictError, JobHandler } from '@dataqueue/nestjs';
 import type { JobContext } from '@dataqueue/nestjs';
 import { Gates } from './support/gates.js';
+import { rejectionOf } from './support/rejection.js';
 import { Tally } from './support/tally.js';
 import { createTestApp, waitForJob, waitForStatus, type TestApp } from './support/test-app.js';
 import { waitFor } from './support/wait-for.js';
@@ -47,6 +48,43 @@ describe('queue core', () => {
     gates.openAll();
     await tally?.close();
     await app?.close();
+  });
+
+  describe('idempotency keys', () => {
+    const later = { delayMs: 3_600_000 };
+
+    it('never answers with a job of another type: a typed error names both types, and the call inserts nothing', async () => {
+      const note = await app.queue.enqueue('note', { text: 'keyed' }, { idempotencyKey: 'shared-key', ...later });
+      const error = await rejectionOf(app.queue.enqueue('add', { a: 1, b: 2 }, { idempotencyKey: 'shared-key' }));
+      expect(error).toBeInstanceOf(IdempotencyKeyConflictError);
+      expect(error).toMatchObject({ idempotencyKey: 'shared-key', jobType: 'add', existingJobType: 'note', existingJobId: note.id });
+
+      // All or nothing: the other job of the call is not kept either.
+      const many = app.queue.enqueueMany([
+        { jobType: 'add', payload: { a: 0, b: 0 }, options: { idempotencyKey: 'fresh-key', ...later } },
+        { jobType: 'add', payload: { a: 1, b: 1 }, options: { idempotencyKey: 'shared-key' } },
+      ]);
+      await expect(many).rejects.toBeInstanceOf(IdempotencyKeyConflictError);
+      // A key repeated within one call for two types is the same conflict.
+      const repeated = app.queue.enqueueMany([
+        { jobType: 'note', payload: { text: 'first' }, options: { idempotencyKey: 'repeated-key', ...later } },
+        { jobType: 'add', payload: { a: 1, b: 1 }, options: { idempotencyKey: 'repeated-key' } },
+      ]);
+      await expect(repeated).rejects.toBeInstanceOf(IdempotencyKeyConflictError);
+      const { jobs } = await app.queue.listJobs({ jobType: 'add', status: 'pending' });
+      expect(jobs.filter((job) => job.idempotencyKey !== null)).toEqual([]);
+      expect((await app.queue.listJobs({ jobType: 'note', status: 'pending' })).jobs.map((job) => job.idempotencyKey)).toEqual(['shared-key']);
+
+      // Concurrent enqueues sharing a statement: only the conflicting call fails.
+      const [ok, conflicting] = await Promise.allSettled([
+        app.queue.enqueue('add', { a: 5, b: 5 }, { idempotencyKey: 'own-key', ...later }),
+        app.queue.enqueue('add', { a: 6, b: 6 }, { idempotencyKey: 'shared-key' }),
+      ]);
+      expect(ok).toMatchObject({ status: 'fulfilled', value: { idempotencyKey: 'own-key' } });
+      expect(conflicting).toMatchObject({ status: 'rejected', reason: expect.any(IdempotencyKeyConflictError) });
+      expect((await app.queue.listJobs({ jobType: 'add', status: 'pending' })).jobs.map((job) => job.idempotencyKey)).toEqual(['own-key']);
+      for (const job of [note.id, (ok as PromiseFulfilledResult<{ id: string }>).value.id]) await app.queue.cancelJob(job);
+    });
   });
 
   describe('a job that succeeds', () => {

@@ -37,6 +37,7 @@ export {
   DataQueueOptionsInvalidError,
   DuplicateBatchCallbackError,
   DuplicateJobHandlerError,
+  IdempotencyKeyConflictError,
   JobNotFoundError,
   JobOptionsInvalidError,
   JobPayloadInvalidError,

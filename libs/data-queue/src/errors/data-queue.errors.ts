@@ -165,6 +165,24 @@ export class ConcurrencyKeyUnavailableError extends DataQueueError {
   }
 }
 
+/**
+ * An enqueue's idempotency key belongs to a job of another type. Keys are unique across job types,
+ * and answering with that job would hand the caller a job it did not ask for: nothing is enqueued.
+ */
+export class IdempotencyKeyConflictError extends DataQueueError {
+  constructor(
+    readonly idempotencyKey: string,
+    readonly jobType: string,
+    readonly existingJobType: string,
+    readonly existingJobId: string,
+  ) {
+    super(
+      `idempotency key "${idempotencyKey}" of a "${jobType}" job is taken by job ${existingJobId} of type "${existingJobType}"; ` +
+        `nothing was enqueued (keys are unique across job types: prefix them with the type)`,
+    );
+  }
+}
+
 /** `ctx.waitForToken` reached its timeout before the token was completed. */
 export class WaitTimeoutError extends DataQueueError {
   constructor(readonly token: string) {

@@ -37,8 +37,15 @@ export class InsertBatcher {
     return new Promise((settle, fail) => this.coalescer.add({ jobs, settle, fail }));
   }
 
+  /**
+   * Keyed jobs are inserted in a transaction: a key of another job type is found after the
+   * INSERT (IdempotencyKeyConflictError), and the whole statement must roll back with it, so
+   * that the calls that shared it can be written again alone.
+   */
   private async insertNow(jobs: NewJob[]): Promise<JobRecord[]> {
-    const { jobs: records, created } = await this.database.store.insert(jobs);
+    const { store } = this.database;
+    const keyed = jobs.some((job) => job.idempotencyKey !== null);
+    const { jobs: records, created } = keyed ? await store.transaction((tx) => tx.insert(jobs)) : await store.insert(jobs);
     this.committed.inserted(created);
     return records;
   }

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { BatchRecord } from '../batches/batch-record.js';
+import { IdempotencyKeyConflictError } from '../errors/data-queue.errors.js';
 import { batchRowFromJson, toBatchRecord } from '../batches/batch-row.js';
 import type { JobErrorEntry, JobExecutionRecord, JobRecord, JobStatus } from '../queue/job-record.js';
 import { insertedJobRecord, toJobRecord, type InsertedRow, type JobRow } from './job-row.js';
@@ -281,6 +282,8 @@ export class JobStore {
     const records = jobs.map((job) => {
       const key = job.idempotencyKey;
       const known = key === null ? undefined : byKey.get(key);
+      // Thrown after the INSERT: callers run keyed inserts in a transaction, so it rolls back.
+      if (known && known.jobType !== job.jobType) throw new IdempotencyKeyConflictError(key!, job.jobType, known.jobType, known.id);
       if (known) return known;
       const row = key === null ? newUnkeyed.next().value : newByKey.get(key);
       if (!row) throw new Error(`idempotency key "${key}" neither inserted nor found`);

@@ -3,7 +3,7 @@ import { ConcurrencyLimitError, JobHandler, JobOptionsInvalidError, type JobReco
 import pg from 'pg';
 import { GAUGE_TABLES } from './fixtures/limited-handlers.js';
 import { startCpuBurner } from './support/cpu-burner.js';
-import { createTestApp, type TestApp } from './support/test-app.js';
+import { createTestApp, waitForFinalFailure, type TestApp } from './support/test-app.js';
 import { databaseUrl, dropSchema, uniqueSchema } from './support/unique-schema.js';
 import { waitFor } from './support/wait-for.js';
 import { spawnWorkers, stopAll, type WorkerProcess } from './support/worker-processes.js';
@@ -165,5 +165,27 @@ describe('concurrency limits at perform, across four worker processes', () => {
     expect(starts).toHaveLength(8);
     // 3 per 1,000 ms, measured at the handlers' first line: allow the admission-to-start delay.
     for (let i = 0; i + 3 < starts.length; i++) expect(starts[i + 3] - starts[i]).toBeGreaterThan(900);
+  });
+});
+
+describe('a perform-side key function that cannot read a payload', () => {
+  @JobHandler('picky-key', { concurrency: { key: (p: { user: { id: string } }) => p.user.id, performLimit: 1 } })
+  class PickyKeyHandler {
+    handle(): void {}
+  }
+
+  it('fails the attempt like a throwing handler, instead of handing the job back forever', async () => {
+    const worker = await createTestApp({ providers: [PickyKeyHandler] });
+    const producer = await createTestApp({ options: { schema: worker.schema, mode: 'external', strictJobTypes: false } });
+    try {
+      // The producer has no handler: a perform-side rule is the worker's to derive, so the enqueue is accepted.
+      const job = await producer.queue.enqueue('picky-key', { user: null }, { maxAttempts: 2 });
+      const failed = await waitForFinalFailure(worker.queue, job.id);
+      expect(failed).toMatchObject({ failureReason: 'handler_error', attempts: 2 });
+      expect(failed.errorHistory[0].message).toContain('a concurrency key function threw');
+    } finally {
+      await producer.close();
+      await worker.close();
+    }
   });
 });

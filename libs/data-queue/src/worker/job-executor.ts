@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { BatchService } from '../batches/batch.service.js';
 import { BatchTracker } from '../batches/batch-tracker.js';
 import { JobEventBus } from '../events/job-event-bus.js';
-import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
+import { ConcurrencyGate, type KeyedRule } from '../scheduling/concurrency/concurrency-gate.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { QueueDatabase } from '../module/queue-database.js';
 import type { FailureReason, JobRecord } from '../queue/job-record.js';
@@ -71,7 +71,18 @@ export class JobExecutor {
     const timeoutMs = job.timeoutMs;
     const timer = timeoutMs ? setTimeout(() => abort.abort(new JobTimeoutError(timeoutMs)), timeoutMs) : undefined;
     try {
-      if (this.gate.needsPerformCheck(job) && !(await this.admitted(job, fence, store))) return null;
+      if (this.gate.needsPerformCheck(job)) {
+        let keys: KeyedRule[];
+        try {
+          keys = this.gate.performKeys(job);
+        } catch (error) {
+          // The key function cannot read this payload: the attempt fails like a throwing handler
+          // (retried, then failed for good) instead of going back to the queue forever.
+          const failure = new Error(`job ${job.id} (${job.jobType}): a concurrency key function threw: ${(error as Error)?.message ?? String(error)}`);
+          return { outcome: { kind: 'failed', error: failure, reason: 'handler_error' }, durationMs: 0 };
+        }
+        if (!(await this.admitted(job, keys, fence, store))) return null;
+      }
       this.events.emit({ event: 'started', job });
       const started = performance.now();
       const outcome = await this.runHandler(claimed, fence, abort, store);
@@ -96,9 +107,9 @@ export class JobExecutor {
    * ConcurrencyGate). If the check itself fails (database away), the job is handed back
    * rather than run unchecked.
    */
-  private async admitted(job: JobRecord, fence: RunFence, store: JobStore): Promise<boolean> {
+  private async admitted(job: JobRecord, keys: KeyedRule[], fence: RunFence, store: JobStore): Promise<boolean> {
     try {
-      return await this.gate.admitPerform(store, job, fence);
+      return await this.gate.admitPerform(store, job, fence, keys);
     } catch (error) {
       this.logger.warn(`job ${job.id} (${job.jobType}): concurrency check failed (${String(error)}); handing it back`);
       await this.untilRecorded(job, async () => {

@@ -25,7 +25,7 @@ interface KeyCounts {
 }
 
 /** A rule that applies to a job, with the key it gave. */
-interface KeyedRule {
+export interface KeyedRule {
   rule: PublishedRule;
   key: string;
 }
@@ -122,15 +122,18 @@ export class ConcurrencyGate {
     return decisions;
   }
 
+  /** The perform-side rules that apply to a claimed job, with their keys; throws what a key function throws. */
+  performKeys(job: JobRecord): KeyedRule[] {
+    const rules = this.performRules(job.jobType).filter(hasPerformLimits);
+    return this.keyedRules(job.jobType, rules, job.payload, job.tags);
+  }
+
   /**
    * Just before a claimed job runs: true to run it, recorded as running under its keys; false
    * when a perform limit is reached, in which case the job went back to pending (attempt not
    * used) and will be claimed again later, or when the attempt was fenced out meanwhile.
    */
-  async admitPerform(store: JobStore, job: JobRecord, fence: RunFence): Promise<boolean> {
-    const rules = this.keyedRules(job.jobType, this.performRules(job.jobType), job.payload, job.tags).filter(({ rule }) =>
-      hasPerformLimits(rule),
-    );
+  async admitPerform(store: JobStore, job: JobRecord, fence: RunFence, rules: KeyedRule[]): Promise<boolean> {
     if (rules.length === 0) return true;
     return store.transaction(async (tx) => {
       await tx.db.rows(lockKeysSql, [this.options.schema, rules.map(({ key }) => key)]);

@@ -263,13 +263,13 @@ async function run(url: string, db: pg.Pool, postmaster: number | null, mode: Mo
     producer = await NestFactory.createApplicationContext(producerModule(url, schema), { logger: ['error', 'warn'] });
     const queue = producer.get(QueueService);
     await queue.pause({ queue: QUEUE });
+    // The workers publish the job type's settings at boot: the producer has no handler.
+    workers = Array.from({ length: processes }, () => WorkerProcess.spawn(url, schema));
+    await Promise.all(workers.map((worker) => worker.ready(120_000)));
     const enqueueStarted = performance.now();
     await enqueue(queue, mode);
     const enqueueSeconds = (performance.now() - enqueueStarted) / 1000;
     await db.query(`VACUUM ANALYZE ${s}.jobs`);
-
-    workers = Array.from({ length: processes }, () => WorkerProcess.spawn(url, schema));
-    await Promise.all(workers.map((worker) => worker.ready(120_000)));
     await sleep(1000); // let boot-time work (migrations check, first polls) settle
     const loadBefore = loadavg()[0]!;
 

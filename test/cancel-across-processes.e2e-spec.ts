@@ -31,12 +31,11 @@ describe('cancelling a job that runs in another process', () => {
   let producer: TestApp | undefined;
   let workers: WorkerProcess[] = [];
 
-  async function setUp(env: Omit<WorkerProcessEnv, 'DQ_SCHEMA'> & { DQ_LISTEN?: string }, options: DataQueueModuleOptions = {}): Promise<TestApp> {
+  async function setUp(env: Omit<WorkerProcessEnv, 'DQ_SCHEMA'>, options: DataQueueModuleOptions = {}): Promise<TestApp> {
     schema = uniqueSchema();
     tally = await Tally.create(schema);
     producer = await createTestApp({ providers: [CancelObserver], options: { mode: 'external', strictJobTypes: false, ...options, schema } });
-    const workerEnv: WorkerProcessEnv & { DQ_LISTEN?: string } = { DQ_SCHEMA: schema, ...env };
-    workers = await spawnWorkers(1, workerEnv);
+    workers = await spawnWorkers(1, { DQ_SCHEMA: schema, ...env });
     return producer;
   }
 

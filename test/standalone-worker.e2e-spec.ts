@@ -34,7 +34,7 @@ describe('the standalone worker (apps/worker)', () => {
     const { NODE_OPTIONS: _jest, ...env } = process.env;
     worker = spawn(
       process.execPath,
-      ['--conditions=@dataqueue/source', '--import', './tools/register-ts.js', 'apps/worker/src/main.ts', '--queues', 'mail:2;*:2', '--health-port', String(port)],
+      ['--conditions=@dataqueue/source', '--import', './tools/register-ts.js', 'apps/worker/src/main.ts', '--queues', 'mail:2', '--health-port', String(port)],
       { cwd: ROOT, env: { ...env, DATABASE_URL: databaseUrl(), DQ_SCHEMA: producer.schema, DQ_POLL_INTERVAL_MS: '100' }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     worker.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -48,7 +48,9 @@ describe('the standalone worker (apps/worker)', () => {
     );
     expect(health).toMatchObject({ healthy: true, database: 'up', listening: true });
 
+    // The producer has no handlers: the job gets the queue ('mail') the worker published, the only one it serves.
     const job = await producer.queue.enqueue('send-email', { to: 'ada@example.com', subject: 'From the standalone worker' });
+    expect(job).toMatchObject({ queue: 'mail', maxAttempts: 3 });
     const done = await waitForStatus(producer.queue, job.id, 'completed', { timeoutMs: 15_000 });
     expect(done.output).toEqual({ messageId: expect.stringContaining('@demo.dataqueue') });
 

@@ -11,6 +11,8 @@ export interface WorkerProcessEnv {
   DQ_SCHEMA: string;
   DQ_QUEUES?: string;
   DQ_POLL_INTERVAL_MS?: string;
+  /** 'false': no LISTEN connection, the worker polls only. */
+  DQ_LISTEN?: string;
   DQ_HEARTBEAT_INTERVAL_MS?: string;
   DQ_WORKER_TIMEOUT_MS?: string;
   DQ_SHUTDOWN_TIMEOUT_MS?: string;

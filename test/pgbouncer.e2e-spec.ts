@@ -4,7 +4,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import pg from 'pg';
 import { DataQueueHealthIndicator, DataQueueModule, JobHandler, OnBatchFinish, OnBatchSuccess, type QueueService } from '@dataqueue/nestjs';
 import type { BatchCallbackContext, BatchRecord, DataQueueModuleOptions, JobContext, JobRecord } from '@dataqueue/nestjs';
-import { PgBouncer } from './support/pgbouncer.js';
+import { PgBouncer, pgBouncerMissing } from './support/pgbouncer.js';
 import { Tally } from './support/tally.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 import { databaseUrl, dropSchema, uniqueSchema } from './support/unique-schema.js';
@@ -95,7 +95,9 @@ async function listenerConnections(schema: string): Promise<number> {
   }
 }
 
-describe('PgBouncer in transaction mode', () => {
+if (pgBouncerMissing) console.warn(`PgBouncer tests ${pgBouncerMissing}`);
+
+(pgBouncerMissing ? describe.skip : describe)(`PgBouncer in transaction mode${pgBouncerMissing ? ` (${pgBouncerMissing})` : ''}`, () => {
   let bouncer: PgBouncer;
   let apps: TestApp[] = [];
   let tally: Tally | undefined;

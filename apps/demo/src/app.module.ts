@@ -1,10 +1,9 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataQueueDashboardModule, DataQueueModule } from '@dataqueue/nestjs';
+import { DataQueueDashboardModule, DataQueueExceptionFilter, DataQueueModule } from '@dataqueue/nestjs';
 import { DataSource } from 'typeorm';
 import { DemoJobsModule } from './demo-jobs.module.js';
-import { DataQueueExceptionFilter } from './jobs/data-queue-exception.filter.js';
 import { JobsController } from './jobs/jobs.controller.js';
 import { ReportsController } from './reports/reports.controller.js';
 import { ReportsService } from './reports/reports.service.js';

@@ -47,3 +47,7 @@ export {
   WaitTimeoutError,
 } from './errors/data-queue.errors.js';
 export type { PayloadViolation } from './errors/data-queue.errors.js';
+export { DataQueueExceptionFilter } from './http/data-queue-exception.filter.js';
+export { dataQueueErrorResponse } from './http/data-queue-error-response.js';
+export type { DataQueueErrorResponse } from './http/data-queue-error-response.js';
+export type { DatabaseTarget } from './errors/data-queue.errors.js';

@@ -14,7 +14,7 @@ interface ListJobsQuery {
   cursor?: string;
 }
 
-/** A thin HTTP face over QueueService; DataQueueExceptionFilter maps its errors to 400/404/409. */
+/** A thin HTTP face over QueueService; DataQueueExceptionFilter (from @dataqueue/nestjs) maps its errors to 400/404/409/429/503. */
 @Controller('jobs')
 export class JobsController {
   constructor(private readonly queue: QueueService) {}

@@ -1,9 +1,13 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
+import { isEnqueueOnly, unprovidedClasses } from '../handlers/job-handler.explorer.js';
+import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
+import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
 import { BatchCallbackHandler } from './batch-callback.handler.js';
 import { BATCH_CALLBACK_JOB_TYPE } from './batch-callback-context.js';
 import {
+  decoratedBatchCallbacks,
   OnBatchDiscardDiscovery,
   OnBatchFinishDiscovery,
   OnBatchSuccessDiscovery,
@@ -17,15 +21,26 @@ const DECORATORS = [
   ['discard', OnBatchDiscardDiscovery],
 ] as const satisfies readonly (readonly [BatchCallbackEvent, unknown])[];
 
-/** Finds `@OnBatchFinish/Success/Discard` methods on any provider at boot. */
+/** The `createBatch` option and the decorator of each event, as users write them. */
+const OPTION: Record<BatchCallbackEvent, string> = { finish: 'onFinish', success: 'onSuccess', discard: 'onDiscard' };
+const DECORATOR: Record<BatchCallbackEvent, string> = { finish: '@OnBatchFinish', success: '@OnBatchSuccess', discard: '@OnBatchDiscard' };
+
+/**
+ * Finds `@OnBatchFinish/Success/Discard` methods on any provider at boot, and once everything is
+ * discovered logs what this app handles.
+ */
 @Injectable()
-export class BatchCallbackExplorer implements OnModuleInit {
+export class BatchCallbackExplorer implements OnModuleInit, OnApplicationBootstrap {
+  private readonly logger = new Logger('DataQueue');
+  private readonly found: { event: BatchCallbackEvent; key: string }[] = [];
+
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly callbacks: BatchCallbackRegistry,
     private readonly handlers: HandlerRegistry,
     private readonly callbackHandler: BatchCallbackHandler,
+    @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
   ) {}
 
   onModuleInit(): void {
@@ -39,6 +54,7 @@ export class BatchCallbackExplorer implements OnModuleInit {
           if (key === undefined) continue;
           const run = (instance[method] as BatchCallbackMethod).bind(instance);
           this.callbacks.register({ event, key, name: `${prototype.constructor.name}.${method}`, run });
+          this.found.push({ event, key });
         }
       }
     }
@@ -48,5 +64,38 @@ export class BatchCallbackExplorer implements OnModuleInit {
       instance: this.callbackHandler,
       name: BatchCallbackHandler.name,
     });
+    this.reportUnprovided();
   }
+
+  onApplicationBootstrap(): void {
+    const jobTypes = this.handlers.all().map((h) => h.jobType).filter((type) => type !== BATCH_CALLBACK_JOB_TYPE).sort();
+    const callbacks = this.found.map(({ event, key }) => `${OPTION[event]} ${JSON.stringify(key)}`).sort();
+    this.logger.log(
+      `this app handles ${count(jobTypes.length, 'job type')}${jobTypes.length ? `: ${jobTypes.join(', ')}` : ''}; ` +
+        `${count(callbacks.length, 'batch callback')}${callbacks.length ? `: ${callbacks.join(', ')}` : ''}`,
+    );
+  }
+
+  /** As for job handlers: a warning, since the worker app may be the one meant to provide the class. */
+  private reportUnprovided(): void {
+    for (const [target, declared] of unprovidedClasses(decoratedBatchCallbacks(), this.discovery)) {
+      const missing = declared.filter(({ event, key }) => !this.callbacks.get(event, key));
+      if (missing.length === 0) continue; // other providers declare the same keys
+      const methods = missing.map(({ event, key }) => `${DECORATOR[event]}(${JSON.stringify(key)})`).join(', ');
+      if (isEnqueueOnly(this.options)) {
+        this.logger.debug(`class ${target.name} (${methods}) is not provided in this enqueue-only app`);
+        continue;
+      }
+      const rejected = this.options.strictJobTypes ? ' and createBatch rejects their keys (BatchOptionsInvalidError)' : '';
+      this.logger.warn(
+        `class ${target.name} has ${methods} but is not in any module's providers, so this app never runs those ` +
+          `callbacks${rejected}: add ${target.name} to the providers of a module this app imports, unless only ` +
+          `another app (your workers) should run them`,
+      );
+    }
+  }
+}
+
+function count(n: number, noun: string): string {
+  return n === 0 ? `no ${noun}s` : `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

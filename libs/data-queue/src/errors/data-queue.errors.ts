@@ -1,3 +1,4 @@
+import { classesDeclaring } from '../handlers/job-handler.decorator.js';
 import type { JobStatus } from '../queue/job-record.js';
 
 /** Base class of every error DataQueue throws on purpose. */
@@ -42,10 +43,20 @@ export class DuplicateBatchCallbackError extends DataQueueError {
 export class JobTypeUnknownError extends DataQueueError {
   constructor(
     readonly jobType: string,
-    message = `job type "${jobType}" has no @JobHandler in this application`,
+    message = `job type "${jobType}" has no @JobHandler in this application${unprovidedHint(jobType)}`,
   ) {
     super(message);
   }
+}
+
+/** The usual cause: the class is decorated (its file is loaded) but no module lists it. */
+function unprovidedHint(jobType: string): string {
+  const classes = classesDeclaring(jobType);
+  if (classes.length === 0) return '';
+  const names = classes.join(', ');
+  return classes.length === 1
+    ? `: it is declared by class ${names}, but ${names} is not in any module's providers (add it to the providers of a module this app imports)`
+    : `: it is declared by classes ${names}, but none of them is in any module's providers (add one to the providers of a module this app imports)`;
 }
 
 /**
@@ -194,4 +205,26 @@ export class WaitTimeoutError extends DataQueueError {
  * Postgres could not be reached (refused, dropped, restarting): the call failed fast and had
  * no effect unless it says otherwise; retry once the database is back.
  */
-export class DatabaseUnavailableError extends DataQueueError {}
+export class DatabaseUnavailableError extends DataQueueError {
+  /** Where DataQueue tried to connect, when known (set at boot; never the password). */
+  readonly host?: string;
+  readonly port?: number;
+  readonly database?: string;
+  readonly user?: string;
+
+  constructor(message: string, options?: ErrorOptions & DatabaseTarget) {
+    super(message, options);
+    this.host = options?.host;
+    this.port = options?.port;
+    this.database = options?.database;
+    this.user = options?.user;
+  }
+}
+
+/** The server a connection goes to, for messages: no password. */
+export interface DatabaseTarget {
+  host?: string;
+  port?: number;
+  database?: string;
+  user?: string;
+}

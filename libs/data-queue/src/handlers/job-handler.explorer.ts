@@ -1,18 +1,23 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { DataQueueError, JobOptionsInvalidError } from '../errors/data-queue.errors.js';
+import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
+import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
 import { concurrencyRuleProblem } from '../scheduling/concurrency/concurrency-rule.js';
 import { isValidJobType, JOB_TYPE, validateBackoff, validateJobSettings } from '../queue/job-settings.validation.js';
 import { HandlerRegistry } from './handler-registry.js';
-import { JobHandlerDiscovery } from './job-handler.decorator.js';
+import { decoratedJobHandlers, JobHandlerDiscovery } from './job-handler.decorator.js';
 import type { JobHandlerInstance } from './job-handler.interfaces.js';
 
 /** Finds every `@JobHandler` provider at boot and registers it; no manual registration. */
 @Injectable()
 export class JobHandlerExplorer implements OnModuleInit {
+  private readonly logger = new Logger('DataQueue');
+
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly registry: HandlerRegistry,
+    @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
   ) {}
 
   onModuleInit(): void {
@@ -33,5 +38,48 @@ export class JobHandlerExplorer implements OnModuleInit {
       if (backoff !== undefined) validateBackoff(backoff, { jobType });
       this.registry.register({ jobType, options, instance, name });
     }
+    this.reportUnprovided();
   }
+
+  /**
+   * A warning, not a boot failure: a file of handler classes is often loaded by an app that only
+   * enqueues (for its constants) while only the worker app provides them.
+   */
+  private reportUnprovided(): void {
+    for (const [target, jobType] of unprovidedClasses(decoratedJobHandlers(), this.discovery)) {
+      if (this.registry.get(jobType)) continue; // another provider runs the type
+      if (isEnqueueOnly(this.options)) {
+        this.logger.debug(`@JobHandler('${jobType}') class ${target.name} is not provided in this enqueue-only app`);
+        continue;
+      }
+      const rejected = this.options.strictJobTypes ? ` and enqueue rejects them (JobTypeUnknownError)` : '';
+      this.logger.warn(
+        `@JobHandler('${jobType}') class ${target.name} is not in any module's providers, so this app never runs ` +
+          `"${jobType}" jobs${rejected}: add ${target.name} to the providers of a module this app imports, unless ` +
+          `only another app (your workers) should run it`,
+      );
+    }
+  }
+}
+
+/**
+ * The decorated classes that no module of this app provides, neither themselves nor a subclass
+ * (Nest's discovery only sees providers, so a class missing from `providers` is silently ignored).
+ */
+export function unprovidedClasses<T>(decorated: ReadonlyMap<Function, T>, discovery: DiscoveryService): [Function, T][] {
+  const provided = new Set<Function>();
+  for (const wrapper of discovery.getProviders()) {
+    // The token too: `overrideProvider(Handler).useClass(Fake)` still lists Handler.
+    for (const type of [wrapper.token, wrapper.metatype]) if (typeof type === 'function') provided.add(type);
+    const instance = wrapper.instance as object | null | undefined;
+    if (instance && typeof instance === 'object') provided.add(instance.constructor);
+  }
+  const isProvided = (target: Function) =>
+    [...provided].some((type) => type === target || (type.prototype !== undefined && type.prototype instanceof target));
+  return [...decorated].filter(([target]) => !isProvided(target));
+}
+
+/** An `external` app with `strictJobTypes: false` is meant to lack handlers: its workers have them. */
+export function isEnqueueOnly(options: ResolvedDataQueueOptions): boolean {
+  return options.mode === 'external' && !options.strictJobTypes;
 }

@@ -38,7 +38,8 @@ const IsQueuePools = () =>
     name: 'isQueuePools',
     validator: {
       validate: (value) => typeof value === 'string' && poolsError(value) === null,
-      defaultMessage: (args) => `queues ${poolsError(String(args?.value))}`,
+      defaultMessage: (args) =>
+        typeof args?.value === 'string' ? `queues ${poolsError(args.value)}` : 'queues must be a string such as "mail:2;*:5"',
     },
   });
 

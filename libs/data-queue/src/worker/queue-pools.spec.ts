@@ -10,6 +10,13 @@ describe('parseQueuePools', () => {
     ]);
   });
 
+  it('trims around ";" and ","', () => {
+    expect(parseQueuePools(' mail , sms:2 ; *:3 ').map((pool) => pool.selector)).toEqual([
+      { kind: 'only', queues: ['mail', 'sms'] },
+      { kind: 'except', queues: ['mail', 'sms'] },
+    ]);
+  });
+
   it('defaults a pool to 5 slots and ignores blank entries', () => {
     expect(parseQueuePools(' * ;')).toEqual([{ name: '*', slots: 5, selector: { kind: 'except', queues: [] } }]);
   });
@@ -17,7 +24,17 @@ describe('parseQueuePools', () => {
   it.each([
     ['', 'at least one pool'],
     ['mail:0', 'slots must be an integer from 1 to 1000'],
-    ['mail:x', '"mail:x" is not a valid queue name'],
+    ['mail:x', 'pool "mail:x": slots must be an integer from 1 to 1000, got "x"'],
+    ['mail:', 'pool "mail:": slots must be an integer from 1 to 1000, got ""'],
+    ['mail:2.5', 'got "2.5"'],
+    ['mail: 2', 'pool "mail: 2": remove the space around ":" (write "mail:2")'],
+    ['mail :2', 'pool "mail :2": remove the space around ":" (write "mail:2")'],
+    ['mail:2:3', 'pool "mail:2:3": has more than one ":"'],
+    ['mail sms:2', 'pool "mail sms:2": queue name "mail sms" contains a space: queue names are letters, digits, "_", "." and "-" (separate queues with ",")'],
+    ['mail/eu:2', 'queue name "mail/eu" contains "/"'],
+    ['mail,,sms:2', 'pool "mail,,sms:2": a queue name is empty'],
+    [':2', 'pool ":2": a queue name is empty'],
+    [`${'q'.repeat(129)}:1`, 'is longer than 128 characters'],
     ['*:1;*:2', 'only one pool may use "*"'],
     ['mail:1;mail:2', 'queue "mail" appears in more than one pool'],
     ['*,mail:2', '"*" cannot be combined'],

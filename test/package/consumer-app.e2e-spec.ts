@@ -3,7 +3,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmod, cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { waitFor } from '../support/wait-for.js';
@@ -45,6 +45,18 @@ describe('the packed package in a fresh Nest app', () => {
     await npm(dir, 'ci');
     await npm(dir, 'install', '--no-save', `./${tarball}`);
     await run(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')]);
+
+    // What the tarball carries: its docs, and every source its maps point at.
+    const installed = join(dir, 'node_modules/@dataqueue/nestjs');
+    expect(existsSync(join(installed, 'README.md')) && existsSync(join(installed, 'LICENSE'))).toBe(true);
+    const maps = (await readdir(join(installed, 'dist'), { recursive: true })).filter((file) => file.endsWith('.js.map'));
+    expect(maps.length).toBeGreaterThan(50);
+    const missing: string[] = [];
+    for (const map of maps) {
+      const { sources } = JSON.parse(await readFile(join(installed, 'dist', map), 'utf8')) as { sources: string[] };
+      for (const source of sources) if (!existsSync(join(installed, 'dist', dirname(map), source))) missing.push(`${map} → ${source}`);
+    }
+    expect(missing).toEqual([]);
 
     app = spawn(process.execPath, ['dist/main.js'], { cwd: dir, env: npmEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

@@ -650,11 +650,39 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
         [{ action: 'cancel', ids: ['1'], filter: {} }, /either ids or filter/],
         [{ action: 'cancel', ids: ["1; DROP TABLE jobs"] }, /ids must be/],
         [{ action: 'reschedule', ids: ['1'], runAt: 'someday' }, /runAt must be a date/],
+        // A destructive filter never widens to every job by accident.
+        [{ action: 'cancel', filter: 'anything' }, /filter must be an object/],
+        [{ action: 'cancel', filter: [] }, /filter must be an object/],
+        [{ action: 'cancel', filter: null }, /filter must be an object/],
+        [{ action: 'cancel', filter: {} }, /send \{ \\"all\\": true \}/],
+        [{ action: 'cancel', filter: { state: 'faield' } }, /filter.state must be one of/],
+        [{ action: 'cancel', filter: { State: 'failed' } }, /filter.State is not a filter field/],
+        [{ action: 'cancel', filter: { all: true, state: 'failed' } }, /filter.all is not a filter field/],
+        [{ action: 'cancel', filter: { queue: 'a\u0000b' } }, /filter.queue must be/],
+        [{ action: 'cancel', filter: { batchId: 'not-a-uuid' } }, /filter.batchId must be/],
       ];
+      const bystanders = await queue.enqueueMany([1, 2].map((n) => ({ jobType: 'note', payload: { text: `bystander ${n}` }, options: LATER })));
       for (const [body, message] of cases) {
         const response = await client.post('/actions/jobs', body);
         expect({ body, status: response.status }).toEqual({ body, status: 400 });
         expect(JSON.stringify(response.body)).toMatch(message);
+      }
+      for (const job of bystanders) expect((await queue.getJob(job.id))!.status).toBe('pending');
+    });
+
+    it('acts on every job only when the filter says { all: true }', async () => {
+      const own = await createDashboardApp({ platform, providers: [NoteHandler] });
+      try {
+        const ownClient = await new DashboardClient(own.baseUrl).session();
+        const jobs = await own.queue.enqueueMany([1, 2, 3].map((n) => ({ jobType: 'note', payload: { text: `${n}` }, options: LATER })));
+        expect((await ownClient.post('/actions/jobs', { action: 'cancel', filter: {} })).status).toBe(400);
+        for (const job of jobs) expect((await own.queue.getJob(job.id))!.status).toBe('pending');
+        expect(await ownClient.post('/actions/jobs', { action: 'cancel', filter: { all: true } })).toEqual({ status: 200, body: { affected: 3, errors: [] } });
+        for (const job of jobs) expect((await own.queue.getJob(job.id))!.status).toBe('cancelled');
+        // The page's toolbar sends exactly that when no filter is chosen.
+        expect((await ownClient.page('/jobs')).html).toContain('data-filter="{&quot;all&quot;:true}"');
+      } finally {
+        await own.close();
       }
     });
   });

@@ -1,8 +1,8 @@
 import { BadRequestException } from '@nestjs/common';
 import type { PauseTarget } from '../../scheduling/pause.service.js';
-import { parseJobsFilter } from '../queries/jobs-filter.js';
-import type { JobsFilter, PauseKind } from '../views/view-models.js';
-import { isJobId } from '../../queue/ids.js';
+import { JOB_STATES } from '../queries/job-states.js';
+import type { JobsFilter, JobState, PauseKind } from '../views/view-models.js';
+import { isJobId, isUuid } from '../../queue/ids.js';
 
 export const BULK_LIMIT = 10_000;
 
@@ -12,7 +12,7 @@ export interface JobActionRequest {
   action: JobAction;
   /** Chosen rows, or… */
   ids?: string[];
-  /** …every job matching the list's filter ("select all matching"). */
+  /** …every job matching the list's filter ("select all matching"); `{}` after `{ all: true }`. */
   filter?: JobsFilter;
   runAt?: Date;
 }
@@ -33,8 +33,42 @@ export function parseJobActionRequest(body: unknown): JobActionRequest {
     runAt = new Date(String(input.runAt));
     if (Number.isNaN(runAt.getTime())) bad('runAt must be a date');
   }
-  const filter = hasIds ? undefined : parseJobsFilter(input.filter as Record<string, unknown>);
+  const filter = hasIds ? undefined : parseActionFilter(input.filter);
   return { action, ids: hasIds ? (ids as string[]) : undefined, filter, runAt };
+}
+
+/** What an action's filter may name, with the longest value each takes. */
+const FILTER_FIELDS: Record<Exclude<keyof JobsFilter, 'cursor'>, number> = {
+  state: 255,
+  queue: 255,
+  jobType: 255,
+  tag: 255,
+  batchId: 36,
+  search: 500,
+};
+
+/**
+ * The filter of a destructive action, parsed strictly (the page's parser drops what it does not
+ * understand, which here would widen the action): an unknown field or a bad value is a 400, and
+ * acting on every job must be asked for as `{ all: true }`.
+ */
+export function parseActionFilter(value: unknown): JobsFilter {
+  const shape = `filter must be an object of ${Object.keys(FILTER_FIELDS).join(', ')}, or { "all": true } for every job`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) bad(shape);
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 1 && entries[0][0] === 'all' && entries[0][1] === true) return {};
+  if (entries.length === 0) bad('filter names no field, so it matches every job: send { "all": true } to act on every job');
+  const filter: Record<string, string> = {};
+  for (const [field, raw] of entries) {
+    if (!Object.hasOwn(FILTER_FIELDS, field)) bad(`filter.${field} is not a filter field (${shape})`);
+    const max = FILTER_FIELDS[field as keyof typeof FILTER_FIELDS];
+    const text = typeof raw === 'string' ? raw.trim() : '';
+    if (text === '' || text.length > max || text.includes('\u0000')) bad(`filter.${field} must be a non-empty string of at most ${max} characters, without NUL`);
+    if (field === 'state' && !JOB_STATES.includes(text as JobState)) bad(`filter.state must be one of ${JOB_STATES.join(', ')}`);
+    if (field === 'batchId' && !isUuid(text)) bad('filter.batchId must be a batch id (a UUID)');
+    filter[field] = text;
+  }
+  return filter as JobsFilter;
 }
 
 export function parsePauseRequest(body: unknown): { target: PauseTarget; paused: boolean } {

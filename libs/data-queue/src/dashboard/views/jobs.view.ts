@@ -50,7 +50,10 @@ function withSelected(values: string[], selected: string | undefined): string[] 
 /** Acts on the checked rows, or with "select all matching" on every job the filter matches. */
 function bulkToolbar(ctx: PageContext, filter: Omit<JobsFilter, 'cursor'>): Html {
   const { i18n } = ctx;
-  return html`<form class="toolbar" data-action="${ctx.basePath}/actions/jobs" data-bulk data-filter="${JSON.stringify(filter)}"
+  // "Every job" is said explicitly: the action refuses a filter that names nothing.
+  const criteria = Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined));
+  const actionFilter = Object.keys(criteria).length > 0 ? criteria : { all: true };
+  return html`<form class="toolbar" data-action="${ctx.basePath}/actions/jobs" data-bulk data-filter="${JSON.stringify(actionFilter)}"
     aria-label="${i18n.t('bulk.label')}">
   <label><input type="checkbox" data-testid="select-all-matching">${i18n.t('bulk.selectAllMatching')}</label>
   <span class="muted" data-selection-count aria-live="polite"></span>

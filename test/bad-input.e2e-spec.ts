@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { JobHandler, JobOptionsInvalidError, JobPayloadInvalidError, type JobToEnqueue } from '@dataqueue/nestjs';
+import { CronEntryNotFoundError, JobHandler, JobOptionsInvalidError, JobPayloadInvalidError, type JobToEnqueue } from '@dataqueue/nestjs';
 import { rejectionOf } from './support/rejection.js';
 import { createTestApp, waitForStatus, type TestApp } from './support/test-app.js';
 
@@ -53,6 +53,16 @@ describe('bad input', () => {
     expect(error).toBeInstanceOf(JobPayloadInvalidError);
     expect((error as unknown as JobPayloadInvalidError).violations[0].path).toBe(path);
     expect(await countJobs()).toBe(before);
+  });
+
+  it('rejects values Postgres cannot take with typed errors: a cursor past bigint, a NUL in a pause or a cron key', async () => {
+    const nineteenDigits = Buffer.from('before:1000000000000000000').toString('base64url');
+    expect(await rejectionOf(app.queue.listJobs({ cursor: nineteenDigits }))).toMatchObject({ name: 'JobOptionsInvalidError', field: 'cursor' });
+    expect(await rejectionOf(app.queue.pause({ queue: 'a\u0000b' }))).toMatchObject({ name: 'JobOptionsInvalidError', field: 'queue' });
+    expect(await app.queue.listPauses()).toEqual([]);
+    for (const call of [() => app.queue.runCronNow('a\u0000b'), () => app.queue.enableCron('a\u0000b')]) {
+      expect(await rejectionOf(call())).toBeInstanceOf(CronEntryNotFoundError);
+    }
   });
 
   it.each([

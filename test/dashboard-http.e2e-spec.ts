@@ -670,6 +670,14 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
       for (const job of bystanders) expect((await queue.getJob(job.id))!.status).toBe('pending');
     });
 
+    it('answers values Postgres cannot take with 400, and a cursor of the wrong shape with the first page', async () => {
+      expect((await client.post('/actions/pauses', { kind: 'queue', value: 'a\u0000b', paused: true })).status).toBe(400);
+      expect((await client.post('/actions/cron/a%00b/run', {})).status).toBe(400);
+      // Pages keep their lenient reading (a stale bookmark still opens): a cursor whose parts have the wrong types is ignored.
+      expect((await client.page('/batches?cursor=eyJpZCI6IjEwMDAwMDAwMDAwMDAwMDAwMDAwIn0')).status).toBe(200);
+      expect((await client.page(`/jobs?cursor=${Buffer.from('{"id":"10000000000000000000"}').toString('base64url')}`)).status).toBe(200);
+    });
+
     it('acts on every job only when the filter says { all: true }', async () => {
       const own = await createDashboardApp({ platform, providers: [NoteHandler] });
       try {

@@ -2,7 +2,7 @@ import { JobOptionsInvalidError } from '../errors/data-queue.errors.js';
 import type { JobListQuery } from '../store/sql/list-jobs.sql.js';
 import type { ListJobsFilter } from './enqueue-options.js';
 import type { JobStatus } from './job-record.js';
-import { isUuid } from './ids.js';
+import { isJobId, isUuid } from './ids.js';
 
 const STATUSES: JobStatus[] = ['pending', 'processing', 'completed', 'failed', 'cancelled', 'waiting'];
 
@@ -28,9 +28,9 @@ export function encodeCursor(lastId: string): string {
 }
 
 export function decodeCursor(cursor: string): string {
-  const match = /^before:([1-9]\d{0,18})$/.exec(Buffer.from(String(cursor), 'base64url').toString());
-  if (!match) invalid('cursor', 'is not a cursor returned by listJobs');
-  return match![1];
+  const id = /^before:(.*)$/.exec(Buffer.from(String(cursor), 'base64url').toString())?.[1];
+  if (!isJobId(id)) invalid('cursor', 'is not a cursor returned by listJobs');
+  return id;
 }
 
 function invalid(field: string, detail: string): never {

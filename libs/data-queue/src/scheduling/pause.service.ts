@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { unstorableText } from '../queue/storable-text.js';
 import { JobOptionsInvalidError } from '../errors/data-queue.errors.js';
 import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
@@ -60,5 +61,7 @@ function parseTarget(target: PauseTarget): Omit<PauseRecord, 'pausedAt'> {
   if (typeof value !== 'string' || value.length === 0 || value.length > 255) {
     throw new JobOptionsInvalidError(kind, 'must be a non-empty string of at most 255 characters');
   }
+  const unstorable = unstorableText(value);
+  if (unstorable) throw new JobOptionsInvalidError(kind, unstorable);
   return { kind, value };
 }

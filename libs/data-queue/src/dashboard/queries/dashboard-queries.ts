@@ -143,7 +143,10 @@ export class DashboardQueries {
     const query = this.database.dataSource.createQueryBuilder().select('batch.*').from(this.table('batches'), 'batch');
     if (state) query.where(BATCH_STATE_SQL[state]);
     const after = cursor ? decodeKeyset(cursor) : null;
-    if (after) query.andWhere('(batch.created_at, batch.id) < (:at::timestamptz, :id::uuid)', { at: after.at, id: after.id });
+    // A cursor is only trusted once its parts have the types the comparison casts them to.
+    if (after && isUuid(after.id) && !Number.isNaN(Date.parse(after.at))) {
+      query.andWhere('(batch.created_at, batch.id) < (:at::timestamptz, :id::uuid)', { at: after.at, id: after.id });
+    }
     const rows = await query.orderBy('batch.created_at', 'DESC').addOrderBy('batch.id', 'DESC').limit(PAGE_SIZE + 1).getRawMany<BatchRow>();
     const page = rows.slice(0, PAGE_SIZE).map((row) => toBatchRecord(row));
     const last = page.at(-1);

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CronEntryNotFoundError, DataQueueError } from '../../errors/data-queue.errors.js';
+import { unstorableText } from '../../queue/storable-text.js';
 import { DATA_QUEUE_OPTIONS } from '../../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../../module/data-queue-options.js';
 import { QueueDatabase } from '../../module/queue-database.js';
@@ -71,12 +72,14 @@ export class CronService {
   }
 
   async get(key: string): Promise<CronEntryRecord> {
+    if (!isStoredKey(key)) throw new CronEntryNotFoundError(String(key));
     const [row] = await this.database.store.db.rows<CronEntryRow>(this.sql.get, [key]);
     if (!row) throw new CronEntryNotFoundError(key);
     return toCronRecord(row);
   }
 
   async setEnabled(key: string, enabled: boolean): Promise<CronEntryRecord> {
+    if (!isStoredKey(key)) throw new CronEntryNotFoundError(String(key));
     const [row] = await this.database.store.db.rows<CronEntryRow>(this.sql.setEnabled, [key, enabled]);
     if (!row) throw new CronEntryNotFoundError(key);
     return toCronRecord(row);
@@ -131,4 +134,9 @@ function toCronRecord(row: CronEntryRow): CronEntryRecord {
     lastRunAt: row.last_run_at,
     nextRunAt,
   };
+}
+
+/** A key Postgres could hold (no entry has one that is not): anything else is simply unknown. */
+function isStoredKey(key: unknown): key is string {
+  return typeof key === 'string' && key.length > 0 && key.length <= 255 && unstorableText(key) === null;
 }

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { CronEntryNotFoundError, JobHandler, JobOptionsInvalidError, JobPayloadInvalidError, type JobToEnqueue } from '@dataqueue/nestjs';
+import { Type } from 'class-transformer';
+import { IsOptional, ValidateNested } from 'class-validator';
 import { rejectionOf } from './support/rejection.js';
 import { createTestApp, waitForStatus, type TestApp } from './support/test-app.js';
 
@@ -20,6 +22,22 @@ class OddOutputHandler {
   }
 }
 
+class NestedDto {
+  @ValidateNested() @Type(() => NestedDto) @IsOptional() child?: NestedDto;
+}
+
+@JobHandler('nested-dto', { payload: NestedDto })
+class NestedDtoHandler {
+  handle(): void {}
+}
+
+/** `levels` objects (or arrays) each holding the next. */
+function nested(levels: number, kind: 'objects' | 'arrays'): unknown {
+  let value: unknown = {};
+  for (let i = 0; i < levels; i++) value = kind === 'arrays' ? [value] : { child: value };
+  return value;
+}
+
 const cycle: Record<string, unknown> = { name: 'loop' };
 cycle.self = cycle;
 
@@ -27,7 +45,7 @@ describe('bad input', () => {
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await createTestApp({ providers: [EchoHandler, OddOutputHandler], options: { mode: 'external', maxPayloadBytes: 1024 } });
+    app = await createTestApp({ providers: [EchoHandler, OddOutputHandler, NestedDtoHandler], options: { mode: 'external', maxPayloadBytes: 1024 } });
   });
 
   afterAll(async () => {
@@ -53,6 +71,24 @@ describe('bad input', () => {
     expect(error).toBeInstanceOf(JobPayloadInvalidError);
     expect((error as unknown as JobPayloadInvalidError).violations[0].path).toBe(path);
     expect(await countJobs()).toBe(before);
+  });
+
+  it.each([
+    ['echo', 1500, 'arrays'],
+    ['echo', 2500, 'objects'],
+    ['nested-dto', 1500, 'arrays'],
+    ['nested-dto', 2500, 'objects'],
+  ] as const)('rejects a %s payload of %i nested %s with a typed error naming the depth cap, inserting nothing', async (jobType, levels, kind) => {
+    const error = await rejectionOf(app.queue.enqueue(jobType, nested(levels, kind)));
+    expect(error).toBeInstanceOf(JobPayloadInvalidError);
+    expect(JSON.stringify((error as unknown as JobPayloadInvalidError).violations)).toContain('nests deeper than 64 levels');
+    expect((await app.queue.listJobs({ jobType })).jobs).toEqual([]);
+  });
+
+  it('accepts 64 levels of nesting', async () => {
+    const job = await app.queue.enqueue('nested-dto', nested(63, 'objects'));
+    expect(job.status).toBe('pending');
+    await app.queue.deleteJob(job.id);
   });
 
   it('rejects values Postgres cannot take with typed errors: a cursor past bigint, a NUL in a pause or a cron key', async () => {

@@ -34,10 +34,18 @@ export function serializePayload(
 }
 
 /**
- * The first value under `path` that JSON would not keep as it is, or Postgres could not store
- * (call it after JSON.stringify, which already threw on cycles and BigInts).
+ * Deepest nesting of objects and arrays a payload or output may have. Real payloads stay far
+ * below it; far deeper ones overflow the stack of class-transformer (at about 1,500 levels) and
+ * bloat every page that shows them, so they are refused up front, with or without a DTO.
  */
-export function jsonProblem(value: unknown, path: string, seen = new Set<object>()): { path: string; message: string } | null {
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * The first value under `path` that JSON would not keep as it is, or Postgres could not store,
+ * or that nests deeper than MAX_JSON_DEPTH (call it after JSON.stringify, which already threw on
+ * cycles and BigInts).
+ */
+export function jsonProblem(value: unknown, path: string, seen = new Set<object>(), depth = 0): { path: string; message: string } | null {
   switch (typeof value) {
     case 'function':
     case 'symbol':
@@ -52,11 +60,12 @@ export function jsonProblem(value: unknown, path: string, seen = new Set<object>
       if (value === null || seen.has(value)) return null;
       seen.add(value);
       const source = typeof (value as { toJSON?: unknown }).toJSON === 'function' ? (value as { toJSON(): unknown }).toJSON() : value;
-      if (source !== value) return jsonProblem(source, path, seen);
+      if (source !== value) return jsonProblem(source, path, seen, depth);
+      if (depth >= MAX_JSON_DEPTH) return { path, message: `${path} nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays` };
       for (const [key, child] of Object.entries(value)) {
         const keyProblem = unstorableText(key);
         if (keyProblem) return { path: `${path}.${key}`, message: `the key of ${path}.${key} ${keyProblem}` };
-        const problem = jsonProblem(child, `${path}.${key}`, seen);
+        const problem = jsonProblem(child, `${path}.${key}`, seen, depth + 1);
         if (problem) return problem;
       }
       return null;
@@ -79,7 +88,14 @@ export async function validatePayload(
       context.index,
     );
   }
-  const errors = await validate(plainToInstance(dto, payload), { forbidUnknownValues: false });
+  let errors: ValidationError[];
+  try {
+    errors = await validate(plainToInstance(dto, payload), { forbidUnknownValues: false });
+  } catch (error) {
+    // A DTO's transform or custom validator that throws is a bad payload, not a server error.
+    const message = `payload could not be validated against ${dto.name}: ${(error as Error)?.message ?? String(error)}`;
+    throw new JobPayloadInvalidError(context.jobType, [{ path: 'payload', constraints: { validator: message } }], context.index);
+  }
   if (errors.length > 0) throw new JobPayloadInvalidError(context.jobType, flatten(errors, 'payload'), context.index);
 }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
-import { isEnqueueOnly, unprovidedClasses } from '../handlers/job-handler.explorer.js';
+import { isEnqueueOnly, unprovidedClasses } from '../handlers/unprovided-classes.js';
 import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
 import { BatchCallbackHandler } from './batch-callback.handler.js';

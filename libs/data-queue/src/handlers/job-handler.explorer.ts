@@ -7,6 +7,7 @@ import { concurrencyRuleProblem } from '../scheduling/concurrency/concurrency-ru
 import { isValidJobType, JOB_TYPE, validateBackoff, validateJobSettings } from '../queue/job-settings.validation.js';
 import { HandlerRegistry } from './handler-registry.js';
 import { decoratedJobHandlers, JobHandlerDiscovery } from './job-handler.decorator.js';
+import { isEnqueueOnly, unprovidedClasses } from './unprovided-classes.js';
 import type { JobHandlerInstance } from './job-handler.interfaces.js';
 
 /** Finds every `@JobHandler` provider at boot and registers it; no manual registration. */
@@ -60,26 +61,4 @@ export class JobHandlerExplorer implements OnModuleInit {
       );
     }
   }
-}
-
-/**
- * The decorated classes that no module of this app provides, neither themselves nor a subclass
- * (Nest's discovery only sees providers, so a class missing from `providers` is silently ignored).
- */
-export function unprovidedClasses<T>(decorated: ReadonlyMap<Function, T>, discovery: DiscoveryService): [Function, T][] {
-  const provided = new Set<Function>();
-  for (const wrapper of discovery.getProviders()) {
-    // The token too: `overrideProvider(Handler).useClass(Fake)` still lists Handler.
-    for (const type of [wrapper.token, wrapper.metatype]) if (typeof type === 'function') provided.add(type);
-    const instance = wrapper.instance as object | null | undefined;
-    if (instance && typeof instance === 'object') provided.add(instance.constructor);
-  }
-  const isProvided = (target: Function) =>
-    [...provided].some((type) => type === target || (type.prototype !== undefined && type.prototype instanceof target));
-  return [...decorated].filter(([target]) => !isProvided(target));
-}
-
-/** An `external` app with `strictJobTypes: false` is meant to lack handlers: its workers have them. */
-export function isEnqueueOnly(options: ResolvedDataQueueOptions): boolean {
-  return options.mode === 'external' && !options.strictJobTypes;
 }

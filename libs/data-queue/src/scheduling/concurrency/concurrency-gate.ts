@@ -10,7 +10,7 @@ import { toJobRecord, type JobRow } from '../../store/job-row.js';
 import type { InsertResult, JobStore, NewJob, RunFence } from '../../store/job-store.js';
 import { quoteIdent } from '../../store/sql/identifiers.js';
 import { deriveKey } from './concurrency-key.js';
-import { hasEnqueueLimits, hasPerformLimits, type ConcurrencyRule } from './concurrency-rule.js';
+import { hasEnqueueLimits, hasPerformLimits } from './concurrency-rule.js';
 import { admitJobSql, deferJobSql, keyCountsSql, latestWithKeySql, lockKeysSql, recordEventsSql } from './concurrency.sql.js';
 
 interface KeyCounts {
@@ -198,10 +198,9 @@ export class ConcurrencyGate {
     return this.catalog.get(jobType)?.concurrency ?? [];
   }
 
-  /** What a worker checks before a start: its own handler's rules (it runs the job). */
-  private performRules(jobType: string): ConcurrencyRule[] {
-    const rules = this.registry.get(jobType)?.options.concurrency;
-    return rules === undefined ? [] : [rules].flat();
+  /** What a worker checks before a start: its own handler's rules (it runs the job), never published ones. */
+  private performRules(jobType: string): PublishedRule[] {
+    return this.registry.get(jobType) ? (this.catalog.get(jobType)?.concurrency ?? []) : [];
   }
 }
 

@@ -100,6 +100,7 @@ describe('validation', () => {
       ['queue', { queue: 'has spaces' }],
       ['tags', { tags: ['ok', ''] }],
       ['tags', { tags: ['nul\u0000'] }],
+      ['tags', { tags: Array.from({ length: 33 }, (_, i) => `tag-${i}`) }],
       ['idempotencyKey', { idempotencyKey: '' }],
       ['idempotencyKey', { idempotencyKey: 'half \ud83d' }],
       ['nonsense', { nonsense: true }],

@@ -20,6 +20,7 @@ describe('enqueue option rules', () => {
     [{ runAt: 'not a date' }, 'runAt'],
     [{ runAt: new Date(), delayMs: 5 }, 'runAt'],
     [{ tags: ['ok', 3] }, 'tags'],
+    [{ tags: Array.from({ length: 33 }, (_, i) => `tag-${i}`) }, 'tags'],
     [{ idempotencyKey: '' }, 'idempotencyKey'],
     [{ colour: 'red' }, 'colour'],
   ])('rejects %p naming the field and the job type', (options, field) => {

@@ -6,6 +6,8 @@ import { unstorableText } from './storable-text.js';
 
 const INT32_MAX = 2_147_483_647;
 const MAX_TAG_LENGTH = 128;
+/** Tags label jobs for filtering; more than this is data, which belongs in the payload. */
+export const MAX_TAGS_PER_JOB = 32;
 const MAX_KEY_LENGTH = 512;
 
 /** Where a bad value came from, for the error message. */
@@ -45,6 +47,7 @@ const text = (max: number): Check => (value) =>
 
 const tagList: Check = (value) => {
   if (!Array.isArray(value)) return `must be an array of strings (got ${describe(value)})`;
+  if (value.length > MAX_TAGS_PER_JOB) return `must hold at most ${MAX_TAGS_PER_JOB} tags (got ${value.length})`;
   for (const [index, tag] of value.entries()) {
     const problem = text(MAX_TAG_LENGTH)(tag);
     if (problem) return `tags[${index}] ${problem}`;

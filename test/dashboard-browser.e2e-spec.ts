@@ -3,17 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { JobHandler } from '@dataqueue/nestjs';
 import type { JobContext, QueueService } from '@dataqueue/nestjs';
-import serverlessChromium from '@sparticuz/chromium';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './support/chromium.js';
 import { createDashboardApp, type DashboardApp } from './support/dashboard-app.js';
 import { translated } from './support/dashboard-locales.js';
 import { waitForFinalFailure, waitForStatus } from './support/test-app.js';
 
-/**
- * The Chromium that the @sparticuz/chromium dev dependency ships (unpacked on first launch): no
- * system browser, and nothing downloaded at run time. Its own flags, and no network chatter.
- */
-const CHROMIUM_ARGS = [...serverlessChromium.args, '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOTS = fileURLToPath(new URL('./artifacts/screenshots/', import.meta.url));
 /** Far in the future: the job stays pending until something is done to it. */
 const LATER = { delayMs: 3_600_000 };
@@ -63,7 +58,7 @@ describe('the dashboard in a browser', () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     dash = await createDashboardApp({ providers: [NoteHandler, FlakyHandler], options: { pollIntervalMs: 50 } });
     queue = dash.queue;
-    browser = await chromium.launch({ executablePath: await serverlessChromium.executablePath(), args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     context = await browser.newContext({ locale: 'en-US', colorScheme: 'light', viewport: { width: 1280, height: 900 } });
     context.setDefaultTimeout(10_000);
     page = await context.newPage();

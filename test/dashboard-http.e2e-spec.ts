@@ -252,7 +252,7 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
       expect(refused.status).toBe(403);
       expect((await guarded.queue.getJob(job.id))!.status).toBe('pending');
       const allowed = await admin.post('/actions/jobs', { action: 'cancel', ids: [job.id] });
-      expect(allowed).toEqual({ status: 200, body: { affected: 1, errors: [] } });
+      expect(allowed).toEqual({ status: 200, body: { affected: 1, errors: [], next: null } });
     });
 
     it('accepts a guard instance', async () => {
@@ -365,7 +365,7 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
       expect((await queue.getJob(job.id))!.status).toBe('pending');
 
       const accepted = await client.post('/actions/jobs', body);
-      expect(accepted).toEqual({ status: 200, body: { affected: 1, errors: [] } });
+      expect(accepted).toEqual({ status: 200, body: { affected: 1, errors: [], next: null } });
       expect((await queue.getJob(job.id))!.status).toBe('cancelled');
     });
 
@@ -562,7 +562,7 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
     it('retries a failed job, which runs again and completes', async () => {
       const job = await queue.enqueue('flaky', {});
       await waitForFinalFailure(queue, job.id);
-      expect(await client.post('/actions/jobs', { action: 'retry', ids: [job.id] })).toEqual({ status: 200, body: { affected: 1, errors: [] } });
+      expect(await client.post('/actions/jobs', { action: 'retry', ids: [job.id] })).toEqual({ status: 200, body: { affected: 1, errors: [], next: null } });
       const done = await waitForStatus(queue, job.id, 'completed');
       expect(done.lastRetriedAt).toBeInstanceOf(Date);
       expect(done.output).toEqual({ ok: true });
@@ -570,7 +570,7 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
 
     it('cancels a pending job', async () => {
       const job = await queue.enqueue('note', { text: 'cancel me' }, LATER);
-      expect(await client.post('/actions/jobs', { action: 'cancel', ids: [job.id] })).toEqual({ status: 200, body: { affected: 1, errors: [] } });
+      expect(await client.post('/actions/jobs', { action: 'cancel', ids: [job.id] })).toEqual({ status: 200, body: { affected: 1, errors: [], next: null } });
       expect((await queue.getJob(job.id))!.status).toBe('cancelled');
     });
 
@@ -580,7 +580,7 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
       runAt.setMilliseconds(0);
       expect(await client.post('/actions/jobs', { action: 'reschedule', ids: [job.id], runAt: runAt.toISOString() })).toEqual({
         status: 200,
-        body: { affected: 1, errors: [] },
+        body: { affected: 1, errors: [], next: null },
       });
       const moved = (await queue.getJob(job.id))!;
       expect(moved.status).toBe('pending');
@@ -589,7 +589,7 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
 
     it('deletes a job', async () => {
       const job = await queue.enqueue('note', { text: 'delete me' }, LATER);
-      expect(await client.post('/actions/jobs', { action: 'delete', ids: [job.id] })).toEqual({ status: 200, body: { affected: 1, errors: [] } });
+      expect(await client.post('/actions/jobs', { action: 'delete', ids: [job.id] })).toEqual({ status: 200, body: { affected: 1, errors: [], next: null } });
       expect(await queue.getJob(job.id)).toBeNull();
       expect((await client.page(`/jobs/${job.id}`)).status).toBe(404);
     });
@@ -598,11 +598,11 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
       const jobs = await queue.enqueueMany([1, 2, 3].map((n) => ({ jobType: 'note', payload: { text: `bulk ${n}` }, options: LATER })));
       const bystander = await queue.enqueue('note', { text: 'not chosen' }, LATER);
       const ids = jobs.map((job) => job.id);
-      expect(await client.post('/actions/jobs', { action: 'cancel', ids })).toEqual({ status: 200, body: { affected: 3, errors: [] } });
+      expect(await client.post('/actions/jobs', { action: 'cancel', ids })).toEqual({ status: 200, body: { affected: 3, errors: [], next: null } });
       for (const id of ids) expect((await queue.getJob(id))!.status).toBe('cancelled');
       expect((await queue.getJob(bystander.id))!.status).toBe('pending');
 
-      expect(await client.post('/actions/jobs', { action: 'delete', ids })).toEqual({ status: 200, body: { affected: 3, errors: [] } });
+      expect(await client.post('/actions/jobs', { action: 'delete', ids })).toEqual({ status: 200, body: { affected: 3, errors: [], next: null } });
       for (const id of ids) expect(await queue.getJob(id)).toBeNull();
     });
 
@@ -613,13 +613,13 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
       const otherQueue = await queue.enqueue('note', { text: 'other queue' }, { ...LATER, tags: ['sweep'] });
 
       const response = await client.post('/actions/jobs', { action: 'cancel', filter: { queue: q, tag: 'sweep', state: 'pending' } });
-      expect(response).toEqual({ status: 200, body: { affected: 3, errors: [] } });
+      expect(response).toEqual({ status: 200, body: { affected: 3, errors: [], next: null } });
       for (const job of matching) expect((await queue.getJob(job.id))!.status).toBe('cancelled');
       expect((await queue.getJob(otherTag.id))!.status).toBe('pending');
       expect((await queue.getJob(otherQueue.id))!.status).toBe('pending');
 
       const retried = await client.post('/actions/jobs', { action: 'delete', filter: { queue: q, state: 'cancelled' } });
-      expect(retried).toEqual({ status: 200, body: { affected: 3, errors: [] } });
+      expect(retried).toEqual({ status: 200, body: { affected: 3, errors: [], next: null } });
       expect((await allJobs(queue, { queue: q })).map((job) => job.id)).toEqual([otherTag.id]);
     });
 
@@ -638,9 +638,9 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
       expect((await queue.getJob(pending.id))!.status).toBe('pending');
 
       const gone = await client.post('/actions/jobs', { action: 'delete', ids: ['999999999999'] });
-      expect(gone).toEqual({ status: 200, body: { affected: 0, errors: [{ id: '999999999999', message: expect.stringMatching(/does not exist/) }] } });
+      expect(gone).toEqual({ status: 200, body: { affected: 0, errors: [{ id: '999999999999', message: expect.stringMatching(/does not exist/) }], next: null } });
       const cancelCompleted = await client.post<{ affected: number; errors: { id: string }[] }>('/actions/jobs', { action: 'cancel', ids: [failed.id] });
-      expect(cancelCompleted.body).toEqual({ affected: 0, errors: [{ id: failed.id, message: expect.stringMatching(/completed/) }] });
+      expect(cancelCompleted.body).toEqual({ affected: 0, errors: [{ id: failed.id, message: expect.stringMatching(/completed/) }], next: null });
     });
 
     it('rejects a malformed action with 400 naming the problem', async () => {
@@ -649,7 +649,7 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
         [{ action: 'cancel' }, /either ids or filter/],
         [{ action: 'cancel', ids: ['1'], filter: {} }, /either ids or filter/],
         [{ action: 'cancel', ids: ["1; DROP TABLE jobs"] }, /ids must be/],
-        [{ action: 'reschedule', ids: ['1'], runAt: 'someday' }, /runAt must be a date/],
+        [{ action: 'reschedule', ids: ['1'], runAt: 'someday' }, /runAt must be a Date or a date string/],
         // A destructive filter never widens to every job by accident.
         [{ action: 'cancel', filter: 'anything' }, /filter must be an object/],
         [{ action: 'cancel', filter: [] }, /filter must be an object/],
@@ -685,7 +685,7 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
         const jobs = await own.queue.enqueueMany([1, 2, 3].map((n) => ({ jobType: 'note', payload: { text: `${n}` }, options: LATER })));
         expect((await ownClient.post('/actions/jobs', { action: 'cancel', filter: {} })).status).toBe(400);
         for (const job of jobs) expect((await own.queue.getJob(job.id))!.status).toBe('pending');
-        expect(await ownClient.post('/actions/jobs', { action: 'cancel', filter: { all: true } })).toEqual({ status: 200, body: { affected: 3, errors: [] } });
+        expect(await ownClient.post('/actions/jobs', { action: 'cancel', filter: { all: true } })).toEqual({ status: 200, body: { affected: 3, errors: [], next: null } });
         for (const job of jobs) expect((await own.queue.getJob(job.id))!.status).toBe('cancelled');
         // The page's toolbar sends exactly that when no filter is chosen.
         expect((await ownClient.page('/jobs')).html).toContain('data-filter="{&quot;all&quot;:true}"');

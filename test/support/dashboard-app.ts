@@ -18,6 +18,8 @@ export interface DashboardAppConfig {
   imports?: ModuleMetadata['imports'];
   /** Over the test defaults (fresh schema, 200 ms poll, 500 ms shutdown grace), as in createTestApp. */
   options?: DataQueueModuleOptions;
+  /** What the host app does to the application before it listens (e.g. `app.use(helmet())`). */
+  beforeListen?: (app: INestApplication) => void;
 }
 
 export interface DashboardApp {
@@ -42,6 +44,7 @@ export async function createDashboardApp({
   providers = [],
   imports = [],
   options = {},
+  beforeListen,
 }: DashboardAppConfig = {}): Promise<DashboardApp> {
   const ownsSchema = options.schema === undefined;
   const schema = options.schema ?? uniqueSchema('dash');
@@ -58,6 +61,7 @@ export async function createDashboardApp({
     }).compile();
     app = platform === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter()) : moduleRef.createNestApplication();
     app.useLogger(process.env.TEST_LOG ? ['fatal', 'error', 'warn', 'log'] : false);
+    beforeListen?.(app);
     await app.listen(0, '127.0.0.1');
   } catch (error) {
     await (app ?? moduleRef)?.close().catch(() => undefined);

@@ -8,6 +8,7 @@ export { OnJobEvent } from './events/job-events.js';
 export type { JobEvent, JobEventName } from './events/job-events.js';
 export type { JobEventAction } from './events/job-events.js';
 export { DataQueueMetricsModule } from './metrics/metrics.module.js';
+export type { DataQueueMetricsExtras, DataQueueMetricsOptions } from './metrics/metrics-options.js';
 export { DataQueueHealthIndicator } from './health/data-queue-health.indicator.js';
 export type { DataQueueHealthResult } from './health/data-queue-health.indicator.js';
 export { QueueService } from './queue/queue.service.js';

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { JobHandler } from '@dataqueue/nestjs';
 import type { FailureReason, JobContext, JobErrorEntry } from '@dataqueue/nestjs';
+import { quoted } from '../logging/quoted.js';
 
 export const EMAIL_DEAD_LETTER = 'email-dead-letter';
 
@@ -20,7 +21,7 @@ export class EmailDeadLetterHandler {
     const { originalJob, failure } = letter;
     this.logger.warn(
       `job ${ctx.job.id}: ${originalJob.jobType} job ${originalJob.id} gave up after ${originalJob.attempts} attempts ` +
-        `(${failure.reason}: ${failure.message})`,
+        `(${failure.reason}: ${quoted(failure.message)})`, // a handler's error message may carry payload text
     );
   }
 }

@@ -3,6 +3,7 @@ import { JobHandler } from '@dataqueue/nestjs';
 import type { JobContext } from '@dataqueue/nestjs';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { quoted } from '../logging/quoted.js';
 import { SendEmailDto } from './send-email.dto.js';
 
 export const SEND_EMAIL = 'send-email';
@@ -14,7 +15,8 @@ export class SendEmailHandler {
 
   async handle(payload: SendEmailDto, ctx: JobContext<SendEmailDto>): Promise<{ messageId: string }> {
     const { job, signal } = ctx;
-    this.logger.log(`job ${job.id}: sending "${payload.subject}" to ${payload.to} (attempt ${job.attempts}/${job.maxAttempts})`);
+    // Both come from the request: quoted, so they cannot forge log lines (an email's quoted local part may hold a newline).
+    this.logger.log(`job ${job.id}: sending ${quoted(payload.subject)} to ${quoted(payload.to)} (attempt ${job.attempts}/${job.maxAttempts})`);
 
     await ctx.setProgress(10);
     await sleep(300, undefined, { signal }); // "connecting"; rejects if the job is cancelled or times out

@@ -18,7 +18,9 @@ import type { BatchCallbackEvent, BatchRecord, CreateBatchOptions } from './batc
 import { toBatchRecord } from './batch-row.js';
 import { BatchStore } from './batch-store.js';
 import { BatchTracker, batchDeltas, type JobMove } from './batch-tracker.js';
-import { isUuid } from '../queue/ids.js';
+import { idText, isUuid } from '../queue/ids.js';
+import { jsonProblem } from '../queue/payload.validation.js';
+import { unstorableText } from '../queue/storable-text.js';
 
 const CALLBACK_OPTIONS: [keyof CreateBatchOptions, BatchCallbackEvent, string][] = [
   ['onFinish', 'finish', '@OnBatchFinish'],
@@ -136,7 +138,7 @@ export class BatchService {
 
   private async mustExist(tx: JobStore, batchId: string): Promise<BatchRecord> {
     const row = isUuid(batchId) ? await this.batches.get(tx.db, batchId) : null;
-    if (!row) throw new BatchNotFoundError(String(batchId));
+    if (!row) throw new BatchNotFoundError(idText(batchId));
     return toBatchRecord(row);
   }
 
@@ -149,6 +151,8 @@ export class BatchService {
     if (options.description !== undefined && (typeof options.description !== 'string' || options.description.length > 10_000)) {
       throw new BatchOptionsInvalidError('description', 'must be a string of at most 10,000 characters');
     }
+    const descriptionProblem = options.description === undefined ? null : unstorableText(options.description);
+    if (descriptionProblem) throw new BatchOptionsInvalidError('description', descriptionProblem);
     this.validateProperties(options.properties);
     for (const [field, event, decorator] of CALLBACK_OPTIONS) {
       const key = options[field];
@@ -178,5 +182,7 @@ export class BatchService {
     } catch (error) {
       throw new BatchOptionsInvalidError('properties', `must be JSON-serializable: ${(error as Error).message}`);
     }
+    const problem = jsonProblem(properties, 'properties');
+    if (problem) throw new BatchOptionsInvalidError('properties', problem.message);
   }
 }

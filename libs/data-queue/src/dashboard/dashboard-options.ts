@@ -1,14 +1,8 @@
-import type { CanActivate, Type } from '@nestjs/common';
+import type { HostAccessOptions } from '../http/host-access.js';
 import type { LocaleCode } from './i18n/locales.js';
 
-export interface DataQueueDashboardOptions {
-  /**
-   * Who may open the dashboard: any Nest guard (a class resolved through DI, or an instance),
-   * e.g. the app's own auth guard. Without `guard`, access is denied unless `public: true`.
-   */
-  guard?: Type<CanActivate> | CanActivate;
-  /** Serve the dashboard to anyone who can reach it (local development, a private network). */
-  public?: boolean;
+/** `guard` or `public: true` opens the dashboard (it shows payloads and acts on jobs). */
+export interface DataQueueDashboardOptions extends HostAccessOptions {
   /** Hide and refuse every action (retry, cancel, pause, …). */
   readOnly?: boolean;
   /** Locale when neither `?locale=` nor the browser's Accept-Language picks a supported one. */
@@ -17,6 +11,12 @@ export interface DataQueueDashboardOptions {
   pollSeconds?: number;
   /** Shown in the header and the page title, default "DataQueue". */
   title?: string;
+  /**
+   * Origins (`https://admin.example.com`) whose pages may send actions besides the request's own
+   * (scheme and Host header): for a reverse proxy that rewrites Host, as seen by browsers that
+   * send `Origin` but not `Sec-Fetch-Site`. Default none.
+   */
+  allowedOrigins?: string[];
 }
 
 /** Set at module registration (they shape the routes, so they cannot come from a factory). */

@@ -1,10 +1,12 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, UseGuards } from '@nestjs/common';
 import { JobDurationCollector } from './job-duration.collector.js';
+import { MetricsAccessGuard } from './metrics-access.guard.js';
 import { renderMetrics } from './prometheus-text.js';
 import { QueueGauges } from './queue-gauges.js';
 
-/** Prometheus metrics in text format; mount with `DataQueueMetricsModule.forRoot({ path: 'metrics' })`. */
+/** Prometheus metrics in text format; mount with `DataQueueMetricsModule.forRoot({ path: 'metrics', guard })`. */
 @Controller()
+@UseGuards(MetricsAccessGuard)
 export class MetricsController {
   constructor(
     private readonly gauges: QueueGauges,

@@ -1,24 +1,30 @@
-import { ConfigurableModuleBuilder, Module } from '@nestjs/common';
-import { RouterModule } from '@nestjs/core';
+import { Module } from '@nestjs/common';
+import { resolveHostAccess } from '../http/host-access.js';
 import { JobDurationCollector } from './job-duration.collector.js';
+import { MetricsAccessGuard } from './metrics-access.guard.js';
+import { METRICS_OPTIONS } from './metrics.constants.js';
+import { ConfigurableMetricsModule, METRICS_MODULE_OPTIONS } from './metrics.module-definition.js';
+import type { DataQueueMetricsOptions } from './metrics-options.js';
 import { MetricsController } from './metrics.controller.js';
 import { QueueGauges } from './queue-gauges.js';
-
-const { ConfigurableModuleClass } = new ConfigurableModuleBuilder<object>()
-  .setClassMethodName('forRoot')
-  .setExtras<{ path?: string }>({ path: 'metrics' }, (definition, extras) => ({
-    ...definition,
-    imports: [
-      ...(definition.imports ?? []),
-      RouterModule.register([{ path: (extras.path ?? 'metrics').replace(/^\/+|\/+$/g, ''), module: definition.module }]),
-    ],
-  }))
-  .build();
 
 /**
  * `GET /<path>`: jobs by queue and state, queue latency, running batches, workers (from the
  * database, the same in every process) and this process's attempt-duration histogram.
- * Scrape every process that runs workers to sum the histograms.
+ * Scrape every process that runs workers to sum the histograms. Closed by default, like the
+ * dashboard: `forRoot({ path: 'metrics', guard: ScraperGuard })` or `public: true`.
  */
-@Module({ controllers: [MetricsController], providers: [QueueGauges, JobDurationCollector] })
-export class DataQueueMetricsModule extends ConfigurableModuleClass {}
+@Module({
+  controllers: [MetricsController],
+  providers: [
+    {
+      provide: METRICS_OPTIONS,
+      inject: [METRICS_MODULE_OPTIONS],
+      useFactory: (options: DataQueueMetricsOptions | undefined) => resolveHostAccess(options ?? {}, 'metrics'),
+    },
+    MetricsAccessGuard,
+    QueueGauges,
+    JobDurationCollector,
+  ],
+})
+export class DataQueueMetricsModule extends ConfigurableMetricsModule {}

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { QueueDatabase } from '../module/queue-database.js';
+import { quoteIdent } from '../store/sql/identifiers.js';
 import type { MetricFamily } from './prometheus-text.js';
 
 /**
@@ -9,26 +10,34 @@ import type { MetricFamily } from './prometheus-text.js';
  */
 @Injectable()
 export class QueueGauges {
-  constructor(private readonly database: QueueDatabase) {}
+  private readonly sql;
+
+  constructor(private readonly database: QueueDatabase) {
+    const s = quoteIdent(database.schema);
+    this.sql = {
+      byState: `
+        SELECT queue,
+               CASE WHEN status = 'failed' THEN 'retrying' ELSE status END AS state,
+               count(*)::int AS n
+        FROM ${s}.jobs
+        WHERE status IN ('pending', 'processing', 'waiting') OR (status = 'failed' AND next_attempt_at IS NOT NULL)
+        GROUP BY 1, 2 ORDER BY 1, 2`,
+      latency: `
+        SELECT queue, extract(epoch FROM now() - min(available_at))::float8 AS seconds
+        FROM ${s}.jobs
+        WHERE status IN ('pending', 'failed', 'waiting') AND available_at <= now()
+        GROUP BY 1 ORDER BY 1`,
+      totals: `
+        SELECT (SELECT count(*) FROM ${s}.batches WHERE finished_at IS NULL)::int AS batches,
+               (SELECT count(*) FROM ${s}.workers)::int AS workers`,
+    };
+  }
 
   async families(): Promise<MetricFamily[]> {
-    const jobs = `${this.database.schema}.jobs`;
     const db = this.database.store.db;
-    const byState = await db.rows<{ queue: string; state: string; n: number }>(`
-      SELECT queue,
-             CASE WHEN status = 'failed' THEN 'retrying' ELSE status END AS state,
-             count(*)::int AS n
-      FROM ${jobs}
-      WHERE status IN ('pending', 'processing', 'waiting') OR (status = 'failed' AND next_attempt_at IS NOT NULL)
-      GROUP BY 1, 2 ORDER BY 1, 2`);
-    const latency = await db.rows<{ queue: string; seconds: number }>(`
-      SELECT queue, extract(epoch FROM now() - min(available_at))::float8 AS seconds
-      FROM ${jobs}
-      WHERE status IN ('pending', 'failed', 'waiting') AND available_at <= now()
-      GROUP BY 1 ORDER BY 1`);
-    const [{ batches, workers }] = await db.rows<{ batches: number; workers: number }>(`
-      SELECT (SELECT count(*) FROM ${this.database.schema}.batches WHERE finished_at IS NULL)::int AS batches,
-             (SELECT count(*) FROM ${this.database.schema}.workers)::int AS workers`);
+    const byState = await db.rows<{ queue: string; state: string; n: number }>(this.sql.byState);
+    const latency = await db.rows<{ queue: string; seconds: number }>(this.sql.latency);
+    const [{ batches, workers }] = await db.rows<{ batches: number; workers: number }>(this.sql.totals);
     return [
       {
         name: 'dataqueue_jobs',

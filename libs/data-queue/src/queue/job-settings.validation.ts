@@ -2,7 +2,9 @@ import { JobOptionsInvalidError } from '../errors/data-queue.errors.js';
 import type { BackoffOptions } from '../handlers/job-handler.interfaces.js';
 import { isValidQueueName } from '../worker/queue-pools.js';
 import type { EnqueueOptions } from './enqueue-options.js';
+import { STORABLE_DATE, storableDate } from './storable-date.js';
 import { unstorableText } from './storable-text.js';
+import { describeValue } from './value-description.js';
 
 const INT32_MAX = 2_147_483_647;
 const MAX_TAG_LENGTH = 128;
@@ -28,25 +30,25 @@ type Check = (value: unknown) => string | null;
 const integer = (min: number, max: number): Check => (value) =>
   Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max
     ? null
-    : `must be an integer from ${min} to ${max} (got ${describe(value)})`;
+    : `must be an integer from ${min} to ${max} (got ${describeValue(value)})`;
 
 const number = (min: number, max: number): Check => (value) =>
   typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max
     ? null
-    : `must be a number from ${min} to ${max} (got ${describe(value)})`;
+    : `must be a number from ${min} to ${max} (got ${describeValue(value)})`;
 
 const queueName: Check = (value) =>
   typeof value === 'string' && isValidQueueName(value)
     ? null
-    : `must be 1-128 characters of letters, digits, _ . - (got ${describe(value)})`;
+    : `must be 1-128 characters of letters, digits, _ . - (got ${describeValue(value)})`;
 
 const text = (max: number): Check => (value) =>
   typeof value === 'string' && value.length > 0 && value.length <= max
     ? unstorableText(value)
-    : `must be a non-empty string of at most ${max} characters (got ${describe(value)})`;
+    : `must be a non-empty string of at most ${max} characters (got ${describeValue(value)})`;
 
 const tagList: Check = (value) => {
-  if (!Array.isArray(value)) return `must be an array of strings (got ${describe(value)})`;
+  if (!Array.isArray(value)) return `must be an array of strings (got ${describeValue(value)})`;
   if (value.length > MAX_TAGS_PER_JOB) return `must hold at most ${MAX_TAGS_PER_JOB} tags (got ${value.length})`;
   for (const [index, tag] of value.entries()) {
     const problem = text(MAX_TAG_LENGTH)(tag);
@@ -55,10 +57,7 @@ const tagList: Check = (value) => {
   return null;
 };
 
-const date: Check = (value) => {
-  const parsed = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : null;
-  return parsed && !Number.isNaN(parsed.getTime()) ? null : `must be a Date or an ISO date string (got ${describe(value)})`;
-};
+const date: Check = (value) => (storableDate(value) ? null : `must be ${STORABLE_DATE} (got ${describeValue(value)})`);
 
 /** Rules shared by enqueue options and `@JobHandler` options. */
 const RULES: Record<string, Check> = {
@@ -71,7 +70,7 @@ const RULES: Record<string, Check> = {
   tags: tagList,
   idempotencyKey: text(MAX_KEY_LENGTH),
   deadLetterJobType: (value) =>
-    typeof value === 'string' && isValidJobType(value) ? null : `must be a job type matching ${JOB_TYPE} (got ${describe(value)})`,
+    typeof value === 'string' && isValidJobType(value) ? null : `must be a job type matching ${JOB_TYPE} (got ${describeValue(value)})`,
 };
 
 const BACKOFF_RULES: Record<keyof BackoffOptions, Check> = {
@@ -85,7 +84,7 @@ const BACKOFF_RULES: Record<keyof BackoffOptions, Check> = {
 export function validateJobSettings(settings: object, context: SettingsContext, extraKeys: string[] = []): void {
   for (const [field, value] of Object.entries(settings)) {
     if (value === undefined || extraKeys.includes(field)) continue;
-    const rule = RULES[field];
+    const rule = Object.hasOwn(RULES, field) ? RULES[field] : undefined;
     const problem = rule ? rule(value) : `is not a known option`;
     if (problem) throw new JobOptionsInvalidError(field, problem, context.jobType, context.index);
   }
@@ -97,19 +96,11 @@ export function validateJobSettings(settings: object, context: SettingsContext, 
 
 export function validateBackoff(backoff: unknown, context: SettingsContext): void {
   if (typeof backoff !== 'object' || backoff === null) {
-    throw new JobOptionsInvalidError('backoff', `must be an object (got ${describe(backoff)})`, context.jobType);
+    throw new JobOptionsInvalidError('backoff', `must be an object (got ${describeValue(backoff)})`, context.jobType);
   }
   for (const [field, value] of Object.entries(backoff)) {
-    const rule = BACKOFF_RULES[field as keyof BackoffOptions];
+    const rule = Object.hasOwn(BACKOFF_RULES, field) ? BACKOFF_RULES[field as keyof BackoffOptions] : undefined;
     const problem = rule ? rule(value) : 'is not a known option';
     if (problem && value !== undefined) throw new JobOptionsInvalidError(`backoff.${field}`, problem, context.jobType);
   }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (value instanceof Date) return 'Invalid Date';
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'object') return value === null ? 'null' : Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
 }

@@ -10,6 +10,7 @@ import type { NewJob } from '../store/job-store.js';
 import type { EnqueueOptions, JobToEnqueue } from './enqueue-options.js';
 import { isValidJobType, JOB_TYPE, validateJobSettings } from './job-settings.validation.js';
 import { serializePayload, validatePayload } from './payload.validation.js';
+import { describeValue } from './value-description.js';
 
 /** Set when the job is added to a batch. */
 export interface BatchLinks {
@@ -33,17 +34,24 @@ export class NewJobFactory {
 
   /** Every job of an `enqueueMany` or batch add, validated first (all or nothing; errors name the index). */
   async createMany(jobs: JobToEnqueue[], links: BatchLinks = {}): Promise<NewJob[]> {
-    await this.catalog.load(jobs.flatMap((job) => (typeof job?.jobType === 'string' && isValidJobType(job.jobType) ? [job.jobType] : [])));
-    const many = jobs.length > 1;
-    return Promise.all(jobs.map((job, index) => this.create(job?.jobType, job?.payload, job?.options, many ? index : undefined, links)));
+    // Array.from visits the holes of a sparse array too (as undefined), which map and flatMap skip.
+    const items = Array.from(jobs);
+    await this.catalog.load(items.flatMap((job) => (typeof job?.jobType === 'string' && isValidJobType(job.jobType) ? [job.jobType] : [])));
+    const many = items.length > 1;
+    return Promise.all(items.map((job, index) => this.create(job?.jobType, job?.payload, job?.options, many ? index : undefined, links)));
   }
 
   /** `index` names the item of an `enqueueMany` call in errors. Call after `catalog.load`. */
-  private async create(jobType: string, payload: unknown, options: EnqueueOptions = {}, index: number | undefined, links: BatchLinks): Promise<NewJob> {
+  private async create(jobType: string, payload: unknown, given: EnqueueOptions = {}, index: number | undefined, links: BatchLinks): Promise<NewJob> {
     const context = { jobType, index };
     if (typeof jobType !== 'string' || !isValidJobType(jobType)) {
-      throw new JobOptionsInvalidError('jobType', `must match ${JOB_TYPE} (got ${JSON.stringify(String(jobType).slice(0, 60))})`, undefined, index);
+      throw new JobOptionsInvalidError('jobType', `must match ${JOB_TYPE} (got ${describeValue(jobType)})`, undefined, index);
     }
+    if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+      throw new JobOptionsInvalidError('options', `must be an object (got ${describeValue(given)})`, jobType, index);
+    }
+    // Own fields only: an inherited one would skip validation and still be read below.
+    const options: EnqueueOptions = { ...given };
     const handler = this.registry.get(jobType);
     if (!handler && this.options.strictJobTypes) throw new JobTypeUnknownError(jobType);
     const settings = this.catalog.get(jobType);
@@ -56,7 +64,8 @@ export class NewJobFactory {
       concurrencyKeys = this.gate.keysFor(jobType, payload, options.tags ?? []);
     } catch (error) {
       if (error instanceof DataQueueError) throw error;
-      throw new JobOptionsInvalidError('concurrency', `a key function threw: ${(error as Error).message}`, jobType, index);
+      const reason = error instanceof Error ? error.message : describeValue(error);
+      throw new JobOptionsInvalidError('concurrency', `a key function threw: ${reason}`, jobType, index);
     }
     return this.build(jobType, payloadJson, options, links, concurrencyKeys, settings);
   }

@@ -21,7 +21,11 @@ import { CommittedJobs } from './committed-jobs.js';
 import { decodeCursor, encodeCursor, normalizeListFilter } from './list-filter.js';
 import { InsertBatcher } from './insert-batcher.js';
 import { NewJobFactory } from './new-job.factory.js';
-import { isJobId } from './ids.js';
+import { idText, isJobId } from './ids.js';
+import { jsonProblem } from './payload.validation.js';
+import { STORABLE_DATE, storableDate } from './storable-date.js';
+import { describeValue } from './value-description.js';
+import { waitTokenProblem } from './wait-token.js';
 
 /** Enqueue, inspect and manage jobs. Injectable anywhere once `DataQueueModule` is imported. */
 @Injectable()
@@ -46,7 +50,7 @@ export class QueueService {
    * transaction: workers see it (and are woken) only if it commits.
    */
   async enqueue<Payload = unknown>(jobType: string, payload: Payload, options: EnqueueOptions = {}): Promise<JobRecord<Payload>> {
-    const [job] = await this.enqueueMany([{ jobType, payload, options }], { manager: options.manager });
+    const [job] = await this.enqueueMany([{ jobType, payload, options }], { manager: options?.manager });
     return job as JobRecord<Payload>;
   }
 
@@ -68,13 +72,13 @@ export class QueueService {
   }
 
   async getJob<Payload = unknown>(id: string): Promise<JobRecord<Payload> | null> {
-    if (!isJobId(String(id))) return null;
+    if (!isJobId(id)) return null;
     return (await this.database.store.get(String(id))) as JobRecord<Payload> | null;
   }
 
   /** The job's history: one record per finished attempt (duration, outcome, error), oldest first. */
   async getJobExecutions(id: string): Promise<JobExecutionRecord[]> {
-    if (!isJobId(String(id))) return [];
+    if (!isJobId(id)) return [];
     return this.database.store.executions(String(id));
   }
 
@@ -113,14 +117,14 @@ export class QueueService {
 
   /** Moves the start of a pending or retrying job. */
   async rescheduleJob(id: string, runAt: Date | string): Promise<JobRecord> {
-    const at = runAt instanceof Date ? runAt : new Date(runAt);
-    if (Number.isNaN(at.getTime())) throw new JobOptionsInvalidError('runAt', `must be a valid date (got ${String(runAt)})`);
+    const at = storableDate(runAt);
+    if (!at) throw new JobOptionsInvalidError('runAt', `must be ${STORABLE_DATE} (got ${describeValue(runAt)})`);
     return this.act(id, 'reschedule', ['pending', 'failed (retrying)'], (store) => store.reschedule(id, at));
   }
 
   /** Deletes a job that is not running. False if there was no such job. */
   async deleteJob(id: string): Promise<boolean> {
-    if (!isJobId(String(id))) return false;
+    if (!isJobId(id)) return false;
     const deleted = await this.database.store.transaction(async (tx) => {
       const job = await tx.delete(String(id));
       if (job) await this.tracker.jobsMoved(tx, [{ job, from: bucketOf(job), to: null }]);
@@ -176,13 +180,17 @@ export class QueueService {
    * many jobs were waiting (0: none, or their wait timed out already).
    */
   async completeToken(token: string, data: unknown = null): Promise<number> {
-    if (typeof token !== 'string' || token.length === 0) throw new JobOptionsInvalidError('token', 'must be a non-empty string');
+    const tokenProblem = waitTokenProblem(token);
+    if (tokenProblem) throw new JobOptionsInvalidError('token', tokenProblem);
     let dataJson: string;
     try {
       dataJson = JSON.stringify(data) ?? 'null';
     } catch (error) {
       throw new JobOptionsInvalidError('data', `must be JSON-serializable: ${(error as Error).message}`);
     }
+    // The same rules as a payload's: nothing JSON would change silently or Postgres cannot store.
+    const problem = jsonProblem(data, 'data');
+    if (problem) throw new JobOptionsInvalidError('data', problem.message);
     return this.database.store.completeToken(token, dataJson);
   }
 
@@ -225,7 +233,7 @@ export class QueueService {
     allowedFrom: string[],
     apply: (store: JobStore) => Promise<JobRecord | null>,
   ): Promise<JobRecord> {
-    if (!isJobId(String(id))) throw new JobNotFoundError(String(id));
+    if (!isJobId(id)) throw new JobNotFoundError(idText(id));
     const done = await this.database.store.transaction(apply);
     if (done) return done;
     const job = await this.database.store.get(String(id));

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type INestApplicationContext, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataQueueModule } from '../module/data-queue.module.js';
-import { HEALTH_SERVER_OPTIONS, HealthServer } from './health-server.js';
+import { HEALTH_SERVER_OPTIONS, HealthServer, type HealthServerOptions } from './health-server.js';
 import type { StandaloneWorkerSettings } from './worker-options.js';
 
 /**
@@ -13,7 +13,7 @@ export async function runWorker(jobs: Type<unknown> | DynamicModule, settings: S
   const healthProviders =
     settings.healthPort === null
       ? []
-      : [{ provide: HEALTH_SERVER_OPTIONS, useValue: { port: settings.healthPort } }, HealthServer];
+      : [{ provide: HEALTH_SERVER_OPTIONS, useValue: { port: settings.healthPort, host: settings.healthHost } satisfies HealthServerOptions }, HealthServer];
 
   @Module({
     imports: [DataQueueModule.forRoot({ ...settings.queue, mode: 'async' }), jobs],

@@ -6,6 +6,8 @@ export interface StandaloneWorkerSettings {
   queue: DataQueueModuleOptions;
   /** Port of the plain HTTP health probe (`GET /health`), or none. */
   healthPort: number | null;
+  /** Address the probe listens on (e.g. `127.0.0.1`); null: every interface, as orchestrators' probes need. */
+  healthHost: string | null;
   /** `--module path[#Export]` (the bin only): the Nest module with your handlers. */
   module: string | null;
 }
@@ -18,6 +20,8 @@ const HELP = `data-queue worker: runs DataQueue workers in a process of their ow
   --concurrency <n>          shorthand for --queues '*:<n>'                       [DQ_CONCURRENCY]
   --schema <name>            schema of the queue tables (default data_queue)      [DQ_SCHEMA]
   --health-port <port>       serve GET /health (200 healthy, 503 not)             [DQ_HEALTH_PORT]
+  --health-host <address>    listen on this address only, e.g. 127.0.0.1
+                             (default: every interface)                          [DQ_HEALTH_HOST]
   --shutdown-timeout <ms>    graceful drain on SIGTERM/SIGINT (default 10000)     [DQ_SHUTDOWN_TIMEOUT_MS]
   --poll-interval <ms>       fallback poll (default 1000)                         [DQ_POLL_INTERVAL_MS]
   Connection: DATABASE_URL.`;
@@ -33,6 +37,7 @@ export function parseWorkerSettings(argv: string[], env: NodeJS.ProcessEnv = pro
       concurrency: { type: 'string' },
       schema: { type: 'string' },
       'health-port': { type: 'string' },
+      'health-host': { type: 'string' },
       'shutdown-timeout': { type: 'string' },
       'poll-interval': { type: 'string' },
       help: { type: 'boolean' },
@@ -47,6 +52,9 @@ export function parseWorkerSettings(argv: string[], env: NodeJS.ProcessEnv = pro
   };
   const concurrency = int('--concurrency', values.concurrency ?? env.DQ_CONCURRENCY);
   const queues = values.queues ?? env.DQ_QUEUES ?? (concurrency ? `*:${concurrency}` : undefined);
+  const healthPort = int('--health-port', values['health-port'] ?? env.DQ_HEALTH_PORT) ?? null;
+  const healthHost = (values['health-host'] ?? env.DQ_HEALTH_HOST) || null;
+  if (healthHost !== null && healthPort === null) throw new Error(`--health-host needs --health-port\n\n${HELP}`);
   return {
     queue: {
       url: env.DATABASE_URL,
@@ -56,7 +64,8 @@ export function parseWorkerSettings(argv: string[], env: NodeJS.ProcessEnv = pro
       shutdownTimeoutMs: int('--shutdown-timeout', values['shutdown-timeout'] ?? env.DQ_SHUTDOWN_TIMEOUT_MS),
       pollIntervalMs: int('--poll-interval', values['poll-interval'] ?? env.DQ_POLL_INTERVAL_MS),
     },
-    healthPort: int('--health-port', values['health-port'] ?? env.DQ_HEALTH_PORT) ?? null,
+    healthPort,
+    healthHost,
     module: values.module ?? env.DQ_MODULE ?? null,
   };
 }

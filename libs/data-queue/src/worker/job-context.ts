@@ -2,6 +2,7 @@ import type { Batch } from '../batches/batch.js';
 import { JobOptionsInvalidError, WaitTimeoutError } from '../errors/data-queue.errors.js';
 import type { JobContext } from '../handlers/job-handler.interfaces.js';
 import type { JobRecord } from '../queue/job-record.js';
+import { waitTokenProblem } from '../queue/wait-token.js';
 import type { JobStore, PendingWait, RunFence, StepResults, StoredWait } from '../store/job-store.js';
 import type { AttemptAbort } from './attempt-abort.js';
 import { serializeOutput } from './serialize-output.js';
@@ -70,7 +71,8 @@ export class RunningJobContext implements JobContext {
   }
 
   async waitForToken<T = unknown>(token: string, options: { timeoutMs?: number } = {}): Promise<T> {
-    if (typeof token !== 'string' || token.length === 0) throw new JobOptionsInvalidError('token', 'must be a non-empty string', this.job.jobType);
+    const tokenProblem = waitTokenProblem(token);
+    if (tokenProblem) throw new JobOptionsInvalidError('token', tokenProblem, this.job.jobType);
     const timeoutMs = options.timeoutMs ?? null;
     const done = await this.wait((id) => ({ id, kind: 'token', token, timeoutMs }));
     if (done.timedOut) throw new WaitTimeoutError(token);

@@ -1,10 +1,13 @@
 import { BadRequestException } from '@nestjs/common';
 import type { PauseTarget } from '../../scheduling/pause.service.js';
 import { JOB_STATES } from '../queries/job-states.js';
+import { decodeJobCursor } from '../queries/keyset.js';
 import type { JobsFilter, JobState, PauseKind } from '../views/view-models.js';
 import { isJobId, isUuid } from '../../queue/ids.js';
+import { STORABLE_DATE, storableDate } from '../../queue/storable-date.js';
 
-export const BULK_LIMIT = 10_000;
+/** The most ids one action may name (it then works through them in chunks, see `next`). */
+export const MAX_ACTION_IDS = 10_000;
 
 export type JobAction = 'retry' | 'cancel' | 'delete' | 'reschedule';
 
@@ -15,6 +18,8 @@ export interface JobActionRequest {
   /** …every job matching the list's filter ("select all matching"); `{}` after `{ all: true }`. */
   filter?: JobsFilter;
   runAt?: Date;
+  /** From the `next` of the previous answer: go on with the jobs below this id (they are walked newest first). */
+  below?: string;
 }
 
 /** Checks an action body; anything malformed is a 400 naming the field. */
@@ -25,16 +30,23 @@ export function parseJobActionRequest(body: unknown): JobActionRequest {
   const ids = input.ids;
   const hasIds = Array.isArray(ids);
   if (hasIds === (input.filter !== undefined)) bad('give either ids or filter');
-  if (hasIds && (ids.length > BULK_LIMIT || !ids.every((id) => typeof id === 'string' && isJobId(id)))) {
-    bad(`ids must be at most ${BULK_LIMIT} job ids`);
+  if (hasIds && (ids.length > MAX_ACTION_IDS || !ids.every((id) => typeof id === 'string' && isJobId(id)))) {
+    bad(`ids must be at most ${MAX_ACTION_IDS} job ids`);
   }
   let runAt: Date | undefined;
   if (action === 'reschedule') {
-    runAt = new Date(String(input.runAt));
-    if (Number.isNaN(runAt.getTime())) bad('runAt must be a date');
+    runAt = storableDate(input.runAt) ?? bad(`runAt must be ${STORABLE_DATE}`);
   }
   const filter = hasIds ? undefined : parseActionFilter(input.filter);
-  return { action, ids: hasIds ? (ids as string[]) : undefined, filter, runAt };
+  return { action, ids: hasIds ? (ids as string[]) : undefined, filter, runAt, below: parseContinuation(input.next) };
+}
+
+/** `next` is absent (or null) on a first request, else exactly what the previous answer gave. */
+function parseContinuation(next: unknown): string | undefined {
+  if (next === undefined || next === null) return undefined;
+  const below = typeof next === 'string' ? decodeJobCursor(next) : null;
+  if (below === null) bad('next must be the "next" of the previous answer to the same action, unchanged');
+  return below;
 }
 
 /** What an action's filter may name, with the longest value each takes. */

@@ -5,13 +5,21 @@ import { QueueService } from '../../queue/queue.service.js';
 import { DASHBOARD_OPTIONS } from '../dashboard.constants.js';
 import type { ResolvedDashboardOptions } from '../dashboard-options.validation.js';
 import { DashboardQueries } from '../queries/dashboard-queries.js';
+import { encodeJobCursor } from '../queries/keyset.js';
 import { CsrfGuard } from '../security/csrf.guard.js';
 import { DashboardAccessGuard } from '../security/dashboard-access.guard.js';
-import { BULK_LIMIT, parseJobActionRequest, parsePauseRequest, type JobActionRequest } from './action-requests.js';
+import { parseJobActionRequest, parsePauseRequest, type JobActionRequest } from './action-requests.js';
+
+/** The most jobs one request acts on… */
+const CHUNK_JOBS = 500;
+/** …and how long it may keep starting new ones: a bulk action never holds a request for long. */
+const CHUNK_MS = 5000;
 
 export interface JobActionResult {
   affected: number;
   errors: { id: string; message: string }[];
+  /** Send the same request again with this as `next` to go on; null once every job is done. */
+  next: string | null;
 }
 
 /** POST-only, JSON, CSRF-checked; refused altogether in read-only mode. */
@@ -24,14 +32,23 @@ export class DashboardActionsController {
     @Inject(DASHBOARD_OPTIONS) private readonly options: ResolvedDashboardOptions,
   ) {}
 
+  /**
+   * Acts on the jobs newest first, one chunk per request (at most CHUNK_JOBS jobs, or what
+   * CHUNK_MS allows); `next` continues below the last job handled.
+   */
   @Post('jobs')
   @HttpCode(200)
   async jobs(@Body() body: unknown): Promise<JobActionResult> {
     this.refuseWhenReadOnly();
     const request = parseJobActionRequest(body);
-    const ids = request.ids ?? (await this.queries.matchingJobIds(request.filter!, BULK_LIMIT));
-    const result: JobActionResult = { affected: 0, errors: [] };
-    for (const id of ids) {
+    const { ids, more } = await this.chunkOf(request);
+    const deadline = Date.now() + CHUNK_MS;
+    const result: JobActionResult = { affected: 0, errors: [], next: null };
+    for (const [index, id] of ids.entries()) {
+      if (index > 0 && Date.now() >= deadline) {
+        result.next = encodeJobCursor(ids[index - 1]);
+        return result;
+      }
       try {
         await this.apply(request, id);
         result.affected++;
@@ -40,6 +57,7 @@ export class DashboardActionsController {
         result.errors.push({ id, message: error.message });
       }
     }
+    if (more) result.next = encodeJobCursor(ids.at(-1)!);
     return result;
   }
 
@@ -72,6 +90,14 @@ export class DashboardActionsController {
       throw new BadRequestException('action must be enable, disable or run');
     }
     return { ok: true };
+  }
+
+  /** The jobs this request may act on, newest first, and whether any are left after them. */
+  private async chunkOf({ ids, filter, below }: JobActionRequest): Promise<{ ids: string[]; more: boolean }> {
+    if (filter) return this.queries.matchingJobIds(filter, below, CHUNK_JOBS);
+    const newestFirst = [...new Set(ids!.map((id) => BigInt(id)))].sort((a, b) => (a < b ? 1 : -1));
+    const remaining = below === undefined ? newestFirst : newestFirst.filter((id) => id < BigInt(below));
+    return { ids: remaining.slice(0, CHUNK_JOBS).map(String), more: remaining.length > CHUNK_JOBS };
   }
 
   private async apply(request: JobActionRequest, id: string): Promise<void> {

@@ -23,6 +23,11 @@ export const LOCALES = {
 
 export type LocaleCode = keyof typeof LOCALES;
 
+/** Own keys only: `'constructor'` or `'toString'` is not a locale. */
+export function isLocaleCode(value: unknown): value is LocaleCode {
+  return typeof value === 'string' && Object.hasOwn(LOCALES, value);
+}
+
 /** Names of the locales in their own language, for the switcher. */
 export const LOCALE_NAMES: Record<LocaleCode, string> = {
   en: 'English',

@@ -1,12 +1,16 @@
 import { applyDecorators, Controller, Get, Header, NotFoundException, Param, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
+import type { BatchRecord } from '../../batches/batch-record.js';
+import type { JobRecord } from '../../queue/job-record.js';
+import { QueueService } from '../../queue/queue.service.js';
 import { DashboardQueries } from '../queries/dashboard-queries.js';
 import { parseBatchState, parseJobsFilter } from '../queries/jobs-filter.js';
 import { DashboardAccessGuard } from '../security/dashboard-access.guard.js';
 import { batchesView } from '../views/batches.view.js';
-import { batchView } from '../views/batch.view.js';
+import { batchAttributes, batchView } from '../views/batch.view.js';
 import { cronView } from '../views/cron.view.js';
 import { jobView } from '../views/job.view.js';
 import { jobsView } from '../views/jobs.view.js';
+import { compactJson } from '../views/json-text.js';
 import { overviewView } from '../views/overview.view.js';
 import { queuesView } from '../views/queues.view.js';
 import { workersView } from '../views/workers.view.js';
@@ -17,7 +21,23 @@ import { PageErrorFilter } from './page-error.filter.js';
 const HtmlPage = (path?: string) =>
   applyDecorators(Get(path), Header('Content-Type', 'text/html; charset=utf-8'), Header('Cache-Control', 'no-store'));
 
-/** The dashboard's HTML pages (GET only; actions live in DashboardActionsController). */
+/**
+ * A GET route answering the raw JSON a page shows cut to its budget: never cached, and never
+ * rendered as HTML, whatever markup the JSON holds (the browser may not sniff another type).
+ */
+const RawJson = (path: string) =>
+  applyDecorators(
+    Get(path),
+    Header('Content-Type', 'application/json; charset=utf-8'),
+    Header('Content-Disposition', 'inline'),
+    Header('Cache-Control', 'no-store'),
+    Header('X-Content-Type-Options', 'nosniff'),
+  );
+
+/**
+ * The dashboard's HTML pages and the raw JSON behind them (GET only; actions live in
+ * DashboardActionsController). Errors are HTML pages, the raw JSON routes' included.
+ */
 @Controller()
 @UseGuards(DashboardAccessGuard)
 @UseFilters(PageErrorFilter)
@@ -25,6 +45,7 @@ export class DashboardPagesController {
   constructor(
     private readonly queries: DashboardQueries,
     private readonly contexts: PageContextFactory,
+    private readonly queue: QueueService,
   ) {}
 
   @HtmlPage()
@@ -46,6 +67,22 @@ export class DashboardPagesController {
     const model = await this.queries.jobPage(id);
     if (!model) throw new NotFoundException(`job ${id} does not exist`);
     return jobView(this.contexts.create(request, response), model).value;
+  }
+
+  @RawJson('jobs/:id/payload.json')
+  async payloadJson(@Param('id') id: string): Promise<string> {
+    return compactJson((await this.existingJob(id)).payload);
+  }
+
+  @RawJson('jobs/:id/output.json')
+  async outputJson(@Param('id') id: string): Promise<string> {
+    return compactJson((await this.existingJob(id)).output);
+  }
+
+  /** The error of every failed attempt, oldest first. */
+  @RawJson('jobs/:id/errors.json')
+  async errorsJson(@Param('id') id: string): Promise<string> {
+    return compactJson((await this.existingJob(id)).errorHistory);
   }
 
   @HtmlPage('batches')
@@ -71,6 +108,11 @@ export class DashboardPagesController {
     return batchView(this.contexts.create(request, response), model).value;
   }
 
+  @RawJson('batches/:id/attributes.json')
+  async attributesJson(@Param('id') id: string): Promise<string> {
+    return compactJson(batchAttributes(await this.existingBatch(id)));
+  }
+
   @HtmlPage('queues')
   async queues(@Req() request: DashboardRequest, @Res({ passthrough: true }) response: unknown): Promise<string> {
     return queuesView(this.contexts.create(request, response), await this.queries.queuesPage()).value;
@@ -84,5 +126,18 @@ export class DashboardPagesController {
   @HtmlPage('workers')
   async workers(@Req() request: DashboardRequest, @Res({ passthrough: true }) response: unknown): Promise<string> {
     return workersView(this.contexts.create(request, response), await this.queries.workersPage()).value;
+  }
+
+  /** A malformed id is no job either: a 404, never a cast error. */
+  private async existingJob(id: string): Promise<JobRecord> {
+    const job = await this.queue.getJob(id);
+    if (!job) throw new NotFoundException(`job ${id} does not exist`);
+    return job;
+  }
+
+  private async existingBatch(id: string): Promise<BatchRecord> {
+    const batch = await this.queue.getBatch(id);
+    if (!batch) throw new NotFoundException(`batch ${id} does not exist`);
+    return batch;
   }
 }

@@ -4,13 +4,13 @@ import { DASHBOARD_MOUNT_PATH, DASHBOARD_OPTIONS } from '../dashboard.constants.
 import type { ResolvedDashboardOptions } from '../dashboard-options.validation.js';
 import { resolveLocale, Translator } from '../i18n/translator.js';
 import { csrfCookie, csrfTokenFrom, newCsrfToken } from '../security/csrf.js';
+import { headerOf, isHttps, type RequestHead } from '../security/request-head.js';
 import type { PageContext } from '../views/view-models.js';
 
 /** The bits of a request the dashboard reads; the same on Express and Fastify. */
-export interface DashboardRequest {
+export interface DashboardRequest extends RequestHead {
   url: string;
   originalUrl?: string;
-  headers: Record<string, string | string[] | undefined>;
 }
 
 /** Builds each page's `PageContext`: mount point, locale, CSRF token, refresh settings. */
@@ -27,11 +27,11 @@ export class PageContextFactory {
     const url = new URL(request.originalUrl ?? request.url, 'http://dashboard.local');
     const basePath = this.basePathOf(url.pathname);
     const query = Object.fromEntries(url.searchParams);
-    const locale = resolveLocale(query.locale, header(request, 'accept-language'), this.options.locale);
-    let csrfToken = csrfTokenFrom(header(request, 'cookie'));
+    const locale = resolveLocale(query.locale, headerOf(request, 'accept-language'), this.options.locale);
+    let csrfToken = csrfTokenFrom(headerOf(request, 'cookie'));
     if (!csrfToken) {
       csrfToken = newCsrfToken();
-      this.adapterHost.httpAdapter.setHeader(response, 'Set-Cookie', csrfCookie(csrfToken, basePath || '/'));
+      this.adapterHost.httpAdapter.setHeader(response, 'Set-Cookie', csrfCookie(csrfToken, basePath || '/', isHttps(request)));
     }
     const poll = Number(query.poll);
     const pollRequested = Number.isInteger(poll) && poll >= 1 && poll <= 3600;
@@ -58,9 +58,4 @@ export class PageContextFactory {
     }
     return `/${this.mountPath}`;
   }
-}
-
-function header(request: DashboardRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value.join(',') : value;
 }

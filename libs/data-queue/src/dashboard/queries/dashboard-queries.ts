@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { SelectQueryBuilder } from 'typeorm';
+import type { EntityManager, SelectQueryBuilder } from 'typeorm';
 import type { BatchRecord } from '../../batches/batch-record.js';
 import { toBatchRecord, type BatchRow } from '../../batches/batch-row.js';
 import { BATCH_CALLBACK_JOB_TYPE } from '../../batches/batch-callback-context.js';
@@ -7,6 +7,7 @@ import { QueueDatabase } from '../../module/queue-database.js';
 import { CronService } from '../../scheduling/cron/cron.service.js';
 import { PauseService } from '../../scheduling/pause.service.js';
 import { toJobRecord, type JobRow } from '../../store/job-row.js';
+import { quoteIdent } from '../../store/sql/identifiers.js';
 import type {
   BatchesPageModel,
   BatchPageModel,
@@ -22,18 +23,23 @@ import type {
 } from '../views/view-models.js';
 import { attemptsOf, timelineOf } from './job-history.js';
 import { BATCH_STATE_SQL, batchState, jobState, JOB_STATES, STATE_SQL } from './job-states.js';
-import { decodeKeyset, encodeKeyset } from './keyset.js';
+import { decodeJobCursor, decodeKeyset, encodeJobCursor, encodeKeyset } from './keyset.js';
+import { DashboardQueryStoppedError, withStatementTimeout } from './statement-timeout.js';
 import { isJobId, isUuid } from '../../queue/ids.js';
+import { storableDate } from '../../queue/storable-date.js';
 
 const PAGE_SIZE = 50;
 const CHART_HOURS = 6;
 /** Enough (queue, job type) pairs for any sane dropdown; the walk stops there. */
 const MAX_KINDS = 1000;
 
+type TableName = 'jobs' | 'batches' | 'workers';
+
 /**
  * The dashboard's reads, through TypeORM's query builder with bound parameters. Lists are
  * keyset-paginated (newest first on an indexed column), so a page costs the same at row 50
- * or at row 1,000,000.
+ * or at row 1,000,000. Each page reads in one transaction under a statement timeout, so an
+ * unindexed search cannot keep a connection busy for long.
  */
 @Injectable()
 export class DashboardQueries {
@@ -44,35 +50,37 @@ export class DashboardQueries {
   ) {}
 
   async overview(): Promise<OverviewModel> {
-    const [countRow] = await this.jobs()
-      .select(JOB_STATES.map((state) => `count(*) FILTER (WHERE ${STATE_SQL[state]})::int AS "${state}"`))
-      .getRawMany<Record<JobState, number>>();
-    const queues = await this.jobs()
-      .select('job.queue', 'queue')
-      .addSelect(`count(*) FILTER (WHERE ${STATE_SQL.pending})::int`, 'pending')
-      .addSelect(`count(*) FILTER (WHERE ${STATE_SQL.processing})::int`, 'processing')
-      .addSelect(`count(*) FILTER (WHERE ${STATE_SQL.retrying})::int`, 'retrying')
-      .addSelect(`count(*) FILTER (WHERE ${STATE_SQL.failed})::int`, 'failed')
-      .where(`job.status IN ('pending', 'processing', 'failed')`)
-      .groupBy('job.queue')
-      .orderBy('job.queue')
-      .getRawMany<OverviewModel['queues'][number]>();
-    const throughput = await this.throughput(CHART_HOURS);
-    const [{ alive }] = await this.database.dataSource
-      .createQueryBuilder()
-      .select('count(*)::int', 'alive')
-      .from(this.table('workers'), 'worker')
-      .getRawMany<{ alive: number }>();
-    return { counts: countRow, queues, throughput, hours: CHART_HOURS, workersAlive: alive };
+    return this.read(async (db) => {
+      const [countRow] = await this.jobs(db)
+        .select(JOB_STATES.map((state) => `count(*) FILTER (WHERE ${STATE_SQL[state]})::int AS "${state}"`))
+        .getRawMany<Record<JobState, number>>();
+      const queues = await this.jobs(db)
+        .select('job.queue', 'queue')
+        .addSelect(`count(*) FILTER (WHERE ${STATE_SQL.pending})::int`, 'pending')
+        .addSelect(`count(*) FILTER (WHERE ${STATE_SQL.processing})::int`, 'processing')
+        .addSelect(`count(*) FILTER (WHERE ${STATE_SQL.retrying})::int`, 'retrying')
+        .addSelect(`count(*) FILTER (WHERE ${STATE_SQL.failed})::int`, 'failed')
+        .where(`job.status IN ('pending', 'processing', 'failed')`)
+        .groupBy('job.queue')
+        .orderBy('job.queue')
+        .getRawMany<OverviewModel['queues'][number]>();
+      const throughput = await this.throughput(db, CHART_HOURS);
+      const [{ alive }] = await db
+        .createQueryBuilder()
+        .select('count(*)::int', 'alive')
+        .from(this.table('workers'), 'worker')
+        .getRawMany<{ alive: number }>();
+      return { counts: countRow, queues, throughput, hours: CHART_HOURS, workersAlive: alive };
+    });
   }
 
   /**
    * Completions and failures per minute: one range scan of each timestamp index, bucketed,
    * then joined onto every minute of the window so quiet minutes show as zero.
    */
-  private async throughput(hours: number): Promise<OverviewModel['throughput']> {
-    const jobs = this.table('jobs');
-    const rows: { minute: Date; completed: number; failed: number }[] = await this.database.dataSource.query(
+  private async throughput(db: EntityManager, hours: number): Promise<OverviewModel['throughput']> {
+    const jobs = this.quotedTable('jobs');
+    const rows: { minute: Date; completed: number; failed: number }[] = await db.query(
       `WITH window_start AS (SELECT date_trunc('minute', now()) - make_interval(hours => $1) AS at),
        completed AS (
          SELECT date_trunc('minute', completed_at) AS minute, count(*)::int AS n FROM ${jobs}
@@ -90,27 +98,43 @@ export class DashboardQueries {
     return rows;
   }
 
+  /**
+   * The free-text search is the one unindexed scan: when the statement timeout stops it, the page
+   * still answers, empty, saying so (`searchTimedOutAfterMs`). Anything else stopped is a 503.
+   */
   async jobsPage(filter: JobsFilter): Promise<JobsPageModel> {
-    const { jobs, nextCursor } = await this.findJobs(filter);
-    const kinds = await this.kinds();
+    const kinds = await this.read((db) => this.kinds(db));
     const distinct = (values: string[]) => [...new Set(values)].sort();
-    return { filter, jobs, nextCursor, queues: distinct(kinds.map((k) => k.queue)), jobTypes: distinct(kinds.map((k) => k.job_type)) };
+    const choices = { queues: distinct(kinds.map((k) => k.queue)), jobTypes: distinct(kinds.map((k) => k.job_type)) };
+    try {
+      const { jobs, nextCursor } = await this.read((db) => this.findJobs(db, filter));
+      return { filter, jobs, nextCursor, ...choices, searchTimedOutAfterMs: null };
+    } catch (error) {
+      if (!(filter.search && error instanceof DashboardQueryStoppedError)) throw error;
+      return { filter, jobs: [], nextCursor: null, ...choices, searchTimedOutAfterMs: error.timeoutMs };
+    }
   }
 
-  /** The ids an "all matching" bulk action applies to (capped, so one click cannot lock the table). */
-  async matchingJobIds(filter: JobsFilter, limit: number): Promise<string[]> {
-    const ids: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.findJobs({ ...filter, cursor });
-      ids.push(...page.jobs.map((job) => job.id));
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor && ids.length < limit);
-    return ids.slice(0, limit);
+  /**
+   * The ids a bulk action on every job matching `filter` goes through next: newest first, below
+   * job `below` when continuing, at most `limit`; `more` says whether any matching job is left.
+   */
+  async matchingJobIds(filter: JobsFilter, below: string | undefined, limit: number): Promise<{ ids: string[]; more: boolean }> {
+    const rows = await this.read((db) => {
+      const query = this.filteredJobs(db, filter).select('job.id', 'id');
+      if (below) query.andWhere('job.id < :below::bigint', { below });
+      return query.orderBy('job.id', 'DESC').limit(limit + 1).getRawMany<{ id: string }>();
+    });
+    return { ids: rows.slice(0, limit).map((row) => String(row.id)), more: rows.length > limit };
   }
 
-  private async findJobs(filter: JobsFilter): Promise<Pick<JobsPageModel, 'jobs' | 'nextCursor'>> {
-    const query = this.jobs().select('job.*');
+  private async findJobs(db: EntityManager, filter: JobsFilter): Promise<Pick<JobsPageModel, 'jobs' | 'nextCursor'>> {
+    const { rows, nextCursor } = await this.pageById(this.filteredJobs(db, filter).select('job.*'), filter.cursor);
+    return { jobs: rows.map((row) => toJobRecord(row)), nextCursor };
+  }
+
+  private filteredJobs(db: EntityManager, filter: JobsFilter): SelectQueryBuilder<object> {
+    const query = this.jobs(db);
     if (filter.state) query.andWhere(STATE_SQL[filter.state]);
     if (filter.queue) query.andWhere('job.queue = :queue', { queue: filter.queue });
     if (filter.jobType) query.andWhere('job.job_type = :jobType', { jobType: filter.jobType });
@@ -120,34 +144,38 @@ export class DashboardQueries {
       if (isJobId(filter.search)) query.andWhere('job.id = :searchId::bigint', { searchId: filter.search });
       else query.andWhere('(job.job_type ILIKE :pattern OR job.payload::text ILIKE :pattern)', { pattern: `%${escapeLike(filter.search)}%` });
     }
-    const { rows, nextCursor } = await this.pageById(query, filter.cursor);
-    return { jobs: rows.map((row) => toJobRecord(row)), nextCursor };
+    return query;
   }
 
   async jobPage(id: string): Promise<JobPageModel | null> {
     if (!isJobId(id)) return null;
-    const row = await this.jobs().select('job.*').where('job.id = :id::bigint', { id }).getRawOne<JobRow>();
-    if (!row) return null;
-    const job = toJobRecord(row);
-    const batchId = job.batchId ?? job.batchCallbackId;
-    return {
-      job,
-      state: jobState(job),
-      attempts: attemptsOf(job),
-      timeline: timelineOf(job),
-      batch: batchId ? await this.batch(batchId) : null,
-    };
+    return this.read(async (db) => {
+      const row = await this.jobs(db).select('job.*').where('job.id = :id::bigint', { id }).getRawOne<JobRow>();
+      if (!row) return null;
+      const job = toJobRecord(row);
+      const batchId = job.batchId ?? job.batchCallbackId;
+      return {
+        job,
+        state: jobState(job),
+        attempts: attemptsOf(job),
+        timeline: timelineOf(job),
+        batch: batchId ? await this.batch(db, batchId) : null,
+      };
+    });
   }
 
   async batchesPage(state: BatchState | undefined, cursor: string | undefined): Promise<BatchesPageModel> {
-    const query = this.database.dataSource.createQueryBuilder().select('batch.*').from(this.table('batches'), 'batch');
-    if (state) query.where(BATCH_STATE_SQL[state]);
-    const after = cursor ? decodeKeyset(cursor) : null;
-    // A cursor is only trusted once its parts have the types the comparison casts them to.
-    if (after && isUuid(after.id) && !Number.isNaN(Date.parse(after.at))) {
-      query.andWhere('(batch.created_at, batch.id) < (:at::timestamptz, :id::uuid)', { at: after.at, id: after.id });
-    }
-    const rows = await query.orderBy('batch.created_at', 'DESC').addOrderBy('batch.id', 'DESC').limit(PAGE_SIZE + 1).getRawMany<BatchRow>();
+    const rows = await this.read((db) => {
+      const query = db.createQueryBuilder().select('batch.*').from(this.table('batches'), 'batch');
+      if (state) query.where(BATCH_STATE_SQL[state]);
+      const after = cursor ? decodeKeyset(cursor) : null;
+      // A cursor is only trusted once its parts have the types the comparison casts them to.
+      const at = after ? storableDate(after.at) : null;
+      if (after && at && isUuid(after.id)) {
+        query.andWhere('(batch.created_at, batch.id) < (:at::timestamptz, :id::uuid)', { at, id: after.id });
+      }
+      return query.orderBy('batch.created_at', 'DESC').addOrderBy('batch.id', 'DESC').limit(PAGE_SIZE + 1).getRawMany<BatchRow>();
+    });
     const page = rows.slice(0, PAGE_SIZE).map((row) => toBatchRecord(row));
     const last = page.at(-1);
     return {
@@ -158,37 +186,41 @@ export class DashboardQueries {
   }
 
   async batchPage(id: string, cursor: string | undefined): Promise<BatchPageModel | null> {
-    const batch = await this.batch(id);
-    if (!batch) return null;
-    const callbackJobs = await this.jobs()
-      .select('job.*')
-      .where('job.batch_callback_id = :id::uuid', { id })
-      .andWhere('job.job_type = :type', { type: BATCH_CALLBACK_JOB_TYPE })
-      .orderBy('job.id', 'DESC')
-      .getRawMany<JobRow>();
-    const { rows, nextCursor } = await this.pageById(this.jobs().select('job.*').where('job.batch_id = :id::uuid', { id }), cursor);
-    return {
-      batch,
-      state: batchState(batch),
-      callbackJobs: callbackJobs.map((row) => toJobRecord(row)),
-      jobs: rows.map((row) => toJobRecord(row)),
-      nextCursor,
-    };
+    return this.read(async (db) => {
+      const batch = await this.batch(db, id);
+      if (!batch) return null;
+      const callbackJobs = await this.jobs(db)
+        .select('job.*')
+        .where('job.batch_callback_id = :id::uuid', { id })
+        .andWhere('job.job_type = :type', { type: BATCH_CALLBACK_JOB_TYPE })
+        .orderBy('job.id', 'DESC')
+        .getRawMany<JobRow>();
+      const { rows, nextCursor } = await this.pageById(this.jobs(db).select('job.*').where('job.batch_id = :id::uuid', { id }), cursor);
+      return {
+        batch,
+        state: batchState(batch),
+        callbackJobs: callbackJobs.map((row) => toJobRecord(row)),
+        jobs: rows.map((row) => toJobRecord(row)),
+        nextCursor,
+      };
+    });
   }
 
   async queuesPage(): Promise<QueuesPageModel> {
     const pauses = await this.pauses.list();
     const pausedQueues = new Set(pauses.filter((p) => p.kind === 'queue').map((p) => p.value));
-    const rows = await this.jobs()
-      .select('job.queue', 'queue')
-      .addSelect(`count(*) FILTER (WHERE job.status IN ('pending', 'failed') AND job.available_at <= now())::int`, 'runnable')
-      .addSelect(`count(*) FILTER (WHERE job.status IN ('pending', 'failed') AND job.available_at > now())::int`, 'scheduled')
-      .addSelect(`count(*) FILTER (WHERE job.status = 'processing')::int`, 'processing')
-      .addSelect(`(extract(epoch FROM now() - min(job.available_at) FILTER (WHERE job.status IN ('pending', 'failed') AND job.available_at <= now())) * 1000)::float8`, 'oldestRunnableMs')
-      .where(`job.status IN ('pending', 'failed', 'processing') AND (job.status = 'processing' OR job.available_at IS NOT NULL)`)
-      .groupBy('job.queue')
-      .orderBy('job.queue')
-      .getRawMany<Omit<QueuesPageModel['queues'][number], 'paused'>>();
+    const rows = await this.read((db) =>
+      this.jobs(db)
+        .select('job.queue', 'queue')
+        .addSelect(`count(*) FILTER (WHERE job.status IN ('pending', 'failed') AND job.available_at <= now())::int`, 'runnable')
+        .addSelect(`count(*) FILTER (WHERE job.status IN ('pending', 'failed') AND job.available_at > now())::int`, 'scheduled')
+        .addSelect(`count(*) FILTER (WHERE job.status = 'processing')::int`, 'processing')
+        .addSelect(`(extract(epoch FROM now() - min(job.available_at) FILTER (WHERE job.status IN ('pending', 'failed') AND job.available_at <= now())) * 1000)::float8`, 'oldestRunnableMs')
+        .where(`job.status IN ('pending', 'failed', 'processing') AND (job.status = 'processing' OR job.available_at IS NOT NULL)`)
+        .groupBy('job.queue')
+        .orderBy('job.queue')
+        .getRawMany<Omit<QueuesPageModel['queues'][number], 'paused'>>(),
+    );
     const known = new Set(rows.map((row) => row.queue));
     const idlePaused = [...pausedQueues].filter((queue) => !known.has(queue));
     const queues = [
@@ -203,17 +235,19 @@ export class DashboardQueries {
   }
 
   async workersPage(): Promise<WorkersPageModel> {
-    const workers = await this.database.dataSource
-      .createQueryBuilder()
-      .select('worker.*')
-      .from(this.table('workers'), 'worker')
-      .orderBy('worker.started_at')
-      .getRawMany<{ id: string; hostname: string; pid: number; queues: string; started_at: Date; heartbeat_at: Date }>();
-    const running = await this.jobs()
-      .select(['job.id AS id', 'job.job_type AS "jobType"', 'job.locked_at AS "startedAt"', 'job.locked_by AS "lockedBy"'])
-      .where(`job.status = 'processing'`)
-      .orderBy('job.id')
-      .getRawMany<{ id: string; jobType: string; startedAt: Date | null; lockedBy: string }>();
+    const [workers, running] = await this.read(async (db) => [
+      await db
+        .createQueryBuilder()
+        .select('worker.*')
+        .from(this.table('workers'), 'worker')
+        .orderBy('worker.started_at')
+        .getRawMany<{ id: string; hostname: string; pid: number; queues: string; started_at: Date; heartbeat_at: Date }>(),
+      await this.jobs(db)
+        .select(['job.id AS id', 'job.job_type AS "jobType"', 'job.locked_at AS "startedAt"', 'job.locked_by AS "lockedBy"'])
+        .where(`job.status = 'processing'`)
+        .orderBy('job.id')
+        .getRawMany<{ id: string; jobType: string; startedAt: Date | null; lockedBy: string }>(),
+    ] as const);
     return {
       workers: workers.map((worker) => ({
         id: worker.id,
@@ -227,9 +261,9 @@ export class DashboardQueries {
     };
   }
 
-  private async batch(id: string): Promise<BatchRecord | null> {
+  private async batch(db: EntityManager, id: string): Promise<BatchRecord | null> {
     if (!isUuid(id)) return null;
-    const row = await this.database.dataSource
+    const row = await db
       .createQueryBuilder()
       .select('batch.*')
       .from(this.table('batches'), 'batch')
@@ -240,25 +274,21 @@ export class DashboardQueries {
 
   /** Newest first on id; reads one extra row to know whether there is a next page. */
   private async pageById(query: SelectQueryBuilder<object>, cursor: string | undefined): Promise<{ rows: JobRow[]; nextCursor: string | null }> {
-    const before = cursor ? decodeKeyset(cursor)?.id : null;
-    if (isJobId(before)) query.andWhere('job.id < :before::bigint', { before });
+    const before = cursor ? decodeJobCursor(cursor) : null;
+    if (before) query.andWhere('job.id < :before::bigint', { before });
     const rows = await query.orderBy('job.id', 'DESC').limit(PAGE_SIZE + 1).getRawMany<JobRow>();
     const page = rows.slice(0, PAGE_SIZE);
     const last = page.at(-1);
-    return { rows: page, nextCursor: rows.length > PAGE_SIZE && last ? encodeKeyset({ id: String(last.id) }) : null };
+    return { rows: page, nextCursor: rows.length > PAGE_SIZE && last ? encodeJobCursor(String(last.id)) : null };
   }
 
-  /**
-   * Distinct values of an indexed column without reading every row: a recursive "skip scan"
-   * jumps from one value to the next through the (column, id) index.
-   */
   /**
    * The (queue, job type) pairs present, for the dropdowns: a loose index scan of `jobs_by_kind`
    * that jumps from one pair to the next, so it costs one index probe per pair, not one per job.
    */
-  private async kinds(): Promise<{ queue: string; job_type: string }[]> {
-    const jobs = this.table('jobs');
-    return this.database.dataSource.query(
+  private async kinds(db: EntityManager): Promise<{ queue: string; job_type: string }[]> {
+    const jobs = this.quotedTable('jobs');
+    return db.query(
       `WITH RECURSIVE kind AS (
          (SELECT queue, job_type FROM ${jobs} ORDER BY queue, job_type LIMIT 1)
          UNION ALL
@@ -271,16 +301,25 @@ export class DashboardQueries {
     );
   }
 
-  private jobs(): SelectQueryBuilder<object> {
-    return this.database.dataSource.createQueryBuilder().from(this.table('jobs'), 'job');
+  private read<T>(reads: (db: EntityManager) => Promise<T>): Promise<T> {
+    return withStatementTimeout(this.database.dataSource, reads);
   }
 
-  private table(name: 'jobs' | 'batches' | 'workers'): string {
+  private jobs(db: EntityManager): SelectQueryBuilder<object> {
+    return db.createQueryBuilder().from(this.table('jobs'), 'job');
+  }
+
+  /** For the query builder, which quotes each part of the name itself. */
+  private table(name: TableName): string {
     return `${this.database.schema}.${name}`;
+  }
+
+  /** For raw SQL text. */
+  private quotedTable(name: TableName): string {
+    return `${quoteIdent(this.database.schema)}.${name}`;
   }
 }
 
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (char) => `\\${char}`);
 }
-

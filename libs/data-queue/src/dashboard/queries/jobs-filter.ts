@@ -1,16 +1,17 @@
 import type { BatchState, JobsFilter, JobState } from '../views/view-models.js';
 import { BATCH_STATES, JOB_STATES } from './job-states.js';
 import { isUuid } from '../../queue/ids.js';
-
+import { unstorableText } from '../../queue/storable-text.js';
 
 /**
- * The jobs list's filter from a query string (or an action body). Unknown or malformed values
- * are dropped rather than rejected: a stale bookmark still opens a page.
+ * The jobs list's filter from a query string. Unknown or malformed values (too long, or holding
+ * a NUL, which Postgres cannot compare) are dropped rather than rejected: a stale bookmark
+ * still opens a page.
  */
 export function parseJobsFilter(query: Record<string, unknown> = {}): JobsFilter {
   const text = (key: string, max = 255): string | undefined => {
     const value = query[key];
-    return typeof value === 'string' && value.trim() !== '' && value.length <= max ? value.trim() : undefined;
+    return typeof value === 'string' && value.trim() !== '' && value.length <= max && !unstorableText(value) ? value.trim() : undefined;
   };
   const state = text('state') as JobState | undefined;
   const batchId = text('batchId');

@@ -1,3 +1,5 @@
+import { isJobId } from '../../queue/ids.js';
+
 /** Opaque keyset cursors for dashboard pages: the sort key of the last row shown. */
 export function encodeKeyset(key: Record<string, string>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
@@ -11,4 +13,15 @@ export function decodeKeyset(cursor: string): Record<string, string> | null {
   } catch {
     return null;
   }
+}
+
+/** The cursor of a walk over jobs newest first: it goes on below job `id`. */
+export function encodeJobCursor(id: string): string {
+  return encodeKeyset({ id });
+}
+
+/** The job id a job cursor goes on below, or null when `cursor` is not one. */
+export function decodeJobCursor(cursor: string): string | null {
+  const id = decodeKeyset(cursor)?.id;
+  return isJobId(id) ? id : null;
 }

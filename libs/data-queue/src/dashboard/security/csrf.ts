@@ -19,8 +19,9 @@ export function newCsrfToken(): string {
   return randomBytes(32).toString('hex');
 }
 
-export function csrfCookie(token: string, path: string): string {
-  return `${CSRF_COOKIE}=${token}; Path=${path}; HttpOnly; SameSite=Strict`;
+/** `secure` when the browser came over HTTPS, so the cookie never travels over plain HTTP after. */
+export function csrfCookie(token: string, path: string, secure: boolean): string {
+  return `${CSRF_COOKIE}=${token}; Path=${path}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
 }
 
 export function csrfTokenMatches(cookieToken: string | null, headerToken: string | undefined): boolean {

@@ -1,8 +1,8 @@
-import { ForbiddenException, Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { ForbiddenException, Inject, Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { lastValueFrom, isObservable } from 'rxjs';
+import { HostAccessGuard } from '../../http/host-access.guard.js';
 import { DASHBOARD_OPTIONS } from '../dashboard.constants.js';
-import type { DataQueueDashboardOptions } from '../dashboard-options.js';
+import type { ResolvedDashboardOptions } from '../dashboard-options.validation.js';
 
 /** Raised when the host app configured neither a guard nor `public: true`. */
 export class DashboardAccessNotConfiguredException extends ForbiddenException {
@@ -11,37 +11,14 @@ export class DashboardAccessNotConfiguredException extends ForbiddenException {
   }
 }
 
-/**
- * Closed by default: the dashboard shows payloads and acts on jobs, so it opens only through
- * the host's own guard (its auth) or an explicit `public: true`.
- */
+/** The dashboard shows payloads and acts on jobs: closed unless the host's guard or `public: true` opens it. */
 @Injectable()
-export class DashboardAccessGuard implements CanActivate {
-  private hostGuard: CanActivate | null = null;
-
-  constructor(
-    @Inject(DASHBOARD_OPTIONS) private readonly options: DataQueueDashboardOptions,
-    private readonly moduleRef: ModuleRef,
-  ) {}
-
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (this.options.public) return true;
-    const guard = await this.resolveHostGuard();
-    if (!guard) throw new DashboardAccessNotConfiguredException();
-    const verdict = guard.canActivate(context);
-    return isObservable(verdict) ? lastValueFrom(verdict) : verdict;
+export class DashboardAccessGuard extends HostAccessGuard {
+  constructor(@Inject(DASHBOARD_OPTIONS) options: ResolvedDashboardOptions, moduleRef: ModuleRef) {
+    super(options, moduleRef);
   }
 
-  /** A guard class is taken from the app's container when provided there, else instantiated with DI. */
-  private async resolveHostGuard(): Promise<CanActivate | null> {
-    const configured = this.options.guard;
-    if (!configured || this.hostGuard) return this.hostGuard;
-    if (typeof configured !== 'function') return (this.hostGuard = configured);
-    try {
-      this.hostGuard = this.moduleRef.get(configured, { strict: false });
-    } catch {
-      this.hostGuard = await this.moduleRef.create(configured);
-    }
-    return this.hostGuard;
+  protected override closed(): ForbiddenException {
+    return new DashboardAccessNotConfiguredException();
   }
 }

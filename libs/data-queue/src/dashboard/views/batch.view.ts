@@ -1,7 +1,8 @@
 import type { BatchRecord } from '../../batches/batch-record.js';
 import { actionForm, batchProgress, batchStateBadge, emptyState, href, jobsTable, pager } from './components.view.js';
-import { html, json, type Html } from './html.js';
+import { html, type Html } from './html.js';
 import { layout } from './layout.view.js';
+import { jsonBlock, oneLine } from './page-budget.js';
 import type { BatchPageModel, PageContext } from './view-models.js';
 
 /** The stored attributes, in the order GoodJob's batch page lists them (counts are shown apart). */
@@ -9,6 +10,11 @@ const ATTRIBUTES = [
   'id', 'createdAt', 'updatedAt', 'description', 'properties', 'onFinish', 'onSuccess', 'onDiscard',
   'callbackQueueName', 'callbackPriority', 'enqueuedAt', 'discardedAt', 'finishedAt', 'jobsFinishedAt',
 ] as const satisfies readonly (keyof BatchRecord)[];
+
+/** What the batch page shows as its attributes, and `attributes.json` serves whole. */
+export function batchAttributes(batch: BatchRecord): Record<string, unknown> {
+  return Object.fromEntries(ATTRIBUTES.map((name) => [name, batch[name]]));
+}
 
 export function batchView(ctx: PageContext, model: BatchPageModel): Html {
   const { i18n } = ctx;
@@ -20,7 +26,7 @@ export function batchView(ctx: PageContext, model: BatchPageModel): Html {
     title,
     active: 'batches',
     body: html`<div class="page-head">
-  <h1>${title}</h1>${batch.description ? html`<span class="subtitle">${batch.description}</span>` : ''}${batchStateBadge(ctx, model.state)}
+  <h1>${title}</h1>${batch.description ? html`<span class="subtitle">${oneLine(batch.description)}</span>` : ''}${batchStateBadge(ctx, model.state)}
   ${ctx.readOnly
     ? ''
     : html`<div class="actions">
@@ -30,7 +36,7 @@ export function batchView(ctx: PageContext, model: BatchPageModel): Html {
 </div>
 <div class="progress-row">${batchProgress(ctx, batch.counts)}<span>${i18n.t('batch.countsSummary', { ...batch.counts })}</span></div>
 <section aria-labelledby="attributes"><h2 id="attributes">${i18n.t('batch.attributes')}</h2>
-  <pre data-testid="batch-attributes">${json(Object.fromEntries(ATTRIBUTES.map((name) => [name, batch[name]])))}</pre></section>
+  ${jsonBlock(ctx, batchAttributes(batch), { testId: 'batch-attributes', rawHref: `${ctx.basePath}${path}/attributes.json` })}</section>
 <section aria-labelledby="callbacks"><h2 id="callbacks">${i18n.t('batch.callbackJobs')}</h2>
   ${model.callbackJobs.length ? jobsTable(ctx, model.callbackJobs, false) : emptyState(i18n.t('batch.noCallbackJobs'))}</section>
 <section aria-labelledby="jobs">

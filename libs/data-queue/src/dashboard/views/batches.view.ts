@@ -2,6 +2,7 @@ import { BATCH_STATES } from '../queries/job-states.js';
 import { batchProgress, batchStateBadge, emptyState, href, pager } from './components.view.js';
 import { html, type Html } from './html.js';
 import { layout } from './layout.view.js';
+import { oneLine } from './page-budget.js';
 import type { BatchState, BatchesPageModel, PageContext } from './view-models.js';
 
 export function batchesView(ctx: PageContext, model: BatchesPageModel): Html {
@@ -34,7 +35,7 @@ function batchesTable(ctx: PageContext, model: BatchesPageModel): Html {
     ${model.batches.map(
       ({ batch, state }) => html`<tr data-testid="batch-row" data-batch-id="${batch.id}">
         <td><a class="mono" href="${href(ctx, `/batches/${encodeURIComponent(batch.id)}`)}">${batch.id}</a></td>
-        <td>${batch.description ?? html`<span class="muted">—</span>`}</td>
+        <td>${batch.description === null ? html`<span class="muted">—</span>` : oneLine(batch.description)}</td>
         <td>${batchStateBadge(ctx, state)}</td>
         <td>${i18n.date(batch.createdAt)}</td>
         <td>${i18n.date(batch.enqueuedAt)}</td>

@@ -2,6 +2,7 @@ import type { BatchCounts } from '../../batches/batch-record.js';
 import type { JobRecord } from '../../queue/job-record.js';
 import { jobState } from '../queries/job-states.js';
 import { html, type Html } from './html.js';
+import { PAGE_BUDGET } from './page-budget.js';
 import type { BatchState, JobState, PageContext } from './view-models.js';
 
 /** A dashboard URL: basePath + path + the non-empty params. An explicit `?locale=` is carried along. */
@@ -58,8 +59,11 @@ export function batchProgress(ctx: PageContext, counts: BatchCounts): Html {
   </div>`;
 }
 
-export function tagList(ctx: PageContext, tags: string[]): Html {
-  return html`${tags.map((tag) => html`<a class="tag" href="${href(ctx, '/jobs', { tag })}">${tag}</a> `)}`;
+/** Each tag links to its jobs; past `limit`, only how many more there are. */
+export function tagList(ctx: PageContext, tags: string[], limit = tags.length): Html {
+  const more = tags.length - limit;
+  return html`${tags.slice(0, limit).map((tag) => html`<a class="tag" href="${href(ctx, '/jobs', { tag })}">${tag}</a> `)}${
+    more > 0 ? html`<span class="muted">${ctx.i18n.t('tags.more', { count: more })}</span>` : ''}`;
 }
 
 export function emptyState(text: string): Html {
@@ -125,7 +129,7 @@ export function jobsTable(ctx: PageContext, jobs: JobRecord[], selectable: boole
           <td>${stateBadge(ctx, jobState(job))}</td>
           <td class="num">${i18n.number(job.priority)}</td>
           <td class="num">${i18n.t('job.attemptsOf', { attempts: job.attempts, max: job.maxAttempts })}</td>
-          <td>${tagList(ctx, job.tags)}</td>
+          <td>${tagList(ctx, job.tags, PAGE_BUDGET.tagsPerRow)}</td>
           <td>${i18n.date(job.createdAt)}</td>
           <td>${i18n.date(job.runAt)}</td>
         </tr>`,

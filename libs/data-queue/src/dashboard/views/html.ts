@@ -34,11 +34,6 @@ export function raw(markup: string): Html {
   return new Html(markup);
 }
 
-/** Pretty JSON for display (escaped when interpolated). */
-export function json(value: unknown): string {
-  return JSON.stringify(value, null, 2) ?? 'null';
-}
-
 /** A JSON value safe to embed in a `<script>` element. */
 export function scriptJson(value: unknown): Html {
   return raw(JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026'));

@@ -1,8 +1,9 @@
 import type { FailureReason, JobRecord } from '../../queue/job-record.js';
 import { actionForm, duration, emptyState, href, progressBar, runAtInput, stateBadge, tagList } from './components.view.js';
-import { html, json, type Html } from './html.js';
+import { html, type Html } from './html.js';
 import { layout } from './layout.view.js';
-import type { AttemptView, JobPageModel, JobState, PageContext } from './view-models.js';
+import { errorText, jsonBlock, latestAttemptsNotice, oneLine, PAGE_BUDGET } from './page-budget.js';
+import type { AttemptView, JobPageModel, JobState, PageContext, TimelineEvent } from './view-models.js';
 
 /** Which actions each state allows (the store's guarded UPDATEs enforce the same rules). */
 const ALLOWED: Record<'retry' | 'cancel' | 'reschedule' | 'delete', JobState[]> = {
@@ -26,17 +27,18 @@ export function jobView(ctx: PageContext, model: JobPageModel): Html {
 ${job.progress === null ? '' : html`<div class="progress-row">${progressBar(ctx, job.progress)}<span>${i18n.t('job.progressValue', { percent: job.progress })}</span></div>`}
 ${facts(ctx, model)}
 <div class="grid-2">
-  <section aria-labelledby="payload"><h2 id="payload">${i18n.t('job.payload')}</h2><pre data-testid="payload">${json(job.payload)}</pre></section>
+  <section aria-labelledby="payload"><h2 id="payload">${i18n.t('job.payload')}</h2>
+    ${jsonBlock(ctx, job.payload, { testId: 'payload', rawHref: rawJsonHref(ctx, job, 'payload') })}</section>
   <section aria-labelledby="output"><h2 id="output">${i18n.t('job.output')}</h2>
-    ${job.output === null ? emptyState(i18n.t('job.noOutput')) : html`<pre data-testid="output">${json(job.output)}</pre>`}</section>
+    ${job.output === null ? emptyState(i18n.t('job.noOutput')) : jsonBlock(ctx, job.output, { testId: 'output', rawHref: rawJsonHref(ctx, job, 'output') })}</section>
 </div>
 <section aria-labelledby="attempts"><h2 id="attempts">${i18n.t('job.attemptsTitle')}</h2>
-  ${model.attempts.length ? attemptsTable(ctx, model.attempts) : emptyState(i18n.t('job.noAttempts'))}</section>
+  ${model.attempts.length ? attemptsTable(ctx, job, model.attempts) : emptyState(i18n.t('job.noAttempts'))}</section>
 <section aria-labelledby="timeline"><h2 id="timeline">${i18n.t('job.timeline')}</h2>
   <ol class="timeline">
-    ${model.timeline.map(
+    ${withLatestFailures(model.timeline).map(
       (entry) => html`<li><time datetime="${entry.at.toISOString()}">${i18n.date(entry.at)}</time>${i18n.t(`timeline.${entry.event}`)}
-        ${entry.detail ? html`<span class="muted"> — ${entry.detail}</span>` : ''}</li>`,
+        ${entry.detail ? html`<span class="muted"> — ${oneLine(entry.detail)}</span>` : ''}</li>`,
     )}
   </ol>
 </section>`,
@@ -73,7 +75,7 @@ function actions(ctx: PageContext, job: JobRecord, state: JobState): Html {
 function facts(ctx: PageContext, { job, state, batch }: JobPageModel): Html {
   const { i18n } = ctx;
   const jobLink = (id: string) => html`<a href="${href(ctx, `/jobs/${encodeURIComponent(id)}`)}">${id}</a>`;
-  const batchLink = (id: string) => html`<a href="${href(ctx, `/batches/${encodeURIComponent(id)}`)}">${batch?.id === id && batch.description ? batch.description : id}</a>`;
+  const batchLink = (id: string) => html`<a href="${href(ctx, `/batches/${encodeURIComponent(id)}`)}">${batch?.id === id && batch.description ? oneLine(batch.description) : id}</a>`;
   const rows: [string, Html | string | null][] = [
     [i18n.t('job.queue'), html`<a href="${href(ctx, '/jobs', { queue: job.queue })}">${job.queue}</a>`],
     [i18n.t('job.priority'), i18n.number(job.priority)],
@@ -100,30 +102,49 @@ function facts(ctx: PageContext, { job, state, batch }: JobPageModel): Html {
   </tbody></table></div>`;
 }
 
-function attemptsTable(ctx: PageContext, attempts: AttemptView[]): Html {
+/** The latest attempts, each error cut to the budget; errors.json holds every one whole. */
+function attemptsTable(ctx: PageContext, job: JobRecord, attempts: AttemptView[]): Html {
   const { i18n } = ctx;
-  return html`<div class="table-wrap"><table class="attempts">
+  const errorsHref = rawJsonHref(ctx, job, 'errors');
+  const latest = attempts.slice(-PAGE_BUDGET.attempts);
+  return html`${latest.length < attempts.length ? latestAttemptsNotice(ctx, { shown: latest.length, total: attempts.length, rawHref: errorsHref }) : ''}
+<div class="table-wrap"><table class="attempts">
   <thead><tr>
     <th class="num">${i18n.t('attempt.number')}</th><th>${i18n.t('attempt.startedAt')}</th><th>${i18n.t('attempt.endedAt')}</th>
     <th class="num">${i18n.t('attempt.duration')}</th><th>${i18n.t('attempt.outcome')}</th><th>${i18n.t('attempt.error')}</th>
   </tr></thead>
   <tbody>
-    ${attempts.map(
+    ${latest.map(
       (attempt) => html`<tr>
         <td class="num">${i18n.number(attempt.attempt)}</td>
         <td>${i18n.date(attempt.startedAt)}</td>
         <td>${i18n.date(attempt.endedAt)}</td>
         <td class="num">${attempt.durationMs === null ? '—' : duration(ctx, attempt.durationMs)}</td>
         <td><span class="badge outcome-${attempt.outcome}">${i18n.t(`outcome.${attempt.outcome}`)}</span></td>
-        <td>${attempt.error
-          ? html`<div>${attempt.error.name ? html`<strong>${attempt.error.name}</strong>: ` : ''}${attempt.error.message}</div>
-            <div class="muted">${reason(ctx, attempt.error.reason)}</div>
-            ${attempt.error.stack ? html`<details class="stack"><summary>${i18n.t('attempt.stack')}</summary><pre>${attempt.error.stack}</pre></details>` : ''}`
-          : ''}</td>
+        <td>${attempt.error ? attemptError(ctx, attempt.error, errorsHref) : ''}</td>
       </tr>`,
     )}
   </tbody>
 </table></div>`;
+}
+
+function attemptError(ctx: PageContext, error: NonNullable<AttemptView['error']>, errorsHref: string): Html {
+  const message = errorText(ctx, error.message, errorsHref);
+  const stack = error.stack ? errorText(ctx, error.stack, errorsHref) : null;
+  return html`<div>${error.name ? html`<strong>${oneLine(error.name)}</strong>: ` : ''}${message.text}</div>${message.notice}
+    <div class="muted">${reason(ctx, error.reason)}</div>
+    ${stack ? html`<details class="stack"><summary>${ctx.i18n.t('attempt.stack')}</summary><pre>${stack.text}</pre>${stack.notice}</details>` : ''}`;
+}
+
+/** The timeline with only its latest failures, as many as the attempts table lists. */
+function withLatestFailures(timeline: TimelineEvent[]): TimelineEvent[] {
+  let older = timeline.filter((entry) => entry.event === 'failed').length - PAGE_BUDGET.attempts;
+  return timeline.filter((entry) => entry.event !== 'failed' || older-- <= 0);
+}
+
+/** Where the job's payload, output or error history is served whole, as JSON. */
+function rawJsonHref(ctx: PageContext, job: JobRecord, part: 'payload' | 'output' | 'errors'): string {
+  return `${ctx.basePath}/jobs/${encodeURIComponent(job.id)}/${part}.json`;
 }
 
 function reason(ctx: PageContext, failure: FailureReason): string {

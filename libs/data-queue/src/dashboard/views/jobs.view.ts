@@ -13,9 +13,11 @@ export function jobsView(ctx: PageContext, model: JobsPageModel): Html {
     active: 'jobs',
     body: html`<div class="page-head"><h1>${title}</h1></div>
 ${filterForm(ctx, model)}
-${model.jobs.length
-  ? html`${ctx.readOnly ? '' : bulkToolbar(ctx, filter)}${jobsTable(ctx, model.jobs, !ctx.readOnly)}`
-  : emptyState(i18n.t(Object.values(filter).some(Boolean) ? 'jobs.emptyFiltered' : 'jobs.empty'))}
+${model.searchTimedOutAfterMs !== null
+  ? html`<p class="flash error" role="status" data-testid="search-timed-out">${i18n.t('jobs.searchTimedOut', { seconds: model.searchTimedOutAfterMs / 1000 })}</p>`
+  : model.jobs.length
+    ? html`${ctx.readOnly ? '' : bulkToolbar(ctx, filter)}${jobsTable(ctx, model.jobs, !ctx.readOnly)}`
+    : emptyState(i18n.t(Object.values(filter).some(Boolean) ? 'jobs.emptyFiltered' : 'jobs.empty'))}
 ${pager(ctx, '/jobs', { ...filter }, cursor, model.nextCursor)}`,
   });
 }
@@ -47,14 +49,17 @@ function withSelected(values: string[], selected: string | undefined): string[] 
   return selected && !values.includes(selected) ? [...values, selected] : values;
 }
 
-/** Acts on the checked rows, or with "select all matching" on every job the filter matches. */
+/**
+ * Acts on the checked rows, or with "select all matching" on every job the filter matches (the
+ * server takes those in chunks; the script repeats the request, showing `data-progress`).
+ */
 function bulkToolbar(ctx: PageContext, filter: Omit<JobsFilter, 'cursor'>): Html {
   const { i18n } = ctx;
   // "Every job" is said explicitly: the action refuses a filter that names nothing.
   const criteria = Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined));
   const actionFilter = Object.keys(criteria).length > 0 ? criteria : { all: true };
   return html`<form class="toolbar" data-action="${ctx.basePath}/actions/jobs" data-bulk data-filter="${JSON.stringify(actionFilter)}"
-    aria-label="${i18n.t('bulk.label')}">
+    data-progress="${i18n.t('bulk.progress')}" aria-label="${i18n.t('bulk.label')}">
   <label><input type="checkbox" data-testid="select-all-matching">${i18n.t('bulk.selectAllMatching')}</label>
   <span class="muted" data-selection-count aria-live="polite"></span>
   <span class="actions">

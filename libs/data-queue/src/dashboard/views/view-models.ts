@@ -53,6 +53,8 @@ export interface JobsPageModel {
   /** Known values for the filter selects. */
   queues: string[];
   jobTypes: string[];
+  /** The statement timeout that stopped the free-text search (the list is then empty), or null. */
+  searchTimedOutAfterMs: number | null;
 }
 
 export interface AttemptView {

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CronEntryNotFoundError, DataQueueError } from '../../errors/data-queue.errors.js';
+import { idText } from '../../queue/ids.js';
 import { unstorableText } from '../../queue/storable-text.js';
 import { DATA_QUEUE_OPTIONS } from '../../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../../module/data-queue-options.js';
@@ -72,14 +73,14 @@ export class CronService {
   }
 
   async get(key: string): Promise<CronEntryRecord> {
-    if (!isStoredKey(key)) throw new CronEntryNotFoundError(String(key));
+    if (!isStoredKey(key)) throw new CronEntryNotFoundError(idText(key));
     const [row] = await this.database.store.db.rows<CronEntryRow>(this.sql.get, [key]);
     if (!row) throw new CronEntryNotFoundError(key);
     return toCronRecord(row);
   }
 
   async setEnabled(key: string, enabled: boolean): Promise<CronEntryRecord> {
-    if (!isStoredKey(key)) throw new CronEntryNotFoundError(String(key));
+    if (!isStoredKey(key)) throw new CronEntryNotFoundError(idText(key));
     const [row] = await this.database.store.db.rows<CronEntryRow>(this.sql.setEnabled, [key, enabled]);
     if (!row) throw new CronEntryNotFoundError(key);
     return toCronRecord(row);

@@ -234,4 +234,14 @@ export const de: Messages = {
   'message.error.title': 'Fehler {status}',
   'message.error.body': 'Das Dashboard konnte diese Anfrage nicht beantworten.',
   'message.backToOverview': 'Zurück zur Übersicht',
+
+  // Issue 15, bounded dashboard queries and chunked bulk actions.
+  'jobs.searchTimedOut': 'Die Suche dauerte länger als {seconds} Sek. und wurde abgebrochen; grenzen Sie sie mit Status, Warteschlange oder Jobtyp ein.',
+  'bulk.progress': 'In Arbeit … bisher geänderte Jobs: {count}',
+
+  // Issue 15, page budget: large payloads, outputs and errors cut, with a link to the raw JSON.
+  'truncated.shownOf': 'Angezeigt werden die ersten {shown} von {total}.',
+  'truncated.latestAttempts': 'Angezeigt werden die letzten {shown} von {total} Versuchen.',
+  'truncated.openRaw': 'Rohes JSON öffnen',
+  'tags.more': '+{count} weitere',
 };

@@ -233,4 +233,14 @@ export const en = {
   'message.error.title': 'Error {status}',
   'message.error.body': 'The dashboard could not answer this request.',
   'message.backToOverview': 'Back to the overview',
+
+  // Issue 15, bounded dashboard queries and chunked bulk actions.
+  'jobs.searchTimedOut': 'The search took longer than {seconds} s and was stopped; narrow it with a state, queue or job type.',
+  'bulk.progress': 'Working… jobs changed so far: {count}',
+
+  // Issue 15, page budget: large payloads, outputs and errors cut, with a link to the raw JSON.
+  'truncated.shownOf': 'Showing the first {shown} of {total}.',
+  'truncated.latestAttempts': 'Showing the latest {shown} of {total} attempts.',
+  'truncated.openRaw': 'Open the raw JSON',
+  'tags.more': '+{count} more',
 } as const;

@@ -234,4 +234,14 @@ export const es: Messages = {
   'message.error.title': 'Error {status}',
   'message.error.body': 'El panel no pudo responder a esta solicitud.',
   'message.backToOverview': 'Volver al resumen',
+
+  // Issue 15, bounded dashboard queries and chunked bulk actions.
+  'jobs.searchTimedOut': 'La búsqueda tardó más de {seconds} s y se detuvo; acótela con un estado, una cola o un tipo de trabajo.',
+  'bulk.progress': 'En curso… trabajos modificados hasta ahora: {count}',
+
+  // Issue 15, page budget: large payloads, outputs and errors cut, with a link to the raw JSON.
+  'truncated.shownOf': 'Se muestran los primeros {shown} de {total}.',
+  'truncated.latestAttempts': 'Se muestran los últimos {shown} de {total} intentos.',
+  'truncated.openRaw': 'Abrir el JSON sin procesar',
+  'tags.more': '+{count} más',
 };

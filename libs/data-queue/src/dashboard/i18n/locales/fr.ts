@@ -235,4 +235,14 @@ export const fr: Messages = {
   'message.error.title': 'Erreur {status}',
   'message.error.body': 'Le tableau de bord n’a pas pu répondre à cette requête.',
   'message.backToOverview': 'Retour à la vue d’ensemble',
+
+  // Issue 15, bounded dashboard queries and chunked bulk actions.
+  'jobs.searchTimedOut': 'La recherche a duré plus de {seconds}\u00a0s et a été interrompue\u202f; affinez-la avec un état, une file d’attente ou un type de tâche.',
+  'bulk.progress': 'En cours… tâches modifiées jusqu’ici\u00a0: {count}',
+
+  // Issue 15, page budget: large payloads, outputs and errors cut, with a link to the raw JSON.
+  'truncated.shownOf': 'Affichage du début\u00a0: {shown} sur {total}.',
+  'truncated.latestAttempts': 'Affichage des {shown} dernières tentatives sur {total}.',
+  'truncated.openRaw': 'Ouvrir le JSON brut',
+  'tags.more': '+{count} autres',
 };

@@ -234,4 +234,14 @@ export const ja: Messages = {
   'message.error.title': 'エラー {status}',
   'message.error.body': 'ダッシュボードはこのリクエストに応答できませんでした。',
   'message.backToOverview': '概要に戻る',
+
+  // Issue 15, bounded dashboard queries and chunked bulk actions.
+  'jobs.searchTimedOut': '検索が{seconds}秒を超えたため中止しました。状態、キュー、ジョブタイプで絞り込んでください。',
+  'bulk.progress': '処理中… これまでに変更されたジョブ：{count}',
+
+  // Issue 15, page budget: large payloads, outputs and errors cut, with a link to the raw JSON.
+  'truncated.shownOf': '{total} のうち先頭の {shown} を表示しています。',
+  'truncated.latestAttempts': '全 {total} 回の試行のうち、最新の {shown} 回を表示しています。',
+  'truncated.openRaw': '生の JSON を開く',
+  'tags.more': 'ほか {count} 件',
 };

@@ -234,4 +234,14 @@ export const ko: Messages = {
   'message.error.title': '오류 {status}',
   'message.error.body': '대시보드가 이 요청에 응답하지 못했습니다.',
   'message.backToOverview': '개요로 돌아가기',
+
+  // Issue 15, bounded dashboard queries and chunked bulk actions.
+  'jobs.searchTimedOut': '검색이 {seconds}초를 넘어 중단되었습니다. 상태, 큐 또는 작업 유형으로 범위를 좁히세요.',
+  'bulk.progress': '처리 중… 지금까지 변경된 작업: {count}',
+
+  // Issue 15, page budget: large payloads, outputs and errors cut, with a link to the raw JSON.
+  'truncated.shownOf': '전체 {total} 중 앞부분 {shown}만 표시합니다.',
+  'truncated.latestAttempts': '전체 {total}회 시도 중 최근 {shown}회만 표시합니다.',
+  'truncated.openRaw': '원본 JSON 열기',
+  'tags.more': '외 {count}개',
 };

@@ -234,4 +234,14 @@ export const ptBR: Messages = {
   'message.error.title': 'Erro {status}',
   'message.error.body': 'O painel não conseguiu responder a esta solicitação.',
   'message.backToOverview': 'Voltar para a visão geral',
+
+  // Issue 15, bounded dashboard queries and chunked bulk actions.
+  'jobs.searchTimedOut': 'A pesquisa levou mais de {seconds} s e foi interrompida; restrinja-a com um status, uma fila ou um tipo de tarefa.',
+  'bulk.progress': 'Em andamento… tarefas alteradas até agora: {count}',
+
+  // Issue 15, page budget: large payloads, outputs and errors cut, with a link to the raw JSON.
+  'truncated.shownOf': 'Exibindo os primeiros {shown} de {total}.',
+  'truncated.latestAttempts': 'Exibindo as últimas {shown} de {total} tentativas.',
+  'truncated.openRaw': 'Abrir o JSON bruto',
+  'tags.more': '+{count} outras',
 };

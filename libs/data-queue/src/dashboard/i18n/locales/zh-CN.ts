@@ -234,4 +234,14 @@ export const zhCN: Messages = {
   'message.error.title': '错误 {status}',
   'message.error.body': '仪表盘无法响应此请求。',
   'message.backToOverview': '返回概览',
+
+  // Issue 15, bounded dashboard queries and chunked bulk actions.
+  'jobs.searchTimedOut': '搜索耗时超过 {seconds} 秒，已被中止；请按状态、队列或任务类型缩小范围。',
+  'bulk.progress': '处理中… 目前已变更的任务：{count}',
+
+  // Issue 15, page budget: large payloads, outputs and errors cut, with a link to the raw JSON.
+  'truncated.shownOf': '仅显示 {total} 中的前 {shown}。',
+  'truncated.latestAttempts': '仅显示全部 {total} 次尝试中最近的 {shown} 次。',
+  'truncated.openRaw': '打开原始 JSON',
+  'tags.more': '另有 {count} 个',
 };

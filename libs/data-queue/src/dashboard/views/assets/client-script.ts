@@ -1,7 +1,9 @@
 /**
  * The dashboard's only script (plain ES2020, served from /assets, deferred): theme, live refresh, row
  * selection, and the action forms (`form[data-action]`), which it POSTs as JSON with the CSRF
- * header, then reloads (or follows `data-redirect`). Messages come translated from the page's `#dataqueue-config`.
+ * header, then reloads (or follows `data-redirect`). A job action answered with a `next` is sent
+ * again with it until done, showing the form's `data-progress`; the first failure stops it.
+ * Messages come translated from the page's `#dataqueue-config` (or the form's data attributes).
  */
 export const clientScript = String.raw`
 (() => {
@@ -24,7 +26,7 @@ export const clientScript = String.raw`
     const csrf = document.querySelector('meta[name="dataqueue-csrf"]').content;
     const numbers = new Intl.NumberFormat(root.lang);
     const format = (template, params) => template.replace(/\{(\w+)\}/g, (match, name) =>
-      !(name in params) ? match : typeof params[name] === 'number' ? numbers.format(params[name]) : params[name]);
+      !Object.hasOwn(params, name) ? match : typeof params[name] === 'number' ? numbers.format(params[name]) : params[name]);
 
     const flashElement = document.getElementById('dataqueue-flash');
     const flash = (text, isError) => {
@@ -93,27 +95,45 @@ export const clientScript = String.raw`
       inFlight = true;
       const buttons = Array.from(form.querySelectorAll('button'));
       buttons.forEach((button) => { button.disabled = true; });
-      try {
+      const post = async (payload) => {
         const response = await fetch(form.dataset.action, {
           method: 'POST',
           credentials: 'same-origin',
           headers: { 'content-type': 'application/json', accept: 'application/json', 'x-dataqueue-csrf': csrf },
-          body: JSON.stringify(body),
+          body: JSON.stringify(payload),
         });
         const result = await response.json().catch(() => ({}));
         if (!response.ok) {
           const message = Array.isArray(result.message) ? result.message.join('; ') : result.message;
           throw new Error(message || response.statusText || String(response.status));
         }
+        return result;
+      };
+      // What a job action changed so far: each of its answers counts one chunk.
+      let affected = 0;
+      const errors = [];
+      const tally = (result) => {
+        affected += result.affected;
+        errors.push(...(result.errors || []).map((error) => '#' + error.id + ': ' + error.message));
+        return result;
+      };
+      try {
+        let result = await post(body);
         if (typeof result.affected === 'number') {
-          const errors = (result.errors || []).map((error) => '#' + error.id + ': ' + error.message);
-          const text = [format(messages.affected, { count: result.affected })].concat(errors).join('\n');
+          tally(result);
+          while (result.next) {
+            flash(format(form.dataset.progress || messages.affected, { count: affected }));
+            result = tally(await post({ ...body, next: result.next }));
+          }
+          const text = [format(messages.affected, { count: affected })].concat(errors).join('\n');
           write(sessionStorage, FLASH_KEY, JSON.stringify({ text, isError: errors.length > 0 }));
         }
         if (form.dataset.redirect) location.assign(form.dataset.redirect);
         else location.reload();
       } catch (error) {
-        flash(format(messages.failed, { message: error.message }), true);
+        // Chunks already done stay done: say how many, then why it stopped.
+        const done = affected > 0 ? [format(messages.affected, { count: affected })] : [];
+        flash(done.concat(format(messages.failed, { message: error.message }), errors).join('\n'), true);
         inFlight = false;
         buttons.forEach((button) => { button.disabled = false; });
       }

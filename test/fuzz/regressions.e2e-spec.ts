@@ -151,9 +151,11 @@ describe('QueueService, on the fuzzers’ counterexamples', () => {
     ['a description with a NUL', 'description', { description: 'a\u0000b' }],
     ['properties with a NUL in a string', 'properties', { properties: { note: 'a\u0000b' } }],
     ['properties with a NUL in a key', 'properties', { properties: { 'k\u0000': 1 } }],
+    ['a callbackQueue that is a Symbol', 'callbackQueue', { callbackQueue: Symbol('queue') }],
+    ['a callbackQueue that is a byte array printing as a valid name', 'callbackQueue', { callbackQueue: Uint8ClampedArray.from([0]) }],
   ])('rejects a batch with %s, naming %s, creating nothing', async (_, field, options) => {
     const before = await seeded.checksum.take();
-    const error = await rejectionOf(queue.createBatch(options));
+    const error = await rejectionOf(queue.createBatch(options as never));
     expect(error).toBeInstanceOf(BatchOptionsInvalidError);
     expect(error.field).toBe(field);
     expect(await seeded.checksum.take()).toEqual(before);

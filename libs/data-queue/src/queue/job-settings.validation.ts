@@ -21,8 +21,8 @@ export interface SettingsContext {
 /** Job types are names, not text: no spaces, quotes or markup. */
 export const JOB_TYPE = /^[A-Za-z0-9_.:\/-]{1,255}$/;
 
-export function isValidJobType(jobType: string): boolean {
-  return JOB_TYPE.test(jobType);
+export function isValidJobType(jobType: unknown): jobType is string {
+  return typeof jobType === 'string' && JOB_TYPE.test(jobType);
 }
 
 type Check = (value: unknown) => string | null;

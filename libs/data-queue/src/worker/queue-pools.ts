@@ -55,6 +55,6 @@ function queueNameProblem(name: string): string {
   return `queue name "${name}" contains ${shown}: ${rule}${char === ' ' ? ' (separate queues with ",")' : ''}`;
 }
 
-export function isValidQueueName(name: string): boolean {
-  return QUEUE_NAME.test(name);
+export function isValidQueueName(name: unknown): name is string {
+  return typeof name === 'string' && QUEUE_NAME.test(name);
 }

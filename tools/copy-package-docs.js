@@ -1,5 +1,7 @@
 // npm pack / publish of @dataqueue/nestjs (its `prepack`): the package carries the repository's
-// README and LICENSE, which live at the root. The copies are git-ignored.
-import { copyFileSync } from 'node:fs';
+// README, its topic docs (the README links to them) and LICENSE, which live at the root. The
+// copies are git-ignored.
+import { copyFileSync, cpSync } from 'node:fs';
 
 for (const file of ['README.md', 'LICENSE']) copyFileSync(new URL(`../${file}`, import.meta.url), file);
+cpSync(new URL('../docs', import.meta.url), 'docs', { recursive: true });

@@ -13,7 +13,8 @@ export { DataQueueHealthIndicator } from './health/data-queue-health.indicator.j
 export type { DataQueueHealthResult } from './health/data-queue-health.indicator.js';
 export { QueueService } from './queue/queue.service.js';
 export type { EnqueueOptions, JobPage, JobToEnqueue, ListJobsFilter } from './queue/enqueue-options.js';
-export type { FailureReason, JobErrorEntry, JobExecutionRecord, JobRecord, JobStatus } from './queue/job-record.js';
+export type { FailureReason, JobErrorEntry, JobExecutionRecord, JobRecord } from './queue/job-record.js';
+export type { JobStatus } from './core/job-states.js';
 export { Batch } from './batches/batch.js';
 export type { BatchWriteOptions } from './batches/batch.js';
 export { OnBatchDiscard, OnBatchFinish, OnBatchSuccess } from './batches/batch-callback.decorators.js';

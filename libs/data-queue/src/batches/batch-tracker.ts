@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { DISCARDED } from '../core/job-states.js';
 import { BatchNotFoundError } from '../errors/data-queue.errors.js';
 import type { JobRecord } from '../queue/job-record.js';
 import type { JobStore } from '../store/job-store.js';
@@ -11,7 +12,7 @@ export type BatchBucket = 'pending' | 'succeeded' | 'discarded';
 
 export function bucketOf(job: Pick<JobRecord, 'status' | 'nextAttemptAt'>): BatchBucket {
   if (job.status === 'completed') return 'succeeded';
-  if (job.status === 'cancelled' || (job.status === 'failed' && job.nextAttemptAt === null)) return 'discarded';
+  if (DISCARDED.matches(job)) return 'discarded';
   return 'pending';
 }
 

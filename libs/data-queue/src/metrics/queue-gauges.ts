@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { jobStateSql, UNFINISHED } from '../core/job-states.js';
 import { QueueDatabase } from '../module/queue-database.js';
 import { quoteIdent } from '../store/sql/identifiers.js';
 import type { MetricFamily } from './prometheus-text.js';
@@ -16,11 +17,9 @@ export class QueueGauges {
     const s = quoteIdent(database.schema);
     this.sql = {
       byState: `
-        SELECT queue,
-               CASE WHEN status = 'failed' THEN 'retrying' ELSE status END AS state,
-               count(*)::int AS n
+        SELECT queue, ${jobStateSql()} AS state, count(*)::int AS n
         FROM ${s}.jobs
-        WHERE status IN ('pending', 'processing', 'waiting') OR (status = 'failed' AND next_attempt_at IS NOT NULL)
+        WHERE ${UNFINISHED.sql()}
         GROUP BY 1, 2 ORDER BY 1, 2`,
       latency: `
         SELECT queue, extract(epoch FROM now() - min(available_at))::float8 AS seconds

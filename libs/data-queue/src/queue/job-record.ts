@@ -1,4 +1,4 @@
-export type JobStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'cancelled' | 'waiting';
+import type { JobStatus } from '../core/job-states.js';
 
 /** Why the last attempt of a job failed. */
 export type FailureReason = 'handler_error' | 'timeout' | 'no_handler' | 'interrupted';

@@ -1,19 +1,17 @@
+import { JOB_STATUSES } from '../core/job-states.js';
 import { JobOptionsInvalidError } from '../errors/data-queue.errors.js';
 import type { JobListQuery } from '../store/sql/list-jobs.sql.js';
 import type { ListJobsFilter } from './enqueue-options.js';
-import type { JobStatus } from './job-record.js';
 import { isJobId, isUuid } from './ids.js';
 import { unstorableText } from './storable-text.js';
 import { describeValue } from './value-description.js';
-
-const STATUSES: JobStatus[] = ['pending', 'processing', 'completed', 'failed', 'cancelled', 'waiting'];
 
 /** Checks a `listJobs` filter; every bad field is a `JobOptionsInvalidError` naming it. */
 export function normalizeListFilter(filter: ListJobsFilter): Omit<JobListQuery, 'beforeId'> {
   if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) invalid('filter', `must be an object (got ${describeValue(filter)})`);
   const statuses = filter.status === undefined ? undefined : [filter.status].flat();
-  const badStatus = statuses?.find((s) => !STATUSES.includes(s));
-  if (badStatus !== undefined) invalid('status', `must be one of ${STATUSES.join(', ')} (got ${describeValue(badStatus)})`);
+  const badStatus = statuses?.find((s) => !JOB_STATUSES.includes(s));
+  if (badStatus !== undefined) invalid('status', `must be one of ${JOB_STATUSES.join(', ')} (got ${describeValue(badStatus)})`);
   const limit = filter.limit ?? 100;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) invalid('limit', 'must be an integer from 1 to 1000');
   for (const field of ['jobType', 'queue'] as const) {

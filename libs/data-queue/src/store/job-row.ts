@@ -1,4 +1,5 @@
-import type { FailureReason, JobErrorEntry, JobRecord, JobStatus } from '../queue/job-record.js';
+import type { JobStatus } from '../core/job-states.js';
+import type { FailureReason, JobErrorEntry, JobRecord } from '../queue/job-record.js';
 import type { NewJob } from './job-store.js';
 
 /** A `jobs` row as node-postgres returns it (bigint as string, timestamptz as Date, jsonb parsed). */

@@ -1,3 +1,4 @@
+import { UNFINISHED } from '../core/job-states.js';
 import type { JobRecord } from '../queue/job-record.js';
 import type { QueueService } from '../queue/queue.service.js';
 
@@ -12,7 +13,7 @@ export interface WaitForJobOptions {
 
 /** Completed, cancelled, or failed with no attempt left. */
 export function isFinal(job: JobRecord): boolean {
-  return job.status === 'completed' || job.status === 'cancelled' || (job.status === 'failed' && job.nextAttemptAt === null);
+  return !UNFINISHED.matches(job);
 }
 
 /**

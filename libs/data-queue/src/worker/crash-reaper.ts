@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BatchTracker } from '../batches/batch-tracker.js';
+import { FAILED_FOR_GOOD, RETRYING } from '../core/job-states.js';
 import { JobEventBus } from '../events/job-event-bus.js';
 import { QueueDatabase } from '../module/queue-database.js';
 import { DeadLetterRouter } from './dead-letter.router.js';
@@ -24,13 +25,13 @@ export class CrashReaper {
   async reap(workerTimeoutMs: number): Promise<number> {
     const reaped = await this.database.store.transaction(async (tx) => {
       const jobs = await tx.reap(workerTimeoutMs);
-      const final = jobs.filter((job) => job.nextAttemptAt === null);
+      const final = jobs.filter((job) => FAILED_FOR_GOOD.matches(job));
       await this.deadLetters.route(tx, final);
       await this.tracker.jobsMoved(tx, final.map((job) => ({ job, from: 'pending', to: 'discarded' })));
       return jobs;
     });
     for (const job of reaped) {
-      const willRetry = job.nextAttemptAt !== null;
+      const willRetry = RETRYING.matches(job);
       const message = job.errorHistory.at(-1)?.message ?? 'the worker running this job stopped heartbeating';
       this.logger.warn(`job ${job.id} (${job.jobType}) was interrupted by a lost worker; ${willRetry ? 'retrying' : 'failed for good'}`);
       this.events.emit({ event: 'failed', job, failure: { reason: 'interrupted', message, willRetry } });

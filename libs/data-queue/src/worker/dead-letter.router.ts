@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { FAILED_FOR_GOOD } from '../core/job-states.js';
 import type { JobRecord } from '../queue/job-record.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
 import type { JobStore } from '../store/job-store.js';
@@ -13,7 +14,7 @@ export class DeadLetterRouter {
 
   async route(tx: JobStore, failedJobs: JobRecord[]): Promise<void> {
     for (const job of failedJobs) {
-      if (job.status !== 'failed' || job.nextAttemptAt !== null || job.deadLetterJobType === null) continue;
+      if (!FAILED_FOR_GOOD.matches(job) || job.deadLetterJobType === null) continue;
       const last = job.errorHistory.at(-1);
       const payload = {
         originalJob: { id: job.id, jobType: job.jobType, queue: job.queue, attempts: job.attempts, tags: job.tags },

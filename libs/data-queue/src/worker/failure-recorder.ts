@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BatchTracker } from '../batches/batch-tracker.js';
+import { FAILED_FOR_GOOD } from '../core/job-states.js';
 import { JobTypeCatalog } from '../handlers/job-type-catalog.js';
 import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
 import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
@@ -24,7 +25,7 @@ export class FailureRecorder {
     const entry = { ...describeError(error), attempt: job.attempts, reason };
     await store.transaction(async (tx) => {
       const failed = await tx.fail(fence, entry, retryDelayMs(job.attempts, backoff));
-      if (!failed || failed.nextAttemptAt !== null) return;
+      if (!failed || !FAILED_FOR_GOOD.matches(failed)) return;
       await this.deadLetters.route(tx, [failed]);
       await this.tracker.jobsMoved(tx, [{ job: failed, from: 'pending', to: 'discarded' }]);
     });

@@ -1,3 +1,4 @@
+import { DISCARDED, UNFINISHED } from '../../core/job-states.js';
 import { completeJobsUpdate, recordExecution } from '../../store/sql/finish-job.sql.js';
 import { BATCH_CALLBACK_JOB_TYPE } from '../batch-callback-context.js';
 
@@ -6,10 +7,6 @@ import { BATCH_CALLBACK_JOB_TYPE } from '../batch-callback-context.js';
  * batch row's lock orders concurrent movers, so each state transition (first discard, all jobs
  * finished) is observed by exactly one transaction, which enqueues the callbacks.
  */
-
-/** A job's place in its batch's counts. */
-const UNFINISHED = `(status IN ('pending', 'processing', 'waiting') OR (status = 'failed' AND next_attempt_at IS NOT NULL))`;
-const DISCARDED = `(status = 'cancelled' OR (status = 'failed' AND next_attempt_at IS NULL))`;
 
 export const insertBatchSql = (s: string) => `
 INSERT INTO ${s}.batches (description, properties, on_finish, on_success, on_discard, callback_queue, callback_priority)
@@ -174,7 +171,7 @@ RETURNING id`;
 export const cancelBatchJobsSql = (s: string) => `
 WITH target AS (
   SELECT id, status AS previous_status, locked_by AS previous_worker
-  FROM ${s}.jobs WHERE batch_id = $1 AND ${UNFINISHED} ORDER BY id FOR UPDATE
+  FROM ${s}.jobs WHERE batch_id = $1 AND ${UNFINISHED.sql()} ORDER BY id FOR UPDATE
 ),
 cancelled AS (
   UPDATE ${s}.jobs AS job
@@ -190,7 +187,7 @@ SELECT * FROM cancelled`;
 /** `retryBatch`: every discarded job of the batch, with a fresh attempt budget. */
 export const retryBatchJobsSql = (s: string) => `
 WITH target AS (
-  SELECT id FROM ${s}.jobs WHERE batch_id = $1 AND ${DISCARDED} ORDER BY id FOR UPDATE
+  SELECT id FROM ${s}.jobs WHERE batch_id = $1 AND ${DISCARDED.sql()} ORDER BY id FOR UPDATE
 )
 UPDATE ${s}.jobs AS job
 SET status = 'pending', attempts = 0, available_at = now(), next_attempt_at = NULL,
@@ -225,9 +222,9 @@ export const actualCountsSql = (s: string) => actualCounts(s, '$1::uuid');
 function actualCounts(s: string, batchId: string): string {
   return `
     SELECT count(*) FILTER (WHERE batch_id = ${batchId})::int AS total,
-           count(*) FILTER (WHERE batch_id = ${batchId} AND ${UNFINISHED})::int AS pending,
+           count(*) FILTER (WHERE batch_id = ${batchId} AND ${UNFINISHED.sql()})::int AS pending,
            count(*) FILTER (WHERE batch_id = ${batchId} AND status = 'completed')::int AS succeeded,
-           count(*) FILTER (WHERE batch_id = ${batchId} AND ${DISCARDED})::int AS discarded,
-           count(*) FILTER (WHERE batch_callback_id = ${batchId} AND ${UNFINISHED})::int AS callbacks
+           count(*) FILTER (WHERE batch_id = ${batchId} AND ${DISCARDED.sql()})::int AS discarded,
+           count(*) FILTER (WHERE batch_callback_id = ${batchId} AND ${UNFINISHED.sql()})::int AS callbacks
     FROM ${s}.jobs WHERE batch_id = ${batchId} OR batch_callback_id = ${batchId}`;
 }

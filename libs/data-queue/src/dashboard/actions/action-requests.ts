@@ -1,8 +1,8 @@
 import { BadRequestException } from '@nestjs/common';
+import { JOB_STATES, type JobState } from '../../core/job-states.js';
 import type { PauseTarget } from '../../scheduling/pause.service.js';
-import { JOB_STATES } from '../queries/job-states.js';
 import { decodeJobCursor } from '../queries/keyset.js';
-import type { JobsFilter, JobState, PauseKind } from '../views/view-models.js';
+import type { JobsFilter, PauseKind } from '../views/view-models.js';
 import { isJobId, isUuid } from '../../queue/ids.js';
 import { STORABLE_DATE, storableDate } from '../../queue/storable-date.js';
 

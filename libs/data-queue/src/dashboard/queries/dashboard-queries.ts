@@ -3,6 +3,7 @@ import type { EntityManager, SelectQueryBuilder } from 'typeorm';
 import type { BatchRecord } from '../../batches/batch-record.js';
 import { toBatchRecord, type BatchRow } from '../../batches/batch-row.js';
 import { BATCH_CALLBACK_JOB_TYPE } from '../../batches/batch-callback-context.js';
+import { JOB_STATE_RULES, jobState, JOB_STATES, type JobState } from '../../core/job-states.js';
 import { QueueDatabase } from '../../module/queue-database.js';
 import { CronService } from '../../scheduling/cron/cron.service.js';
 import { PauseService } from '../../scheduling/pause.service.js';
@@ -16,13 +17,12 @@ import type {
   JobPageModel,
   JobsFilter,
   JobsPageModel,
-  JobState,
   OverviewModel,
   QueuesPageModel,
   WorkersPageModel,
 } from '../views/view-models.js';
 import { attemptsOf, timelineOf } from './job-history.js';
-import { BATCH_STATE_SQL, batchState, jobState, JOB_STATES, STATE_SQL } from './job-states.js';
+import { BATCH_STATE_SQL, batchState } from './batch-states.js';
 import { decodeJobCursor, decodeKeyset, encodeJobCursor, encodeKeyset } from './keyset.js';
 import { DashboardQueryStoppedError, withStatementTimeout } from './statement-timeout.js';
 import { isJobId, isUuid } from '../../queue/ids.js';
@@ -52,14 +52,14 @@ export class DashboardQueries {
   async overview(): Promise<OverviewModel> {
     return this.read(async (db) => {
       const [countRow] = await this.jobs(db)
-        .select(JOB_STATES.map((state) => `count(*) FILTER (WHERE ${STATE_SQL[state]})::int AS "${state}"`))
+        .select(JOB_STATES.map((state) => `count(*) FILTER (WHERE ${JOB_STATE_RULES[state].sql('job')})::int AS "${state}"`))
         .getRawMany<Record<JobState, number>>();
       const queues = await this.jobs(db)
         .select('job.queue', 'queue')
-        .addSelect(`count(*) FILTER (WHERE ${STATE_SQL.pending})::int`, 'pending')
-        .addSelect(`count(*) FILTER (WHERE ${STATE_SQL.processing})::int`, 'processing')
-        .addSelect(`count(*) FILTER (WHERE ${STATE_SQL.retrying})::int`, 'retrying')
-        .addSelect(`count(*) FILTER (WHERE ${STATE_SQL.failed})::int`, 'failed')
+        .addSelect(`count(*) FILTER (WHERE ${JOB_STATE_RULES.pending.sql('job')})::int`, 'pending')
+        .addSelect(`count(*) FILTER (WHERE ${JOB_STATE_RULES.processing.sql('job')})::int`, 'processing')
+        .addSelect(`count(*) FILTER (WHERE ${JOB_STATE_RULES.retrying.sql('job')})::int`, 'retrying')
+        .addSelect(`count(*) FILTER (WHERE ${JOB_STATE_RULES.failed.sql('job')})::int`, 'failed')
         .where(`job.status IN ('pending', 'processing', 'failed')`)
         .groupBy('job.queue')
         .orderBy('job.queue')
@@ -135,7 +135,7 @@ export class DashboardQueries {
 
   private filteredJobs(db: EntityManager, filter: JobsFilter): SelectQueryBuilder<object> {
     const query = this.jobs(db);
-    if (filter.state) query.andWhere(STATE_SQL[filter.state]);
+    if (filter.state) query.andWhere(JOB_STATE_RULES[filter.state].sql('job'));
     if (filter.queue) query.andWhere('job.queue = :queue', { queue: filter.queue });
     if (filter.jobType) query.andWhere('job.job_type = :jobType', { jobType: filter.jobType });
     if (filter.tag) query.andWhere("job.tags @> ARRAY[:tag]::text[] AND job.tags <> '{}'", { tag: filter.tag }); // '{}': the tag index is partial

@@ -1,5 +1,6 @@
-import type { BatchState, JobsFilter, JobState } from '../views/view-models.js';
-import { BATCH_STATES, JOB_STATES } from './job-states.js';
+import { JOB_STATES, type JobState } from '../../core/job-states.js';
+import type { BatchState, JobsFilter } from '../views/view-models.js';
+import { BATCH_STATES } from './batch-states.js';
 import { isUuid } from '../../queue/ids.js';
 import { unstorableText } from '../../queue/storable-text.js';
 

@@ -1,4 +1,4 @@
-import { BATCH_STATES } from '../queries/job-states.js';
+import { BATCH_STATES } from '../queries/batch-states.js';
 import { batchProgress, batchStateBadge, emptyState, href, pager } from './components.view.js';
 import { html, type Html } from './html.js';
 import { layout } from './layout.view.js';

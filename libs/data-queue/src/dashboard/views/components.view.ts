@@ -1,9 +1,9 @@
 import type { BatchCounts } from '../../batches/batch-record.js';
+import { jobState, type JobState } from '../../core/job-states.js';
 import type { JobRecord } from '../../queue/job-record.js';
-import { jobState } from '../queries/job-states.js';
 import { html, type Html } from './html.js';
 import { PAGE_BUDGET } from './page-budget.js';
-import type { BatchState, JobState, PageContext } from './view-models.js';
+import type { BatchState, PageContext } from './view-models.js';
 
 /** A dashboard URL: basePath + path + the non-empty params. An explicit `?locale=` is carried along. */
 export function href(ctx: PageContext, path: string, params: Record<string, string | undefined> = {}): string {

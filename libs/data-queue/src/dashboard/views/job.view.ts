@@ -1,9 +1,10 @@
+import type { JobState } from '../../core/job-states.js';
 import type { FailureReason, JobRecord } from '../../queue/job-record.js';
 import { actionForm, duration, emptyState, href, progressBar, runAtInput, stateBadge, tagList } from './components.view.js';
 import { html, type Html } from './html.js';
 import { layout } from './layout.view.js';
 import { errorText, jsonBlock, latestAttemptsNotice, oneLine, PAGE_BUDGET } from './page-budget.js';
-import type { AttemptView, JobPageModel, JobState, PageContext, TimelineEvent } from './view-models.js';
+import type { AttemptView, JobPageModel, PageContext, TimelineEvent } from './view-models.js';
 
 /** Which actions each state allows (the store's guarded UPDATEs enforce the same rules). */
 const ALLOWED: Record<'retry' | 'cancel' | 'reschedule' | 'delete', JobState[]> = {

@@ -1,4 +1,4 @@
-import { JOB_STATES } from '../queries/job-states.js';
+import { JOB_STATES } from '../../core/job-states.js';
 import { emptyState, href, jobsTable, pager, runAtInput } from './components.view.js';
 import { html, type Html } from './html.js';
 import { layout } from './layout.view.js';

@@ -1,5 +1,6 @@
 import type { BatchRecord } from '../../batches/batch-record.js';
-import type { FailureReason, JobRecord, JobStatus } from '../../queue/job-record.js';
+import type { JobState } from '../../core/job-states.js';
+import type { FailureReason, JobRecord } from '../../queue/job-record.js';
 import type { CronEntryRecord } from '../../scheduling/cron/cron-entry.js';
 import type { LocaleCode } from '../i18n/locales.js';
 import type { Translator } from '../i18n/translator.js';
@@ -22,9 +23,6 @@ export interface PageContext {
   /** `?poll=N` asks for live refresh on, every N seconds. */
   pollRequested: boolean;
 }
-
-/** 'retrying' = failed with a next attempt scheduled; 'failed' = failed for good. */
-export type JobState = Exclude<JobStatus, 'failed'> | 'retrying' | 'failed';
 
 export interface OverviewModel {
   counts: Record<JobState, number>;

@@ -1,3 +1,5 @@
+import { UNFINISHED } from '../../core/job-states.js';
+
 /*
  * Concurrency limits are decided under a transaction-scoped advisory lock per key, taken in
  * key order (no deadlocks): every process checking the same key takes turns, so a count and
@@ -8,8 +10,7 @@
 export const lockKeysSql = `
 SELECT count(pg_advisory_xact_lock(hashtext($1 || ':' || key))) FROM (SELECT DISTINCT unnest($2::text[]) AS key ORDER BY 1) AS keys`;
 
-const UNFINISHED_WITH_KEY = `concurrency_keys @> ARRAY[$1::text] AND concurrency_keys <> '{}'
-    AND status IN ('pending', 'processing', 'failed', 'waiting') AND NOT (status = 'failed' AND next_attempt_at IS NULL)`;
+const UNFINISHED_WITH_KEY = `concurrency_keys @> ARRAY[$1::text] AND concurrency_keys <> '{}' AND ${UNFINISHED.sql()}`;
 
 /**
  * Counts for key $1: unfinished jobs, the ones claimed by a worker (`processing`), the runs that

@@ -1,3 +1,5 @@
+import { FAILED_FOR_GOOD } from '../../core/job-states.js';
+
 /*
  * Retention deletes in small batches (each statement at most $1 rows), so it never holds many
  * locks or bloats one transaction; the caller loops until a batch comes back short.
@@ -21,7 +23,7 @@ WITH expired AS (
    LIMIT $1)
   UNION ALL
   (SELECT id FROM ${s}.jobs
-   WHERE status = 'failed' AND next_attempt_at IS NULL AND last_failed_at < now() - $3::float8 * interval '1 millisecond'
+   WHERE ${FAILED_FOR_GOOD.sql()} AND last_failed_at < now() - $3::float8 * interval '1 millisecond'
      AND batch_id IS NULL AND batch_callback_id IS NULL
    LIMIT $1)
   UNION ALL

@@ -1,4 +1,4 @@
-import type { JobStatus } from '../../queue/job-record.js';
+import type { JobStatus } from '../../core/job-states.js';
 
 export interface JobListQuery {
   statuses?: JobStatus[];

@@ -1,3 +1,4 @@
+import { DISCARDED, RETRYING, UNFINISHED } from '../../core/job-states.js';
 import { recordExecution } from './finish-job.sql.js';
 
 /*
@@ -6,19 +7,17 @@ import { recordExecution } from './finish-job.sql.js';
  * No row back means "not found or not allowed"; the caller reads the job to say which.
  */
 
-/** Pending, waiting, running or retrying jobs can be cancelled. */
+/** Unfinished jobs (pending, waiting, running or retrying) can be cancelled. */
 export const cancelJobSql = (s: string) => `
 WITH previous AS (
-  SELECT id, status, locked_by FROM ${s}.jobs WHERE id = $1 FOR UPDATE
+  SELECT id, status, next_attempt_at, locked_by FROM ${s}.jobs WHERE id = $1 FOR UPDATE
 ),
 cancelled AS (
   UPDATE ${s}.jobs AS job
   SET status = 'cancelled', last_cancelled_at = now(), available_at = NULL, next_attempt_at = NULL,
       locked_by = NULL, updated_at = now()
   FROM previous
-  WHERE job.id = previous.id
-    AND (previous.status IN ('pending', 'waiting', 'processing')
-         OR (previous.status = 'failed' AND job.next_attempt_at IS NOT NULL))
+  WHERE job.id = previous.id AND ${UNFINISHED.sql('previous')}
   RETURNING job.*, job.attempts AS attempt, previous.status AS previous_status, previous.locked_by AS previous_worker
 ),
 running AS (SELECT * FROM cancelled WHERE previous_status = 'processing'),
@@ -35,7 +34,7 @@ SET status = 'pending', attempts = 0, available_at = now(), next_attempt_at = NU
     failure_reason = NULL, last_retried_at = now(), updated_at = now()
 FROM (SELECT id, status, next_attempt_at FROM ${s}.jobs WHERE id = $1 FOR UPDATE) AS previous
 WHERE job.id = previous.id AND previous.status IN ('failed', 'cancelled')
-RETURNING job.*, (previous.status = 'cancelled' OR previous.next_attempt_at IS NULL) AS was_discarded`;
+RETURNING job.*, ${DISCARDED.sql('previous')} AS was_discarded`;
 
 /** Resumes every job waiting for token $1 with data $2 ($3: wake channel). */
 export const completeTokenSql = (s: string) => `
@@ -53,7 +52,7 @@ export const rescheduleJobSql = (s: string) => `
 UPDATE ${s}.jobs
 SET run_at = $2, available_at = $2,
     next_attempt_at = CASE WHEN status = 'failed' THEN $2::timestamptz END, updated_at = now()
-WHERE id = $1 AND (status = 'pending' OR (status = 'failed' AND next_attempt_at IS NOT NULL))
+WHERE id = $1 AND (status = 'pending' OR ${RETRYING.sql()})
 RETURNING *`;
 
 /** Anything but a running job (cancel it first) can be deleted. */

@@ -12,5 +12,7 @@ export default {
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.js',
   globalTeardown: '<rootDir>/test/support/global-teardown.js',
+  // After each test file: no DataQueue connection or `processing` job left in its schemas.
+  setupFilesAfterEnv: ['<rootDir>/test/support/leak-check.ts'],
   testTimeout: 60_000,
 };

@@ -3,11 +3,11 @@ import type { BatchCallbackEvent, JobRecord, JobToEnqueue } from '@dataqueue/nes
 import type { TallyJobPayload } from './fixtures/worker-process.js';
 import { TALLY_BATCH, callbackLabels, type TallyCallbackLabel } from './fixtures/tally-batch-callbacks.js';
 import { allJobs, callbackJobsOf, waitForBatch, waitForBatchFinished } from './support/batches.js';
-import { Tally } from './support/tally.js';
-import { createTestApp, type TestApp } from './support/test-app.js';
-import { dropSchema, uniqueSchema } from './support/unique-schema.js';
+import { startCluster, type Cluster, type WorkerSettings } from './support/cluster.js';
+import type { Tally } from './support/tally.js';
+import type { TestApp } from './support/test-app.js';
 import { waitFor } from './support/wait-for.js';
-import { spawnWorkers, stopAll, type WorkerProcess, type WorkerProcessEnv, withWorkerLogs } from './support/worker-processes.js';
+import { withWorkerLogs, type WorkerProcess } from './support/worker-processes.js';
 
 const TALLY_CALLBACKS = { onFinish: TALLY_BATCH, onSuccess: TALLY_BATCH, onDiscard: TALLY_BATCH };
 
@@ -28,31 +28,19 @@ function shuffled<T>(kinds: [count: number, make: () => T][]): T[] {
  * job types and callback keys that only the worker processes know.
  */
 describe('batches across worker processes', () => {
-  let schema: string | undefined;
+  let cluster: Cluster | undefined;
   let tally: Tally;
-  let producer: TestApp | undefined;
-  let workers: WorkerProcess[] = [];
+  let workers: WorkerProcess[];
 
-  async function setUp(count: number, env: Omit<WorkerProcessEnv, 'DQ_SCHEMA'> = {}): Promise<TestApp> {
-    schema = uniqueSchema();
-    tally = await Tally.create(schema);
-    producer = await createTestApp({ options: { schema, mode: 'external', strictJobTypes: false } });
-    workers = await spawnWorkers(count, workerEnv(env));
-    return producer;
-  }
-
-  function workerEnv(env: Omit<WorkerProcessEnv, 'DQ_SCHEMA'>): WorkerProcessEnv {
-    return { DQ_SCHEMA: schema!, DQ_POLL_INTERVAL_MS: '100', ...env };
+  async function setUp(count: number, env: WorkerSettings = {}): Promise<TestApp> {
+    cluster = await startCluster({ workers: count, env });
+    ({ tally, workers } = cluster);
+    return cluster.producer;
   }
 
   afterEach(async () => {
-    await stopAll(workers, 'SIGKILL');
-    workers = [];
-    await producer?.close();
-    producer = undefined;
-    await tally?.close();
-    if (schema) await dropSchema(schema);
-    schema = undefined;
+    await cluster?.close();
+    cluster = undefined;
   });
 
   /** The batch callback runs the worker processes recorded for `batchId`. */
@@ -150,8 +138,7 @@ describe('batches across worker processes', () => {
       waitFor('both long jobs to run in the victim', () => tally.labels(), (labels) => labels.includes('long-retried') && labels.includes('long-final')),
     );
 
-    const [survivor] = await spawnWorkers(1, workerEnv(env));
-    workers.push(survivor);
+    const [survivor] = await cluster!.addWorkers(1);
     victim.kill('SIGKILL');
     expect((await victim.exited).signal).toBe('SIGKILL');
 

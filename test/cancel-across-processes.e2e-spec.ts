@@ -1,13 +1,14 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import pg from 'pg';
-import { OnJobEvent, type DataQueueModuleOptions, type JobEvent } from '@dataqueue/nestjs';
+import { OnJobEvent, type JobEvent } from '@dataqueue/nestjs';
 import type { TallyJobPayload } from './fixtures/worker-process.js';
-import { Tally, type TallyEntry } from './support/tally.js';
-import { createTestApp, waitForFinalFailure, waitForStatus, type TestApp } from './support/test-app.js';
-import { databaseUrl, dropSchema, uniqueSchema } from './support/unique-schema.js';
+import { startCluster, type Cluster, type ProducerOptions, type WorkerSettings } from './support/cluster.js';
+import type { Tally, TallyEntry } from './support/tally.js';
+import { waitForFinalFailure, waitForStatus, type TestApp } from './support/test-app.js';
+import { databaseUrl } from './support/unique-schema.js';
 import { waitFor } from './support/wait-for.js';
-import { spawnWorkers, stopAll, withWorkerLogs, type WorkerProcess, type WorkerProcessEnv } from './support/worker-processes.js';
+import { withWorkerLogs, type WorkerProcess } from './support/worker-processes.js';
 
 const cancelled: JobEvent[] = [];
 
@@ -26,28 +27,19 @@ class CancelObserver {
  * stamped the cancel (lastCancelledAt), so the delay is measured on one clock.
  */
 describe('cancelling a job that runs in another process', () => {
-  let schema: string | undefined;
+  let cluster: Cluster | undefined;
   let tally: Tally | undefined;
-  let producer: TestApp | undefined;
-  let workers: WorkerProcess[] = [];
+  let workers: WorkerProcess[];
 
-  async function setUp(env: Omit<WorkerProcessEnv, 'DQ_SCHEMA'>, options: DataQueueModuleOptions = {}): Promise<TestApp> {
-    schema = uniqueSchema();
-    tally = await Tally.create(schema);
-    producer = await createTestApp({ providers: [CancelObserver], options: { mode: 'external', strictJobTypes: false, ...options, schema } });
-    workers = await spawnWorkers(1, { DQ_SCHEMA: schema, ...env });
-    return producer;
+  async function setUp(env: WorkerSettings, options: ProducerOptions = {}): Promise<TestApp> {
+    cluster = await startCluster({ workers: 1, env, producer: { providers: [CancelObserver], options } });
+    ({ tally, workers } = cluster);
+    return cluster.producer;
   }
 
   afterEach(async () => {
-    await stopAll(workers, 'SIGKILL');
-    workers = [];
-    await producer?.close();
-    producer = undefined;
-    await tally?.close();
-    tally = undefined;
-    if (schema) await dropSchema(schema);
-    schema = undefined;
+    await cluster?.close();
+    cluster = undefined;
   });
 
   /** Connections LISTENing for this schema (the worker process's, when it listens). */
@@ -57,7 +49,7 @@ describe('cancelling a job that runs in another process', () => {
     try {
       const { rows } = await client.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1`,
-        [`dataqueue-listener:${schema}`],
+        [`dataqueue-listener:${cluster!.schema}`],
       );
       return rows[0].n;
     } finally {

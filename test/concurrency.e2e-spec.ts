@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConcurrencyLimitError, JobHandler, JobOptionsInvalidError, type JobRecord } from '@dataqueue/nestjs';
 import pg from 'pg';
 import { GAUGE_TABLES } from './fixtures/limited-handlers.js';
+import { startCluster, type Cluster } from './support/cluster.js';
 import { startCpuBurner } from './support/cpu-burner.js';
 import { createTestApp, waitForFinalFailure, type TestApp } from './support/test-app.js';
 import { databaseUrl, dropSchema, uniqueSchema } from './support/unique-schema.js';
 import { waitFor } from './support/wait-for.js';
-import { spawnWorkers, stopAll, type WorkerProcess } from './support/worker-processes.js';
 
 @JobHandler('per-user', { concurrency: { key: (p: { user: string }) => p.user, totalLimit: 3 } })
 class PerUserHandler {
@@ -85,26 +85,23 @@ describe('concurrency limits at enqueue', () => {
 });
 
 describe('concurrency limits at perform, across four worker processes', () => {
+  let cluster: Cluster | undefined;
   let schema: string;
   let producer: TestApp;
-  let workers: WorkerProcess[] = [];
   let db: pg.Client;
 
   beforeAll(async () => {
-    schema = uniqueSchema();
     // The producer has none of the handlers: the limits are the worker processes' own.
-    producer = await createTestApp({ options: { schema, mode: 'external', strictJobTypes: false } });
+    cluster = await startCluster({ workers: 4, env: { DQ_QUEUES: '*:5' } });
+    ({ schema, producer } = cluster);
     db = new pg.Client({ connectionString: databaseUrl() });
     await db.connect();
     for (const sql of GAUGE_TABLES(schema)) await db.query(sql);
-    workers = await spawnWorkers(4, { DQ_SCHEMA: schema, DQ_QUEUES: '*:5', DQ_POLL_INTERVAL_MS: '100' });
   }, 60_000);
 
   afterAll(async () => {
-    await stopAll(workers);
     await db?.end();
-    await producer?.close();
-    await dropSchema(schema);
+    await cluster?.close();
   });
 
   async function allCompleted(jobs: JobRecord[]): Promise<JobRecord[]> {

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { DataQueueOptionsInvalidError, JobHandler, type CronEntryDefinition, type JobRecord } from '@dataqueue/nestjs';
+import { startCluster } from './support/cluster.js';
 import { rejectionOf } from './support/rejection.js';
-import { Tally } from './support/tally.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 import { dropSchema, uniqueSchema } from './support/unique-schema.js';
 import { waitFor } from './support/wait-for.js';
-import { spawnWorkers, stopAll } from './support/worker-processes.js';
 
 @JobHandler('beat')
 class BeatHandler {
@@ -119,10 +118,8 @@ describe('cron', () => {
 
 describe('cron across worker processes', () => {
   it('three processes ticking one entry enqueue one job per tick, each run once', async () => {
-    const schema = uniqueSchema();
-    const observer = await createTestApp({ options: { schema, mode: 'external', strictJobTypes: false, runCron: false } });
-    const tally = await Tally.create(schema);
-    const workers = await spawnWorkers(3, { DQ_SCHEMA: schema, DQ_CRON_EVERY_SECOND: '1', DQ_POLL_INTERVAL_MS: '100' });
+    const cluster = await startCluster({ workers: 3, env: { DQ_CRON_EVERY_SECOND: '1' }, producer: { options: { runCron: false } } });
+    const { producer: observer, tally } = cluster;
     try {
       const jobs = await waitFor(
         'four completed ticks',
@@ -135,10 +132,7 @@ describe('cron across worker processes', () => {
       const runs = await tally.runsPerJob();
       for (const job of jobs) expect(runs.get(job.id)).toBe(1);
     } finally {
-      await stopAll(workers);
-      await tally.close();
-      await observer.close();
-      await dropSchema(schema);
+      await cluster.close();
     }
   });
 });

@@ -2,11 +2,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { Injectable } from '@nestjs/common';
 import { JobHandler, OnJobEvent, type JobContext, type JobEvent, type JobRecord } from '@dataqueue/nestjs';
 import type { TallyJobPayload } from './fixtures/worker-process.js';
-import { Tally } from './support/tally.js';
+import { startCluster, type Cluster } from './support/cluster.js';
 import { createTestApp, waitForFinalFailure, waitForStatus, type TestApp } from './support/test-app.js';
-import { dropSchema, uniqueSchema } from './support/unique-schema.js';
 import { waitFor } from './support/wait-for.js';
-import { spawnWorkers, stopAll, withWorkerLogs, type WorkerProcess } from './support/worker-processes.js';
+import { withWorkerLogs } from './support/worker-processes.js';
 
 const seen: JobEvent[] = [];
 /** Far in the future: the job stays pending until something is done to it. */
@@ -190,31 +189,25 @@ class ReapObserver {
 }
 
 describe('job lifecycle events of the crash reaper', () => {
-  const schema = uniqueSchema();
-  let tally: Tally | undefined;
-  let observer: TestApp | undefined;
-  let workers: WorkerProcess[] = [];
+  let cluster: Cluster | undefined;
 
   afterEach(async () => {
-    await stopAll(workers, 'SIGKILL');
-    await observer?.close();
-    await tally?.close();
-    await dropSchema(schema);
+    await cluster?.close();
   });
 
   it("announces the jobs of a SIGKILLed worker in the process that reaps them: failed, reason 'interrupted'", async () => {
-    tally = await Tally.create(schema);
     // The observer reaps (as every async app does), but works only a queue nobody uses, so it
     // never claims the reaped jobs itself.
-    observer = await createTestApp({
-      providers: [ReapObserver],
-      options: { schema, queues: 'idle:1', strictJobTypes: false, heartbeatIntervalMs: 250, workerTimeoutMs: 1500 },
+    cluster = await startCluster({
+      workers: 1,
+      env: { DQ_HEARTBEAT_INTERVAL_MS: '250', DQ_WORKER_TIMEOUT_MS: '1500' },
+      producer: { providers: [ReapObserver], options: { mode: 'async', queues: 'idle:1', heartbeatIntervalMs: 250, workerTimeoutMs: 1500 } },
     });
-    workers = await spawnWorkers(1, { DQ_SCHEMA: schema, DQ_HEARTBEAT_INTERVAL_MS: '250', DQ_WORKER_TIMEOUT_MS: '1500' });
+    const { producer: observer, tally, workers } = cluster;
     const { queue } = observer;
     const retrying = await queue.enqueue<TallyJobPayload>('tally', { sleepMs: 60_000, label: 'retrying' }, { maxAttempts: 3 });
     const last = await queue.enqueue<TallyJobPayload>('tally', { sleepMs: 60_000, label: 'last' }, { maxAttempts: 1 });
-    await withWorkerLogs(workers, waitFor('both jobs to run in the worker', () => tally!.count(), (n) => n === 2));
+    await withWorkerLogs(workers, waitFor('both jobs to run in the worker', () => tally.count(), (n) => n === 2));
 
     const [victim] = workers;
     victim.kill('SIGKILL');

@@ -1,39 +1,31 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { JobRecord, JobToEnqueue } from '@dataqueue/nestjs';
 import type { TallyJobPayload } from './fixtures/worker-process.js';
-import { Tally } from './support/tally.js';
-import { createTestApp, waitForJob, type TestApp } from './support/test-app.js';
-import { dropSchema, uniqueSchema } from './support/unique-schema.js';
+import { startCluster, type Cluster, type WorkerSettings } from './support/cluster.js';
+import type { Tally } from './support/tally.js';
+import { waitForJob, type TestApp } from './support/test-app.js';
 import { waitFor } from './support/wait-for.js';
-import { spawnWorkers, stopAll, type WorkerProcess, type WorkerProcessEnv, withWorkerLogs } from './support/worker-processes.js';
+import { withWorkerLogs, type WorkerProcess } from './support/worker-processes.js';
 
 /**
- * Each test gets a fresh schema, a tally in it, an enqueue-only app in this process (handlers
- * live in the worker processes, hence strictJobTypes: false) and its worker processes.
+ * Each test gets its own cluster: a fresh schema, a tally in it, an enqueue-only app in this
+ * process (handlers live in the worker processes) and its worker processes.
  */
 describe('several worker processes on one queue', () => {
-  let schema: string | undefined;
+  let cluster: Cluster | undefined;
   let tally: Tally;
-  let producer: TestApp | undefined;
-  let workers: WorkerProcess[] = [];
+  let workers: WorkerProcess[];
 
   /** Returns the enqueue-only app; the workers are in `workers`. */
-  async function setUp(count: number, env: Omit<WorkerProcessEnv, 'DQ_SCHEMA'> = {}): Promise<TestApp> {
-    schema = uniqueSchema();
-    tally = await Tally.create(schema);
-    producer = await createTestApp({ options: { schema, mode: 'external', strictJobTypes: false } });
-    workers = await spawnWorkers(count, { DQ_SCHEMA: schema, DQ_POLL_INTERVAL_MS: '100', ...env });
-    return producer;
+  async function setUp(count: number, env: WorkerSettings = {}): Promise<TestApp> {
+    cluster = await startCluster({ workers: count, env });
+    ({ tally, workers } = cluster);
+    return cluster.producer;
   }
 
   afterEach(async () => {
-    await stopAll(workers, 'SIGKILL');
-    workers = [];
-    await producer?.close();
-    producer = undefined;
-    await tally?.close();
-    if (schema) await dropSchema(schema);
-    schema = undefined;
+    await cluster?.close();
+    cluster = undefined;
   });
 
   it('runs each of 2,000 jobs exactly once across two processes, both doing work', async () => {

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { JobHandler, JobOptionsInvalidError } from '@dataqueue/nestjs';
 import type { PauseTarget } from '@dataqueue/nestjs';
+import { startCluster } from './support/cluster.js';
 import { rejectionOf } from './support/rejection.js';
-import { Tally } from './support/tally.js';
 import { createTestApp, waitForStatus, type TestApp } from './support/test-app.js';
-import { dropSchema, uniqueSchema } from './support/unique-schema.js';
-import { spawnWorkers, stopAll } from './support/worker-processes.js';
 
 @JobHandler('work')
 class WorkHandler {
@@ -66,10 +64,8 @@ function kindAndValue(target: PauseTarget): { kind: string; value: string } {
 
 describe('pauses across worker processes', () => {
   it('every process holds back a paused queue, and runs it after resume', async () => {
-    const schema = uniqueSchema();
-    const producer = await createTestApp({ options: { schema, mode: 'external', strictJobTypes: false } });
-    const tally = await Tally.create(schema);
-    const workers = await spawnWorkers(2, { DQ_SCHEMA: schema, DQ_POLL_INTERVAL_MS: '100' });
+    const cluster = await startCluster({ workers: 2 });
+    const { producer, tally } = cluster;
     try {
       await producer.queue.pause({ queue: 'held' });
       const held = await producer.queue.enqueueMany(Array.from({ length: 4 }, () => ({ jobType: 'tally', payload: {}, options: { queue: 'held' } })));
@@ -81,10 +77,7 @@ describe('pauses across worker processes', () => {
       for (const job of held) await waitForStatus(producer.queue, job.id, 'completed');
       expect((await tally.runsPerJob()).size).toBe(8);
     } finally {
-      await stopAll(workers);
-      await tally.close();
-      await producer.close();
-      await dropSchema(schema);
+      await cluster.close();
     }
   });
 });

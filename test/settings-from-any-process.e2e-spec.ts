@@ -10,10 +10,11 @@ import {
 import { CONFIGURED, CONFIGURED_HANDLERS, type ConfiguredPayload } from './fixtures/configured-handlers.js';
 import { GAUGE_TABLES } from './fixtures/limited-handlers.js';
 import { rejectionOf } from './support/rejection.js';
+import { startCluster, type Cluster } from './support/cluster.js';
 import { createTestApp, waitForFinalFailure, waitForStatus, type TestApp } from './support/test-app.js';
-import { databaseUrl, dropSchema, uniqueSchema } from './support/unique-schema.js';
+import { databaseUrl } from './support/unique-schema.js';
 import { waitFor } from './support/wait-for.js';
-import { spawnWorkers, stopAll, withWorkerLogs, type WorkerProcess } from './support/worker-processes.js';
+import { withWorkerLogs, type WorkerProcess } from './support/worker-processes.js';
 
 /**
  * The handlers live in two worker processes that serve only their queue ('configured'): a job
@@ -21,8 +22,9 @@ import { spawnWorkers, stopAll, withWorkerLogs, type WorkerProcess } from './sup
  * each must get the settings the handler declares (test/fixtures/configured-handlers.ts).
  */
 describe('job settings travel with the job type, from any process', () => {
+  let cluster: Cluster | undefined;
   let schema: string;
-  let workers: WorkerProcess[] = [];
+  let workers: WorkerProcess[];
   let db: pg.Client;
   let dataSource: DataSource;
   /** Declares the handlers (enqueue only): "the handler's own app". */
@@ -31,30 +33,26 @@ describe('job settings travel with the job type, from any process', () => {
   let external: TestApp;
 
   beforeAll(async () => {
-    schema = uniqueSchema();
-    db = new pg.Client({ connectionString: databaseUrl() });
-    await db.connect();
-    workers = await spawnWorkers(2, { DQ_SCHEMA: schema, DQ_QUEUES: `${CONFIGURED.queue}:3`, DQ_POLL_INTERVAL_MS: '100' });
-    for (const sql of GAUGE_TABLES(schema)) await db.query(sql);
-    own = await createTestApp({ providers: CONFIGURED_HANDLERS, options: { schema, mode: 'external' } });
-    external = await createTestApp({
-      options: {
-        schema,
-        mode: 'external',
-        strictJobTypes: false,
-        cron: [{ key: 'configured-yearly', schedule: '0 0 1 1 *', jobType: 'configured', payload: { user: 'cron', holdMs: 0 } }],
+    cluster = await startCluster({
+      workers: 2,
+      env: { DQ_QUEUES: `${CONFIGURED.queue}:3` },
+      producer: {
+        options: { cron: [{ key: 'configured-yearly', schedule: '0 0 1 1 *', jobType: 'configured', payload: { user: 'cron', holdMs: 0 } }] },
       },
     });
+    ({ schema, workers, producer: external } = cluster);
+    db = new pg.Client({ connectionString: databaseUrl() });
+    await db.connect();
+    for (const sql of GAUGE_TABLES(schema)) await db.query(sql);
+    own = await createTestApp({ providers: CONFIGURED_HANDLERS, options: { schema, mode: 'external' } });
     dataSource = await new DataSource({ type: 'postgres', url: databaseUrl(), poolSize: 2 }).initialize();
   }, 60_000);
 
   afterAll(async () => {
-    await stopAll(workers);
     await dataSource?.destroy();
     await own?.close();
-    await external?.close();
     await db?.end();
-    await dropSchema(schema);
+    await cluster?.close();
   });
 
   const producers: [string, (payload: ConfiguredPayload) => Promise<JobRecord>][] = [

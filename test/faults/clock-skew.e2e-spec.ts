@@ -4,11 +4,12 @@ import type { JobRecord, JobToEnqueue } from '@dataqueue/nestjs';
 import { GAUGE_TABLES, PerformThrottledHandler, type LimitedPayload } from '../fixtures/limited-handlers.js';
 import { skewClock } from '../fixtures/skew-clock.js';
 import type { TallyJobPayload } from '../fixtures/worker-process.js';
-import { Tally } from '../support/tally.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
-import { databaseUrl, dropSchema, uniqueSchema } from '../support/unique-schema.js';
+import { startCluster, type Cluster } from '../support/cluster.js';
+import type { Tally } from '../support/tally.js';
+import type { TestApp } from '../support/test-app.js';
+import { databaseUrl } from '../support/unique-schema.js';
 import { waitFor } from '../support/wait-for.js';
-import { spawnWorkers, stopAll, withWorkerLogs, type WorkerProcess } from '../support/worker-processes.js';
+import { stopAll, withWorkerLogs, type WorkerProcess } from '../support/worker-processes.js';
 
 const HOUR = 3_600_000;
 /** One worker process per clock. Worker i alone works queue `clock<i>`, so every clock gets jobs. */
@@ -20,7 +21,8 @@ const QUEUES = SKEWS.map((_, i) => `clock${i}`);
  * clock is too): delays, backoff, heartbeats, throttles and cron follow the database's clock.
  */
 describe('worker clocks an hour off the database', () => {
-  const schema = uniqueSchema();
+  let cluster: Cluster | undefined;
+  let schema: string;
   let producer: TestApp | undefined;
   let tally: Tally | undefined;
   let db: pg.Client | undefined;
@@ -29,38 +31,24 @@ describe('worker clocks an hour off the database', () => {
   let bootedAt: Date;
 
   beforeAll(async () => {
-    producer = await createTestApp({
-      providers: [PerformThrottledHandler], // to derive the throttle's key at enqueue
-      options: { schema, mode: 'external', strictJobTypes: false, runCron: false },
+    cluster = await startCluster({
+      workers: SKEWS.map((skew, i) => ({ DQ_CLOCK_SKEW_MS: String(skew), DQ_QUEUES: `${QUEUES[i]}:5;default:5` })),
+      env: { DQ_HEARTBEAT_INTERVAL_MS: '250', DQ_WORKER_TIMEOUT_MS: '1500', DQ_CRON_EVERY_SECOND: '1' },
+      producer: {
+        providers: [PerformThrottledHandler], // to derive the throttle's key at enqueue
+        options: { runCron: false },
+      },
     });
-    tally = await Tally.create(schema);
+    ({ schema, producer, tally, workers } = cluster);
     db = new pg.Client({ connectionString: databaseUrl() });
     await db.connect();
     for (const sql of GAUGE_TABLES(schema)) await db.query(sql);
-    const spawned = await Promise.allSettled(
-      SKEWS.map((skew, i) =>
-        spawnWorkers(1, {
-          DQ_SCHEMA: schema,
-          DQ_CLOCK_SKEW_MS: String(skew),
-          DQ_QUEUES: `${QUEUES[i]}:5;default:5`,
-          DQ_POLL_INTERVAL_MS: '100',
-          DQ_HEARTBEAT_INTERVAL_MS: '250',
-          DQ_WORKER_TIMEOUT_MS: '1500',
-          DQ_CRON_EVERY_SECOND: '1',
-        }),
-      ),
-    );
-    workers = spawned.flatMap((result) => (result.status === 'fulfilled' ? result.value : []));
-    for (const result of spawned) if (result.status === 'rejected') throw result.reason;
     bootedAt = await dbNow();
   });
 
   afterAll(async () => {
-    await stopAll(workers, 'SIGKILL');
     await db?.end();
-    await tally?.close();
-    await producer?.close();
-    await dropSchema(schema);
+    await cluster?.close();
   });
 
   async function dbNow(): Promise<Date> {

@@ -2,31 +2,24 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { JobHandler, type JobContext, type JobRecord } from '@dataqueue/nestjs';
 import pg from 'pg';
 import { TALLY_BATCH } from '../fixtures/tally-batch-callbacks.js';
-import { Tally } from '../support/tally.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
-import { databaseUrl, dropSchema, uniqueSchema } from '../support/unique-schema.js';
+import { startCluster, type Cluster } from '../support/cluster.js';
+import { createTestApp } from '../support/test-app.js';
+import { databaseUrl } from '../support/unique-schema.js';
 import { waitFor } from '../support/wait-for.js';
-import { spawnWorkers, stopAll, withWorkerLogs, type WorkerProcess } from '../support/worker-processes.js';
+import { withWorkerLogs } from '../support/worker-processes.js';
 
 describe('connections killed from the server side, repeatedly', () => {
-  const schema = uniqueSchema();
-  let producer: TestApp | undefined;
-  let tally: Tally | undefined;
-  let workers: WorkerProcess[] = [];
+  let cluster: Cluster | undefined;
   let admin: pg.Client | undefined;
 
   afterAll(async () => {
-    await stopAll(workers, 'SIGKILL');
     await admin?.end();
-    await tally?.close();
-    await producer?.close();
-    await dropSchema(schema);
+    await cluster?.close();
   });
 
   it('pg_terminate_backend on every worker connection, five times mid-run: nothing lost, stuck or doubled', async () => {
-    producer = await createTestApp({ options: { schema, mode: 'external', strictJobTypes: false } });
-    tally = await Tally.create(schema);
-    workers = await spawnWorkers(2, { DQ_SCHEMA: schema, DQ_POLL_INTERVAL_MS: '100', DQ_WORKER_TIMEOUT_MS: '60000' });
+    cluster = await startCluster({ workers: 2, env: { DQ_WORKER_TIMEOUT_MS: '60000' } });
+    const { schema, producer, tally, workers } = cluster;
     admin = new pg.Client({ connectionString: databaseUrl() });
     await admin.connect();
     const { queue } = producer;
@@ -35,7 +28,7 @@ describe('connections killed from the server side, repeatedly', () => {
     jobs.push(...(await batch.enqueue(Array.from({ length: 50 }, () => ({ jobType: 'tally', payload: { sleepMs: 30 } })))));
 
     for (let round = 1; round <= 5; round++) {
-      await waitFor(`round ${round}`, () => tally!.count(), (n) => n >= round * 60);
+      await waitFor(`round ${round}`, () => tally.count(), (n) => n >= round * 60);
       // Every backend DataQueue opened for this schema (pools and LISTEN connections, the producer's too).
       const { rows } = await admin.query<{ killed: number }>(
         `SELECT count(pg_terminate_backend(pid))::int AS killed FROM pg_stat_activity

@@ -2,11 +2,9 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import { DatabaseUnavailableError, type JobRecord } from '@dataqueue/nestjs';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@dataqueue/nestjs/embedded';
 import { TALLY_BATCH } from '../fixtures/tally-batch-callbacks.js';
-import { Tally } from '../support/tally.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
-import { uniqueSchema } from '../support/unique-schema.js';
+import { startCluster, type Cluster } from '../support/cluster.js';
 import { waitFor } from '../support/wait-for.js';
-import { spawnWorkers, stopAll, withWorkerLogs, type WorkerProcess } from '../support/worker-processes.js';
+import { withWorkerLogs } from '../support/worker-processes.js';
 
 /**
  * A Postgres restart in the middle of a run: every connection drops (pools, LISTEN, running
@@ -14,36 +12,34 @@ import { spawnWorkers, stopAll, withWorkerLogs, type WorkerProcess } from '../su
  */
 describe('a Postgres restart mid-run', () => {
   let postgres: EmbeddedPostgresHandle | undefined;
-  let producer: TestApp | undefined;
-  let tally: Tally | undefined;
-  let workers: WorkerProcess[] = [];
+  let cluster: Cluster | undefined;
 
   afterAll(async () => {
-    await stopAll(workers, 'SIGKILL');
-    await tally?.close();
-    await producer?.close().catch(() => undefined);
-    await postgres?.stop();
+    try {
+      await cluster?.close();
+    } finally {
+      await postgres?.stop();
+    }
   });
 
   it('fails enqueues fast while down, then workers reconnect and every job completes, each batch callback once', async () => {
     postgres = await startEmbeddedPostgres(); // its own server: the suite's must stay up
-    const schema = uniqueSchema();
-    producer = await createTestApp({ options: { url: postgres.url, schema, mode: 'external', strictJobTypes: false } });
-    tally = await Tally.create(schema, postgres.url);
-    workers = await spawnWorkers(2, {
-      DATABASE_URL: postgres.url,
-      DQ_SCHEMA: schema,
-      DQ_POLL_INTERVAL_MS: '100',
-      DQ_HEARTBEAT_INTERVAL_MS: '1000',
-      DQ_WORKER_TIMEOUT_MS: '60000', // longer than the outage: no worker is presumed dead
+    cluster = await startCluster({
+      url: postgres.url,
+      workers: 2,
+      env: {
+        DQ_HEARTBEAT_INTERVAL_MS: '1000',
+        DQ_WORKER_TIMEOUT_MS: '60000', // longer than the outage: no worker is presumed dead
+      },
     });
+    const { producer, tally, workers } = cluster;
     const { queue } = producer;
     const jobs: JobRecord[] = await queue.enqueueMany(
       Array.from({ length: 300 }, (_, i) => ({ jobType: 'tally', payload: { sleepMs: 40, label: `job-${i}` } })),
     );
     const batch = await queue.createBatch({ onFinish: TALLY_BATCH, onSuccess: TALLY_BATCH });
     jobs.push(...(await batch.enqueue(Array.from({ length: 50 }, () => ({ jobType: 'tally', payload: { sleepMs: 40 } })))));
-    await withWorkerLogs(workers, waitFor('some jobs done', () => tally!.count(), (n) => n >= 50, { timeoutMs: 30_000 }));
+    await withWorkerLogs(workers, waitFor('some jobs done', () => tally.count(), (n) => n >= 50, { timeoutMs: 30_000 }));
 
     expect(await tally.count()).toBeLessThan(jobs.length); // the fault hits mid-run
     const restarting = postgres.restart(1500);

@@ -1,11 +1,9 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { JobRecord, JobToEnqueue } from '@dataqueue/nestjs';
 import { TALLY_BATCH, type TallyCallbackLabel } from '../fixtures/tally-batch-callbacks.js';
-import { Tally } from '../support/tally.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
-import { dropSchema, uniqueSchema } from '../support/unique-schema.js';
+import { startCluster, type Cluster } from '../support/cluster.js';
 import { waitFor } from '../support/wait-for.js';
-import { spawnWorkers, stopAll, withWorkerLogs, type WorkerProcess, type WorkerProcessEnv } from '../support/worker-processes.js';
+import { withWorkerLogs } from '../support/worker-processes.js';
 
 /** FAULT_SOAK_ROUNDS=50 npm test -- sigkill-loop: the same test as a longer soak. */
 const ROUNDS = Number(process.env.FAULT_SOAK_ROUNDS ?? 4);
@@ -20,29 +18,19 @@ const BATCH_SIZE = 100;
  * `processing`, or completed twice, and each batch's callbacks are enqueued once.
  */
 describe('SIGKILL of a random worker process, again and again', () => {
-  const schema = uniqueSchema();
-  let producer: TestApp | undefined;
-  let tally: Tally | undefined;
-  let workers: WorkerProcess[] = [];
+  let cluster: Cluster | undefined;
 
   afterAll(async () => {
-    await stopAll(workers, 'SIGKILL');
-    await tally?.close();
-    await producer?.close();
-    await dropSchema(schema);
+    await cluster?.close();
   });
 
   it(`keeps every job and batch callback exactly once through ${ROUNDS} kills`, async () => {
     let kills = 0;
-    const env: WorkerProcessEnv = {
-      DQ_SCHEMA: schema,
-      DQ_POLL_INTERVAL_MS: '100',
-      DQ_HEARTBEAT_INTERVAL_MS: '250',
-      DQ_WORKER_TIMEOUT_MS: '1500',
-    };
-    producer = await createTestApp({ options: { schema, mode: 'external', strictJobTypes: false } });
-    tally = await Tally.create(schema);
-    workers = await spawnWorkers(3, env);
+    cluster = await startCluster({
+      workers: 3,
+      env: { DQ_HEARTBEAT_INTERVAL_MS: '250', DQ_WORKER_TIMEOUT_MS: '1500' },
+    });
+    const { producer, tally, workers } = cluster;
     const { queue } = producer;
 
     // Every tenth job fails its first attempt; attempts leave room for several interruptions.
@@ -63,13 +51,14 @@ describe('SIGKILL of a random worker process, again and again', () => {
     for (let round = 0; round < ROUNDS; round++) {
       const before = await tally.count();
       if (round > 0) jobs.push(...(await queue.enqueueMany(plain(JOBS_PER_ROUND))));
-      await waitFor(`round ${round}: more work done`, () => tally!.count(), (n) => n >= before + JOBS_PER_ROUND / 3);
+      await waitFor(`round ${round}: more work done`, () => tally.count(), (n) => n >= before + JOBS_PER_ROUND / 3);
       const unfinished = await queue.listJobs({ status: ['pending', 'processing', 'failed'], limit: 1 });
       expect(unfinished.jobs).toHaveLength(1); // the kill lands mid-run
-      const victim = workers[Math.floor(Math.random() * workers.length)];
+      const running = workers.filter((w) => !w.hasExited);
+      const victim = running[Math.floor(Math.random() * running.length)];
       await victim.stop('SIGKILL');
       kills++;
-      workers = [...workers.filter((w) => w !== victim), ...(await spawnWorkers(1, env))];
+      await cluster.addWorkers(1);
     }
 
     const final = await withWorkerLogs(

@@ -108,12 +108,13 @@ export class WorkerProcess {
 }
 
 /**
- * Starts `count` worker processes on the test database and waits until every one printed 'ready'.
- * Stop them with `stopAll` in afterAll/afterEach, whatever the test did to them.
+ * Starts one worker process per environment and waits until every one printed 'ready' (on a
+ * failure, kills them all). Stop them with `stopAll`, whatever the test did to them; a test
+ * cluster (cluster.ts) does both.
  */
-export async function spawnWorkers(count: number, env: WorkerProcessEnv, readyTimeoutMs = 30_000): Promise<WorkerProcess[]> {
+export async function spawnWorkers(envs: WorkerProcessEnv[], readyTimeoutMs = 30_000): Promise<WorkerProcess[]> {
   const { NODE_OPTIONS: _jestNodeOptions, ...parentEnv } = process.env;
-  const workers = Array.from({ length: count }, () => {
+  const workers = envs.map((env) => {
     const skew = env.DQ_CLOCK_SKEW_MS ? ['--import', SKEW_CLOCK] : [];
     const child = spawn(process.execPath, ['--conditions=@dataqueue/source', '--import', './tools/register-ts.js', ...skew, FIXTURE], {
       cwd: ROOT,

@@ -1,28 +1,28 @@
 // Decorator metadata (Nest DI, class-transformer) needs the Reflect polyfill before any decorated class loads.
 import 'reflect-metadata';
 export { DataQueueModule } from './module/data-queue.module.js';
-export type { DataQueueMode, DataQueueModuleOptions, RetentionOptions } from './module/data-queue-options.js';
+export type { BackoffOptions, DataQueueMode, DataQueueModuleOptions, RetentionOptions } from './core/data-queue-options.js';
 export { JobHandler } from './handlers/job-handler.decorator.js';
-export type { BackoffOptions, JobContext, JobHandlerInstance, JobHandlerOptions } from './handlers/job-handler.interfaces.js';
-export { OnJobEvent } from './events/job-events.js';
-export type { JobEvent, JobEventName } from './events/job-events.js';
-export type { JobEventAction } from './events/job-events.js';
+export type { JobContext, JobHandlerInstance, JobHandlerOptions } from './handlers/job-handler.interfaces.js';
+export { OnJobEvent } from './core/job-events.js';
+export type { JobEvent, JobEventName } from './core/job-events.js';
+export type { JobEventAction } from './core/job-events.js';
 export { DataQueueMetricsModule } from './metrics/metrics.module.js';
 export type { DataQueueMetricsExtras, DataQueueMetricsOptions } from './metrics/metrics-options.js';
 export { DataQueueHealthIndicator } from './health/data-queue-health.indicator.js';
 export type { DataQueueHealthResult } from './health/data-queue-health.indicator.js';
-export { QueueService } from './queue/queue.service.js';
-export type { EnqueueOptions, JobPage, JobToEnqueue, ListJobsFilter } from './queue/enqueue-options.js';
-export type { FailureReason, JobErrorEntry, JobExecutionRecord, JobRecord } from './queue/job-record.js';
+export { QueueService } from './module/queue.service.js';
+export type { EnqueueOptions, JobPage, JobToEnqueue, ListJobsFilter } from './core/enqueue-options.js';
+export type { FailureReason, JobErrorEntry, JobExecutionRecord, JobRecord } from './core/job-record.js';
 export type { JobStatus } from './core/job-states.js';
-export { Batch } from './batches/batch.js';
-export type { BatchWriteOptions } from './batches/batch.js';
+export { Batch } from './core/batch.js';
+export type { BatchWriteOptions } from './core/batch.js';
 export { OnBatchDiscard, OnBatchFinish, OnBatchSuccess } from './batches/batch-callback.decorators.js';
 export type { BatchCallbackContext } from './batches/batch-callback-context.js';
-export type { BatchCallbackEvent, BatchCounts, BatchRecord, CreateBatchOptions } from './batches/batch-record.js';
-export type { ConcurrencyRule } from './scheduling/concurrency/concurrency-rule.js';
-export type { ConcurrencyKeyInput, ConcurrencyKeySpec } from './scheduling/concurrency/concurrency-key.js';
-export type { CronEntryDefinition, CronEntryRecord, CronJobOptions, HandlerCronOption } from './scheduling/cron/cron-entry.js';
+export type { BatchCallbackEvent, BatchCounts, BatchRecord, CreateBatchOptions } from './core/batch-record.js';
+export type { ConcurrencyRule } from './core/concurrency-rule.js';
+export type { ConcurrencyKeyInput, ConcurrencyKeySpec } from './core/concurrency-key.js';
+export type { CronEntryDefinition, CronEntryRecord, CronJobOptions, HandlerCronOption } from './core/cron-entry.js';
 export type { PauseRecord, PauseTarget } from './scheduling/pause.service.js';
 export { DataQueueDashboardModule } from './dashboard/dashboard.module.js';
 export type { DataQueueDashboardExtras, DataQueueDashboardOptions } from './dashboard/dashboard-options.js';
@@ -47,9 +47,9 @@ export {
   JobTypeNotPublishedError,
   JobTypeUnknownError,
   WaitTimeoutError,
-} from './errors/data-queue.errors.js';
-export type { PayloadViolation } from './errors/data-queue.errors.js';
+} from './core/data-queue.errors.js';
+export type { PayloadViolation } from './core/data-queue.errors.js';
 export { DataQueueExceptionFilter } from './http/data-queue-exception.filter.js';
 export { dataQueueErrorResponse } from './http/data-queue-error-response.js';
 export type { DataQueueErrorResponse } from './http/data-queue-error-response.js';
-export type { DatabaseTarget } from './errors/data-queue.errors.js';
+export type { DatabaseTarget } from './core/data-queue.errors.js';

@@ -1,6 +1,6 @@
+import type { BatchCallbackEvent } from '../core/batch-record.js';
+import type { Batch } from '../core/batch.js';
 import type { JobContext } from '../handlers/job-handler.interfaces.js';
-import type { Batch } from './batch.js';
-import type { BatchCallbackEvent } from './batch-record.js';
 
 /** What an `@OnBatch*` method receives beside the fresh `BatchRecord`. */
 export interface BatchCallbackContext extends JobContext<BatchCallbackPayload> {

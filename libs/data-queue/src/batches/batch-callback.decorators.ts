@@ -1,5 +1,5 @@
 import { DiscoveryService } from '@nestjs/core';
-import type { BatchCallbackEvent } from './batch-record.js';
+import type { BatchCallbackEvent } from '../core/batch-record.js';
 
 /** Discovery markers, one per event, so one method may carry several. Values are callback keys. */
 export const OnBatchFinishDiscovery = DiscoveryService.createDecorator<string>();

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import type { BatchCallbackEvent } from '../core/batch-record.js';
+import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
+import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { isEnqueueOnly, unprovidedClasses } from '../handlers/unprovided-classes.js';
-import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
-import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
-import { BatchCallbackHandler } from './batch-callback.handler.js';
 import { BATCH_CALLBACK_JOB_TYPE } from './batch-callback-context.js';
 import {
   decoratedBatchCallbacks,
@@ -12,8 +12,8 @@ import {
   OnBatchFinishDiscovery,
   OnBatchSuccessDiscovery,
 } from './batch-callback.decorators.js';
+import { BatchCallbackHandler } from './batch-callback.handler.js';
 import { BatchCallbackRegistry, type BatchCallbackMethod } from './batch-callback.registry.js';
-import type { BatchCallbackEvent } from './batch-record.js';
 
 const DECORATORS = [
   ['finish', OnBatchFinishDiscovery],

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { BatchNotFoundError, DataQueueError } from '../errors/data-queue.errors.js';
+import { BatchNotFoundError, DataQueueError } from '../core/data-queue.errors.js';
 import type { JobContext, JobHandlerInstance } from '../handlers/job-handler.interfaces.js';
-import { BatchService } from './batch.service.js';
 import type { BatchCallbackContext, BatchCallbackPayload } from './batch-callback-context.js';
 import { BatchCallbackRegistry } from './batch-callback.registry.js';
+import { BatchService } from './batch.service.js';
 
 /** Runs batch callback jobs: calls the `@OnBatch*` method with the fresh batch record. */
 @Injectable()

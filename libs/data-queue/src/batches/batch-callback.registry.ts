@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DuplicateBatchCallbackError } from '../errors/data-queue.errors.js';
-import type { BatchCallbackEvent } from './batch-record.js';
-import type { BatchRecord } from './batch-record.js';
+import type { BatchCallbackEvent } from '../core/batch-record.js';
+import type { BatchRecord } from '../core/batch-record.js';
+import { DuplicateBatchCallbackError } from '../core/data-queue.errors.js';
 import type { BatchCallbackContext } from './batch-callback-context.js';
 
 export type BatchCallbackMethod = (batch: BatchRecord, ctx: BatchCallbackContext) => unknown;

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { QueueDatabase } from '../module/queue-database.js';
+import { QueueDatabase } from '../store/queue-database.js';
 import { BatchStore } from './batch-store.js';
 import { BatchTracker } from './batch-tracker.js';
 

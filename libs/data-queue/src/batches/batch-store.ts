@@ -1,9 +1,9 @@
+import type { JobRecord } from '../core/job-record.js';
+import type { BatchRow } from '../store/batch-row.js';
+import { toJobRecord, type JobRow } from '../store/job-row.js';
 import { channelsOf, completionParams, type Completion } from '../store/job-store.js';
 import type { SqlExecutor } from '../store/sql/executor.js';
 import { quoteIdent } from '../store/sql/identifiers.js';
-import { toJobRecord, type JobRow } from '../store/job-row.js';
-import type { JobRecord } from '../queue/job-record.js';
-import type { BatchRow } from './batch-row.js';
 import {
   adjustBatchCallbacksSql,
   applyBatchDeltaSql,

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import type { BatchRecord } from '../core/batch-record.js';
+import { BatchNotFoundError } from '../core/data-queue.errors.js';
+import type { JobRecord } from '../core/job-record.js';
 import { DISCARDED } from '../core/job-states.js';
-import { BatchNotFoundError } from '../errors/data-queue.errors.js';
-import type { JobRecord } from '../queue/job-record.js';
+import { toBatchRecord } from '../store/batch-row.js';
 import type { JobStore } from '../store/job-store.js';
-import type { BatchRecord } from './batch-record.js';
-import { toBatchRecord } from './batch-row.js';
 import { BatchStore, type BatchDelta } from './batch-store.js';
 
 /** Where a job stands in its batch's counts. */

@@ -1,26 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { BatchNotFoundError, BatchOptionsInvalidError } from '../errors/data-queue.errors.js';
-import { JobEventBus } from '../events/job-event-bus.js';
-import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
-import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
-import { QueueDatabase } from '../module/queue-database.js';
-import type { JobToEnqueue } from '../queue/enqueue-options.js';
-import type { JobRecord } from '../queue/job-record.js';
+import type { BatchCallbackEvent, BatchRecord, CreateBatchOptions } from '../core/batch-record.js';
+import { Batch, type BatchOperations } from '../core/batch.js';
+import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
+import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
+import { BatchNotFoundError, BatchOptionsInvalidError } from '../core/data-queue.errors.js';
+import type { JobToEnqueue } from '../core/enqueue-options.js';
+import { JobEventBus } from '../core/job-event-bus.js';
+import type { JobRecord } from '../core/job-record.js';
+import { isValidQueueName } from '../core/queue-name.js';
+import { unstorableText } from '../core/storable-text.js';
 import { CommittedJobs } from '../queue/committed-jobs.js';
+import { idText, isUuid } from '../queue/ids.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
-import type { JobStore } from '../store/job-store.js';
+import { jsonProblem } from '../queue/payload.validation.js';
 import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
-import { isValidQueueName } from '../worker/queue-pools.js';
-import { Batch } from './batch.js';
+import { toBatchRecord } from '../store/batch-row.js';
+import type { JobStore } from '../store/job-store.js';
+import { QueueDatabase } from '../store/queue-database.js';
 import { BatchCallbackRegistry } from './batch-callback.registry.js';
-import type { BatchCallbackEvent, BatchRecord, CreateBatchOptions } from './batch-record.js';
-import { toBatchRecord } from './batch-row.js';
 import { BatchStore } from './batch-store.js';
 import { BatchTracker, batchDeltas, type JobMove } from './batch-tracker.js';
-import { idText, isUuid } from '../queue/ids.js';
-import { jsonProblem } from '../queue/payload.validation.js';
-import { unstorableText } from '../queue/storable-text.js';
 
 const CALLBACK_OPTIONS: [keyof CreateBatchOptions, BatchCallbackEvent, string][] = [
   ['onFinish', 'finish', '@OnBatchFinish'],
@@ -30,7 +30,7 @@ const CALLBACK_OPTIONS: [keyof CreateBatchOptions, BatchCallbackEvent, string][]
 
 /** Creates batches, adds jobs to them, and runs the batch-wide operations. */
 @Injectable()
-export class BatchService {
+export class BatchService implements BatchOperations {
   constructor(
     private readonly database: QueueDatabase,
     private readonly batches: BatchStore,

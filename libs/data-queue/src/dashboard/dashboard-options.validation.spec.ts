@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { CanActivate } from '@nestjs/common';
-import { DataQueueOptionsInvalidError } from '../errors/data-queue.errors.js';
+import { DataQueueOptionsInvalidError } from '../core/data-queue.errors.js';
 import { resolveDashboardOptions } from './dashboard-options.validation.js';
 
 const guard: CanActivate = { canActivate: () => true };

@@ -1,4 +1,4 @@
-import { DataQueueOptionsInvalidError } from '../errors/data-queue.errors.js';
+import { DataQueueOptionsInvalidError } from '../core/data-queue.errors.js';
 import { resolveHostAccess } from '../http/host-access.js';
 import type { DataQueueDashboardOptions } from './dashboard-options.js';
 import { isLocaleCode, LOCALES } from './i18n/locales.js';

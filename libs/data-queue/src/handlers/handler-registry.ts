@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DuplicateJobHandlerError } from '../errors/data-queue.errors.js';
+import { DuplicateJobHandlerError } from '../core/data-queue.errors.js';
 import type { JobHandlerInstance, JobHandlerOptions } from './job-handler.interfaces.js';
 
 export interface RegisteredHandler {

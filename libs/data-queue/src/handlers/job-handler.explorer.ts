@@ -1,14 +1,15 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import { DataQueueError, JobOptionsInvalidError } from '../errors/data-queue.errors.js';
-import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
-import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
-import { concurrencyRuleProblem } from '../scheduling/concurrency/concurrency-rule.js';
-import { isValidJobType, JOB_TYPE, validateBackoff, validateJobSettings } from '../queue/job-settings.validation.js';
+import { concurrencyRuleProblem } from '../core/concurrency-rule.js';
+import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
+import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
+import { DataQueueError, JobOptionsInvalidError } from '../core/data-queue.errors.js';
+import { decoratedJobHandlers } from '../core/job-handler-classes.js';
+import { isValidJobType, JOB_TYPE, validateBackoff, validateJobSettings } from '../core/job-settings.validation.js';
 import { HandlerRegistry } from './handler-registry.js';
-import { decoratedJobHandlers, JobHandlerDiscovery } from './job-handler.decorator.js';
-import { isEnqueueOnly, unprovidedClasses } from './unprovided-classes.js';
+import { JobHandlerDiscovery } from './job-handler.decorator.js';
 import type { JobHandlerInstance } from './job-handler.interfaces.js';
+import { isEnqueueOnly, unprovidedClasses } from './unprovided-classes.js';
 
 /** Finds every `@JobHandler` provider at boot and registers it; no manual registration. */
 @Injectable()

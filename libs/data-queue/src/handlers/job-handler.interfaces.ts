@@ -1,19 +1,9 @@
 import type { Type } from '@nestjs/common';
-import type { Batch } from '../batches/batch.js';
-import type { ConcurrencyRule } from '../scheduling/concurrency/concurrency-rule.js';
-import type { HandlerCronOption } from '../scheduling/cron/cron-entry.js';
-import type { JobRecord } from '../queue/job-record.js';
-
-export interface BackoffOptions {
-  /** Delay before the first retry, default 1000 ms. */
-  baseMs?: number;
-  /** Multiplier per further attempt, default 2 (1 = fixed delay). */
-  factor?: number;
-  /** Upper bound of a delay, default 1 hour. */
-  maxMs?: number;
-  /** Random spread as a fraction of the delay, 0..1, default 0.2 (±20 %). */
-  jitter?: number;
-}
+import type { Batch } from '../core/batch.js';
+import type { ConcurrencyRule } from '../core/concurrency-rule.js';
+import type { HandlerCronOption } from '../core/cron-entry.js';
+import type { BackoffOptions } from '../core/data-queue-options.js';
+import type { JobRecord } from '../core/job-record.js';
 
 export interface JobHandlerOptions {
   queue?: string;

@@ -1,10 +1,10 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
-import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
-import { QueueDatabase } from '../module/queue-database.js';
+import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
+import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
+import { QueueDatabase } from '../store/queue-database.js';
 import { quoteIdent } from '../store/sql/identifiers.js';
 import { publishedJobTypesSql, publishJobTypesSql } from '../store/sql/job-types.sql.js';
-import { createWorkerInfo } from '../worker/worker-identity.js';
+import { createWorkerInfo } from '../store/worker-identity.js';
 import { HandlerRegistry, type RegisteredHandler } from './handler-registry.js';
 import { settingsOfHandler, toPublished, type JobTypeSettings } from './job-type-settings.js';
 

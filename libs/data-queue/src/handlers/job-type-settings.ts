@@ -1,8 +1,7 @@
-import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
-import type { ConcurrencyKeySpec } from '../scheduling/concurrency/concurrency-key.js';
-import type { RuleLimits } from '../scheduling/concurrency/concurrency-rule.js';
+import type { ConcurrencyKeySpec } from '../core/concurrency-key.js';
+import type { RuleLimits } from '../core/concurrency-rule.js';
+import type { BackoffOptions, ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import type { RegisteredHandler } from './handler-registry.js';
-import type { BackoffOptions } from './job-handler.interfaces.js';
 
 /**
  * A job type's effective settings: what a job of the type gets unless its enqueue says

@@ -1,5 +1,5 @@
 import type { DiscoveryService } from '@nestjs/core';
-import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
+import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 
 /**
  * The decorated classes that no module of this app provides, neither themselves nor a subclass

@@ -5,7 +5,7 @@ import {
   JobOptionsInvalidError,
   JobTypeNotPublishedError,
   WaitTimeoutError,
-} from '../errors/data-queue.errors.js';
+} from '../core/data-queue.errors.js';
 import { dataQueueErrorResponse } from './data-queue-error-response.js';
 
 describe('dataQueueErrorResponse', () => {

@@ -12,7 +12,7 @@ import {
   JobPayloadInvalidError,
   JobStateError,
   JobTypeUnknownError,
-} from '../errors/data-queue.errors.js';
+} from '../core/data-queue.errors.js';
 
 /** The JSON body `DataQueueExceptionFilter` answers with: the error's class, message and fields. */
 export interface DataQueueErrorResponse {

@@ -1,7 +1,7 @@
 import { Catch, Logger, Optional } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { DataQueueError } from '../errors/data-queue.errors.js';
+import { DataQueueError } from '../core/data-queue.errors.js';
 import { dataQueueErrorResponse } from './data-queue-error-response.js';
 
 /** The Express response or Fastify reply, for a filter built with `new` (no HttpAdapterHost). */

@@ -1,5 +1,5 @@
 import type { CanActivate, Type } from '@nestjs/common';
-import { DataQueueOptionsInvalidError } from '../errors/data-queue.errors.js';
+import { DataQueueOptionsInvalidError } from '../core/data-queue.errors.js';
 
 /** Who may reach an HTTP endpoint DataQueue mounts in the host app (the dashboard, the metrics). */
 export interface HostAccessOptions {

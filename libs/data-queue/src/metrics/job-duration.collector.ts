@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { OnJobEvent, type JobEvent } from '../events/job-events.js';
+import { OnJobEvent, type JobEvent } from '../core/job-events.js';
 import type { MetricFamily } from './prometheus-text.js';
 
 /** Histogram buckets in seconds: from quick no-ops to long reports. */

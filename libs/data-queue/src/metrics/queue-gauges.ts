@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { jobStateSql, UNFINISHED } from '../core/job-states.js';
-import { QueueDatabase } from '../module/queue-database.js';
+import { QueueDatabase } from '../store/queue-database.js';
 import { quoteIdent } from '../store/sql/identifiers.js';
 import type { MetricFamily } from './prometheus-text.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { DataQueueOptionsInvalidError } from '../errors/data-queue.errors.js';
+import { DataQueueOptionsInvalidError } from '../core/data-queue.errors.js';
 import { resolveDataQueueOptions } from './data-queue-options.validation.js';
 
 const url = 'postgres://localhost/db';

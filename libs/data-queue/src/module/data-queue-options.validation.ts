@@ -17,14 +17,14 @@ import {
   validateSync,
   type ValidationError,
 } from 'class-validator';
-import { DataQueueOptionsInvalidError } from '../errors/data-queue.errors.js';
-import { parseQueuePools } from '../worker/queue-pools.js';
 import {
   DEFAULT_BACKOFF,
   DEFAULT_RETENTION,
   type DataQueueModuleOptions,
   type ResolvedDataQueueOptions,
-} from './data-queue-options.js';
+} from '../core/data-queue-options.js';
+import { DataQueueOptionsInvalidError } from '../core/data-queue.errors.js';
+import { parseQueuePools } from '../worker/queue-pools.js';
 
 class BackoffSchema {
   @IsOptional() @IsInt() @Min(0) baseMs?: number;

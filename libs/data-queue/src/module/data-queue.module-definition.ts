@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { DataQueueModuleOptions } from './data-queue-options.js';
+import type { DataQueueModuleOptions } from '../core/data-queue-options.js';
 
 /** `forRoot` / `forRootAsync` come from Nest's builder; the module is global unless `isGlobal: false`. */
 export const {

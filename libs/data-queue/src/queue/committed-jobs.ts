@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import type { JobRecord } from '../core/job-record.js';
 import { PlannerStatistics } from '../store/planner-statistics.js';
-import { LocalWake } from '../worker/local-wake.js';
-import type { JobRecord } from './job-record.js';
+import { LocalWake } from './local-wake.js';
 
 /**
  * What follows every commit of new jobs made outside a caller's transaction (plain, concurrency

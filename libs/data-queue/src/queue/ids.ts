@@ -1,4 +1,4 @@
-import { describeValue } from './value-description.js';
+import { describeValue } from '../core/value-description.js';
 
 /**
  * Shapes of the ids callers pass in, checked before they reach SQL: a malformed id is simply

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { QueueDatabase } from '../module/queue-database.js';
-import { CommittedJobs } from './committed-jobs.js';
-import type { JobRecord } from './job-record.js';
-import type { NewJob } from '../store/job-store.js';
+import type { JobRecord } from '../core/job-record.js';
+import type { NewJob } from '../store/job-row.js';
+import { QueueDatabase } from '../store/queue-database.js';
 import { WriteCoalescer, writeTogether } from '../store/write-coalescer.js';
+import { CommittedJobs } from './committed-jobs.js';
 
 /** Calls with more jobs than this are inserted on their own. */
 const MAX_JOBS_TO_SHARE = 100;

@@ -1,10 +1,10 @@
+import { JobOptionsInvalidError } from '../core/data-queue.errors.js';
+import type { ListJobsFilter } from '../core/enqueue-options.js';
 import { JOB_STATUSES } from '../core/job-states.js';
-import { JobOptionsInvalidError } from '../errors/data-queue.errors.js';
+import { unstorableText } from '../core/storable-text.js';
+import { describeValue } from '../core/value-description.js';
 import type { JobListQuery } from '../store/sql/list-jobs.sql.js';
-import type { ListJobsFilter } from './enqueue-options.js';
 import { isJobId, isUuid } from './ids.js';
-import { unstorableText } from './storable-text.js';
-import { describeValue } from './value-description.js';
 
 /** Checks a `listJobs` filter; every bad field is a `JobOptionsInvalidError` naming it. */
 export function normalizeListFilter(filter: ListJobsFilter): Omit<JobListQuery, 'beforeId'> {

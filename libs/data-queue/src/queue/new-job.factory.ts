@@ -1,16 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataQueueError, JobOptionsInvalidError, JobTypeNotPublishedError, JobTypeUnknownError } from '../errors/data-queue.errors.js';
-import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
+import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
+import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
+import { DataQueueError, JobOptionsInvalidError, JobTypeNotPublishedError, JobTypeUnknownError } from '../core/data-queue.errors.js';
+import type { EnqueueOptions, JobToEnqueue } from '../core/enqueue-options.js';
+import { isValidJobType, JOB_TYPE, validateJobSettings } from '../core/job-settings.validation.js';
+import { describeValue } from '../core/value-description.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { JobTypeCatalog } from '../handlers/job-type-catalog.js';
 import type { JobTypeSettings } from '../handlers/job-type-settings.js';
-import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
-import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
-import type { NewJob } from '../store/job-store.js';
-import type { EnqueueOptions, JobToEnqueue } from './enqueue-options.js';
-import { isValidJobType, JOB_TYPE, validateJobSettings } from './job-settings.validation.js';
+import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
+import type { NewJob } from '../store/job-row.js';
 import { serializePayload, validatePayload } from './payload.validation.js';
-import { describeValue } from './value-description.js';
 
 /** Set when the job is added to a batch. */
 export interface BatchLinks {

@@ -1,9 +1,9 @@
 import type { Type } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
-import { JobPayloadInvalidError, type PayloadViolation } from '../errors/data-queue.errors.js';
-import type { SettingsContext } from './job-settings.validation.js';
-import { unstorableText } from './storable-text.js';
+import { JobPayloadInvalidError, type PayloadViolation } from '../core/data-queue.errors.js';
+import type { SettingsContext } from '../core/job-settings.validation.js';
+import { unstorableText } from '../core/storable-text.js';
 
 /**
  * Serializes a payload to JSON text. Anything JSON would drop or change silently (functions,

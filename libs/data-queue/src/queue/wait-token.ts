@@ -1,4 +1,4 @@
-import { unstorableText } from './storable-text.js';
+import { unstorableText } from '../core/storable-text.js';
 
 /** Why `token` cannot name a durable wait, or null: it is non-empty text Postgres can store. */
 export function waitTokenProblem(token: unknown): string | null {

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { unstorableText } from '../queue/storable-text.js';
-import { JobOptionsInvalidError } from '../errors/data-queue.errors.js';
-import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
-import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
-import { QueueDatabase } from '../module/queue-database.js';
+import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
+import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
+import { JobOptionsInvalidError } from '../core/data-queue.errors.js';
+import { unstorableText } from '../core/storable-text.js';
 import { channelsOf } from '../store/job-store.js';
+import { QueueDatabase } from '../store/queue-database.js';
 import { quoteIdent } from '../store/sql/identifiers.js';
 import { listPausesSql, pauseSql, resumeSql } from './sql/pauses.sql.js';
 

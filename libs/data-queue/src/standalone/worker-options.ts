@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { DataQueueModuleOptions } from '../module/data-queue-options.js';
+import type { DataQueueModuleOptions } from '../core/data-queue-options.js';
 
 export interface StandaloneWorkerSettings {
   /** Module options for the worker (mode is always `async`). */

@@ -1,6 +1,5 @@
+import type { FailureReason, JobErrorEntry, JobRecord } from '../core/job-record.js';
 import type { JobStatus } from '../core/job-states.js';
-import type { FailureReason, JobErrorEntry, JobRecord } from '../queue/job-record.js';
-import type { NewJob } from './job-store.js';
 
 /** A `jobs` row as node-postgres returns it (bigint as string, timestamptz as Date, jsonb parsed). */
 export interface JobRow {
@@ -80,6 +79,25 @@ export function toJobRecord<Payload = unknown>(row: JobRow): JobRecord<Payload> 
     cronAt: row.cron_at,
     concurrencyKeys: row.concurrency_keys,
   };
+}
+
+/** A job ready to insert: defaults applied, payload validated and serialized. */
+export interface NewJob {
+  jobType: string;
+  queue: string;
+  payloadJson: string;
+  priority: number;
+  runAt: Date | null;
+  delayMs: number;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  tags: string[];
+  idempotencyKey: string | null;
+  deadLetterJobType: string | null;
+  batchId: string | null;
+  /** Set on the callback jobs of a batch. */
+  batchCallbackId: string | null;
+  concurrencyKeys: string[];
 }
 
 /** What an insert returns of a new row: the values the database decided (see insertJobsSql). */

@@ -1,11 +1,11 @@
 import type { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
-import type { BatchRecord } from '../batches/batch-record.js';
-import { IdempotencyKeyConflictError } from '../errors/data-queue.errors.js';
-import { batchRowFromJson, toBatchRecord } from '../batches/batch-row.js';
+import type { BatchRecord } from '../core/batch-record.js';
+import { IdempotencyKeyConflictError } from '../core/data-queue.errors.js';
+import type { JobErrorEntry, JobExecutionRecord, JobRecord } from '../core/job-record.js';
 import type { JobStatus } from '../core/job-states.js';
-import type { JobErrorEntry, JobExecutionRecord, JobRecord } from '../queue/job-record.js';
-import { insertedJobRecord, toJobRecord, type InsertedRow, type JobRow } from './job-row.js';
+import { batchRowFromJson, toBatchRecord } from './batch-row.js';
+import { insertedJobRecord, toJobRecord, type InsertedRow, type JobRow, type NewJob } from './job-row.js';
 import { claimJobByIdSql, claimJobsSql, type QueueSelector } from './sql/claim-jobs.sql.js';
 import { inTransaction, managerExecutor, pgExecutor, type PgExecutorOptions, type SqlExecutor } from './sql/executor.js';
 import {
@@ -35,25 +35,6 @@ import {
 } from './sql/manage-jobs.sql.js';
 import { reapJobsSql } from './sql/reap-jobs.sql.js';
 import { heartbeatSql, unregisterWorkerSql } from './sql/workers.sql.js';
-
-/** A job ready to insert: defaults applied, payload validated and serialized. */
-export interface NewJob {
-  jobType: string;
-  queue: string;
-  payloadJson: string;
-  priority: number;
-  runAt: Date | null;
-  delayMs: number;
-  maxAttempts: number;
-  timeoutMs: number | null;
-  tags: string[];
-  idempotencyKey: string | null;
-  deadLetterJobType: string | null;
-  batchId: string | null;
-  /** Set on the callback jobs of a batch. */
-  batchCallbackId: string | null;
-  concurrencyKeys: string[];
-}
 
 export interface InsertResult {
   /** One per input, in input order (an existing job where an idempotency key matched). */

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { QueueDatabase } from '../module/queue-database.js';
+import { QueueDatabase } from './queue-database.js';
 
 /** Jobs this process inserted since its last refresh that make the next one worthwhile. */
 const REFRESH_AFTER_ROWS = 1000;

@@ -1,4 +1,4 @@
-import { DatabaseUnavailableError } from '../errors/data-queue.errors.js';
+import { DatabaseUnavailableError } from '../core/data-queue.errors.js';
 
 /**
  * Gathers items that arrive while a write is in flight and hands them to the next write

@@ -1,6 +1,6 @@
+import type { JobRecord } from '../core/job-record.js';
 import { UNFINISHED } from '../core/job-states.js';
-import type { JobRecord } from '../queue/job-record.js';
-import type { QueueService } from '../queue/queue.service.js';
+import type { QueueService } from '../module/queue.service.js';
 
 export interface WaitForJobOptions {
   /** The condition to wait for; default: the job reached a final state. */

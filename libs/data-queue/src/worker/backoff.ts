@@ -1,4 +1,4 @@
-import type { BackoffOptions } from '../handlers/job-handler.interfaces.js';
+import type { BackoffOptions } from '../core/data-queue-options.js';
 
 /**
  * Delay before the attempt after `attempt` (1-based): baseMs × factor^(attempt-1), capped at

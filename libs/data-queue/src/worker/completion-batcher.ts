@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BatchStore } from '../batches/batch-store.js';
-import { QueueDatabase } from '../module/queue-database.js';
 import { completionOf, type Completion, type JobStore, type RunFence } from '../store/job-store.js';
+import { QueueDatabase } from '../store/queue-database.js';
 import { WriteCoalescer, writeTogether } from '../store/write-coalescer.js';
 
 /** Completions recorded by one statement at most (the arrays of one `unnest`). */

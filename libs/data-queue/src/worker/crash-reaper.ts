@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { BatchTracker } from '../batches/batch-tracker.js';
+import { JobEventBus } from '../core/job-event-bus.js';
 import { FAILED_FOR_GOOD, RETRYING } from '../core/job-states.js';
-import { JobEventBus } from '../events/job-event-bus.js';
-import { QueueDatabase } from '../module/queue-database.js';
+import { QueueDatabase } from '../store/queue-database.js';
 import { DeadLetterRouter } from './dead-letter.router.js';
 
 /**

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import type { JobRecord } from '../core/job-record.js';
 import { FAILED_FOR_GOOD } from '../core/job-states.js';
-import type { JobRecord } from '../queue/job-record.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
 import type { JobStore } from '../store/job-store.js';
 

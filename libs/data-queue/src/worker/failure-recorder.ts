@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BatchTracker } from '../batches/batch-tracker.js';
+import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
+import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
+import type { FailureReason, JobRecord } from '../core/job-record.js';
 import { FAILED_FOR_GOOD } from '../core/job-states.js';
+import { toStorableText } from '../core/storable-text.js';
 import { JobTypeCatalog } from '../handlers/job-type-catalog.js';
-import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
-import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
-import type { FailureReason, JobRecord } from '../queue/job-record.js';
 import type { JobStore, RunFence } from '../store/job-store.js';
-import { toStorableText } from '../queue/storable-text.js';
 import { retryDelayMs } from './backoff.js';
 import { DeadLetterRouter } from './dead-letter.router.js';
 

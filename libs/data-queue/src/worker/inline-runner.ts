@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { JobRecord } from '../queue/job-record.js';
+import type { JobRecord } from '../core/job-record.js';
 import type { JobStore } from '../store/job-store.js';
 import { JobExecutor } from './job-executor.js';
 import { WorkerRuntime } from './worker-runtime.js';

@@ -1,7 +1,7 @@
-import type { Batch } from '../batches/batch.js';
-import { JobOptionsInvalidError, WaitTimeoutError } from '../errors/data-queue.errors.js';
+import type { Batch } from '../core/batch.js';
+import { JobOptionsInvalidError, WaitTimeoutError } from '../core/data-queue.errors.js';
+import type { JobRecord } from '../core/job-record.js';
 import type { JobContext } from '../handlers/job-handler.interfaces.js';
-import type { JobRecord } from '../queue/job-record.js';
 import { waitTokenProblem } from '../queue/wait-token.js';
 import type { JobStore, PendingWait, RunFence, StepResults, StoredWait } from '../store/job-store.js';
 import type { AttemptAbort } from './attempt-abort.js';

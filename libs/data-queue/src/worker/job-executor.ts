@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { BatchService } from '../batches/batch.service.js';
 import { BatchTracker } from '../batches/batch-tracker.js';
-import { JobEventBus } from '../events/job-event-bus.js';
-import { ConcurrencyGate, type KeyedRule } from '../scheduling/concurrency/concurrency-gate.js';
+import { BatchService } from '../batches/batch.service.js';
+import { JobEventBus } from '../core/job-event-bus.js';
+import type { FailureReason, JobRecord } from '../core/job-record.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
-import { QueueDatabase } from '../module/queue-database.js';
-import type { FailureReason, JobRecord } from '../queue/job-record.js';
+import { ConcurrencyGate, type KeyedRule } from '../scheduling/concurrency/concurrency-gate.js';
 import type { ClaimedJob, JobStore, LostRun, PendingWait, RunFence, StepResults } from '../store/job-store.js';
+import { QueueDatabase } from '../store/queue-database.js';
 import { JobCancelledError, JobRunLostError, JobTimeoutError, WorkerShutdownError } from './abort-reasons.js';
 import { AttemptAbort } from './attempt-abort.js';
 import { CompletionBatcher } from './completion-batcher.js';

@@ -1,3 +1,4 @@
+import { isValidQueueName, queueNameProblem } from '../core/queue-name.js';
 import type { QueueSelector } from '../store/sql/claim-jobs.sql.js';
 
 export interface QueuePool {
@@ -6,8 +7,6 @@ export interface QueuePool {
   selector: QueueSelector;
   slots: number;
 }
-
-const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /**
  * Parses GoodJob-style pool syntax: `'mail:2;reports,exports:1;*:5'`. Each `;`-separated entry is
@@ -30,7 +29,7 @@ export function parseQueuePools(spec: string): QueuePool[] {
     const queues = names.split(',').map((q) => q.trim());
     const wildcard = queues.includes('*');
     if (wildcard && queues.length > 1) throw new Error(`pool "${entry}": "*" cannot be combined with queue names`);
-    const bad = queues.find((q) => q !== '*' && !QUEUE_NAME.test(q));
+    const bad = queues.find((q) => q !== '*' && !isValidQueueName(q));
     if (bad !== undefined) throw new Error(`pool "${entry}": ${queueNameProblem(bad)}`);
     return { name: entry, queues, wildcard, slots };
   });
@@ -43,18 +42,4 @@ export function parseQueuePools(spec: string): QueuePool[] {
     slots,
     selector: wildcard ? { kind: 'except', queues: named } : { kind: 'only', queues },
   }));
-}
-
-/** Names what is wrong with a queue name that fails QUEUE_NAME. */
-function queueNameProblem(name: string): string {
-  if (name === '') return 'a queue name is empty (a stray "," or nothing before ":")';
-  const rule = 'queue names are letters, digits, "_", "." and "-"';
-  if (name.length > 128) return `queue name "${name.slice(0, 20)}…" is longer than 128 characters`;
-  const char = [...name].find((c) => !/[A-Za-z0-9_.-]/.test(c))!;
-  const shown = char === ' ' ? 'a space' : JSON.stringify(char);
-  return `queue name "${name}" contains ${shown}: ${rule}${char === ' ' ? ' (separate queues with ",")' : ''}`;
-}
-
-export function isValidQueueName(name: unknown): name is string {
-  return typeof name === 'string' && QUEUE_NAME.test(name);
 }

@@ -1,5 +1,5 @@
-import { DataQueueError } from '../errors/data-queue.errors.js';
-import type { JobRecord } from '../queue/job-record.js';
+import { DataQueueError } from '../core/data-queue.errors.js';
+import type { JobRecord } from '../core/job-record.js';
 import { jsonProblem } from '../queue/payload.validation.js';
 
 export class JobOutputInvalidError extends DataQueueError {}

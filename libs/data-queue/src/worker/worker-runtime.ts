@@ -1,16 +1,16 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { BatchReconciler } from '../batches/batch-reconciler.js';
+import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
+import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
+import { LocalWake } from '../queue/local-wake.js';
 import { RetentionCleaner } from '../scheduling/retention/retention-cleaner.js';
-import { DATA_QUEUE_OPTIONS } from '../module/data-queue.constants.js';
-import type { ResolvedDataQueueOptions } from '../module/data-queue-options.js';
-import { QueueDatabase } from '../module/queue-database.js';
 import type { WorkerInfo } from '../store/job-store.js';
+import { QueueDatabase } from '../store/queue-database.js';
+import { createWorkerInfo } from '../store/worker-identity.js';
 import { CrashReaper } from './crash-reaper.js';
 import { JobExecutor } from './job-executor.js';
-import { LocalWake } from './local-wake.js';
 import { NotificationListener } from './notification-listener.js';
 import { parseQueuePools } from './queue-pools.js';
-import { createWorkerInfo } from './worker-identity.js';
 import { WorkerPool } from './worker-pool.js';
 
 /**

@@ -1,10 +1,10 @@
 import { BadRequestException } from '@nestjs/common';
 import { JOB_STATES, type JobState } from '../../core/job-states.js';
+import { STORABLE_DATE, storableDate } from '../../core/storable-date.js';
+import { isJobId, isUuid } from '../../queue/ids.js';
 import type { PauseTarget } from '../../scheduling/pause.service.js';
 import { decodeJobCursor } from '../queries/keyset.js';
 import type { JobsFilter, PauseKind } from '../views/view-models.js';
-import { isJobId, isUuid } from '../../queue/ids.js';
-import { STORABLE_DATE, storableDate } from '../../queue/storable-date.js';
 
 /** The most ids one action may name (it then works through them in chunks, see `next`). */
 export const MAX_ACTION_IDS = 10_000;

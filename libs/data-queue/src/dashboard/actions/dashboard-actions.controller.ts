@@ -1,9 +1,9 @@
 import { BadRequestException, Body, Controller, ForbiddenException, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
-import type { BatchRecord } from '../../batches/batch-record.js';
-import { DataQueueError } from '../../errors/data-queue.errors.js';
-import { QueueService } from '../../queue/queue.service.js';
-import { DASHBOARD_OPTIONS } from '../dashboard.constants.js';
+import type { BatchRecord } from '../../core/batch-record.js';
+import { DataQueueError } from '../../core/data-queue.errors.js';
+import { QueueService } from '../../module/queue.service.js';
 import type { ResolvedDashboardOptions } from '../dashboard-options.validation.js';
+import { DASHBOARD_OPTIONS } from '../dashboard.constants.js';
 import { DashboardQueries } from '../queries/dashboard-queries.js';
 import { encodeJobCursor } from '../queries/keyset.js';
 import { CsrfGuard } from '../security/csrf.guard.js';

@@ -1,5 +1,5 @@
 import { de } from './locales/de.js';
-import { en } from './locales/en.js';
+import { en, type Messages } from './locales/en.js';
 import { es } from './locales/es.js';
 import { fr } from './locales/fr.js';
 import { ja } from './locales/ja.js';
@@ -7,8 +7,7 @@ import { ko } from './locales/ko.js';
 import { ptBR } from './locales/pt-BR.js';
 import { zhCN } from './locales/zh-CN.js';
 
-/** Every dashboard string, by key; English defines the keys every other locale must have. */
-export type Messages = Record<keyof typeof en, string>;
+export type { Messages };
 
 export const LOCALES = {
   en,

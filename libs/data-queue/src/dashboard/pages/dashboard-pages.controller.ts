@@ -1,12 +1,12 @@
 import { applyDecorators, Controller, Get, Header, NotFoundException, Param, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
-import type { BatchRecord } from '../../batches/batch-record.js';
-import type { JobRecord } from '../../queue/job-record.js';
-import { QueueService } from '../../queue/queue.service.js';
+import type { BatchRecord } from '../../core/batch-record.js';
+import type { JobRecord } from '../../core/job-record.js';
+import { QueueService } from '../../module/queue.service.js';
 import { DashboardQueries } from '../queries/dashboard-queries.js';
 import { parseBatchState, parseJobsFilter } from '../queries/jobs-filter.js';
 import { DashboardAccessGuard } from '../security/dashboard-access.guard.js';
-import { batchesView } from '../views/batches.view.js';
 import { batchAttributes, batchView } from '../views/batch.view.js';
+import { batchesView } from '../views/batches.view.js';
 import { cronView } from '../views/cron.view.js';
 import { jobView } from '../views/job.view.js';
 import { jobsView } from '../views/jobs.view.js';

@@ -1,4 +1,4 @@
-import type { BatchRecord } from '../../batches/batch-record.js';
+import type { BatchRecord } from '../../core/batch-record.js';
 import type { BatchState } from '../views/view-models.js';
 
 export const BATCH_STATES: BatchState[] = ['running', 'succeeded', 'discarded', 'finished'];

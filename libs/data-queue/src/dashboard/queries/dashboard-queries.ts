@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager, SelectQueryBuilder } from 'typeorm';
-import type { BatchRecord } from '../../batches/batch-record.js';
-import { toBatchRecord, type BatchRow } from '../../batches/batch-row.js';
 import { BATCH_CALLBACK_JOB_TYPE } from '../../batches/batch-callback-context.js';
+import type { BatchRecord } from '../../core/batch-record.js';
 import { JOB_STATE_RULES, jobState, JOB_STATES, type JobState } from '../../core/job-states.js';
-import { QueueDatabase } from '../../module/queue-database.js';
+import { storableDate } from '../../core/storable-date.js';
+import { isJobId, isUuid } from '../../queue/ids.js';
 import { CronService } from '../../scheduling/cron/cron.service.js';
 import { PauseService } from '../../scheduling/pause.service.js';
+import { toBatchRecord, type BatchRow } from '../../store/batch-row.js';
 import { toJobRecord, type JobRow } from '../../store/job-row.js';
+import { QueueDatabase } from '../../store/queue-database.js';
 import { quoteIdent } from '../../store/sql/identifiers.js';
 import type {
   BatchesPageModel,
@@ -21,12 +23,10 @@ import type {
   QueuesPageModel,
   WorkersPageModel,
 } from '../views/view-models.js';
-import { attemptsOf, timelineOf } from './job-history.js';
 import { BATCH_STATE_SQL, batchState } from './batch-states.js';
+import { attemptsOf, timelineOf } from './job-history.js';
 import { decodeJobCursor, decodeKeyset, encodeJobCursor, encodeKeyset } from './keyset.js';
 import { DashboardQueryStoppedError, withStatementTimeout } from './statement-timeout.js';
-import { isJobId, isUuid } from '../../queue/ids.js';
-import { storableDate } from '../../queue/storable-date.js';
 
 const PAGE_SIZE = 50;
 const CHART_HOURS = 6;

@@ -1,4 +1,4 @@
-import type { JobRecord } from '../../queue/job-record.js';
+import type { JobRecord } from '../../core/job-record.js';
 import type { AttemptView, TimelineEvent } from '../views/view-models.js';
 
 /**

@@ -1,8 +1,8 @@
 import { JOB_STATES, type JobState } from '../../core/job-states.js';
+import { unstorableText } from '../../core/storable-text.js';
+import { isUuid } from '../../queue/ids.js';
 import type { BatchState, JobsFilter } from '../views/view-models.js';
 import { BATCH_STATES } from './batch-states.js';
-import { isUuid } from '../../queue/ids.js';
-import { unstorableText } from '../../queue/storable-text.js';
 
 /**
  * The jobs list's filter from a query string. Unknown or malformed values (too long, or holding

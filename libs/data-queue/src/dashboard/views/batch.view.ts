@@ -1,4 +1,4 @@
-import type { BatchRecord } from '../../batches/batch-record.js';
+import type { BatchRecord } from '../../core/batch-record.js';
 import { actionForm, batchProgress, batchStateBadge, emptyState, href, jobsTable, pager } from './components.view.js';
 import { html, type Html } from './html.js';
 import { layout } from './layout.view.js';

@@ -1,6 +1,6 @@
-import type { BatchCounts } from '../../batches/batch-record.js';
+import type { BatchCounts } from '../../core/batch-record.js';
+import type { JobRecord } from '../../core/job-record.js';
 import { jobState, type JobState } from '../../core/job-states.js';
-import type { JobRecord } from '../../queue/job-record.js';
 import { html, type Html } from './html.js';
 import { PAGE_BUDGET } from './page-budget.js';
 import type { BatchState, PageContext } from './view-models.js';

@@ -1,4 +1,4 @@
-import type { CronEntryRecord } from '../../scheduling/cron/cron-entry.js';
+import type { CronEntryRecord } from '../../core/cron-entry.js';
 import { actionForm, dateWithAge, duration, emptyState } from './components.view.js';
 import { html, type Html } from './html.js';
 import { layout } from './layout.view.js';

@@ -1,5 +1,5 @@
+import type { FailureReason, JobRecord } from '../../core/job-record.js';
 import type { JobState } from '../../core/job-states.js';
-import type { FailureReason, JobRecord } from '../../queue/job-record.js';
 import { actionForm, duration, emptyState, href, progressBar, runAtInput, stateBadge, tagList } from './components.view.js';
 import { html, type Html } from './html.js';
 import { layout } from './layout.view.js';

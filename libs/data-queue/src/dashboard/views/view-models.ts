@@ -1,7 +1,7 @@
-import type { BatchRecord } from '../../batches/batch-record.js';
+import type { BatchRecord } from '../../core/batch-record.js';
+import type { CronEntryRecord } from '../../core/cron-entry.js';
+import type { FailureReason, JobRecord } from '../../core/job-record.js';
 import type { JobState } from '../../core/job-states.js';
-import type { FailureReason, JobRecord } from '../../queue/job-record.js';
-import type { CronEntryRecord } from '../../scheduling/cron/cron-entry.js';
 import type { LocaleCode } from '../i18n/locales.js';
 import type { Translator } from '../i18n/translator.js';
 

@@ -1,16 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ConcurrencyKeyUnavailableError, ConcurrencyLimitError } from '../../errors/data-queue.errors.js';
+import { deriveKey } from '../../core/concurrency-key.js';
+import { hasEnqueueLimits, hasPerformLimits } from '../../core/concurrency-rule.js';
+import type { ResolvedDataQueueOptions } from '../../core/data-queue-options.js';
+import { DATA_QUEUE_OPTIONS } from '../../core/data-queue.constants.js';
+import { ConcurrencyKeyUnavailableError, ConcurrencyLimitError } from '../../core/data-queue.errors.js';
+import type { JobRecord } from '../../core/job-record.js';
 import { HandlerRegistry } from '../../handlers/handler-registry.js';
 import { JobTypeCatalog } from '../../handlers/job-type-catalog.js';
 import type { PublishedRule } from '../../handlers/job-type-settings.js';
-import { DATA_QUEUE_OPTIONS } from '../../module/data-queue.constants.js';
-import type { ResolvedDataQueueOptions } from '../../module/data-queue-options.js';
-import type { JobRecord } from '../../queue/job-record.js';
-import { toJobRecord, type JobRow } from '../../store/job-row.js';
-import type { InsertResult, JobStore, NewJob, RunFence } from '../../store/job-store.js';
+import { toJobRecord, type JobRow, type NewJob } from '../../store/job-row.js';
+import type { InsertResult, JobStore, RunFence } from '../../store/job-store.js';
 import { quoteIdent } from '../../store/sql/identifiers.js';
-import { deriveKey } from './concurrency-key.js';
-import { hasEnqueueLimits, hasPerformLimits } from './concurrency-rule.js';
 import { admitJobSql, deferJobSql, keyCountsSql, latestWithKeySql, lockKeysSql, recordEventsSql } from './concurrency.sql.js';
 
 interface KeyCounts {

@@ -1,7 +1,7 @@
-import { DataQueueOptionsInvalidError } from '../../errors/data-queue.errors.js';
+import type { CronEntryDefinition, CronJobOptions } from '../../core/cron-entry.js';
+import { DataQueueOptionsInvalidError } from '../../core/data-queue.errors.js';
+import { validateJobSettings } from '../../core/job-settings.validation.js';
 import type { RegisteredHandler } from '../../handlers/handler-registry.js';
-import { validateJobSettings } from '../../queue/job-settings.validation.js';
-import type { CronEntryDefinition, CronJobOptions } from './cron-entry.js';
 import { CronSchedule } from './cron-schedule.js';
 
 export interface ResolvedCronEntry {

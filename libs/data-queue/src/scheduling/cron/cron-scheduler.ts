@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import type { ResolvedDataQueueOptions } from '../../core/data-queue-options.js';
+import { DATA_QUEUE_OPTIONS } from '../../core/data-queue.constants.js';
 import { HandlerRegistry } from '../../handlers/handler-registry.js';
-import { DATA_QUEUE_OPTIONS } from '../../module/data-queue.constants.js';
-import type { ResolvedDataQueueOptions } from '../../module/data-queue-options.js';
-import { QueueDatabase } from '../../module/queue-database.js';
+import { QueueDatabase } from '../../store/queue-database.js';
 import { resolveCronEntries, type ResolvedCronEntry } from './cron-definitions.js';
 import { CronService } from './cron.service.js';
 import { DatabaseClock } from './database-clock.js';

@@ -1,16 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CronEntryNotFoundError, DataQueueError } from '../../errors/data-queue.errors.js';
+import type { CronEntryDefinition, CronEntryRecord, CronJobOptions } from '../../core/cron-entry.js';
+import type { ResolvedDataQueueOptions } from '../../core/data-queue-options.js';
+import { DATA_QUEUE_OPTIONS } from '../../core/data-queue.constants.js';
+import { CronEntryNotFoundError, DataQueueError } from '../../core/data-queue.errors.js';
+import type { JobRecord } from '../../core/job-record.js';
+import { unstorableText } from '../../core/storable-text.js';
 import { idText } from '../../queue/ids.js';
-import { unstorableText } from '../../queue/storable-text.js';
-import { DATA_QUEUE_OPTIONS } from '../../module/data-queue.constants.js';
-import type { ResolvedDataQueueOptions } from '../../module/data-queue-options.js';
-import { QueueDatabase } from '../../module/queue-database.js';
-import type { JobRecord } from '../../queue/job-record.js';
 import { NewJobFactory } from '../../queue/new-job.factory.js';
 import { toJobRecord, type JobRow } from '../../store/job-row.js';
 import { channelsOf } from '../../store/job-store.js';
+import { QueueDatabase } from '../../store/queue-database.js';
 import { quoteIdent } from '../../store/sql/identifiers.js';
-import type { CronEntryDefinition, CronEntryRecord, CronJobOptions } from './cron-entry.js';
 import { CronSchedule } from './cron-schedule.js';
 import {
   enqueueCronTickSql,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DATA_QUEUE_OPTIONS } from '../../module/data-queue.constants.js';
-import type { ResolvedDataQueueOptions } from '../../module/data-queue-options.js';
-import { QueueDatabase } from '../../module/queue-database.js';
+import type { ResolvedDataQueueOptions } from '../../core/data-queue-options.js';
+import { DATA_QUEUE_OPTIONS } from '../../core/data-queue.constants.js';
+import { QueueDatabase } from '../../store/queue-database.js';
 import { quoteIdent } from '../../store/sql/identifiers.js';
 import {
   deleteEmptyExpiredBatchesSql,

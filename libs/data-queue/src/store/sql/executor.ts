@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { EntityManager } from 'typeorm';
-import { DatabaseUnavailableError } from '../../errors/data-queue.errors.js';
+import { DatabaseUnavailableError } from '../../core/data-queue.errors.js';
 
 /** Runs one SQL statement and returns its rows: a pool, a transaction's client, or a TypeORM manager. */
 export interface SqlExecutor {

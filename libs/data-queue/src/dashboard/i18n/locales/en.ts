@@ -244,3 +244,6 @@ export const en = {
   'truncated.openRaw': 'Open the raw JSON',
   'tags.more': '+{count} more',
 } as const;
+
+/** Every dashboard string, by key; English defines the keys every other locale must have. */
+export type Messages = Record<keyof typeof en, string>;

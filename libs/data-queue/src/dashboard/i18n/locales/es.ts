@@ -1,4 +1,4 @@
-import type { Messages } from '../locales.js';
+import type { Messages } from './en.js';
 
 export const es: Messages = {
   'nav.label': 'Secciones del panel',

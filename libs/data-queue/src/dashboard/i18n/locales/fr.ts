@@ -1,4 +1,4 @@
-import type { Messages } from '../locales.js';
+import type { Messages } from './en.js';
 
 // French typography: a no-break space (\u00a0) before « : » and a narrow one (\u202f) before « ? » and « % ».
 export const fr: Messages = {

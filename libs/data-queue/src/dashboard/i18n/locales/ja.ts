@@ -1,4 +1,4 @@
-import type { Messages } from '../locales.js';
+import type { Messages } from './en.js';
 
 export const ja: Messages = {
   'nav.label': 'ダッシュボードのセクション',

@@ -1,4 +1,4 @@
-import type { Messages } from '../locales.js';
+import type { Messages } from './en.js';
 
 export const ko: Messages = {
   'nav.label': '대시보드 메뉴',

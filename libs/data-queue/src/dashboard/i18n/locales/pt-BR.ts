@@ -1,4 +1,4 @@
-import type { Messages } from '../locales.js';
+import type { Messages } from './en.js';
 
 export const ptBR: Messages = {
   'nav.label': 'Seções do painel',

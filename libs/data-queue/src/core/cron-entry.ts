@@ -1,4 +1,4 @@
-import type { EnqueueOptions } from '../../queue/enqueue-options.js';
+import type { EnqueueOptions } from './enqueue-options.js';
 
 /** Enqueue options a cron entry may set for its jobs. */
 export type CronJobOptions = Pick<EnqueueOptions, 'queue' | 'priority' | 'maxAttempts' | 'timeoutMs' | 'tags' | 'deadLetterJobType'>;

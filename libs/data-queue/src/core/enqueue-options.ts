@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import type { JobStatus } from '../core/job-states.js';
 import type { JobRecord } from './job-record.js';
+import type { JobStatus } from './job-states.js';
 
 export interface EnqueueOptions {
   /** Queue name, default the handler's queue or `'default'`. */

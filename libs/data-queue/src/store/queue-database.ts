@@ -4,11 +4,11 @@ import type { Pool, PoolConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions.js';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
-import { DatabaseUnavailableError, type DatabaseTarget } from '../errors/data-queue.errors.js';
-import { dataQueueTypes } from '../store/fast-timestamptz.js';
-import { JobStore } from '../store/job-store.js';
-import { runMigrations } from '../store/migrations/run-migrations.js';
-import type { ResolvedDataQueueOptions } from './data-queue-options.js';
+import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
+import { DatabaseUnavailableError, type DatabaseTarget } from '../core/data-queue.errors.js';
+import { dataQueueTypes } from './fast-timestamptz.js';
+import { JobStore } from './job-store.js';
+import { runMigrations } from './migrations/run-migrations.js';
 
 /**
  * DataQueue's connection to Postgres: the TypeORM DataSource (the app's, or one opened from

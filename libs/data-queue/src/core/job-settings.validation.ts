@@ -1,7 +1,7 @@
-import { JobOptionsInvalidError } from '../errors/data-queue.errors.js';
-import type { BackoffOptions } from '../handlers/job-handler.interfaces.js';
-import { isValidQueueName } from '../worker/queue-pools.js';
+import type { BackoffOptions } from './data-queue-options.js';
+import { JobOptionsInvalidError } from './data-queue.errors.js';
 import type { EnqueueOptions } from './enqueue-options.js';
+import { isValidQueueName } from './queue-name.js';
 import { STORABLE_DATE, storableDate } from './storable-date.js';
 import { unstorableText } from './storable-text.js';
 import { describeValue } from './value-description.js';

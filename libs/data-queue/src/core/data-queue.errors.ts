@@ -1,5 +1,5 @@
-import { classesDeclaring } from '../handlers/job-handler.decorator.js';
-import type { JobStatus } from '../core/job-states.js';
+import { classesDeclaring } from './job-handler-classes.js';
+import type { JobStatus } from './job-states.js';
 
 /** Base class of every error DataQueue throws on purpose. */
 export class DataQueueError extends Error {

@@ -1,5 +1,5 @@
 import { DiscoveryService } from '@nestjs/core';
-import type { FailureReason, JobRecord } from '../queue/job-record.js';
+import type { FailureReason, JobRecord } from './job-record.js';
 
 /**
  * Moments of a job's life, announced in the process that makes them happen, once the change is

@@ -1,4 +1,4 @@
-import type { BatchRecord } from './batch-record.js';
+import type { BatchRecord } from '../core/batch-record.js';
 
 export interface BatchRow {
   id: string;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { JobRecord } from '../queue/job-record.js';
+import type { JobRecord } from '../core/job-record.js';
 
 /**
  * Tells this app's worker pools about jobs this app just committed, due now, so they claim at

@@ -1,12 +1,25 @@
 import type { EntityManager } from 'typeorm';
-import type { JobToEnqueue } from '../queue/enqueue-options.js';
-import type { JobRecord } from '../queue/job-record.js';
 import type { BatchRecord } from './batch-record.js';
-import type { BatchService } from './batch.service.js';
+import type { JobToEnqueue } from './enqueue-options.js';
+import type { JobRecord } from './job-record.js';
 
 export interface BatchWriteOptions {
   /** The caller's transaction: the jobs and the batch change commit with it. */
   manager?: EntityManager;
+}
+
+/**
+ * What a handle asks of the batch service. BatchService implements it; declaring it here keeps
+ * the handle (which `JobContext.batch` names) free of everything above core.
+ */
+export interface BatchOperations {
+  addJobs(
+    batchId: string,
+    jobs: JobToEnqueue[],
+    options: BatchWriteOptions & { arm: boolean; properties?: Record<string, unknown> },
+  ): Promise<{ record: BatchRecord; jobs: JobRecord[] }>;
+  update(batchId: string, properties: Record<string, unknown>, manager?: EntityManager): Promise<BatchRecord>;
+  getRecord(id: string): Promise<BatchRecord | null>;
 }
 
 /**
@@ -16,7 +29,7 @@ export interface BatchWriteOptions {
  */
 export class Batch<Properties extends Record<string, unknown> = Record<string, unknown>> {
   constructor(
-    private readonly service: BatchService,
+    private readonly service: BatchOperations,
     /** The batch as last read or written through this handle; `reload()` refreshes it. */
     public record: BatchRecord<Properties>,
   ) {}

@@ -1,6 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { BackoffOptions } from '../handlers/job-handler.interfaces.js';
-import type { CronEntryDefinition } from '../scheduling/cron/cron-entry.js';
+import type { CronEntryDefinition } from './cron-entry.js';
 
 export type DataQueueMode = 'async' | 'external' | 'inline';
 
@@ -87,6 +86,18 @@ export interface ResolvedDataQueueOptions {
   defaultMaxAttempts: number;
   defaultBackoff: Required<BackoffOptions>;
   strictJobTypes: boolean;
+}
+
+/** Retry delays: a handler's `backoff`, and the module's `defaultBackoff` for handlers that set none. */
+export interface BackoffOptions {
+  /** Delay before the first retry, default 1000 ms. */
+  baseMs?: number;
+  /** Multiplier per further attempt, default 2 (1 = fixed delay). */
+  factor?: number;
+  /** Upper bound of a delay, default 1 hour. */
+  maxMs?: number;
+  /** Random spread as a fraction of the delay, 0..1, default 0.2 (±20 %). */
+  jitter?: number;
 }
 
 export const DEFAULT_BACKOFF: Required<BackoffOptions> = { baseMs: 1000, factor: 2, maxMs: 3_600_000, jitter: 0.2 };

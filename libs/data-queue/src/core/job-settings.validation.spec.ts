@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { JobOptionsInvalidError } from '../errors/data-queue.errors.js';
+import { JobOptionsInvalidError } from './data-queue.errors.js';
 import { validateJobSettings } from './job-settings.validation.js';
 
 describe('enqueue option rules', () => {

@@ -1,4 +1,4 @@
-import type { JobStatus } from '../core/job-states.js';
+import type { JobStatus } from './job-states.js';
 
 /** Why the last attempt of a job failed. */
 export type FailureReason = 'handler_error' | 'timeout' | 'no_handler' | 'interrupted';

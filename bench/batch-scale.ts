@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const rate = (count: number, ms: number) => Math.round((count / ms) * 1000);
   console.log(`first ${WINDOW} jobs: ${rate(WINDOW, marks.get('first')! - started)} jobs/s`);
   console.log(`last ${WINDOW} jobs:  ${rate(WINDOW, finished - marks.get('lastStart')!)} jobs/s (incl. the finish callback)`);
-  console.log(`all ${JOBS} jobs:   ${rate(JOBS, finished - started)} jobs/s; counts ${JSON.stringify(record!.counts)}`);
+  console.log(`all ${JOBS} jobs:   ${rate(JOBS, finished - started)} jobs/s; counts ${JSON.stringify(record.counts)}`);
 
   await worker.close();
   await producer.close();

@@ -31,7 +31,8 @@ async function fill(url: string): Promise<void> {
   await client.query(`
     INSERT INTO ${SCHEMA}.jobs (job_type, queue, payload, status, max_attempts, attempts, tags,
                                 completed_at, last_failed_at, next_attempt_at, available_at, created_at)
-    SELECT 'type-' || (i % 20), CASE WHEN i % 100000 = 7 THEN 'queue-rare' ELSE 'queue-' || (i % 8) END, jsonb_build_object('n', i, 'email', 'user' || i || '@example.com'),
+    SELECT 'type-' || (i % 20), CASE WHEN i % 100000 = 7 THEN 'queue-rare' ELSE 'queue-' || (i % 8) END,
+           jsonb_build_object('n', i, 'email', 'user' || i || '@example.com'),
            s.status, 3, 1, CASE WHEN i % 100 = 0 THEN ARRAY['vip'] ELSE '{}' END,
            CASE WHEN s.status = 'completed' THEN now() - (i % 360) * interval '1 minute' END,
            CASE WHEN s.status = 'failed' THEN now() - (i % 360) * interval '1 minute' END,

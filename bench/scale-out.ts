@@ -63,7 +63,7 @@ const CONCURRENCY = positiveInt('--concurrency', args.concurrency);
 const RUNS = positiveInt('--runs', args.runs);
 const MODES = args.modes.split(',').map((mode) => {
   if (mode !== 'plain' && mode !== 'batch') throw new Error(`--modes: plain and/or batch (got ${mode})`);
-  return mode as Mode;
+  return mode;
 });
 const PG_FLAGS = args['pg-flags'].split(/\s+/).filter(Boolean);
 const CLK_TCK = clockTicks();
@@ -99,10 +99,10 @@ function procStat(pid: number): { ticks: number; ppid: number } | null {
 
 /** Busy and total ticks of the whole machine (all cores). */
 function machineTicks(): { busy: number; total: number } {
-  const [, ...counters] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = counters.map(Number) as number[];
-  const busy = user! + nice! + system! + irq! + softirq! + steal!;
-  return { busy, total: busy + idle! + iowait! };
+  const [, ...counters] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = counters.map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy, total: busy + idle + iowait };
 }
 
 /** CPU ticks a changing set of processes used since `start()`; processes born meanwhile count from 0. */
@@ -152,7 +152,7 @@ function postgresPids(postmaster: number): number[] {
 /** The postmaster's pid if the server runs on this machine (our backend's parent), else null. */
 async function findPostmaster(db: pg.Pool): Promise<number | null> {
   const { rows } = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-  const backend = rows[0]!.pid;
+  const backend = rows[0].pid;
   try {
     if (readFileSync(`/proc/${backend}/comm`, 'utf8').trim() !== 'postgres') return null;
     const ppid = procStat(backend)?.ppid;
@@ -179,7 +179,16 @@ class WorkerProcess {
   static spawn(url: string, schema: string): WorkerProcess {
     const child = spawn(
       process.execPath,
-      ['--conditions=@dataqueue/source', '--import', './tools/register-ts.js', WORKER, '--schema', schema, '--concurrency', String(CONCURRENCY)],
+      [
+        '--conditions=@dataqueue/source',
+        '--import',
+        './tools/register-ts.js',
+        WORKER,
+        '--schema',
+        schema,
+        '--concurrency',
+        String(CONCURRENCY),
+      ],
       { cwd: ROOT, env: { ...process.env, DATABASE_URL: url }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     return new WorkerProcess(child);
@@ -271,7 +280,7 @@ async function run(url: string, db: pg.Pool, postmaster: number | null, mode: Mo
     const enqueueSeconds = (performance.now() - enqueueStarted) / 1000;
     await db.query(`VACUUM ANALYZE ${s}.jobs`);
     await sleep(1000); // let boot-time work (migrations check, first polls) settle
-    const loadBefore = loadavg()[0]!;
+    const loadBefore = loadavg()[0];
 
     const pgMeter = postmaster ? new CpuMeter(() => postgresPids(postmaster)) : null;
     const workerMeter = new CpuMeter(() => workers.map((worker) => worker.pid));
@@ -291,8 +300,8 @@ async function run(url: string, db: pg.Pool, postmaster: number | null, mode: Mo
       const { rows } = await db.query<{ left: number }>(
         `SELECT count(*)::int AS left FROM ${s}.jobs WHERE status IN ('pending', 'processing', 'failed')`,
       );
-      if (rows[0]!.left < left) lastProgress = performance.now();
-      left = rows[0]!.left;
+      if (rows[0].left < left) lastProgress = performance.now();
+      left = rows[0].left;
       if (performance.now() - lastProgress > 15_000) {
         throw new Error(`no progress for 60 s with ${left} jobs left\n${workers.map((w) => w.logs).join('\n')}`);
       }
@@ -310,7 +319,7 @@ async function run(url: string, db: pg.Pool, postmaster: number | null, mode: Mo
        FROM ${s}.jobs WHERE job_type = $1`,
       [NOOP_JOB],
     );
-    const { completed, retried, seconds } = rows[0]!;
+    const { completed, retried, seconds } = rows[0];
     if (completed !== JOBS) throw new Error(`${completed} of ${JOBS} jobs completed`);
     const machineShare = (machineEnd.busy - machineStart.busy) / (machineEnd.total - machineStart.total);
     return {
@@ -355,7 +364,7 @@ function table(results: RunResult[], mode: Mode): string {
     const typical = runs.reduce((best, r) => (Math.abs(r.jobsPerSecond - rate) < Math.abs(best.jobsPerSecond - rate) ? r : best));
     return { processes, runs, rate, typical };
   });
-  const base = rows.find((row) => row.processes === 1)?.rate ?? rows[0]!.rate;
+  const base = rows.find((row) => row.processes === 1)?.rate ?? rows[0].rate;
   const header =
     '| Processes × slots | Jobs/s | Speed-up vs 1 | Drain (s) | Postgres CPU (cores) | Workers CPU (cores) | Machine busy (of ' +
     `${cpus().length}) | Postgres CPU ms/job | Worker CPU ms/job | Jobs per CPU-second | Load before |` +
@@ -387,8 +396,14 @@ async function environment(url: string, embedded: boolean): Promise<string[]> {
   return [
     ...machineLines(machine),
     ...(PG_FLAGS.length ? [`- Postgres flags: ${PG_FLAGS.join(' ')}`] : []),
-    `- ${thousands(JOBS)} no-op jobs in one queue, enqueued with \`mode: 'external'\` into a paused queue; workers: separate processes (\`runWorker\`, \`--concurrency ${CONCURRENCY}\`, default pool of 10 connections + 1 LISTEN each), started before the queue is resumed; a fresh schema per run; ${RUNS} run(s) per row, the median shown`,
-    '- Jobs/s: jobs ÷ (last `completed_at` − first `started_at`), read from the jobs table. CPU: utime + stime from /proc over the drain, in cores (CPU-seconds per second), of the run with the median rate; "machine busy" includes everything else running on the machine; "jobs per CPU-second": jobs ÷ CPU-seconds of Postgres and the workers together, median over the runs (the least noisy column on a shared machine); "load before": 1-minute load average when the drain started',
+    `- ${thousands(JOBS)} no-op jobs in one queue, enqueued with \`mode: 'external'\` into a paused queue; workers: separate processes ` +
+      `(\`runWorker\`, \`--concurrency ${CONCURRENCY}\`, default pool of 10 connections + 1 LISTEN each), started before the queue is ` +
+      `resumed; a fresh schema per run; ${RUNS} run(s) per row, the median shown`,
+    '- Jobs/s: jobs ÷ (last `completed_at` − first `started_at`), read from the jobs table. ' +
+      'CPU: utime + stime from /proc over the drain, in cores (CPU-seconds per second), of the run with the median rate; ' +
+      '"machine busy" includes everything else running on the machine; ' +
+      '"jobs per CPU-second": jobs ÷ CPU-seconds of Postgres and the workers together, median over the runs ' +
+      '(the least noisy column on a shared machine); "load before": 1-minute load average when the drain started',
   ];
 }
 
@@ -403,7 +418,8 @@ async function main(): Promise<void> {
     const { rows } = await db.query<{ max: number }>(`SELECT current_setting('max_connections')::int AS max`);
     // Per worker: its pool (10) + LISTEN + the boot-time migration check (2); producer 4 + 2; us 2.
     const needed = Math.max(...PROCESSES) * 13 + 8;
-    if (rows[0]!.max < needed) console.warn(`max_connections is ${rows[0]!.max}; ${needed} may be needed (--pg-flags='-c max_connections=…')`);
+    if (rows[0].max < needed)
+      console.warn(`max_connections is ${rows[0].max}; ${needed} may be needed (--pg-flags='-c max_connections=…')`);
     const env = await environment(url, embedded !== null);
     console.log(env.join('\n'));
     if (!postmaster) console.log('(Postgres is not on this machine: its CPU is not sampled)');
@@ -414,9 +430,12 @@ async function main(): Promise<void> {
           const result = await run(url, db, postmaster, mode, processes, index);
           results.push(result);
           console.log(
-            `${mode} × ${processes} process(es) (run ${index + 1}/${RUNS}): ${thousands(result.jobsPerSecond)} jobs/s over ${fixed(result.drainSeconds, 1)} s` +
-              ` (enqueue ${fixed(result.enqueueSeconds, 1)} s); CPU cores: postgres ${result.postgresCpu === null ? 'n/a' : fixed(result.postgresCpu)},` +
-              ` workers ${fixed(result.workersCpu)}, bench ${fixed(result.benchCpu)}, machine ${fixed(result.machineCpu)}; load before ${fixed(result.loadBefore)}` +
+            `${mode} × ${processes} process(es) (run ${index + 1}/${RUNS}): ` +
+              `${thousands(result.jobsPerSecond)} jobs/s over ${fixed(result.drainSeconds, 1)} s` +
+              ` (enqueue ${fixed(result.enqueueSeconds, 1)} s); ` +
+              `CPU cores: postgres ${result.postgresCpu === null ? 'n/a' : fixed(result.postgresCpu)},` +
+              ` workers ${fixed(result.workersCpu)}, bench ${fixed(result.benchCpu)}, machine ${fixed(result.machineCpu)}; ` +
+              `load before ${fixed(result.loadBefore)}` +
               (result.retried ? `; ${result.retried} jobs ran more than once` : ''),
           );
         }
@@ -452,6 +471,5 @@ async function main(): Promise<void> {
 function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
 }
-
 
 await main();

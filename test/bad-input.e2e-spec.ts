@@ -18,6 +18,7 @@ class OddOutputHandler {
     if (payload.kind === 'bigint') return { n: 1n };
     if (payload.kind === 'lone-surrogate') return { text: 'half \ud83d' };
     if (payload.kind === 'nul-message') throw new Error('bad\u0000byte');
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- what a handler may throw besides an Error
     throw payload.kind === 'string' ? 'a plain string' : { code: 42 };
   }
 }
@@ -45,7 +46,10 @@ describe('bad input', () => {
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await createTestApp({ providers: [EchoHandler, OddOutputHandler, NestedDtoHandler], options: { mode: 'external', maxPayloadBytes: 1024 } });
+    app = await createTestApp({
+      providers: [EchoHandler, OddOutputHandler, NestedDtoHandler],
+      options: { mode: 'external', maxPayloadBytes: 1024 },
+    });
   });
 
   afterAll(async () => {
@@ -78,12 +82,15 @@ describe('bad input', () => {
     ['echo', 2500, 'objects'],
     ['nested-dto', 1500, 'arrays'],
     ['nested-dto', 2500, 'objects'],
-  ] as const)('rejects a %s payload of %i nested %s with a typed error naming the depth cap, inserting nothing', async (jobType, levels, kind) => {
-    const error = await rejectionOf(app.queue.enqueue(jobType, nested(levels, kind)));
-    expect(error).toBeInstanceOf(JobPayloadInvalidError);
-    expect(JSON.stringify((error as unknown as JobPayloadInvalidError).violations)).toContain('nests deeper than 64 levels');
-    expect((await app.queue.listJobs({ jobType })).jobs).toEqual([]);
-  });
+  ] as const)(
+    'rejects a %s payload of %i nested %s with a typed error naming the depth cap, inserting nothing',
+    async (jobType, levels, kind) => {
+      const error = await rejectionOf(app.queue.enqueue(jobType, nested(levels, kind)));
+      expect(error).toBeInstanceOf(JobPayloadInvalidError);
+      expect(JSON.stringify((error as unknown as JobPayloadInvalidError).violations)).toContain('nests deeper than 64 levels');
+      expect((await app.queue.listJobs({ jobType })).jobs).toEqual([]);
+    },
+  );
 
   it('accepts 64 levels of nesting', async () => {
     const job = await app.queue.enqueue('nested-dto', nested(63, 'objects'));
@@ -93,7 +100,10 @@ describe('bad input', () => {
 
   it('rejects values Postgres cannot take with typed errors: a cursor past bigint, a NUL in a pause or a cron key', async () => {
     const nineteenDigits = Buffer.from('before:1000000000000000000').toString('base64url');
-    expect(await rejectionOf(app.queue.listJobs({ cursor: nineteenDigits }))).toMatchObject({ name: 'JobOptionsInvalidError', field: 'cursor' });
+    expect(await rejectionOf(app.queue.listJobs({ cursor: nineteenDigits }))).toMatchObject({
+      name: 'JobOptionsInvalidError',
+      field: 'cursor',
+    });
     expect(await rejectionOf(app.queue.pause({ queue: 'a\u0000b' }))).toMatchObject({ name: 'JobOptionsInvalidError', field: 'queue' });
     expect(await app.queue.listPauses()).toEqual([]);
     for (const call of [() => app.queue.runCronNow('a\u0000b'), () => app.queue.enableCron('a\u0000b')]) {

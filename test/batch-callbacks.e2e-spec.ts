@@ -5,7 +5,14 @@ import { DataSource } from 'typeorm';
 import { Batch, BatchNotFoundError, BatchOptionsInvalidError, DuplicateBatchCallbackError, OnBatchFinish } from '@dataqueue/nestjs';
 import type { BatchCallbackContext, BatchRecord, JobRecord } from '@dataqueue/nestjs';
 import { REPORT, ReportCallbacks, StepHandler, batchLog, step, steps } from './fixtures/batch-steps.js';
-import { BATCH_CALLBACK_JOB_TYPE, allJobs, callbackEventsOf, callbackJobsOf, waitForBatch, waitForBatchFinished } from './support/batches.js';
+import {
+  BATCH_CALLBACK_JOB_TYPE,
+  allJobs,
+  callbackEventsOf,
+  callbackJobsOf,
+  waitForBatch,
+  waitForBatchFinished,
+} from './support/batches.js';
 import { rejectionOf } from './support/rejection.js';
 import { createTestApp, waitForStatus, type TestApp } from './support/test-app.js';
 import { databaseUrl } from './support/unique-schema.js';
@@ -25,10 +32,9 @@ class StageCallbacks {
     batchLog.recordCallback('finish', batch, ctx);
     batchLog.order.push(`stage ${String(batch.properties.stage)} finished`);
     if (batch.properties.stage === 1) {
-      await ctx.batch.enqueue(
-        [step('stage2-d'), step({ label: 'stage2-e', add: [{ label: 'stage2-f', gate: 'stage2-f' }] })],
-        { properties: { stage: 2 } },
-      );
+      await ctx.batch.enqueue([step('stage2-d'), step({ label: 'stage2-e', add: [{ label: 'stage2-f', gate: 'stage2-f' }] })], {
+        properties: { stage: 2 },
+      });
     }
   }
 }
@@ -65,7 +71,10 @@ describe('batches', () => {
   let app: TestApp;
 
   beforeAll(async () => {
-    app = await createTestApp({ providers: [StepHandler, ReportCallbacks, StageCallbacks, HeldCallbacks], options: { pollIntervalMs: 50 } });
+    app = await createTestApp({
+      providers: [StepHandler, ReportCallbacks, StageCallbacks, HeldCallbacks],
+      options: { pollIntervalMs: 50 },
+    });
   });
 
   afterAll(async () => {
@@ -408,10 +417,7 @@ describe('batches', () => {
     it('counts only the jobs it created: a job whose idempotencyKey already existed stays outside the batch', async () => {
       const existing = await app.queue.enqueue('step', { label: 'idempotent-existing' }, { idempotencyKey: 'batch-idempotent', ...LATER });
       const batch = await app.queue.createBatch(ALL_CALLBACKS);
-      const jobs = await batch.enqueue([
-        step('idempotent-duplicate', { idempotencyKey: 'batch-idempotent' }),
-        step('idempotent-new'),
-      ]);
+      const jobs = await batch.enqueue([step('idempotent-duplicate', { idempotencyKey: 'batch-idempotent' }), step('idempotent-new')]);
       expect(jobs[0].id).toBe(existing.id);
       expect(batch.record.counts).toEqual({ total: 1, pending: 1, succeeded: 0, discarded: 0 });
 

@@ -304,13 +304,9 @@ describe('the batch reconciler', () => {
     const second = await app.queue.createBatch(ALL_CALLBACKS);
     await second.enqueue([step('drift-3', LATER)]);
     await tamperWithBatch(app.schema, second.id, 'pending_jobs = 0, discarded_jobs = 1, discarded_at = now()');
-    const secondRepaired = await waitForBatch(
-      app.queue,
-      second.id,
-      (b) => b.counts.pending === 1,
-      'the second batch to be repaired',
-      { timeoutMs: 15_000 },
-    );
+    const secondRepaired = await waitForBatch(app.queue, second.id, (b) => b.counts.pending === 1, 'the second batch to be repaired', {
+      timeoutMs: 15_000,
+    });
     expect(secondRepaired.counts).toEqual({ total: 1, pending: 1, succeeded: 0, discarded: 0 });
     expect(secondRepaired.jobsFinishedAt).toBeNull();
 

@@ -132,10 +132,21 @@ describe('batches across worker processes', () => {
       { jobType: 'tally', payload: { label: 'long-final', sleepMs: 60_000 }, options: { maxAttempts: 1 } },
       ...Array.from({ length: 2 }, (_, i) => ({ jobType: 'tally', payload: { label: `quick-final-${i}` } })),
     ]);
-    await withWorkerLogs(workers, waitForBatch(queue, retried.id, (b) => b.counts.succeeded === 3, 'the quick jobs of the first batch'));
-    await withWorkerLogs(workers, waitForBatch(queue, discarded.id, (b) => b.counts.succeeded === 2, 'the quick jobs of the second batch'));
-    await withWorkerLogs(workers, 
-      waitFor('both long jobs to run in the victim', () => tally.labels(), (labels) => labels.includes('long-retried') && labels.includes('long-final')),
+    await withWorkerLogs(
+      workers,
+      waitForBatch(queue, retried.id, (b) => b.counts.succeeded === 3, 'the quick jobs of the first batch'),
+    );
+    await withWorkerLogs(
+      workers,
+      waitForBatch(queue, discarded.id, (b) => b.counts.succeeded === 2, 'the quick jobs of the second batch'),
+    );
+    await withWorkerLogs(
+      workers,
+      waitFor(
+        'both long jobs to run in the victim',
+        () => tally.labels(),
+        (labels) => labels.includes('long-retried') && labels.includes('long-final'),
+      ),
     );
 
     const [survivor] = await cluster!.addWorkers(1);

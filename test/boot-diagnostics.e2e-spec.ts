@@ -101,9 +101,7 @@ describe('boot diagnostics', () => {
   describe('database connection', () => {
     it('reports an unreachable server as DatabaseUnavailableError naming host, port, database and user, never the password', async () => {
       const port = await closedPort();
-      const error = await rejectionOf(
-        createTestApp({ options: { url: `postgres://queue_user:s3cret-Pa55@127.0.0.1:${port}/orders` } }),
-      );
+      const error = await rejectionOf(createTestApp({ options: { url: `postgres://queue_user:s3cret-Pa55@127.0.0.1:${port}/orders` } }));
       expect(error).toBeInstanceOf(DatabaseUnavailableError);
       expect(error).toMatchObject({ host: '127.0.0.1', port, database: 'orders', user: 'queue_user' });
       expect(error.message).toContain(`database "orders" at 127.0.0.1:${port} as user "queue_user"`);

@@ -47,10 +47,9 @@ describe('cancelling a job that runs in another process', () => {
     const client = new pg.Client({ connectionString: databaseUrl() });
     await client.connect();
     try {
-      const { rows } = await client.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1`,
-        [`dataqueue-listener:${cluster!.schema}`],
-      );
+      const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1`, [
+        `dataqueue-listener:${cluster!.schema}`,
+      ]);
       return rows[0].n;
     } finally {
       await client.end();
@@ -60,7 +59,14 @@ describe('cancelling a job that runs in another process', () => {
   /** Enqueues a long tally job, waits for B to run it, cancels it from A; returns when the cancel was stamped and B's abort row. */
   async function cancelWhileRunning(app: TestApp): Promise<{ abort: TallyEntry; delayMs: number }> {
     const job = await app.queue.enqueue<TallyJobPayload>('tally', { sleepMs: 60_000, recordAbort: true });
-    const [run] = await withWorkerLogs(workers, waitFor('B to run the job', () => tally!.entries(), (entries) => entries.length === 1));
+    const [run] = await withWorkerLogs(
+      workers,
+      waitFor(
+        'B to run the job',
+        () => tally!.entries(),
+        (entries) => entries.length === 1,
+      ),
+    );
     expect(run).toMatchObject({ jobId: job.id, pid: workers[0].pid });
     await waitForStatus(app.queue, job.id, 'processing');
 
@@ -68,9 +74,14 @@ describe('cancelling a job that runs in another process', () => {
     expect(record.status).toBe('cancelled');
     const abort = await withWorkerLogs(
       workers,
-      waitFor('B to record the abort of its signal', async () => (await tally!.entries()).find((e) => e.label?.startsWith('aborted:')), Boolean, {
-        timeoutMs: 10_000,
-      }),
+      waitFor(
+        'B to record the abort of its signal',
+        async () => (await tally!.entries()).find((e) => e.label?.startsWith('aborted:')),
+        Boolean,
+        {
+          timeoutMs: 10_000,
+        },
+      ),
     );
     expect(abort).toMatchObject({ jobId: job.id, label: 'aborted:JobCancelledError', pid: workers[0].pid });
 
@@ -108,7 +119,14 @@ describe('cancelling a job that runs in another process', () => {
       { mode: 'async', queues: 'idle:1', heartbeatIntervalMs: 250, workerTimeoutMs: 1500 },
     );
     const job = await app.queue.enqueue<TallyJobPayload>('tally', { sleepMs: 60_000, recordAbort: true }, { maxAttempts: 1 });
-    await withWorkerLogs(workers, waitFor('B to run the job', () => tally!.count(), (n) => n === 1));
+    await withWorkerLogs(
+      workers,
+      waitFor(
+        'B to run the job',
+        () => tally!.count(),
+        (n) => n === 1,
+      ),
+    );
 
     const reaped = await waitForFinalFailure(app.queue, job.id);
     expect(reaped.failureReason).toBe('interrupted');

@@ -41,9 +41,7 @@ describe('concurrency limits at enqueue', () => {
   });
 
   it('admits exactly totalLimit of 20 concurrent enqueues of one key, rejecting the rest with a typed error', async () => {
-    const results = await Promise.allSettled(
-      Array.from({ length: 20 }, (_, i) => apps[i % 2].queue.enqueue('per-user', { user: 'ada' })),
-    );
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => apps[i % 2].queue.enqueue('per-user', { user: 'ada' })));
     const admitted = results.filter((r) => r.status === 'fulfilled');
     const rejected = results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
     expect(admitted).toHaveLength(3);

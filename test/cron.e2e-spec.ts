@@ -49,7 +49,11 @@ describe('cron', () => {
   it('enqueues exactly one job per tick however many processes tick the entry', async () => {
     const schema = sharedSchema();
     const [first] = [await start(schema, [beat('shared')]), await start(schema, [beat('shared')]), await start(schema, [beat('shared')])];
-    const jobs = await waitFor('four ticks of the shared entry', () => jobsOf(first, 'shared'), (found) => found.length >= 4);
+    const jobs = await waitFor(
+      'four ticks of the shared entry',
+      () => jobsOf(first, 'shared'),
+      (found) => found.length >= 4,
+    );
     const ticks = jobs.map((job) => job.cronAt!.getTime());
     expect(new Set(ticks).size).toBe(ticks.length);
     expect(ticks.every((tick) => tick % 1000 === 0)).toBe(true); // the scheduled instants, not timer times
@@ -60,43 +64,73 @@ describe('cron', () => {
     const listed = await app.queue.listCron();
     expect(listed.map((entry) => entry.key)).toEqual(['clock', 'digest', 'paused']);
     const digest = listed.find((entry) => entry.key === 'digest')!;
-    expect(digest).toMatchObject({ schedule: '0 8 * * *', timezone: 'Europe/Paris', jobType: 'digest', payload: { kind: 'daily' }, enabled: true });
+    expect(digest).toMatchObject({
+      schedule: '0 8 * * *',
+      timezone: 'Europe/Paris',
+      jobType: 'digest',
+      payload: { kind: 'daily' },
+      enabled: true,
+    });
     // 08:00 in Paris is 07:00 UTC in winter, 06:00 UTC in summer.
     expect([6, 7]).toContain(digest.nextRunAt!.getUTCHours());
 
     expect(await app.queue.disableCron('paused')).toMatchObject({ enabled: false, nextRunAt: null });
     const before = (await jobsOf(app, 'paused')).length;
     const clockBefore = (await jobsOf(app, 'clock')).length;
-    await waitFor('two more ticks of the clock entry', () => jobsOf(app, 'clock'), (jobs) => jobs.length >= clockBefore + 2);
+    await waitFor(
+      'two more ticks of the clock entry',
+      () => jobsOf(app, 'clock'),
+      (jobs) => jobs.length >= clockBefore + 2,
+    );
     expect((await jobsOf(app, 'paused')).length).toBe(before);
     expect((await app.queue.listCron()).find((entry) => entry.key === 'paused')!.enabled).toBe(false);
 
     const ranNow = await app.queue.runCronNow('paused');
     expect(ranNow).toMatchObject({ jobType: 'beat', cronKey: 'paused', payload: { key: 'paused' } });
     await app.queue.enableCron('paused');
-    await waitFor('the re-enabled entry to tick', () => jobsOf(app, 'paused'), (jobs) => jobs.length >= before + 2);
+    await waitFor(
+      'the re-enabled entry to tick',
+      () => jobsOf(app, 'paused'),
+      (jobs) => jobs.length >= before + 2,
+    );
     await expect(app.queue.enableCron('nope')).rejects.toThrow('cron entry "nope" does not exist');
   });
 
   it('catches up nothing for an entry declared for the first time', async () => {
     const app = await start(sharedSchema(), [beat('fresh')], { cronCatchUpMs: 60_000 });
     const [entry] = (await app.queue.listCron()).filter((listed) => listed.key === 'fresh');
-    const jobs = await waitFor('two ticks of the new entry', () => jobsOf(app, 'fresh'), (found) => found.length >= 2);
+    const jobs = await waitFor(
+      'two ticks of the new entry',
+      () => jobsOf(app, 'fresh'),
+      (found) => found.length >= 2,
+    );
     expect(jobs.filter((job) => job.cronAt! < entry.createdAt)).toEqual([]);
   });
 
   it('after downtime, enqueues the ticks missed within the catch-up window, once each', async () => {
     const schema = sharedSchema();
     const first = await start(schema, [beat('catch-up')]);
-    await waitFor('a first tick', () => jobsOf(first, 'catch-up'), (jobs) => jobs.length >= 1);
+    await waitFor(
+      'a first tick',
+      () => jobsOf(first, 'catch-up'),
+      (jobs) => jobs.length >= 1,
+    );
     await first.close();
     const { lastRunAt } = (await (await start(schema, [], { runCron: false })).queue.listCron())[0];
     const down = apps.at(-1)!;
     // Down for at least three ticks (waiting on the clock, not sleeping blindly).
-    await waitFor('three ticks of downtime', () => Date.now() - lastRunAt!.getTime(), (ms) => ms >= 3500);
+    await waitFor(
+      'three ticks of downtime',
+      () => Date.now() - lastRunAt!.getTime(),
+      (ms) => ms >= 3500,
+    );
 
     await start(schema, [beat('catch-up')], { cronCatchUpMs: 60_000 });
-    const jobs = await waitFor('the missed ticks', () => jobsOf(down, 'catch-up'), (found) => found.some((job) => job.cronAt! > lastRunAt!));
+    const jobs = await waitFor(
+      'the missed ticks',
+      () => jobsOf(down, 'catch-up'),
+      (found) => found.some((job) => job.cronAt! > lastRunAt!),
+    );
     const ticks = jobs.map((job) => job.cronAt!.getTime()).sort((a, b) => a - b);
     expect(new Set(ticks).size).toBe(ticks.length);
     const missed = ticks.filter((tick) => tick > lastRunAt!.getTime());
@@ -110,7 +144,7 @@ describe('cron', () => {
     [{ key: 'zone', schedule: '* * * * *', timezone: 'Mars/Olympus', jobType: 'beat' }, 'cron[zone].timezone'],
     [{ key: 'opts', schedule: '* * * * *', jobType: 'beat', options: { priority: 1.5 } }, 'cron[opts].options'],
   ])('fails boot naming the entry for %p', async (entry, option) => {
-    const error = await rejectionOf(start(sharedSchema(), [entry as CronEntryDefinition]));
+    const error = await rejectionOf(start(sharedSchema(), [entry]));
     expect(error).toBeInstanceOf(DataQueueOptionsInvalidError);
     expect(error.message).toContain(`"${option}"`);
   });

@@ -6,7 +6,14 @@ import pg from 'pg';
 import type { Browser } from 'playwright-core';
 import { DataSource } from 'typeorm';
 import { allJobs } from './support/batches.js';
-import { createDashboardApp, DashboardClient, escapeHtml, jobIdsIn, type ActionResponse, type DashboardApp } from './support/dashboard-app.js';
+import {
+  createDashboardApp,
+  DashboardClient,
+  escapeHtml,
+  jobIdsIn,
+  type ActionResponse,
+  type DashboardApp,
+} from './support/dashboard-app.js';
 import { launchChromium } from './support/chromium.js';
 import { translated } from './support/dashboard-locales.js';
 import { databaseUrl, dropSchema } from './support/unique-schema.js';
@@ -68,7 +75,10 @@ async function actInChunks(client: DashboardClient, body: object): Promise<JobAc
   const answers: JobActionResult[] = [];
   let next: string | null = null;
   do {
-    const response: ActionResponse<JobActionResult> = await client.post<JobActionResult>('/actions/jobs', { ...body, ...(next ? { next } : {}) });
+    const response: ActionResponse<JobActionResult> = await client.post<JobActionResult>('/actions/jobs', {
+      ...body,
+      ...(next ? { next } : {}),
+    });
     expect(response.status).toBe(200);
     answers.push(response.body);
     next = response.body.next;
@@ -121,7 +131,9 @@ describe('the dashboard bounds what one request may cost', () => {
 
       const german = await client.page(`/jobs?search=${NOWHERE}&locale=de`);
       expect(german.status).toBe(200);
-      expect(german.html).toContain(escapeHtml(translated('de', 'jobs.searchTimedOut', { seconds: new Intl.NumberFormat('de').format(0.25) })));
+      expect(german.html).toContain(
+        escapeHtml(translated('de', 'jobs.searchTimedOut', { seconds: new Intl.NumberFormat('de').format(0.25) })),
+      );
     });
 
     it('still finds a job by a search narrowed by queue, and by its id', async () => {
@@ -197,7 +209,11 @@ describe('the dashboard bounds what one request may cost', () => {
     /** `count` pending jobs of queue `q` tagged `sweep`, plus bystanders the filter must not reach. */
     async function sweepable(q: string, count: number) {
       const matching = await queue.enqueueMany(
-        Array.from({ length: count }, (_, n) => ({ jobType: 'note', payload: { text: `sweep ${n}` }, options: { ...LATER, queue: q, tags: ['sweep'] } })),
+        Array.from({ length: count }, (_, n) => ({
+          jobType: 'note',
+          payload: { text: `sweep ${n}` },
+          options: { ...LATER, queue: q, tags: ['sweep'] },
+        })),
       );
       const bystanders = [
         await queue.enqueue('note', { text: 'other tag' }, { ...LATER, queue: q, tags: ['keep'] }),
@@ -229,7 +245,11 @@ describe('the dashboard bounds what one request may cost', () => {
       expect(first.body).toMatchObject({ affected: CHUNK_JOBS, errors: [], next: expect.any(String) });
       const late = await queue.enqueue('note', { text: 'late' }, { ...LATER, queue: q, tags: ['sweep'] });
 
-      const rest = await client.post<JobActionResult>('/actions/jobs', { action: 'cancel', filter: { queue: q, tag: 'sweep' }, next: first.body.next });
+      const rest = await client.post<JobActionResult>('/actions/jobs', {
+        action: 'cancel',
+        filter: { queue: q, tag: 'sweep' },
+        next: first.body.next,
+      });
       expect(rest.body).toEqual({ affected: 10, errors: [], next: null });
       expect(await statusesOf(queue, q, matching)).toEqual(['cancelled']);
       expect((await queue.getJob(late.id))!.status).toBe('pending');
@@ -253,7 +273,18 @@ describe('the dashboard bounds what one request may cost', () => {
       const q = uniqueQueue('bad-next');
       const { matching } = await sweepable(q, 3);
       const foreign = (key: object) => Buffer.from(JSON.stringify(key)).toString('base64url');
-      for (const next of ['garbage', '', 42, true, {}, ['1'], foreign({ id: 'abc' }), foreign({ id: '0' }), foreign({ at: '1' }), foreign(['1'])]) {
+      for (const next of [
+        'garbage',
+        '',
+        42,
+        true,
+        {},
+        ['1'],
+        foreign({ id: 'abc' }),
+        foreign({ id: '0' }),
+        foreign({ at: '1' }),
+        foreign(['1']),
+      ]) {
         for (const form of [{ filter: { queue: q } }, { ids: matching.map((job) => job.id) }]) {
           const response = await client.post<{ message: string }>('/actions/jobs', { action: 'cancel', ...form, next });
           expect({ next, status: response.status }).toEqual({ next, status: 400 });

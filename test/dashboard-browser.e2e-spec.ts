@@ -80,13 +80,17 @@ describe('the dashboard in a browser', () => {
   });
 
   it('shows the jobs list in Simplified Chinese (zh-CN)', async () => {
-    const jobs = await queue.enqueueMany([1, 2, 3].map((n) => ({ jobType: 'note', payload: { text: `列表 ${n}` }, options: { ...LATER, tags: ['zh'] } })));
+    const jobs = await queue.enqueueMany(
+      [1, 2, 3].map((n) => ({ jobType: 'note', payload: { text: `列表 ${n}` }, options: { ...LATER, tags: ['zh'] } })),
+    );
     await open('/jobs?locale=zh-CN');
     expect(await page.getAttribute('html', 'lang')).toBe('zh-CN');
     expect(await page.textContent('main h1')).toBe(translated('zh-CN', 'jobs.title'));
     expect(await page.title()).toBe(`${translated('zh-CN', 'jobs.title')} · DataQueue`);
     expect(await page.locator('nav.main-nav a').allTextContents()).toEqual(
-      expect.arrayContaining((['nav.overview', 'nav.jobs', 'nav.batches', 'nav.queues', 'nav.workers'] as const).map((key) => translated('zh-CN', key))),
+      expect.arrayContaining(
+        (['nav.overview', 'nav.jobs', 'nav.batches', 'nav.queues', 'nav.workers'] as const).map((key) => translated('zh-CN', key)),
+      ),
     );
     expect(await page.textContent('nav.main-nav a[aria-current="page"]')).toBe(translated('zh-CN', 'nav.jobs'));
     for (const job of jobs) {

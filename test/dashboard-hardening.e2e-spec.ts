@@ -7,12 +7,21 @@ import { DataQueueOptionsInvalidError, JobHandler } from '@dataqueue/nestjs';
 import type { DataQueueDashboardOptions } from '@dataqueue/nestjs';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './support/chromium.js';
-import { createDashboardApp, DashboardClient, langOf, PLATFORMS, testIdsIn, type DashboardApp, type Platform } from './support/dashboard-app.js';
+import {
+  createDashboardApp,
+  DashboardClient,
+  langOf,
+  PLATFORMS,
+  testIdsIn,
+  type DashboardApp,
+  type Platform,
+} from './support/dashboard-app.js';
 
 /** What every dashboard response carries, exactly. */
 const SECURITY_HEADERS = {
   'content-security-policy':
-    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; " +
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'same-origin',
@@ -47,7 +56,11 @@ describe.each(PLATFORMS)('the hardened dashboard on %s', (platform: Platform) =>
   let admin: DashboardClient;
 
   beforeAll(async () => {
-    dash = await createDashboardApp({ platform, dashboard: { guard: AdminHeaderGuard, allowedOrigins: [PROXY_ORIGIN] }, options: { mode: 'external' } });
+    dash = await createDashboardApp({
+      platform,
+      dashboard: { guard: AdminHeaderGuard, allowedOrigins: [PROXY_ORIGIN] },
+      options: { mode: 'external' },
+    });
     admin = await new DashboardClient(dash.baseUrl, ADMIN).session();
   });
 
@@ -90,7 +103,11 @@ describe.each(PLATFORMS)('the hardened dashboard on %s', (platform: Platform) =>
       ];
       for (const [what, request, status] of responses) {
         const response = await request();
-        expect({ what, status: response.status, headers: securityHeadersOf(response.headers) }).toEqual({ what, status, headers: SECURITY_HEADERS });
+        expect({ what, status: response.status, headers: securityHeadersOf(response.headers) }).toEqual({
+          what,
+          status,
+          headers: SECURITY_HEADERS,
+        });
       }
     });
 
@@ -122,7 +139,12 @@ describe.each(PLATFORMS)('the hardened dashboard on %s', (platform: Platform) =>
 
   describe('origin check on actions', () => {
     it('accepts an action whose Sec-Fetch-Site is same-origin, whose Origin is its own, or that has neither (the CSRF pair decides)', async () => {
-      const variants: Record<string, string>[] = [{ 'sec-fetch-site': 'same-origin', origin: dash.origin }, { 'sec-fetch-site': 'same-origin' }, { origin: dash.origin }, {}];
+      const variants: Record<string, string>[] = [
+        { 'sec-fetch-site': 'same-origin', origin: dash.origin },
+        { 'sec-fetch-site': 'same-origin' },
+        { origin: dash.origin },
+        {},
+      ];
       for (const headers of variants) {
         const { status, paused } = await pauseWith(headers);
         expect({ headers, status, paused }).toEqual({ headers, status: 200, paused: true });
@@ -145,7 +167,13 @@ describe.each(PLATFORMS)('the hardened dashboard on %s', (platform: Platform) =>
 
     it('refuses, without Sec-Fetch-Site, an Origin other than its own: another site, port, scheme or host name, or "null"', async () => {
       const { port } = new URL(dash.origin);
-      for (const origin of ['https://evil.example', `http://127.0.0.1:${Number(port) + 1}`, `https://127.0.0.1:${port}`, `http://localhost:${port}`, 'null']) {
+      for (const origin of [
+        'https://evil.example',
+        `http://127.0.0.1:${Number(port) + 1}`,
+        `https://127.0.0.1:${port}`,
+        `http://localhost:${port}`,
+        'null',
+      ]) {
         const { status, message, paused } = await pauseWith({ origin });
         expect({ origin, status, paused }).toEqual({ origin, status: 403, paused: false });
         expect(message).toContain(`Origin "${origin}" refused`);
@@ -177,8 +205,11 @@ describe.each(PLATFORMS)('the hardened dashboard on %s', (platform: Platform) =>
 
   describe('the CSRF cookie', () => {
     it('is Secure when the request came over HTTPS (X-Forwarded-Proto: https), and not over plain HTTP', async () => {
-      const cookieOver = async (headers: Record<string, string>) => csrfCookieOf((await fetch(`${dash.baseUrl}/jobs`, { headers: { ...ADMIN, ...headers } })).headers);
-      expect(await cookieOver({ 'x-forwarded-proto': 'https' })).toMatch(/^dataqueue_csrf=[0-9a-f]{64}; Path=\/queue; HttpOnly; SameSite=Strict; Secure$/);
+      const cookieOver = async (headers: Record<string, string>) =>
+        csrfCookieOf((await fetch(`${dash.baseUrl}/jobs`, { headers: { ...ADMIN, ...headers } })).headers);
+      expect(await cookieOver({ 'x-forwarded-proto': 'https' })).toMatch(
+        /^dataqueue_csrf=[0-9a-f]{64}; Path=\/queue; HttpOnly; SameSite=Strict; Secure$/,
+      );
       expect(await cookieOver({ 'x-forwarded-proto': 'http' })).toMatch(/; SameSite=Strict$/);
       expect(await cookieOver({})).toMatch(/; SameSite=Strict$/);
     });
@@ -257,7 +288,8 @@ describe('the hardened dashboard in a browser', () => {
     page.setDefaultTimeout(10_000);
     await page.addInitScript({
       content: `globalThis.__violations = [];
-        document.addEventListener('securitypolicyviolation', (event) => globalThis.__violations.push(event.violatedDirective + ' ' + event.blockedURI));`,
+        document.addEventListener('securitypolicyviolation', (event) =>
+          globalThis.__violations.push(event.violatedDirective + ' ' + event.blockedURI));`,
     });
     framer = createServer((_request, response) => {
       response.setHeader('content-type', 'text/html; charset=utf-8');
@@ -275,7 +307,17 @@ describe('the hardened dashboard in a browser', () => {
   it('renders every page under its Content-Security-Policy without a single violation', async () => {
     const job = await dash.queue.enqueue('note', { text: 'under the policy' }, { delayMs: 3_600_000 });
     const batch = await dash.queue.createBatch({ description: 'under the policy' });
-    for (const path of ['', '/jobs', `/jobs/${job.id}`, '/batches', `/batches/${batch.id}`, '/queues', '/cron', '/workers', '/jobs/999999999999']) {
+    for (const path of [
+      '',
+      '/jobs',
+      `/jobs/${job.id}`,
+      '/batches',
+      `/batches/${batch.id}`,
+      '/queues',
+      '/cron',
+      '/workers',
+      '/jobs/999999999999',
+    ]) {
       const response = await page.goto(`${dash.baseUrl}${path}`);
       expect({ path, csp: response?.headers()['content-security-policy'], violations: await violations() }).toEqual({
         path,

@@ -151,7 +151,10 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
       const js = /<script src="\/queue\/assets\/(dashboard\.[0-9a-f]{12}\.js)" defer><\/script>/.exec(html)?.[1];
       expect(css).toBeDefined();
       expect(js).toBeDefined();
-      for (const [file, type] of [[css!, 'text/css'], [js!, 'text/javascript']]) {
+      for (const [file, type] of [
+        [css!, 'text/css'],
+        [js!, 'text/javascript'],
+      ]) {
         const response = await fetch(`${dash.baseUrl}/assets/${file}`);
         expect(response.status).toBe(200);
         expect(response.headers.get('content-type')).toContain(type);
@@ -229,7 +232,11 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
         expect(page.html).not.toContain('secret payload');
         expect(page.html).not.toContain('data-testid="job-row"');
       }
-      const action = await anonymous.post('/actions/jobs', { action: 'cancel', ids: [job.id] }, { token: 'a'.repeat(64), cookie: `dataqueue_csrf=${'a'.repeat(64)}` });
+      const action = await anonymous.post(
+        '/actions/jobs',
+        { action: 'cancel', ids: [job.id] },
+        { token: 'a'.repeat(64), cookie: `dataqueue_csrf=${'a'.repeat(64)}` },
+      );
       expect(action.status).toBe(403);
       expect((await closed.queue.getJob(job.id))!.status).toBe('pending');
     });
@@ -248,7 +255,11 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
       const job = await guarded.queue.enqueue('note', { text: 'guarded' }, LATER);
       await admin.session();
       // The visitor replays the admin's CSRF token and cookie: the guard still says no.
-      const refused = await visitor.post('/actions/jobs', { action: 'cancel', ids: [job.id] }, { token: admin.token, cookie: admin.cookie });
+      const refused = await visitor.post(
+        '/actions/jobs',
+        { action: 'cancel', ids: [job.id] },
+        { token: admin.token, cookie: admin.cookie },
+      );
       expect(refused.status).toBe(403);
       expect((await guarded.queue.getJob(job.id))!.status).toBe('pending');
       const allowed = await admin.post('/actions/jobs', { action: 'cancel', ids: [job.id] });
@@ -257,7 +268,8 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
 
     it('accepts a guard instance', async () => {
       const guard: CanActivate = {
-        canActivate: (context) => context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>().headers.authorization === 'Bearer let-me-in',
+        canActivate: (context) =>
+          context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>().headers.authorization === 'Bearer let-me-in',
       };
       const guarded = await boot({ guard });
       const page = (authorization?: string) => new DashboardClient(guarded.baseUrl, authorization ? { authorization } : {}).page('/jobs');
@@ -299,7 +311,16 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
       });
 
       it('renders no action: no buttons, no bulk toolbar, no row checkboxes, no pause forms', async () => {
-        const paths = ['', '/jobs', `/jobs/${pendingJob.id}`, `/jobs/${cancelledJob.id}`, '/batches', `/batches/${batchId}`, '/queues', '/workers'];
+        const paths = [
+          '',
+          '/jobs',
+          `/jobs/${pendingJob.id}`,
+          `/jobs/${cancelledJob.id}`,
+          '/batches',
+          `/batches/${batchId}`,
+          '/queues',
+          '/workers',
+        ];
         for (const path of paths) {
           const { status, html } = await viewer.page(path);
           expect({ path, status }).toEqual({ path, status: 200 });
@@ -357,7 +378,13 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
       const job = await queue.enqueue('note', { text: 'csrf' }, LATER);
       const body = { action: 'cancel', ids: [job.id] };
       const wrong = client.token!.replace(/^./, (c) => (c === '0' ? '1' : '0'));
-      for (const csrf of [{ token: null }, { token: wrong }, { token: 'not-even-hex' }, { cookie: null }, { cookie: `dataqueue_csrf=${wrong}`, token: client.token }]) {
+      for (const csrf of [
+        { token: null },
+        { token: wrong },
+        { token: 'not-even-hex' },
+        { cookie: null },
+        { cookie: `dataqueue_csrf=${wrong}`, token: client.token },
+      ]) {
         const refused = await client.post('/actions/jobs', body, csrf);
         expect({ csrf, status: refused.status }).toEqual({ csrf, status: 403 });
         expect(JSON.stringify(refused.body)).toContain('CSRF');
@@ -398,7 +425,8 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
           `/jobs/${failed.id}`,
           '/jobs',
           `/jobs?tag=${encodeURIComponent(XSS_ATTRIBUTE)}`,
-          `/jobs?search=${encodeURIComponent(XSS_SCRIPT)}&queue=${encodeURIComponent(XSS_ATTRIBUTE)}&jobType=${encodeURIComponent(XSS_SCRIPT)}`,
+          `/jobs?search=${encodeURIComponent(XSS_SCRIPT)}&queue=${encodeURIComponent(XSS_ATTRIBUTE)}` +
+            `&jobType=${encodeURIComponent(XSS_SCRIPT)}`,
           `/batches/${batch.id}`,
           '/batches',
           '/queues',
@@ -452,11 +480,16 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
       const wildcard = await client.page(`/jobs?queue=${q}&search=${encodeURIComponent('%')}`);
       expect(jobIdsIn(wildcard.html).sort()).toEqual([dropping.id, bystander.id].sort());
 
-      for (const path of ["/jobs?batchId=1' OR '1'='1", "/jobs?state=pending' OR 1=1--", "/jobs?cursor=' OR 1=1--", "/batches?state=running'--"]) {
+      for (const path of [
+        "/jobs?batchId=1' OR '1'='1",
+        "/jobs?state=pending' OR 1=1--",
+        "/jobs?cursor=' OR 1=1--",
+        "/batches?state=running'--",
+      ]) {
         expect({ path, status: (await client.page(path)).status }).toEqual({ path, status: 200 });
       }
       // Stale or made-up cursors do not break the page either.
-      expect((await client.page(`/jobs?cursor=${Buffer.from(JSON.stringify({ id: "1 OR 1=1" })).toString('base64url')}`)).status).toBe(200);
+      expect((await client.page(`/jobs?cursor=${Buffer.from(JSON.stringify({ id: '1 OR 1=1' })).toString('base64url')}`)).status).toBe(200);
 
       const pgClient = new pg.Client({ connectionString: databaseUrl() });
       await pgClient.connect();
@@ -562,7 +595,10 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
     it('retries a failed job, which runs again and completes', async () => {
       const job = await queue.enqueue('flaky', {});
       await waitForFinalFailure(queue, job.id);
-      expect(await client.post('/actions/jobs', { action: 'retry', ids: [job.id] })).toEqual({ status: 200, body: { affected: 1, errors: [], next: null } });
+      expect(await client.post('/actions/jobs', { action: 'retry', ids: [job.id] })).toEqual({
+        status: 200,
+        body: { affected: 1, errors: [], next: null },
+      });
       const done = await waitForStatus(queue, job.id, 'completed');
       expect(done.lastRetriedAt).toBeInstanceOf(Date);
       expect(done.output).toEqual({ ok: true });
@@ -570,7 +606,10 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
 
     it('cancels a pending job', async () => {
       const job = await queue.enqueue('note', { text: 'cancel me' }, LATER);
-      expect(await client.post('/actions/jobs', { action: 'cancel', ids: [job.id] })).toEqual({ status: 200, body: { affected: 1, errors: [], next: null } });
+      expect(await client.post('/actions/jobs', { action: 'cancel', ids: [job.id] })).toEqual({
+        status: 200,
+        body: { affected: 1, errors: [], next: null },
+      });
       expect((await queue.getJob(job.id))!.status).toBe('cancelled');
     });
 
@@ -584,12 +623,15 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
       });
       const moved = (await queue.getJob(job.id))!;
       expect(moved.status).toBe('pending');
-      expect(moved.runAt!.toISOString()).toBe(runAt.toISOString());
+      expect(moved.runAt.toISOString()).toBe(runAt.toISOString());
     });
 
     it('deletes a job', async () => {
       const job = await queue.enqueue('note', { text: 'delete me' }, LATER);
-      expect(await client.post('/actions/jobs', { action: 'delete', ids: [job.id] })).toEqual({ status: 200, body: { affected: 1, errors: [], next: null } });
+      expect(await client.post('/actions/jobs', { action: 'delete', ids: [job.id] })).toEqual({
+        status: 200,
+        body: { affected: 1, errors: [], next: null },
+      });
       expect(await queue.getJob(job.id)).toBeNull();
       expect((await client.page(`/jobs/${job.id}`)).status).toBe(404);
     });
@@ -598,17 +640,25 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
       const jobs = await queue.enqueueMany([1, 2, 3].map((n) => ({ jobType: 'note', payload: { text: `bulk ${n}` }, options: LATER })));
       const bystander = await queue.enqueue('note', { text: 'not chosen' }, LATER);
       const ids = jobs.map((job) => job.id);
-      expect(await client.post('/actions/jobs', { action: 'cancel', ids })).toEqual({ status: 200, body: { affected: 3, errors: [], next: null } });
+      expect(await client.post('/actions/jobs', { action: 'cancel', ids })).toEqual({
+        status: 200,
+        body: { affected: 3, errors: [], next: null },
+      });
       for (const id of ids) expect((await queue.getJob(id))!.status).toBe('cancelled');
       expect((await queue.getJob(bystander.id))!.status).toBe('pending');
 
-      expect(await client.post('/actions/jobs', { action: 'delete', ids })).toEqual({ status: 200, body: { affected: 3, errors: [], next: null } });
+      expect(await client.post('/actions/jobs', { action: 'delete', ids })).toEqual({
+        status: 200,
+        body: { affected: 3, errors: [], next: null },
+      });
       for (const id of ids) expect(await queue.getJob(id)).toBeNull();
     });
 
     it('acts on every job matching a filter ("select all matching")', async () => {
       const q = uniqueQueue('matching');
-      const matching = await queue.enqueueMany([1, 2, 3].map((n) => ({ jobType: 'note', payload: { text: `match ${n}` }, options: { ...LATER, queue: q, tags: ['sweep'] } })));
+      const matching = await queue.enqueueMany(
+        [1, 2, 3].map((n) => ({ jobType: 'note', payload: { text: `match ${n}` }, options: { ...LATER, queue: q, tags: ['sweep'] } })),
+      );
       const otherTag = await queue.enqueue('note', { text: 'other tag' }, { ...LATER, queue: q, tags: ['keep'] });
       const otherQueue = await queue.enqueue('note', { text: 'other queue' }, { ...LATER, tags: ['sweep'] });
 
@@ -638,9 +688,19 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
       expect((await queue.getJob(pending.id))!.status).toBe('pending');
 
       const gone = await client.post('/actions/jobs', { action: 'delete', ids: ['999999999999'] });
-      expect(gone).toEqual({ status: 200, body: { affected: 0, errors: [{ id: '999999999999', message: expect.stringMatching(/does not exist/) }], next: null } });
-      const cancelCompleted = await client.post<{ affected: number; errors: { id: string }[] }>('/actions/jobs', { action: 'cancel', ids: [failed.id] });
-      expect(cancelCompleted.body).toEqual({ affected: 0, errors: [{ id: failed.id, message: expect.stringMatching(/completed/) }], next: null });
+      expect(gone).toEqual({
+        status: 200,
+        body: { affected: 0, errors: [{ id: '999999999999', message: expect.stringMatching(/does not exist/) }], next: null },
+      });
+      const cancelCompleted = await client.post<{ affected: number; errors: { id: string }[] }>('/actions/jobs', {
+        action: 'cancel',
+        ids: [failed.id],
+      });
+      expect(cancelCompleted.body).toEqual({
+        affected: 0,
+        errors: [{ id: failed.id, message: expect.stringMatching(/completed/) }],
+        next: null,
+      });
     });
 
     it('rejects a malformed action with 400 naming the problem', async () => {
@@ -648,7 +708,7 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
         [{ action: 'explode', ids: ['1'] }, /action must be/],
         [{ action: 'cancel' }, /either ids or filter/],
         [{ action: 'cancel', ids: ['1'], filter: {} }, /either ids or filter/],
-        [{ action: 'cancel', ids: ["1; DROP TABLE jobs"] }, /ids must be/],
+        [{ action: 'cancel', ids: ['1; DROP TABLE jobs'] }, /ids must be/],
         [{ action: 'reschedule', ids: ['1'], runAt: 'someday' }, /runAt must be a Date or a date string/],
         // A destructive filter never widens to every job by accident.
         [{ action: 'cancel', filter: 'anything' }, /filter must be an object/],
@@ -661,7 +721,9 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
         [{ action: 'cancel', filter: { queue: 'a\u0000b' } }, /filter.queue must be/],
         [{ action: 'cancel', filter: { batchId: 'not-a-uuid' } }, /filter.batchId must be/],
       ];
-      const bystanders = await queue.enqueueMany([1, 2].map((n) => ({ jobType: 'note', payload: { text: `bystander ${n}` }, options: LATER })));
+      const bystanders = await queue.enqueueMany(
+        [1, 2].map((n) => ({ jobType: 'note', payload: { text: `bystander ${n}` }, options: LATER })),
+      );
       for (const [body, message] of cases) {
         const response = await client.post('/actions/jobs', body);
         expect({ body, status: response.status }).toEqual({ body, status: 400 });
@@ -685,7 +747,10 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
         const jobs = await own.queue.enqueueMany([1, 2, 3].map((n) => ({ jobType: 'note', payload: { text: `${n}` }, options: LATER })));
         expect((await ownClient.post('/actions/jobs', { action: 'cancel', filter: {} })).status).toBe(400);
         for (const job of jobs) expect((await own.queue.getJob(job.id))!.status).toBe('pending');
-        expect(await ownClient.post('/actions/jobs', { action: 'cancel', filter: { all: true } })).toEqual({ status: 200, body: { affected: 3, errors: [], next: null } });
+        expect(await ownClient.post('/actions/jobs', { action: 'cancel', filter: { all: true } })).toEqual({
+          status: 200,
+          body: { affected: 3, errors: [], next: null },
+        });
         for (const job of jobs) expect((await own.queue.getJob(job.id))!.status).toBe('cancelled');
         // The page's toolbar sends exactly that when no filter is chosen.
         expect((await ownClient.page('/jobs')).html).toContain('data-filter="{&quot;all&quot;:true}"');
@@ -718,7 +783,10 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
     it('cancels every unfinished job of a batch, which finishes it', async () => {
       const batch = await queue.createBatch({ description: 'cancel me' });
       const jobs = await batch.enqueue([1, 2].map((n) => ({ jobType: 'note', payload: { text: `wait ${n}` }, options: LATER })));
-      const response = await client.post<{ batch: { id: string; counts: object; finishedAt: string | null } }>(`/actions/batches/${batch.id}/cancel`, {});
+      const response = await client.post<{ batch: { id: string; counts: object; finishedAt: string | null } }>(
+        `/actions/batches/${batch.id}/cancel`,
+        {},
+      );
       expect(response.status).toBe(200);
       expect(response.body.batch.id).toBe(batch.id);
       for (const job of jobs) expect((await queue.getJob(job.id))!.status).toBe('cancelled');
@@ -739,7 +807,10 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
   describe('pausing a queue', () => {
     it('holds its jobs pending while paused (other queues run), and runs them once resumed', async () => {
       const paused = uniqueQueue('pausable');
-      expect(await client.post('/actions/pauses', { kind: 'queue', value: paused, paused: true })).toEqual({ status: 200, body: { ok: true } });
+      expect(await client.post('/actions/pauses', { kind: 'queue', value: paused, paused: true })).toEqual({
+        status: 200,
+        body: { ok: true },
+      });
 
       const held = await queue.enqueue('note', { text: 'held' }, { queue: paused });
       const canary = await queue.enqueue('note', { text: 'canary' });
@@ -753,7 +824,10 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
       expect(row).toContain('data-testid="queue-resume"');
       expect(queuesPage).toMatch(new RegExp(`data-testid="pause-row">\\s*<td>Queue</td>\\s*<td class="mono">${paused}</td>`));
 
-      expect(await client.post('/actions/pauses', { kind: 'queue', value: paused, paused: false })).toEqual({ status: 200, body: { ok: true } });
+      expect(await client.post('/actions/pauses', { kind: 'queue', value: paused, paused: false })).toEqual({
+        status: 200,
+        body: { ok: true },
+      });
       await waitForStatus(queue, held.id, 'completed');
       expect((await queue.listPauses()).map((pause) => pause.value)).not.toContain(paused);
     });
@@ -768,7 +842,11 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
     });
 
     it('rejects a malformed pause with 400', async () => {
-      for (const body of [{ kind: 'host', value: 'x', paused: true }, { kind: 'queue', value: '', paused: true }, { kind: 'queue', value: 'x', paused: 'yes' }]) {
+      for (const body of [
+        { kind: 'host', value: 'x', paused: true },
+        { kind: 'queue', value: '', paused: true },
+        { kind: 'queue', value: 'x', paused: 'yes' },
+      ]) {
         expect({ body, status: (await client.post('/actions/pauses', body)).status }).toEqual({ body, status: 400 });
       }
     });
@@ -811,7 +889,11 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
       let visitor: DashboardClient;
 
       beforeAll(async () => {
-        german = await createDashboardApp({ platform, dashboard: { public: true, locale: 'de', title: 'Ops & Jobs' }, options: { mode: 'external' } });
+        german = await createDashboardApp({
+          platform,
+          dashboard: { public: true, locale: 'de', title: 'Ops & Jobs' },
+          options: { mode: 'external' },
+        });
         visitor = new DashboardClient(german.baseUrl);
       });
 
@@ -872,7 +954,9 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
       expect(cardValueOf(html, 'workers-alive')).toBeGreaterThanOrEqual(1);
       expect(testIdsIn(html)).toContain('throughput-chart');
       // Jobs by queue: the busy queues with their own counts.
-      expect(html).toMatch(/<a href="\/queue\/jobs\?queue=slow">slow<\/a><\/td>\s*<td class="num"><a[^>]*>0<\/a><\/td>\s*<td class="num"><a[^>]*>1<\/a><\/td>/);
+      expect(html).toMatch(
+        /<a href="\/queue\/jobs\?queue=slow">slow<\/a><\/td>\s*<td class="num"><a[^>]*>0<\/a><\/td>\s*<td class="num"><a[^>]*>1<\/a><\/td>/,
+      );
     });
   });
 });

@@ -3,7 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { JobHandler } from '@dataqueue/nestjs';
 import type { DataQueueDashboardOptions, JobContext, QueueService } from '@dataqueue/nestjs';
-import { createDashboardApp, DashboardClient, escapeHtml, PLATFORMS, unescapeHtml, type DashboardApp, type Platform } from './support/dashboard-app.js';
+import {
+  createDashboardApp,
+  DashboardClient,
+  escapeHtml,
+  PLATFORMS,
+  unescapeHtml,
+  type DashboardApp,
+  type Platform,
+} from './support/dashboard-app.js';
 import { translated } from './support/dashboard-locales.js';
 import { waitForFinalFailure, waitForStatus } from './support/test-app.js';
 
@@ -65,10 +73,12 @@ interface Notice {
 
 /** The page's truncation notices: their text and the raw JSON each links to. */
 function noticesIn(html: string): Notice[] {
-  return [...html.matchAll(/<p class="muted" data-testid="truncated">([^<]*) <a href="([^"]*)" type="application\/json">/g)].map((match) => ({
-    text: unescapeHtml(match[1]),
-    href: unescapeHtml(match[2]),
-  }));
+  return [...html.matchAll(/<p class="muted" data-testid="truncated">([^<]*) <a href="([^"]*)" type="application\/json">/g)].map(
+    (match) => ({
+      text: unescapeHtml(match[1]),
+      href: unescapeHtml(match[2]),
+    }),
+  );
 }
 
 /** The text of `<pre data-testid="…">`, unescaped. */
@@ -83,7 +93,10 @@ function preText(html: string, testId: string): string | null {
  */
 function expectText(shown: string | null, expected: string): void {
   const firstDifference = (a: string, b: string) => [...a].findIndex((char, i) => char !== b[i]);
-  expect({ length: shown?.length, firstDifference: shown === null ? null : firstDifference(shown, expected) }).toEqual({ length: expected.length, firstDifference: -1 });
+  expect({ length: shown?.length, firstDifference: shown === null ? null : firstDifference(shown, expected) }).toEqual({
+    length: expected.length,
+    firstDifference: -1,
+  });
 }
 
 function bytes(text: string): number {
@@ -146,7 +159,9 @@ describe.each(PLATFORMS)('dashboard pages within their size budget on %s', (plat
       const job = await queue.enqueue('note', { blob: 'p'.repeat(2_000_000) }, LATER);
       const { html } = await client.page(`/jobs/${job.id}?locale=fr`);
       // French writes the units "ko" and "Mo", after a narrow no-break space.
-      expect(noticesIn(html).map((notice) => notice.text)).toEqual([translated('fr', 'truncated.shownOf', { shown: '64\u202fko', total: '2\u202fMo' })]);
+      expect(noticesIn(html).map((notice) => notice.text)).toEqual([
+        translated('fr', 'truncated.shownOf', { shown: '64\u202fko', total: '2\u202fMo' }),
+      ]);
       expect(html).toContain(escapeHtml(translated('fr', 'truncated.openRaw')));
     });
 
@@ -194,7 +209,10 @@ describe.each(PLATFORMS)('dashboard pages within their size budget on %s', (plat
       const href = `/queue/jobs/${job.id}/errors.json`;
       const text = translated('en', 'truncated.shownOf', { shown: '8 kB', total: '200 kB' });
       // The message, then the stack (which starts with "Error: " and the message, so is longer).
-      expect(noticesIn(html)).toEqual([{ text, href }, { text: expect.stringContaining('8 kB'), href }]);
+      expect(noticesIn(html)).toEqual([
+        { text, href },
+        { text: expect.stringContaining('8 kB'), href },
+      ]);
 
       const errors = JSON.parse(await (await fetchRaw(href)).text()) as { message: string; stack: string }[];
       expect(errors).toEqual(failed.errorHistory);
@@ -288,7 +306,7 @@ describe.each(PLATFORMS)('dashboard pages within their size budget on %s', (plat
         '/jobs/-1/output.json',
         '/jobs/1.5/errors.json',
         '/jobs/99999999999999999999999999/payload.json',
-        "/jobs/1%27%3B%20DROP%20TABLE%20jobs/payload.json",
+        '/jobs/1%27%3B%20DROP%20TABLE%20jobs/payload.json',
         '/jobs/%00/payload.json',
         `/batches/${randomUUID()}/attributes.json`,
         '/batches/not-a-uuid/attributes.json',

@@ -53,14 +53,18 @@ class NodeProcess {
     ).catch((error: Error) => {
       throw new Error(`${error.message}; its output:\n${this.output}`);
     });
-    if (!found || found === 'exited') throw new Error(`process ${this.child.pid} exited before printing ${pattern}; its output:\n${this.output}`);
+    if (!found || found === 'exited')
+      throw new Error(`process ${this.child.pid} exited before printing ${pattern}; its output:\n${this.output}`);
     return found;
   }
 
   async exit(timeoutMs = 15_000): Promise<Exit> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`process ${this.child.pid} still running after ${timeoutMs} ms:\n${this.output}`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`process ${this.child.pid} still running after ${timeoutMs} ms:\n${this.output}`)),
+        timeoutMs,
+      );
     });
     try {
       return await Promise.race([this.exited, deadline]);
@@ -174,7 +178,8 @@ describe('embedded Postgres', () => {
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)(
-    '%s to an app with enableShutdownHooks(): the app closes first, then the server stops and its data goes, and the process still ends by the signal',
+    '%s to an app with enableShutdownHooks(): the app closes first, then the server stops and its data goes, ' +
+      'and the process still ends by the signal',
     async (signal) => {
       const [app, info] = await apps[signal];
       expect(isAlive(info.postmasterPid)).toBe(true);
@@ -182,7 +187,11 @@ describe('embedded Postgres', () => {
       expect(await app.exit()).toEqual({ code: null, signal });
       // Done before the process ended, not some time after.
       await expectServerGone(info);
-      await waitFor(`no process left naming ${info.dataDir} (the watchdog goes too)`, () => processesNaming(info.dataDir), (pids) => pids.length === 0);
+      await waitFor(
+        `no process left naming ${info.dataDir} (the watchdog goes too)`,
+        () => processesNaming(info.dataDir),
+        (pids) => pids.length === 0,
+      );
     },
   );
 
@@ -190,7 +199,11 @@ describe('embedded Postgres', () => {
     const [app, info] = await apps.close;
     expect(await app.exit()).toEqual({ code: 0, signal: null });
     await expectServerGone(info);
-    await waitFor(`no process left naming ${info.dataDir}`, () => processesNaming(info.dataDir), (pids) => pids.length === 0);
+    await waitFor(
+      `no process left naming ${info.dataDir}`,
+      () => processesNaming(info.dataDir),
+      (pids) => pids.length === 0,
+    );
   });
 
   it('SIGKILL, where no hook runs: the watchdog stops the server and deletes its data', async () => {

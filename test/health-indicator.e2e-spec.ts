@@ -45,7 +45,14 @@ describe('the @nestjs/terminus health indicator', () => {
     const moduleRef = await Test.createTestingModule({
       imports: [
         TerminusModule.forRoot({ logger: false }),
-        DataQueueModule.forRoot({ url: proxy.urlFor(databaseUrl()), schema, pollIntervalMs: 100, heartbeatIntervalMs: 200, workerTimeoutMs: 5000, shutdownTimeoutMs: 500 }),
+        DataQueueModule.forRoot({
+          url: proxy.urlFor(databaseUrl()),
+          schema,
+          pollIntervalMs: 100,
+          heartbeatIntervalMs: 200,
+          workerTimeoutMs: 5000,
+          shutdownTimeoutMs: 500,
+        }),
       ],
       controllers: [HealthController],
     }).compile();
@@ -77,7 +84,10 @@ describe('the @nestjs/terminus health indicator', () => {
     expect(body).toMatchObject({ status: 'error', error: { dataqueue: { status: 'down', database: 'down' } } });
 
     await proxy.up();
-    const recovered = await waitFor('the probe to answer 200 again', probe, (result) => result.code === 200, { timeoutMs: 15_000, intervalMs: 100 });
+    const recovered = await waitFor('the probe to answer 200 again', probe, (result) => result.code === 200, {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+    });
     expect(recovered.body).toMatchObject({ info: { dataqueue: { status: 'up', listening: true } } });
   });
 });

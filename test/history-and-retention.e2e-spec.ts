@@ -96,7 +96,12 @@ describe('retention', () => {
     await queue.cancelJob(cancelled.id);
 
     // Five completed jobs at two per statement: several rounds of one pass.
-    for (const job of [...completed, cancelled]) await waitFor(`job ${job.id} to be deleted`, () => queue.getJob(job.id), (j) => j === null);
+    for (const job of [...completed, cancelled])
+      await waitFor(
+        `job ${job.id} to be deleted`,
+        () => queue.getJob(job.id),
+        (j) => j === null,
+      );
     expect(await queue.getJobExecutions(completed[0].id)).toEqual([]);
     expect(await queue.getJob(pending.id)).toMatchObject({ status: 'pending' });
     // Failed for good an hour ago at the earliest: kept.
@@ -116,7 +121,11 @@ describe('retention', () => {
     const finished = await queue.createBatch();
     const finishedJobs = await finished.enqueue([1, 2, 3].map(() => ({ jobType: 'flaky', payload: { failures: 0 } })));
 
-    await waitFor('the finished batch to be deleted', () => queue.getBatch(finished.id), (batch) => batch === null);
+    await waitFor(
+      'the finished batch to be deleted',
+      () => queue.getBatch(finished.id),
+      (batch) => batch === null,
+    );
     for (const job of finishedJobs) expect(await queue.getJob(job.id)).toBeNull();
 
     // The other two: one still runs a job, one waits for its callback (its job completed long enough ago).
@@ -127,6 +136,10 @@ describe('retention', () => {
     expect(await queue.getJob(callbackBatchJob.id)).toMatchObject({ status: 'completed' });
 
     gates.open('callback');
-    await waitFor('the batch to go once its callback finished', () => queue.getBatch(awaitingCallback.id), (batch) => batch === null);
+    await waitFor(
+      'the batch to go once its callback finished',
+      () => queue.getBatch(awaitingCallback.id),
+      (batch) => batch === null,
+    );
   });
 });

@@ -118,11 +118,15 @@ describe('hot path', () => {
     }
   });
 
-  it('deletes a job\'s history with the job', async () => {
+  it("deletes a job's history with the job", async () => {
     await start('async');
     const producer = await start('external');
     const job = await producer.queue.enqueue('fast', {});
-    await waitFor('its attempt to be recorded', () => producer.queue.getJobExecutions(job.id), (history) => history.length === 1);
+    await waitFor(
+      'its attempt to be recorded',
+      () => producer.queue.getJobExecutions(job.id),
+      (history) => history.length === 1,
+    );
     expect(await producer.queue.deleteJob(job.id)).toBe(true);
     const orphans = await db.query(`SELECT 1 FROM "${schema}".job_executions WHERE job_id = $1`, [job.id]);
     expect(orphans.rowCount).toBe(0);
@@ -136,7 +140,11 @@ describe('hot path', () => {
     const mine = `id BETWEEN ${ids[0]} AND ${ids.at(-1)}`;
 
     const first = await start('async');
-    await waitFor('a tenth of the jobs to complete', () => count(`${mine} AND status = 'completed'`), (n) => n >= total / 10);
+    await waitFor(
+      'a tenth of the jobs to complete',
+      () => count(`${mine} AND status = 'completed'`),
+      (n) => n >= total / 10,
+    );
     await first.close();
 
     expect(await count(`${mine} AND status = 'processing'`)).toBe(0);
@@ -151,7 +159,12 @@ describe('hot path', () => {
     expect(executions.rows[0].n).toBe(await count(`${mine} AND status = 'completed'`));
 
     await start('async');
-    await waitFor('every job to complete', () => count(`${mine} AND status = 'completed'`), (n) => n === total, { timeoutMs: 30_000 });
+    await waitFor(
+      'every job to complete',
+      () => count(`${mine} AND status = 'completed'`),
+      (n) => n === total,
+      { timeoutMs: 30_000 },
+    );
     expect(await count(`${mine} AND attempts <> 1`)).toBe(0);
     expect(ids.filter((id) => runs.get(id) !== 1)).toEqual([]);
   });

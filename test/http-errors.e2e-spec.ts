@@ -191,7 +191,12 @@ describe.each(PLATFORMS.flatMap((platform) => (['useGlobalFilters', 'APP_FILTER'
     it('answers an unknown job type with 404 JobTypeUnknownError', async () => {
       const { status, body } = await app.call('POST', '/t/jobs/http.nobody', { payload: {} });
       expect(status).toBe(404);
-      expect(body).toEqual({ statusCode: 404, error: 'JobTypeUnknownError', message: expect.stringContaining('http.nobody'), jobType: 'http.nobody' });
+      expect(body).toEqual({
+        statusCode: 404,
+        error: 'JobTypeUnknownError',
+        message: expect.stringContaining('http.nobody'),
+        jobType: 'http.nobody',
+      });
     });
 
     const batchId = randomUUID();
@@ -224,7 +229,10 @@ describe.each(PLATFORMS.flatMap((platform) => (['useGlobalFilters', 'APP_FILTER'
       const key = `key-${randomUUID()}`;
       const first = await app.call('POST', '/t/jobs/http.email', { payload: email, options: { idempotencyKey: key } });
       expect(first.status).toBe(201);
-      const { status, body } = await app.call('POST', '/t/jobs/http.limited', { payload: { user: 'u0' }, options: { idempotencyKey: key } });
+      const { status, body } = await app.call('POST', '/t/jobs/http.limited', {
+        payload: { user: 'u0' },
+        options: { idempotencyKey: key },
+      });
       expect(status).toBe(409);
       expect(body).toEqual({
         statusCode: 409,
@@ -322,6 +330,10 @@ describe('DataQueueExceptionFilter when the database is down', () => {
     await proxy.down();
     const { status, body } = await app.call('GET', '/t/jobs/1');
     expect(status).toBe(503);
-    expect(body).toEqual({ statusCode: 503, error: 'DatabaseUnavailableError', message: 'the job queue database is unavailable; retry later' });
+    expect(body).toEqual({
+      statusCode: 503,
+      error: 'DatabaseUnavailableError',
+      message: 'the job queue database is unavailable; retry later',
+    });
   });
 });

@@ -29,11 +29,15 @@ class LingeringHandler {
   async handle(_payload: unknown, ctx: JobContext): Promise<void> {
     await new Promise<void>((_resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('lingering job was never aborted')), 30_000);
-      ctx.signal.addEventListener('abort', () => {
-        clearTimeout(timer);
-        LingeringHandler.aborted.set(ctx.job.id, ctx.signal.reason);
-        reject(ctx.signal.reason);
-      }, { once: true });
+      ctx.signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          LingeringHandler.aborted.set(ctx.job.id, ctx.signal.reason);
+          reject(ctx.signal.reason);
+        },
+        { once: true },
+      );
     });
   }
 }
@@ -78,19 +82,28 @@ describe('job lifecycle events', () => {
     await app?.close();
   });
 
-  const eventsOf = (id: string) => seen.filter((e) => e.job.id === id).map((e) => (e.failure ? `${e.event}:${e.failure.willRetry}` : e.event));
+  const eventsOf = (id: string) =>
+    seen.filter((e) => e.job.id === id).map((e) => (e.failure ? `${e.event}:${e.failure.willRetry}` : e.event));
   const eventOf = (id: string, name: JobEvent['event']) => seen.find((e) => e.job.id === id && e.event === name);
 
   it('announces starts, failures (with whether they retry), waits and completions to @OnJobEvent methods', async () => {
     const job = await app.queue.enqueue('eventful', { failures: 1, wait: true });
     await waitForStatus(app.queue, job.id, 'completed');
-    await waitFor('the completion event', () => eventsOf(job.id), (events) => events.includes('completed'));
+    await waitFor(
+      'the completion event',
+      () => eventsOf(job.id),
+      (events) => events.includes('completed'),
+    );
     expect(eventsOf(job.id)).toEqual(['started', 'failed:true', 'started', 'waiting', 'started', 'completed']);
     expect(eventOf(job.id, 'failed')!.failure).toMatchObject({ reason: 'handler_error', message: 'failure 1' });
 
     const doomed = await app.queue.enqueue('eventful', { failures: 5 });
     await waitForStatus(app.queue, doomed.id, 'failed');
-    await waitFor('the final failure event', () => eventsOf(doomed.id), (events) => events.includes('failed:false'));
+    await waitFor(
+      'the final failure event',
+      () => eventsOf(doomed.id),
+      (events) => events.includes('failed:false'),
+    );
     expect(eventsOf(doomed.id)).toEqual(['started', 'failed:true', 'started', 'failed:false']);
   });
 
@@ -100,7 +113,11 @@ describe('job lifecycle events', () => {
     const doomed = await app.queue.enqueue('eventful', { failures: 5 });
     const failed = await waitForFinalFailure(app.queue, doomed.id);
     expect(failed.attempts).toBe(2);
-    await waitFor('the final failure event', () => eventsOf(doomed.id), (events) => events.includes('failed:false'));
+    await waitFor(
+      'the final failure event',
+      () => eventsOf(doomed.id),
+      (events) => events.includes('failed:false'),
+    );
     expect(eventsOf(doomed.id)).toEqual(['started', 'failed:true', 'started', 'failed:false']);
     const started = eventOf(doomed.id, 'started')!;
     expect(Object.isFrozen(started.job)).toBe(true);
@@ -111,7 +128,10 @@ describe('job lifecycle events', () => {
     const job = await app.queue.enqueue('eventful', { failures: 0 }, LATER);
     const cancelled = await app.queue.cancelJob(job.id);
     const event = await waitFor('the cancelled event', () => eventOf(job.id, 'cancelled'));
-    expect(event).toMatchObject({ action: 'cancelJob', job: { id: job.id, status: 'cancelled', lastCancelledAt: cancelled.lastCancelledAt } });
+    expect(event).toMatchObject({
+      action: 'cancelJob',
+      job: { id: job.id, status: 'cancelled', lastCancelledAt: cancelled.lastCancelledAt },
+    });
     expect(eventsOf(job.id)).toEqual(['cancelled']);
   });
 
@@ -134,26 +154,39 @@ describe('job lifecycle events', () => {
     ]);
     const ids = jobs.map((job) => job.id);
     await app.queue.cancelBatch(batch.id);
-    const cancelled = await waitFor('a cancelled event per job', () => ids.map((id) => eventOf(id, 'cancelled')), (events) => events.every(Boolean));
+    const cancelled = await waitFor(
+      'a cancelled event per job',
+      () => ids.map((id) => eventOf(id, 'cancelled')),
+      (events) => events.every(Boolean),
+    );
     for (const [i, event] of cancelled.entries()) {
       expect(event).toMatchObject({ action: 'cancelBatch', job: { id: ids[i], status: 'cancelled', batchId: batch.id } });
     }
 
     await app.queue.retryBatch(batch.id);
-    const retried = await waitFor('a retried event per job', () => ids.map((id) => eventOf(id, 'retried')), (events) => events.every(Boolean));
+    const retried = await waitFor(
+      'a retried event per job',
+      () => ids.map((id) => eventOf(id, 'retried')),
+      (events) => events.every(Boolean),
+    );
     for (const [i, event] of retried.entries()) {
       expect(event).toMatchObject({ action: 'retryBatch', job: { id: ids[i], status: 'pending', attempts: 0 } });
     }
     for (const id of ids) await waitFor(`job ${id}'s completion event`, () => eventOf(id, 'completed'));
     // Announced after its commit, `retried` may come after the worker of this process already
     // claimed the job.
-    for (const id of ids) expect(inEitherOrder(eventsOf(id), 'retried', 'started')).toEqual(['cancelled', 'retried', 'started', 'completed']);
+    for (const id of ids)
+      expect(inEitherOrder(eventsOf(id), 'retried', 'started')).toEqual(['cancelled', 'retried', 'started', 'completed']);
   });
 
   it('announces retryJob of a failed job, and deleteJob', async () => {
     const doomed = await app.queue.enqueue('eventful', { failures: 2 });
     await waitForFinalFailure(app.queue, doomed.id);
-    await waitFor('the final failure event', () => eventsOf(doomed.id), (events) => events.includes('failed:false'));
+    await waitFor(
+      'the final failure event',
+      () => eventsOf(doomed.id),
+      (events) => events.includes('failed:false'),
+    );
     await app.queue.retryJob(doomed.id);
     const retried = await waitFor('the retried event', () => eventOf(doomed.id, 'retried'));
     expect(retried).toMatchObject({ action: 'retryJob', job: { id: doomed.id, status: 'pending', attempts: 0 } });
@@ -164,7 +197,16 @@ describe('job lifecycle events', () => {
     const deleted = await waitFor('the deleted event', () => eventOf(doomed.id, 'deleted'));
     // The row as it was when deleted.
     expect(deleted).toMatchObject({ action: 'deleteJob', job: { id: doomed.id, status: 'completed', attempts: completed.attempts } });
-    expect(inEitherOrder(eventsOf(doomed.id), 'retried', 'started')).toEqual(['started', 'failed:true', 'started', 'failed:false', 'retried', 'started', 'completed', 'deleted']);
+    expect(inEitherOrder(eventsOf(doomed.id), 'retried', 'started')).toEqual([
+      'started',
+      'failed:true',
+      'started',
+      'failed:false',
+      'retried',
+      'started',
+      'completed',
+      'deleted',
+    ]);
 
     // Nothing was deleted, nothing is announced.
     expect(await app.queue.deleteJob(doomed.id)).toBe(false);
@@ -201,19 +243,34 @@ describe('job lifecycle events of the crash reaper', () => {
     cluster = await startCluster({
       workers: 1,
       env: { DQ_HEARTBEAT_INTERVAL_MS: '250', DQ_WORKER_TIMEOUT_MS: '1500' },
-      producer: { providers: [ReapObserver], options: { mode: 'async', queues: 'idle:1', heartbeatIntervalMs: 250, workerTimeoutMs: 1500 } },
+      producer: {
+        providers: [ReapObserver],
+        options: { mode: 'async', queues: 'idle:1', heartbeatIntervalMs: 250, workerTimeoutMs: 1500 },
+      },
     });
     const { producer: observer, tally, workers } = cluster;
     const { queue } = observer;
     const retrying = await queue.enqueue<TallyJobPayload>('tally', { sleepMs: 60_000, label: 'retrying' }, { maxAttempts: 3 });
     const last = await queue.enqueue<TallyJobPayload>('tally', { sleepMs: 60_000, label: 'last' }, { maxAttempts: 1 });
-    await withWorkerLogs(workers, waitFor('both jobs to run in the worker', () => tally.count(), (n) => n === 2));
+    await withWorkerLogs(
+      workers,
+      waitFor(
+        'both jobs to run in the worker',
+        () => tally.count(),
+        (n) => n === 2,
+      ),
+    );
 
     const [victim] = workers;
     victim.kill('SIGKILL');
     expect((await victim.exited).signal).toBe('SIGKILL');
 
-    const events = await waitFor('the reaper to announce both jobs', () => [...reaped], (list) => list.length >= 2, { timeoutMs: 15_000 });
+    const events = await waitFor(
+      'the reaper to announce both jobs',
+      () => [...reaped],
+      (list) => list.length >= 2,
+      { timeoutMs: 15_000 },
+    );
     const byId = new Map(events.map((event) => [event.job.id, event]));
     expect(events).toHaveLength(2);
     expect(byId.get(retrying.id)).toMatchObject({

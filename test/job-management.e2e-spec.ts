@@ -53,7 +53,11 @@ describe('managing jobs', () => {
   });
 
   const started = (id: string) =>
-    waitFor(`job ${id} to start`, async () => (await tally.runsPerJob()).get(id) ?? 0, (runs) => runs > 0);
+    waitFor(
+      `job ${id} to start`,
+      async () => (await tally.runsPerJob()).get(id) ?? 0,
+      (runs) => runs > 0,
+    );
 
   describe('cancelJob', () => {
     it('aborts the signal of a running job, which ends cancelled', async () => {

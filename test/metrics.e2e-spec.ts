@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Injectable, type CanActivate, type DynamicModule, type ExecutionContext, type INestApplication, type Provider } from '@nestjs/common';
+import {
+  Injectable,
+  type CanActivate,
+  type DynamicModule,
+  type ExecutionContext,
+  type INestApplication,
+  type Provider,
+} from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { DataQueueMetricsModule, DataQueueModule, DataQueueOptionsInvalidError, JobHandler, QueueService } from '@dataqueue/nestjs';
@@ -44,7 +51,10 @@ interface MetricsApp {
 }
 
 /** An HTTP app with DataQueue and the given metrics module, on an ephemeral port of 127.0.0.1. */
-async function serveMetrics(metrics: DynamicModule, { options = {}, providers = [] }: { options?: DataQueueModuleOptions; providers?: Provider[] } = {}): Promise<MetricsApp> {
+async function serveMetrics(
+  metrics: DynamicModule,
+  { options = {}, providers = [] }: { options?: DataQueueModuleOptions; providers?: Provider[] } = {},
+): Promise<MetricsApp> {
   const ownsSchema = options.schema === undefined;
   const schema = options.schema ?? uniqueSchema('metrics');
   const moduleRef = await Test.createTestingModule({
@@ -99,7 +109,10 @@ describe('Prometheus metrics', () => {
   it('reads its gauges from a schema named like an SQL keyword (the identifier is quoted)', async () => {
     const schema = 'order';
     await dropSchema(schema); // left over by an interrupted run
-    const keyword = await serveMetrics(DataQueueMetricsModule.forRoot({ public: true }), { options: { schema, mode: 'external' }, providers: [MeasuredHandler] });
+    const keyword = await serveMetrics(DataQueueMetricsModule.forRoot({ public: true }), {
+      options: { schema, mode: 'external' },
+      providers: [MeasuredHandler],
+    });
     try {
       await keyword.app.get(QueueService).enqueue('measured', {}, { queue: 'keyword', delayMs: 3_600_000 });
       const response = await fetch(`${keyword.origin}/metrics`);
@@ -164,7 +177,9 @@ describe('access to the metrics', () => {
   });
 
   it('takes its options from forRootAsync, its path from the registration', async () => {
-    const open = await serve(DataQueueMetricsModule.forRootAsync({ path: 'async-metrics', useFactory: (): DataQueueMetricsOptions => ({ public: true }) }));
+    const open = await serve(
+      DataQueueMetricsModule.forRootAsync({ path: 'async-metrics', useFactory: (): DataQueueMetricsOptions => ({ public: true }) }),
+    );
     expect((await fetch(`${open.origin}/async-metrics`)).status).toBe(200);
   });
 
@@ -194,7 +209,7 @@ describe('access to the metrics', () => {
       ['metrics.guard', { guard: 'admins only' }],
       ['metrics.guard', { guard: null }],
     ])('fail it with DataQueueOptionsInvalidError naming %s (%p)', async (option, options) => {
-      const error = await bootFailure(DataQueueMetricsModule.forRoot(options as DataQueueMetricsOptions));
+      const error = await bootFailure(DataQueueMetricsModule.forRoot(options));
       expect(error).toBeInstanceOf(DataQueueOptionsInvalidError);
       expect(error.option).toBe(option);
       expect(error.message).toContain(option);

@@ -121,7 +121,10 @@ describe("migrations through TypeORM's runner", () => {
   });
 
   /** What a user's deploy step does: `typeorm migration:run` with their DataSource. */
-  async function runUserMigrations(migrations: MigrationClass[], options: { schema?: string; migrationsTableName?: string } = {}): Promise<string[]> {
+  async function runUserMigrations(
+    migrations: MigrationClass[],
+    options: { schema?: string; migrationsTableName?: string } = {},
+  ): Promise<string[]> {
     const dataSource = new DataSource({ type: 'postgres', url: databaseUrl(), schema: appSchema, poolSize: 1, migrations, ...options });
     await dataSource.initialize();
     try {
@@ -217,9 +220,14 @@ describe("migrations through TypeORM's runner", () => {
       await runUserMigrations(dataQueueMigrations(schema));
       // What an install the app's runner migrated before DataQueue shared its history looks like.
       await sql(`DROP TABLE "${schema}".migrations`);
-      const copyRows = `INSERT INTO "${schema}".migrations ("timestamp", name) SELECT "timestamp", name FROM <that table> WHERE name LIKE 'DataQueue%'`;
+      const copyRows =
+        `INSERT INTO "${schema}".migrations ("timestamp", name) SELECT "timestamp", name ` +
+        `FROM <that table> WHERE name LIKE 'DataQueue%'`;
 
-      const byAutoMigrate = await boot({ autoMigrate: true }).then(() => undefined, (error: unknown) => error);
+      const byAutoMigrate = await boot({ autoMigrate: true }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       expect(byAutoMigrate).toBeInstanceOf(Error);
       expect((byAutoMigrate as Error).message).toContain(
         `DataQueue's tables already exist in schema "${schema}", but "${schema}".migrations does not record DataQueueInitial1764057600000`,
@@ -228,7 +236,8 @@ describe("migrations through TypeORM's runner", () => {
 
       const byAnotherHistory = runUserMigrations(dataQueueMigrations(schema), { migrationsTableName: 'other_migrations' });
       await expect(byAnotherHistory).rejects.toThrow(
-        `but neither "${schema}".migrations nor this DataSource's migrations table (${appSchema}.other_migrations) records DataQueueInitial1764057600000`,
+        `but neither "${schema}".migrations nor this DataSource's migrations table (${appSchema}.other_migrations) ` +
+          `records DataQueueInitial1764057600000`,
       );
       await expect(byAnotherHistory).rejects.toThrow(copyRows);
     });

@@ -165,7 +165,11 @@ describe('modes and pools', () => {
 
       gates.open('mail-busy');
       await waitForStatus(app.queue, queued.id, 'completed');
-      await waitFor('both mail jobs to have run', async () => (await tally!.labels()).filter((l) => l === 'mail mail').length, (n) => n === 2);
+      await waitFor(
+        'both mail jobs to have run',
+        async () => (await tally!.labels()).filter((l) => l === 'mail mail').length,
+        (n) => n === 2,
+      );
     });
   });
 });

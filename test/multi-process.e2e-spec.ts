@@ -41,7 +41,8 @@ describe('several worker processes on one queue', () => {
     }
     expect(new Set(jobs.map((j) => j.id)).size).toBe(total);
 
-    await withWorkerLogs(workers, 
+    await withWorkerLogs(
+      workers,
       waitFor(
         'every job to be completed',
         async () => (await queue.listJobs({ status: ['pending', 'processing', 'failed'], limit: 1000 })).jobs.length,
@@ -76,8 +77,13 @@ describe('several worker processes on one queue', () => {
     // has an error history), so the retry finishes at once.
     const job = await queue.enqueue<TallyJobPayload>('tally', { sleepMs: 60_000, sleepFirstAttemptOnly: true }, { maxAttempts: 3 });
 
-    const [firstRun] = await withWorkerLogs(workers, 
-      waitFor('the long job to start in a worker', () => tally.entries(), (entries) => entries.length === 1),
+    const [firstRun] = await withWorkerLogs(
+      workers,
+      waitFor(
+        'the long job to start in a worker',
+        () => tally.entries(),
+        (entries) => entries.length === 1,
+      ),
     );
     const victim = workers.find((w) => w.pid === firstRun.pid)!;
     const survivor = workers.find((w) => w !== victim)!;
@@ -85,7 +91,8 @@ describe('several worker processes on one queue', () => {
     victim.kill('SIGKILL');
     expect((await victim.exited).signal).toBe('SIGKILL');
 
-    const done = await withWorkerLogs(workers, 
+    const done = await withWorkerLogs(
+      workers,
       waitForJob(queue, job.id, (j) => j.status === 'completed', `job ${job.id} to be completed by the survivor`, {
         timeoutMs: 20_000,
         intervalMs: 100,
@@ -101,10 +108,18 @@ describe('several worker processes on one queue', () => {
     const { queue } = await setUp(1, { DQ_SHUTDOWN_TIMEOUT_MS: '300' });
     const [worker] = workers;
     const job = await queue.enqueue<TallyJobPayload>('tally', { sleepMs: 60_000 });
-    await withWorkerLogs(workers, 
+    await withWorkerLogs(
+      workers,
       waitForJob(queue, job.id, (j) => j.status === 'processing', `job ${job.id} to be running`),
     );
-    await withWorkerLogs(workers, waitFor('the job to start', () => tally.count(), (n) => n === 1));
+    await withWorkerLogs(
+      workers,
+      waitFor(
+        'the job to start',
+        () => tally.count(),
+        (n) => n === 1,
+      ),
+    );
 
     const stopping = Date.now();
     const exit = await worker.stop('SIGTERM', 10_000);

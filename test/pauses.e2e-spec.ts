@@ -51,14 +51,14 @@ describe('pauses', () => {
   });
 
   it('rejects a target that is not exactly one of queue, jobType or tag', async () => {
-    const error = await rejectionOf(app.queue.pause({ queue: 'a', tag: 'b' } as unknown as PauseTarget));
+    const error = await rejectionOf(app.queue.pause({ queue: 'a', tag: 'b' }));
     expect(error).toBeInstanceOf(JobOptionsInvalidError);
     expect(await rejectionOf(app.queue.pause({ queue: '' }))).toBeInstanceOf(JobOptionsInvalidError);
   });
 });
 
 function kindAndValue(target: PauseTarget): { kind: string; value: string } {
-  const [kind, value] = Object.entries(target)[0] as [string, string];
+  const [kind, value] = Object.entries(target)[0];
   return { kind, value };
 }
 
@@ -68,7 +68,9 @@ describe('pauses across worker processes', () => {
     const { producer, tally } = cluster;
     try {
       await producer.queue.pause({ queue: 'held' });
-      const held = await producer.queue.enqueueMany(Array.from({ length: 4 }, () => ({ jobType: 'tally', payload: {}, options: { queue: 'held' } })));
+      const held = await producer.queue.enqueueMany(
+        Array.from({ length: 4 }, () => ({ jobType: 'tally', payload: {}, options: { queue: 'held' } })),
+      );
       const markers = await producer.queue.enqueueMany(Array.from({ length: 4 }, () => ({ jobType: 'tally', payload: {} })));
       for (const marker of markers) await waitForStatus(producer.queue, marker.id, 'completed');
       for (const job of held) expect((await producer.queue.getJob(job.id))!.status).toBe('pending');

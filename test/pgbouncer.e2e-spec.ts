@@ -68,7 +68,13 @@ async function waitAllCompleted(queue: QueueService, jobs: JobRecord[], timeoutM
     async () =>
       (await Promise.all(jobs.map((job) => queue.getJob(job.id))))
         .filter((job) => job?.status !== 'completed')
-        .map((job) => ({ id: job?.id, status: job?.status, attempts: job?.attempts, payload: job?.payload, nextAttemptAt: job?.nextAttemptAt })),
+        .map((job) => ({
+          id: job?.id,
+          status: job?.status,
+          attempts: job?.attempts,
+          payload: job?.payload,
+          nextAttemptAt: job?.nextAttemptAt,
+        })),
     (left) => left.length === 0,
     { timeoutMs, intervalMs: 200 },
   );
@@ -88,7 +94,9 @@ async function listenerConnections(schema: string): Promise<number> {
   const client = new pg.Client({ connectionString: databaseUrl() });
   await client.connect();
   try {
-    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [`dataqueue-listener:${schema}`]);
+    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [
+      `dataqueue-listener:${schema}`,
+    ]);
     return Number(rows[0].n);
   } finally {
     await client.end();
@@ -143,9 +151,20 @@ if (pgBouncerMissing) console.warn(`PgBouncer tests ${pgBouncerMissing}`);
     const labels = await tally.labels();
     expect(labels.filter((label) => label?.startsWith('app1:')).length).toBeGreaterThan(0);
     expect(labels.filter((label) => label?.startsWith('app2:')).length).toBeGreaterThan(0);
-    await waitFor('the batch to finish', () => queue.getBatch(batchId), (batch) => batch?.finishedAt != null);
-    await waitFor('both callbacks to run', async () => (await tally!.labels()).filter((label) => label?.endsWith(`:${batchId}`)).sort(), (l) => l.length >= 2);
-    expect((await tally.labels()).filter((label) => label?.endsWith(`:${batchId}`)).sort()).toEqual([`finish:${batchId}`, `success:${batchId}`]);
+    await waitFor(
+      'the batch to finish',
+      () => queue.getBatch(batchId),
+      (batch) => batch?.finishedAt != null,
+    );
+    await waitFor(
+      'both callbacks to run',
+      async () => (await tally!.labels()).filter((label) => label?.endsWith(`:${batchId}`)).sort(),
+      (l) => l.length >= 2,
+    );
+    expect((await tally.labels()).filter((label) => label?.endsWith(`:${batchId}`)).sort()).toEqual([
+      `finish:${batchId}`,
+      `success:${batchId}`,
+    ]);
   });
 
   it('polls only with listen: false and no directUrl, and reports healthy without a LISTEN connection', async () => {
@@ -159,7 +178,11 @@ if (pgBouncerMissing) console.warn(`PgBouncer tests ${pgBouncerMissing}`);
     await waitAllCompleted(queue, [...once, ...twice], 30_000);
 
     await expectRunsPerJob(tally, once, twice);
-    await waitFor('the batch to finish', () => queue.getBatch(batchId), (batch) => batch?.finishedAt != null);
+    await waitFor(
+      'the batch to finish',
+      () => queue.getBatch(batchId),
+      (batch) => batch?.finishedAt != null,
+    );
     expect(await listenerConnections(schema)).toBe(0);
     expect(await apps[0].app.get(DataQueueHealthIndicator).isHealthy('dataqueue')).toMatchObject({
       dataqueue: { status: 'up', database: 'up', listening: false },
@@ -175,11 +198,22 @@ if (pgBouncerMissing) console.warn(`PgBouncer tests ${pgBouncerMissing}`);
     let moduleRef: TestingModule | undefined;
     try {
       moduleRef = await Test.createTestingModule({
-        imports: [DataQueueModule.forRoot({ url: single.url, directUrl: databaseUrl(), schema, queues: 'a:1;b:1;c:1;d:1', pollIntervalMs: 100, shutdownTimeoutMs: 500 })],
+        imports: [
+          DataQueueModule.forRoot({
+            url: single.url,
+            directUrl: databaseUrl(),
+            schema,
+            queues: 'a:1;b:1;c:1;d:1',
+            pollIntervalMs: 100,
+            shutdownTimeoutMs: 500,
+          }),
+        ],
       }).compile();
       moduleRef.useLogger(logger);
       await moduleRef.init();
-      const failure = await waitFor('a claim to fail for its statement name', () => warnings.find((w) => /prepared statement "[^"]+" already exists/.test(w)));
+      const failure = await waitFor('a claim to fail for its statement name', () =>
+        warnings.find((w) => /prepared statement "[^"]+" already exists/.test(w)),
+      );
       expect(failure).toMatch(/claim failed/);
     } finally {
       await moduleRef?.close();

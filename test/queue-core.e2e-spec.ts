@@ -73,7 +73,9 @@ describe('queue core', () => {
       await expect(repeated).rejects.toBeInstanceOf(IdempotencyKeyConflictError);
       const { jobs } = await app.queue.listJobs({ jobType: 'add', status: 'pending' });
       expect(jobs.filter((job) => job.idempotencyKey !== null)).toEqual([]);
-      expect((await app.queue.listJobs({ jobType: 'note', status: 'pending' })).jobs.map((job) => job.idempotencyKey)).toEqual(['shared-key']);
+      expect((await app.queue.listJobs({ jobType: 'note', status: 'pending' })).jobs.map((job) => job.idempotencyKey)).toEqual([
+        'shared-key',
+      ]);
 
       // Concurrent enqueues sharing a statement: only the conflicting call fails.
       const [ok, conflicting] = await Promise.allSettled([

@@ -48,7 +48,11 @@ describe('run order', () => {
 
     const worker = await createTestApp({ providers: [StepHandler], options: { schema, queues: '*:1' } });
     apps.push(worker);
-    await waitFor('every step to run', () => tally.count(), (n) => n === plan.length);
+    await waitFor(
+      'every step to run',
+      () => tally.count(),
+      (n) => n === plan.length,
+    );
 
     expect(await tally.labels()).toEqual(['pm1-a', 'pm1-b', 'p0-a', 'p0-b', 'p0-c', 'p5-a', 'p5-b', 'p5-c']);
   });

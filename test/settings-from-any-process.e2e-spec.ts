@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import pg from 'pg';
-import {
-  ConcurrencyKeyUnavailableError,
-  ConcurrencyLimitError,
-  JobTypeNotPublishedError,
-  type JobRecord,
-} from '@dataqueue/nestjs';
+import { ConcurrencyKeyUnavailableError, ConcurrencyLimitError, JobTypeNotPublishedError, type JobRecord } from '@dataqueue/nestjs';
 import { CONFIGURED, CONFIGURED_HANDLERS, type ConfiguredPayload } from './fixtures/configured-handlers.js';
 import { GAUGE_TABLES } from './fixtures/limited-handlers.js';
 import { rejectionOf } from './support/rejection.js';
@@ -37,7 +32,9 @@ describe('job settings travel with the job type, from any process', () => {
       workers: 2,
       env: { DQ_QUEUES: `${CONFIGURED.queue}:3` },
       producer: {
-        options: { cron: [{ key: 'configured-yearly', schedule: '0 0 1 1 *', jobType: 'configured', payload: { user: 'cron', holdMs: 0 } }] },
+        options: {
+          cron: [{ key: 'configured-yearly', schedule: '0 0 1 1 *', jobType: 'configured', payload: { user: 'cron', holdMs: 0 } }],
+        },
       },
     });
     ({ schema, workers, producer: external } = cluster);
@@ -58,7 +55,10 @@ describe('job settings travel with the job type, from any process', () => {
   const producers: [string, (payload: ConfiguredPayload) => Promise<JobRecord>][] = [
     ["the handler's own app", (payload) => own.queue.enqueue('configured', payload)],
     ['an external app without the handler', (payload) => external.queue.enqueue('configured', payload)],
-    ['a transaction joined through manager', (payload) => dataSource.transaction((manager) => external.queue.enqueue('configured', payload, { manager }))],
+    [
+      'a transaction joined through manager',
+      (payload) => dataSource.transaction((manager) => external.queue.enqueue('configured', payload, { manager })),
+    ],
     [
       'a batch add',
       async (payload) => {

@@ -38,10 +38,26 @@ describe('the standalone worker (apps/worker)', () => {
     const { NODE_OPTIONS: _jest, ...env } = process.env;
     worker = spawn(
       process.execPath,
-      ['--conditions=@dataqueue/source', '--import', './tools/register-ts.js', 'apps/worker/src/main.ts', '--queues', 'mail:2;*:1', '--health-port', String(port)],
+      [
+        '--conditions=@dataqueue/source',
+        '--import',
+        './tools/register-ts.js',
+        'apps/worker/src/main.ts',
+        '--queues',
+        'mail:2;*:1',
+        '--health-port',
+        String(port),
+      ],
       {
         cwd: ROOT,
-        env: { ...env, DATABASE_URL: databaseUrl(), DQ_SCHEMA: producer.schema, DQ_POLL_INTERVAL_MS: '100', DQ_HEALTH_HOST: '127.0.0.1', NO_COLOR: '1' },
+        env: {
+          ...env,
+          DATABASE_URL: databaseUrl(),
+          DQ_SCHEMA: producer.schema,
+          DQ_POLL_INTERVAL_MS: '100',
+          DQ_HEALTH_HOST: '127.0.0.1',
+          NO_COLOR: '1',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -50,7 +66,11 @@ describe('the standalone worker (apps/worker)', () => {
     exited = new Promise((resolve) => worker.once('exit', (code, signal) => resolve(signal ?? code)));
     health = await waitFor(
       'the health probe to answer 200',
-      () => fetch(`http://127.0.0.1:${port}/health`).then((r) => (r.ok ? r.json() : null), () => null),
+      () =>
+        fetch(`http://127.0.0.1:${port}/health`).then(
+          (r) => (r.ok ? r.json() : null),
+          () => null,
+        ),
       (body) => body !== null,
       { timeoutMs: 30_000 },
     );
@@ -62,7 +82,12 @@ describe('the standalone worker (apps/worker)', () => {
   });
 
   const waitForOutput = (description: string, pattern: RegExp) =>
-    waitFor(`the worker to log ${description}`, () => pattern.exec(stdout), (match) => match !== null, { timeoutMs: 30_000 });
+    waitFor(
+      `the worker to log ${description}`,
+      () => pattern.exec(stdout),
+      (match) => match !== null,
+      { timeoutMs: 30_000 },
+    );
 
   it('serves a health probe on the host it was given (DQ_HEALTH_HOST) and logs the address it is bound to', async () => {
     expect(health).toMatchObject({ healthy: true, database: 'up', listening: true });
@@ -81,7 +106,10 @@ describe('the standalone worker (apps/worker)', () => {
   it('logs the strings a request supplied escaped: no forged log line, no terminal escape code', async () => {
     const forgedLine = '[Nest] 1  - 01/01/2030, 00:00:00     LOG [Auth] admin signed in';
     // The subject is free text; the address passes IsEmail through its quoted local part.
-    const email = await producer.queue.enqueue('send-email', { to: `"${ESC}[2J\nroot"@example.com`, subject: `Hi\n${forgedLine}${ESC}[31m${BEYOND_JSON.join('')}` });
+    const email = await producer.queue.enqueue('send-email', {
+      to: `"${ESC}[2J\nroot"@example.com`,
+      subject: `Hi\n${forgedLine}${ESC}[31m${BEYOND_JSON.join('')}`,
+    });
     // What a dead letter carries: a handler's error message, which may quote the payload.
     const letter = await producer.queue.enqueue('email-dead-letter', {
       originalJob: { id: email.id, jobType: 'send-email', queue: 'mail', attempts: 3, tags: [] },
@@ -93,7 +121,9 @@ describe('the standalone worker (apps/worker)', () => {
 
     await waitForOutput('the email', new RegExp(`job ${email.id}: sending `));
     await waitForOutput('the dead letter', new RegExp(`job ${letter.id}: send-email job ${email.id} gave up`));
-    expect(stdout).toContain(`sending "Hi\\n${forgedLine}\\u001b[31m\\u009b\\u2028\\u202e" to "\\"\\u001b[2J\\nroot\\"@example.com" (attempt 1/3)`);
+    expect(stdout).toContain(
+      `sending "Hi\\n${forgedLine}\\u001b[31m\\u009b\\u2028\\u202e" to "\\"\\u001b[2J\\nroot\\"@example.com" (attempt 1/3)`,
+    );
     expect(stdout).toContain(`(handler_error: "mailbox \\"x\\r\\n${forgedLine}\\" is full\\u0007")`);
     expect(stdout).not.toContain(ESC);
     for (const char of ['\u0007', ...BEYOND_JSON]) expect(stdout).not.toContain(char);

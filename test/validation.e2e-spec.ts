@@ -56,7 +56,11 @@ describe('validation', () => {
     const countJobs = async () => (await app.queue.listJobs({ limit: 1000 })).jobs.length;
 
     it('accepts a payload that satisfies the DTO', async () => {
-      const job = await app.queue.enqueue('email', { to: 'ada@example.com', subject: 'Hi', attachments: [{ filename: 'a.pdf', bytes: 10 }] });
+      const job = await app.queue.enqueue('email', {
+        to: 'ada@example.com',
+        subject: 'Hi',
+        attachments: [{ filename: 'a.pdf', bytes: 10 }],
+      });
       expect(job.status).toBe('pending');
       await expect(app.queue.deleteJob(job.id)).resolves.toBe(true);
     });
@@ -105,7 +109,7 @@ describe('validation', () => {
       ['idempotencyKey', { idempotencyKey: 'half \ud83d' }],
       ['nonsense', { nonsense: true }],
     ])('rejects a bad %s option with JobOptionsInvalidError naming it, inserting nothing', async (field, options) => {
-      const error = await rejectionOf(app.queue.enqueue('email', valid, options as EnqueueOptions));
+      const error = await rejectionOf(app.queue.enqueue('email', valid, options));
       expect(error).toBeInstanceOf(JobOptionsInvalidError);
       expect(error.field).toBe(field);
       expect(error.message).toContain(field);
@@ -147,7 +151,7 @@ describe('validation', () => {
       ['defaultBackoff.jitter', { defaultBackoff: { jitter: 2 } }],
       ['workerTimeoutMs', { heartbeatIntervalMs: 1000, workerTimeoutMs: 1500 }],
     ])('fails at boot with DataQueueOptionsInvalidError naming %s', async (option, options) => {
-      const error = await rejectionOf(createTestApp({ options: options as DataQueueModuleOptions }));
+      const error = await rejectionOf(createTestApp({ options: options }));
       expect(error).toBeInstanceOf(DataQueueOptionsInvalidError);
       expect(error.option).toBe(option);
       expect(error.message).toContain(option);

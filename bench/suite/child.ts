@@ -27,7 +27,14 @@ try {
   result = { system: task.system, workload: task.workload, settings, metrics, durationMs: Math.round(performance.now() - started) };
 } catch (error) {
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  result = { system: task.system, workload: task.workload, settings, metrics: {}, error: message, durationMs: Math.round(performance.now() - started) };
+  result = {
+    system: task.system,
+    workload: task.workload,
+    settings,
+    metrics: {},
+    error: message,
+    durationMs: Math.round(performance.now() - started),
+  };
 }
 await admin.close().catch(() => undefined);
 process.send(result, () => process.exit(0));

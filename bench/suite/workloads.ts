@@ -30,7 +30,12 @@ interface DrainOutcome {
  * the jobs table, and the stop time is taken just before the poll that finds none unfinished.
  * For a batch, it stops on the first line of the onFinish callback instead (after the same check).
  */
-async function bulkThenDrain(system: SystemAdapter, sizes: Sizes, count: number, { asBatch = false, cpu }: { asBatch?: boolean; cpu?: CpuMeter } = {}): Promise<DrainOutcome> {
+async function bulkThenDrain(
+  system: SystemAdapter,
+  sizes: Sizes,
+  count: number,
+  { asBatch = false, cpu }: { asBatch?: boolean; cpu?: CpuMeter } = {},
+): Promise<DrainOutcome> {
   const enqueueStart = performance.now();
   if (asBatch) await system.batches!.enqueueBatch(count, sizes.chunk);
   else await system.bulkEnqueue(count, sizes.chunk);
@@ -59,7 +64,7 @@ async function bulkThenDrain(system: SystemAdapter, sizes: Sizes, count: number,
   const deadline = startCall + sizes.drainTimeoutMs;
   const inTime = await Promise.race([everyJobSeen.then(() => true), sleep(sizes.drainTimeoutMs).then(() => false)]);
 
-  let end = 0;
+  let end: number;
   let callbackLagMs: number | undefined;
   let partial: string | undefined;
   if (!inTime) {

@@ -97,7 +97,10 @@ describe('worker clocks an hour off the database', () => {
   });
 
   it('waits out retry backoff by the database clock', async () => {
-    const jobs = await producer!.queue.enqueueMany([...tallyJobs({ label: 'retried', fail: 1 }), ...tallyJobs({ label: 'retried', fail: 1 })]);
+    const jobs = await producer!.queue.enqueueMany([
+      ...tallyJobs({ label: 'retried', fail: 1 }),
+      ...tallyJobs({ label: 'retried', fail: 1 }),
+    ]);
     const done = await allCompleted(jobs);
     expect(done.every((job) => job.attempts === 2)).toBe(true);
     // The second run's first line versus the first failure, both stamped by the database.

@@ -28,7 +28,11 @@ describe('connections killed from the server side, repeatedly', () => {
     jobs.push(...(await batch.enqueue(Array.from({ length: 50 }, () => ({ jobType: 'tally', payload: { sleepMs: 30 } })))));
 
     for (let round = 1; round <= 5; round++) {
-      await waitFor(`round ${round}`, () => tally.count(), (n) => n >= round * 60);
+      await waitFor(
+        `round ${round}`,
+        () => tally.count(),
+        (n) => n >= round * 60,
+      );
       // Every backend DataQueue opened for this schema (pools and LISTEN connections, the producer's too).
       const { rows } = await admin.query<{ killed: number }>(
         `SELECT count(pg_terminate_backend(pid))::int AS killed FROM pg_stat_activity
@@ -50,7 +54,11 @@ describe('connections killed from the server side, repeatedly', () => {
     const runs = await tally.runsPerJob();
     for (const job of jobs) expect(runs.get(job.id)).toBeGreaterThanOrEqual(1);
     expect((await queue.listJobs({ status: 'processing' })).jobs).toEqual([]);
-    const finished = await waitFor('the batch', () => queue.getBatch(batch.id), (b) => b?.finishedAt != null);
+    const finished = await waitFor(
+      'the batch',
+      () => queue.getBatch(batch.id),
+      (b) => b?.finishedAt != null,
+    );
     expect(finished!.counts.succeeded).toBe(50);
   });
 });
@@ -70,7 +78,11 @@ describe('a connection pool smaller than the worker slots', () => {
     const app = await createTestApp({ providers: [BusyHandler], options: { poolSize: 2, queues: '*:12', pollIntervalMs: 50 } });
     try {
       const plain = await app.queue.enqueueMany(
-        Array.from({ length: 120 }, (_, i) => ({ jobType: 'busy', payload: { fail: i % 3 === 0 }, options: { deadLetterJobType: 'busy' } })),
+        Array.from({ length: 120 }, (_, i) => ({
+          jobType: 'busy',
+          payload: { fail: i % 3 === 0 },
+          options: { deadLetterJobType: 'busy' },
+        })),
       );
       const batch = await app.queue.createBatch();
       const batched = await batch.enqueue(Array.from({ length: 60 }, (_, i) => ({ jobType: 'busy', payload: { fail: i % 4 === 0 } })));
@@ -81,7 +93,11 @@ describe('a connection pool smaller than the worker slots', () => {
         (found) => found.every((job) => job?.status === 'completed'),
         { timeoutMs: 60_000, intervalMs: 100 },
       );
-      await waitFor('the batch finished', () => app.queue.getBatch(batch.id), (b) => b?.finishedAt != null);
+      await waitFor(
+        'the batch finished',
+        () => app.queue.getBatch(batch.id),
+        (b) => b?.finishedAt != null,
+      );
     } finally {
       await app.close();
     }

@@ -39,13 +39,25 @@ describe('a Postgres restart mid-run', () => {
     );
     const batch = await queue.createBatch({ onFinish: TALLY_BATCH, onSuccess: TALLY_BATCH });
     jobs.push(...(await batch.enqueue(Array.from({ length: 50 }, () => ({ jobType: 'tally', payload: { sleepMs: 40 } })))));
-    await withWorkerLogs(workers, waitFor('some jobs done', () => tally.count(), (n) => n >= 50, { timeoutMs: 30_000 }));
+    await withWorkerLogs(
+      workers,
+      waitFor(
+        'some jobs done',
+        () => tally.count(),
+        (n) => n >= 50,
+        { timeoutMs: 30_000 },
+      ),
+    );
 
     expect(await tally.count()).toBeLessThan(jobs.length); // the fault hits mid-run
     const restarting = postgres.restart(1500);
     const refused = await waitFor(
       'an enqueue to be refused while the database is down',
-      () => queue.enqueue('tally', {}).then(() => null, (error: unknown) => error),
+      () =>
+        queue.enqueue('tally', {}).then(
+          () => null,
+          (error: unknown) => error,
+        ),
       (error) => error !== null,
     );
     expect(refused).toBeInstanceOf(DatabaseUnavailableError);
@@ -68,7 +80,11 @@ describe('a Postgres restart mid-run', () => {
     // restart may run again; every job ran, and none more than twice.
     for (const job of jobs) expect(runs.get(job.id)).toBeGreaterThanOrEqual(1);
     expect(Math.max(...jobs.map((job) => runs.get(job.id)!))).toBeLessThanOrEqual(2);
-    const record = await waitFor('the batch to finish', () => queue.getBatch(batch.id), (b) => b?.finishedAt != null);
+    const record = await waitFor(
+      'the batch to finish',
+      () => queue.getBatch(batch.id),
+      (b) => b?.finishedAt != null,
+    );
     expect(record!.counts).toMatchObject({ total: 50, succeeded: 50, pending: 0 });
     const callbacks = (await tally.labels()).filter((label) => label?.includes(batch.id));
     expect(callbacks.map((label) => JSON.parse(label!).event).sort()).toEqual(['finish', 'success']);

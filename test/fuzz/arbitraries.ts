@@ -21,6 +21,7 @@ const hostileChar = fc.oneof(
 );
 
 /** Strings that code tends to treat specially. */
+// prettier-ignore
 const SPECIAL_STRINGS = [
   '', ' ', '\u0000', 'a\u0000b', '\ud800', 'x\udfff', 'null', 'undefined', 'NaN', 'Infinity', '-0', '0', '-1', '1e400',
   '9223372036854775807', '9223372036854775808', '18446744073709551616', '00000000000000000001', "x'; DROP TABLE jobs;--",
@@ -49,14 +50,34 @@ const EARLIEST_TIMESTAMPTZ_MS = Date.UTC(-4713, 10, 24);
 
 /** Invalid dates, valid ones Postgres cannot store (before 4714-11-24 BC), and ones at the edges. */
 const hostileDate: fc.Arbitrary<Date> = fc.oneof(
-  fc.constantFrom(Number.NaN, 8.64e15, -8.64e15, EARLIEST_TIMESTAMPTZ_MS, EARLIEST_TIMESTAMPTZ_MS - 1, Date.UTC(-1, 0, 1), Date.UTC(10_000, 0, 1), 0).map((ms) => new Date(ms)),
+  fc
+    .constantFrom(
+      Number.NaN,
+      8.64e15,
+      -8.64e15,
+      EARLIEST_TIMESTAMPTZ_MS,
+      EARLIEST_TIMESTAMPTZ_MS - 1,
+      Date.UTC(-1, 0, 1),
+      Date.UTC(10_000, 0, 1),
+      0,
+    )
+    .map((ms) => new Date(ms)),
   fc.date({ noInvalidDate: false }),
 );
 
 /** Text that `new Date(…)` or Postgres may read as a date, or may not. */
 const dateText: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom('1', '0', '2020-02-30', '2020-13-01', '-271821-04-20T00:00:00Z', '+275760-09-13T00:00:00Z', '0000-01-01T00:00:00Z'),
-  fc.constantFrom('9999-12-31T23:59:59Z', 'infinity', '-infinity', 'epoch', 'now', 'today', '2020-01-01T00:00:00+99:00', 'Tue, 01 Jan 2030 00:00:00 GMT'),
+  fc.constantFrom(
+    '9999-12-31T23:59:59Z',
+    'infinity',
+    '-infinity',
+    'epoch',
+    'now',
+    'today',
+    '2020-01-01T00:00:00+99:00',
+    'Tue, 01 Jan 2030 00:00:00 GMT',
+  ),
   fc.date({ noInvalidDate: false }).map((date) => (Number.isNaN(date.getTime()) ? 'Invalid Date' : date.toISOString())),
   hostileString,
 );
@@ -147,14 +168,33 @@ function prototypeTricks(fields: fc.Arbitrary<Record<string, unknown>>): fc.Arbi
 
 /** Optional fields, each mostly valid, plus now and then a junk field. */
 function shapedRecord(fields: Record<string, fc.Arbitrary<unknown>>): fc.Arbitrary<Record<string, unknown>> {
-  const junk = fc.oneof({ weight: 4, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: fc.dictionary(hostileKey, hostileValue, { maxKeys: 1 }) });
+  const junk = fc.oneof(
+    { weight: 4, arbitrary: fc.constant({}) },
+    { weight: 1, arbitrary: fc.dictionary(hostileKey, hostileValue, { maxKeys: 1 }) },
+  );
   return fc.tuple(fc.record(fields, { requiredKeys: [] }), junk).map(([record, extra]) => ({ ...record, ...extra }));
 }
 
 // ───────────────────────────── ids, cursors ─────────────────────────────
 
 /** Job id texts next to the real ones: zero, negative, padded, past bigint, not numbers. */
-const JOB_ID_LOOKALIKES = ['0', '-1', '1.5', '1e3', '0x10', ' 1', '1 ', '01', '+1', '999999999999999999', '1000000000000000000', '9223372036854775807', '9223372036854775808', 'abc', ''];
+const JOB_ID_LOOKALIKES = [
+  '0',
+  '-1',
+  '1.5',
+  '1e3',
+  '0x10',
+  ' 1',
+  '1 ',
+  '01',
+  '+1',
+  '999999999999999999',
+  '1000000000000000000',
+  '9223372036854775807',
+  '9223372036854775808',
+  'abc',
+  '',
+];
 
 function jobIdText(known: KnownValues): fc.Arbitrary<string> {
   return mostly(oneOfKnown(known.jobIds), fc.oneof(fc.constantFrom(...JOB_ID_LOOKALIKES), hostileString));
@@ -188,7 +228,13 @@ function malformedCursor(known: KnownValues): fc.Arbitrary<string> {
 
 /** The jobs lists' keyset cursor `{ id }`, with real, look-alike or hostile ids. */
 function jobsCursor(known: KnownValues): fc.Arbitrary<string> {
-  const id = fc.oneof(oneOfKnown(known.jobIds), fc.constantFrom(...JOB_ID_LOOKALIKES), hostileNumber, fc.jsonValue({ maxDepth: 1 }), hostileString);
+  const id = fc.oneof(
+    oneOfKnown(known.jobIds),
+    fc.constantFrom(...JOB_ID_LOOKALIKES),
+    hostileNumber,
+    fc.jsonValue({ maxDepth: 1 }),
+    hostileString,
+  );
   return fc.oneof(
     { weight: 3, arbitrary: fc.record({ id }, { requiredKeys: [] }).map((key) => base64url(JSON.stringify(key))) },
     { weight: 1, arbitrary: malformedCursor(known) },
@@ -197,8 +243,14 @@ function jobsCursor(known: KnownValues): fc.Arbitrary<string> {
 
 /** The batches list's keyset cursor `{ at, id }`, with dates Postgres may not read and ids that may not be UUIDs. */
 function batchesCursor(known: KnownValues): fc.Arbitrary<string> {
-  const key = fc.record({ at: fc.oneof(dateText, fc.jsonValue({ maxDepth: 1 })), id: fc.oneof(oneOfKnown(known.batchIds), fc.uuid(), hostileString) }, { requiredKeys: [] });
-  return fc.oneof({ weight: 3, arbitrary: key.map((value) => base64url(JSON.stringify(value))) }, { weight: 1, arbitrary: malformedCursor(known) });
+  const key = fc.record(
+    { at: fc.oneof(dateText, fc.jsonValue({ maxDepth: 1 })), id: fc.oneof(oneOfKnown(known.batchIds), fc.uuid(), hostileString) },
+    { requiredKeys: [] },
+  );
+  return fc.oneof(
+    { weight: 3, arbitrary: key.map((value) => base64url(JSON.stringify(value))) },
+    { weight: 1, arbitrary: malformedCursor(known) },
+  );
 }
 
 // ───────────────────────────── URLs ─────────────────────────────
@@ -211,7 +263,10 @@ function percentEncoded(text: string): string {
   let encoded = '';
   for (const char of text) {
     if (/^[A-Za-z0-9\-_.~]$/.test(char)) encoded += char;
-    else encoded += utf8BytesOf(char.codePointAt(0)!).map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+    else
+      encoded += utf8BytesOf(char.codePointAt(0)!)
+        .map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`)
+        .join('');
   }
   return encoded;
 }
@@ -248,7 +303,10 @@ function param(key: string, values: fc.Arbitrary<string>): fc.Arbitrary<string> 
 
 /** Parameters any page reads (locale, poll), and ones none does. */
 function commonParam(): fc.Arbitrary<string> {
-  const junkKey = fc.oneof(fc.constantFrom('state[]', 'state[0]', 'state[a]', 'cursor[id]', '__proto__', 'constructor', '', '&', '=', 'a.b'), hostileString);
+  const junkKey = fc.oneof(
+    fc.constantFrom('state[]', 'state[0]', 'state[a]', 'cursor[id]', '__proto__', 'constructor', '', '&', '=', 'a.b'),
+    hostileString,
+  );
   return fc.oneof(
     param('locale', fc.constantFrom(...LOCALES)),
     param('poll', fc.constantFrom('1', '3600', '3601', '0', '-1', '1.5', '1e3', 'NaN', 'Infinity', '9007199254740993', '')),
@@ -273,17 +331,47 @@ function pagePath(known: KnownValues): fc.Arbitrary<string> {
   const at = (page: fc.Arbitrary<string>, params: fc.Arbitrary<string>) =>
     fc.tuple(page, fc.array(params, { maxLength: 6 })).map(([path, pairs]) => (pairs.length ? `${path}?${pairs.join('&')}` : path));
   return fc.oneof(
-    { weight: 3, arbitrary: at(fc.constantFrom('/jobs', '/jobs/'), fc.oneof({ weight: 4, arbitrary: jobsParams }, { weight: 1, arbitrary: otherParams })) },
-    { weight: 2, arbitrary: at(fc.constantFrom('/batches', '/batches/'), fc.oneof({ weight: 4, arbitrary: batchesParams }, { weight: 1, arbitrary: otherParams })) },
-    { weight: 2, arbitrary: at(urlText(batchIdText(known)).map((id) => `/batches/${id}`), fc.oneof(param('cursor', jobsCursor(known)), otherParams)) },
-    { weight: 1, arbitrary: at(urlText(jobIdText(known)).map((id) => `/jobs/${id}`), otherParams) },
+    {
+      weight: 3,
+      arbitrary: at(
+        fc.constantFrom('/jobs', '/jobs/'),
+        fc.oneof({ weight: 4, arbitrary: jobsParams }, { weight: 1, arbitrary: otherParams }),
+      ),
+    },
+    {
+      weight: 2,
+      arbitrary: at(
+        fc.constantFrom('/batches', '/batches/'),
+        fc.oneof({ weight: 4, arbitrary: batchesParams }, { weight: 1, arbitrary: otherParams }),
+      ),
+    },
+    {
+      weight: 2,
+      arbitrary: at(
+        urlText(batchIdText(known)).map((id) => `/batches/${id}`),
+        fc.oneof(param('cursor', jobsCursor(known)), otherParams),
+      ),
+    },
+    {
+      weight: 1,
+      arbitrary: at(
+        urlText(jobIdText(known)).map((id) => `/jobs/${id}`),
+        otherParams,
+      ),
+    },
     { weight: 2, arbitrary: at(fc.constantFrom('', '/', '/queues', '/cron', '/workers'), otherParams) },
   );
 }
 
 /** Header values fetch can send (ISO-8859-1, no NUL, CR or LF). */
 const headerText: fc.Arbitrary<string> = fc.oneof(
-  fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((code) => code !== 0x7f).map((code) => String.fromCharCode(code)), maxLength: 60 }),
+  fc.string({
+    unit: fc
+      .integer({ min: 0x20, max: 0xff })
+      .filter((code) => code !== 0x7f)
+      .map((code) => String.fromCharCode(code)),
+    maxLength: 60,
+  }),
   fc.constantFrom(...HUGE_LENGTHS).map((length) => 'x'.repeat(length)),
 );
 
@@ -296,7 +384,11 @@ const cookieChoice: fc.Arbitrary<CookieChoice> = fc.oneof(
   {
     weight: 2,
     arbitrary: fc
-      .oneof(headerText.map((text) => `dataqueue_csrf=${text}`), fc.constant(`dataqueue_csrf=${'a'.repeat(64)}; dataqueue_csrf=${'b'.repeat(64)}`), headerText)
+      .oneof(
+        headerText.map((text) => `dataqueue_csrf=${text}`),
+        fc.constant(`dataqueue_csrf=${'a'.repeat(64)}; dataqueue_csrf=${'b'.repeat(64)}`),
+        headerText,
+      )
       .map((value) => ({ kind: 'raw' as const, value })),
   },
 );
@@ -320,11 +412,39 @@ export function pageRequest(known: KnownValues): fc.Arbitrary<PageRequest> {
 
 // ───────────────────────────── action bodies ─────────────────────────────
 
-/** A JSON literal of any type, or one JSON.parse turns into something else (1e400 → Infinity, -0, 2^63 rounded), or escapes Postgres cannot store. */
+/**
+ * A JSON literal of any type, or one JSON.parse turns into something else (1e400 → Infinity, -0, 2^63
+ * rounded), or escapes Postgres cannot store.
+ */
 const hostileJsonLiteral: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)) },
-  { weight: 2, arbitrary: fc.constantFrom('1e400', '-1e400', '-0', '9223372036854775808', '18446744073709551616', '1e-400', '"\\u0000"', '"\\ud800"', '"x\\udfff"') },
-  { weight: 1, arbitrary: fc.constantFrom('{"__proto__":{"all":true}}', '{"constructor":{"prototype":{"all":true}}}', '[]', '{}', 'true', 'false', 'null', '""') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      '1e400',
+      '-1e400',
+      '-0',
+      '9223372036854775808',
+      '18446744073709551616',
+      '1e-400',
+      '"\\u0000"',
+      '"\\ud800"',
+      '"x\\udfff"',
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '{"__proto__":{"all":true}}',
+      '{"constructor":{"prototype":{"all":true}}}',
+      '[]',
+      '{}',
+      'true',
+      'false',
+      'null',
+      '""',
+    ),
+  },
   { weight: 2, arbitrary: hostileString.map((text) => JSON.stringify(text)) },
   { weight: 1, arbitrary: fc.constantFrom(100, 5_000).map((levels) => `${'['.repeat(levels)}${']'.repeat(levels)}`) },
 );
@@ -350,7 +470,10 @@ function shapedObjectText(fields: Record<string, fc.Arbitrary<string | undefined
     { weight: 1, arbitrary: fc.array(fc.tuple(extraKey, hostileJsonLiteral), { minLength: 1, maxLength: 2 }) },
   );
   const entries = Object.entries(fields).map(([key, value]) =>
-    fc.option(value.map((text): [string, string] | null => (text === undefined ? null : [key, text])), { nil: null, freq: 5 }),
+    fc.option(
+      value.map((text): [string, string] | null => (text === undefined ? null : [key, text])),
+      { nil: null, freq: 5 },
+    ),
   );
   return fc
     .tuple(fc.tuple(...entries), extras)
@@ -376,8 +499,27 @@ function jobsFilterText(known: KnownValues): fc.Arbitrary<string> {
     { weight: 8, arbitrary: filter },
     // Rare: acts on every job (the seed is topped up after it).
     { weight: 1, arbitrary: fc.constant('{"all":true}') },
-    { weight: 2, arbitrary: fc.constantFrom('{"all":"true"}', '{"all":1}', '{"all":true,"queue":"mail"}', '{"all":false}', '{}', '[]', 'null', '"all"') },
-    { weight: 1, arbitrary: fc.constantFrom('{"__proto__":{"all":true}}', '{"constructor":{"prototype":{"all":true}}}', '{"all":true,"__proto__":{"queue":"mail"}}') },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        '{"all":"true"}',
+        '{"all":1}',
+        '{"all":true,"queue":"mail"}',
+        '{"all":false}',
+        '{}',
+        '[]',
+        'null',
+        '"all"',
+      ),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '{"__proto__":{"all":true}}',
+        '{"constructor":{"prototype":{"all":true}}}',
+        '{"all":true,"__proto__":{"queue":"mail"}}',
+      ),
+    },
     { weight: 1, arbitrary: hostileJsonLiteral },
   );
 }
@@ -390,7 +532,12 @@ function jobActionBody(known: KnownValues): fc.Arbitrary<string> {
     fc.constantFrom(10_000, 10_001).map((count) => json(Array.from({ length: count }, (_, i) => String(i + 1)))),
   );
   const filter = jobsFilterText(known);
-  const runAt = literal(fc.oneof(dateText, fc.date().map((date) => date.toISOString())));
+  const runAt = literal(
+    fc.oneof(
+      dateText,
+      fc.date().map((date) => date.toISOString()),
+    ),
+  );
   // The continuation of a bulk action over a filter: the `next` of the previous answer.
   const next = rarely(literal(fc.oneof(jobsCursor(known), fc.constant(null))));
   // Ids or a filter, as the page sends; both at once now and then.
@@ -412,9 +559,24 @@ function pauseBody(known: KnownValues): fc.Arbitrary<string> {
 /** Bodies that are not JSON, or not what a JSON parser expects: truncated, concatenated, form-encoded, huge, binary. */
 const nonJsonBody: fc.Arbitrary<string | Uint8Array> = fc.oneof(
   fc.string({ unit: hostileChar, maxLength: 60 }),
-  fc.constantFrom('', '{', '{"action":', 'action=delete&filter[all]=true', '<xml/>', 'NaN', "{'a':1}", '\u0000', '{"a":1}{"b":2}', '\ufeff{}'),
-  fc.constantFrom(150_000, 2_000_000).map((length) => labelled(new TextEncoder().encode(json('x'.repeat(length))), `a JSON string of ${length} characters`)),
-  fc.constantFrom([0x7b, 0xff, 0xfe, 0x7d], [0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d], [0x1f, 0x8b, 0x08, 0x00]).map((bytes) => new Uint8Array(bytes)),
+  fc.constantFrom(
+    '',
+    '{',
+    '{"action":',
+    'action=delete&filter[all]=true',
+    '<xml/>',
+    'NaN',
+    "{'a':1}",
+    '\u0000',
+    '{"a":1}{"b":2}',
+    '\ufeff{}',
+  ),
+  fc
+    .constantFrom(150_000, 2_000_000)
+    .map((length) => labelled(new TextEncoder().encode(json('x'.repeat(length))), `a JSON string of ${length} characters`)),
+  fc
+    .constantFrom([0x7b, 0xff, 0xfe, 0x7d], [0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d], [0x1f, 0x8b, 0x08, 0x00])
+    .map((bytes) => new Uint8Array(bytes)),
 );
 
 /** A body for an action that reads `shaped`: mostly shaped, else any JSON, or not JSON at all. */
@@ -442,7 +604,12 @@ export type OriginChoice = 'own' | 'none' | { value: string };
 const originChoice: fc.Arbitrary<OriginChoice> = fc.oneof(
   { weight: 6, arbitrary: fc.constant('own' as const) },
   { weight: 2, arbitrary: fc.constant('none' as const) },
-  { weight: 1, arbitrary: fc.oneof(fc.constantFrom('null', 'http://evil.example', 'http://127.0.0.1', 'file://'), headerText).map((value) => ({ value })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .oneof(fc.constantFrom('null', 'http://evil.example', 'http://127.0.0.1', 'file://'), headerText)
+      .map((value) => ({ value })),
+  },
 );
 
 export interface ActionRequest {
@@ -464,7 +631,9 @@ export function actionRequest(known: KnownValues): fc.Arbitrary<ActionRequest> {
     {
       weight: 2,
       arbitrary: fc.record({
-        path: fc.tuple(urlText(batchIdText(known)), segment(fc.constantFrom('retry', 'cancel'))).map(([id, action]) => `/actions/batches/${id}/${action}`),
+        path: fc
+          .tuple(urlText(batchIdText(known)), segment(fc.constantFrom('retry', 'cancel')))
+          .map(([id, action]) => `/actions/batches/${id}/${action}`),
         body: actionBody(fc.constant('{}')),
       }),
     },
@@ -472,14 +641,19 @@ export function actionRequest(known: KnownValues): fc.Arbitrary<ActionRequest> {
     {
       weight: 2,
       arbitrary: fc.record({
-        path: fc.tuple(segment(oneOfKnown(known.cronKeys)), segment(fc.constantFrom('enable', 'disable', 'run'))).map(([key, action]) => `/actions/cron/${key}/${action}`),
+        path: fc
+          .tuple(segment(oneOfKnown(known.cronKeys)), segment(fc.constantFrom('enable', 'disable', 'run')))
+          .map(([key, action]) => `/actions/cron/${key}/${action}`),
         body: actionBody(fc.constant('{}')),
       }),
     },
     {
       weight: 1,
       arbitrary: fc.record({
-        path: fc.oneof(fc.constantFrom('/actions', '/actions/', '/actions/jobs/1', '/actions/batches/x', '/actions/cron/a/b/c', '/jobs'), urlText(hostileString).map((junk) => `/actions/${junk}`)),
+        path: fc.oneof(
+          fc.constantFrom('/actions', '/actions/', '/actions/jobs/1', '/actions/batches/x', '/actions/cron/a/b/c', '/jobs'),
+          urlText(hostileString).map((junk) => `/actions/${junk}`),
+        ),
         body: actionBody(jobActionBody(known)),
       }),
     },
@@ -488,14 +662,19 @@ export function actionRequest(known: KnownValues): fc.Arbitrary<ActionRequest> {
     { weight: 9, arbitrary: fc.constant('application/json') },
     {
       weight: 3,
+      // prettier-ignore
       arbitrary: fc.constantFrom(
         null, 'application/json; charset=utf-8', 'application/json; charset=latin1', 'APPLICATION/JSON', 'application/vnd.api+json',
-        'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data', 'multipart/form-data; boundary=x', 'application/xml', '*/*', '',
+        'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data', 'multipart/form-data; boundary=x', 'application/xml',
+        '*/*', '',
       ),
     },
     { weight: 1, arbitrary: headerText },
   );
-  const contentEncoding = fc.oneof({ weight: 8, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'x-unknown') });
+  const contentEncoding = fc.oneof(
+    { weight: 8, arbitrary: fc.constant(null) },
+    { weight: 1, arbitrary: fc.constantFrom('gzip', 'deflate', 'br', 'identity', 'x-unknown') },
+  );
   return fc
     .record({ route, contentType, contentEncoding, csrf: csrfChoice, origin: originChoice })
     .map(({ route: { path, body }, ...rest }) => ({ path, body, ...rest }));
@@ -505,6 +684,7 @@ export function actionRequest(known: KnownValues): fc.Arbitrary<ActionRequest> {
 
 /** A QueueService method and its arguments (`batchAdd`: `getBatchHandle(args[0])` then `add(args[1])`). */
 export interface QueueCall {
+  // prettier-ignore
   method:
     | 'enqueue' | 'enqueueMany' | 'getJob' | 'getJobExecutions' | 'listJobs' | 'cancelJob' | 'retryJob' | 'rescheduleJob' | 'deleteJob'
     | 'createBatch' | 'getBatch' | 'getBatchHandle' | 'batchAdd' | 'retryBatch' | 'cancelBatch' | 'completeToken'
@@ -524,8 +704,14 @@ function enqueueOptions(known: KnownValues): fc.Arbitrary<unknown> {
     maxAttempts: mostly(fc.integer({ min: 1, max: 5 }), fc.oneof(hostileNumber, hostileValue)),
     timeoutMs: mostly(fc.integer({ min: 1_000, max: 60_000 }), fc.oneof(hostileNumber, hostileValue)),
     delayMs: mostly(fc.integer({ min: 3_600_000, max: 7_200_000 }), fc.oneof(hostileNumber, hostileValue)),
-    runAt: mostly(fc.date({ min: new Date(Date.UTC(2090, 0, 1)), max: new Date(Date.UTC(2100, 0, 1)), noInvalidDate: true }), fc.oneof(hostileDate, dateText, hostileValue)),
-    tags: mostly(fc.array(oneOfKnown(known.tags), { maxLength: 3 }), fc.oneof(fc.array(hostileString, { maxLength: 3 }), fc.constant(Array.from({ length: 33 }, (_, i) => `t${i}`)), hostileValue)),
+    runAt: mostly(
+      fc.date({ min: new Date(Date.UTC(2090, 0, 1)), max: new Date(Date.UTC(2100, 0, 1)), noInvalidDate: true }),
+      fc.oneof(hostileDate, dateText, hostileValue),
+    ),
+    tags: mostly(
+      fc.array(oneOfKnown(known.tags), { maxLength: 3 }),
+      fc.oneof(fc.array(hostileString, { maxLength: 3 }), fc.constant(Array.from({ length: 33 }, (_, i) => `t${i}`)), hostileValue),
+    ),
     idempotencyKey: mostly(fc.oneof(oneOfKnown(known.idempotencyKeys), fc.uuid()), hostileAny),
     deadLetterJobType: mostly(oneOfKnown(known.jobTypes), hostileAny),
   });
@@ -546,13 +732,28 @@ function payloadArg(): fc.Arbitrary<unknown> {
   const field = mostly(fc.oneof(fc.string({ maxLength: 20 }), fc.integer({ min: 0, max: 100 })), hostileValue);
   return fc.oneof(
     { weight: 3, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
-    { weight: 3, arbitrary: shapedRecord({ name: field, count: field, child: fc.oneof(field, fc.record({ name: field })), account: field, report: field, user: field, text: field, token: field }) },
+    {
+      weight: 3,
+      arbitrary: shapedRecord({
+        name: field,
+        count: field,
+        child: fc.oneof(field, fc.record({ name: field })),
+        account: field,
+        report: field,
+        user: field,
+        text: field,
+        token: field,
+      }),
+    },
     { weight: 2, arbitrary: hostileValue },
   );
 }
 
 function jobToEnqueue(known: KnownValues): fc.Arbitrary<unknown> {
-  return mostly(fc.record({ jobType: jobTypeArg(known), payload: payloadArg(), options: enqueueOptions(known) }, { requiredKeys: ['jobType'] }), hostileValue);
+  return mostly(
+    fc.record({ jobType: jobTypeArg(known), payload: payloadArg(), options: enqueueOptions(known) }, { requiredKeys: ['jobType'] }),
+    hostileValue,
+  );
 }
 
 function jobIdArg(known: KnownValues): fc.Arbitrary<unknown> {
@@ -571,13 +772,19 @@ function batchIdArg(known: KnownValues): fc.Arbitrary<unknown> {
 function listFilterArg(known: KnownValues): fc.Arbitrary<unknown> {
   const status = fc.constantFrom('pending', 'processing', 'completed', 'failed', 'cancelled', 'waiting');
   const filter = shapedRecord({
-    status: mostly(fc.oneof(status, fc.array(status, { maxLength: 3 })), fc.oneof(fc.constantFrom('retrying', 'PENDING', []), hostileValue)),
+    status: mostly(
+      fc.oneof(status, fc.array(status, { maxLength: 3 })),
+      fc.oneof(fc.constantFrom('retrying', 'PENDING', []), hostileValue),
+    ),
     jobType: mostly(oneOfKnown(known.jobTypes), fc.oneof(hostileString, hostileValue)),
     queue: mostly(oneOfKnown(known.queues), fc.oneof(hostileString, hostileValue)),
     tags: mostly(fc.array(oneOfKnown(known.tags), { maxLength: 2 }), fc.oneof(fc.array(hostileString, { maxLength: 3 }), hostileValue)),
     batchId: batchIdArg(known),
     limit: mostly(fc.integer({ min: 1, max: 1000 }), fc.oneof(hostileNumber, hostileValue)),
-    cursor: mostly(oneOfKnown(known.jobIds).map((id) => base64url(`before:${id}`)), fc.oneof(malformedCursor(known), jobsCursor(known), hostileValue)),
+    cursor: mostly(
+      oneOfKnown(known.jobIds).map((id) => base64url(`before:${id}`)),
+      fc.oneof(malformedCursor(known), jobsCursor(known), hostileValue),
+    ),
   });
   return fc.oneof(
     { weight: 1, arbitrary: fc.constant(undefined) },
@@ -598,22 +805,37 @@ function batchOptionsArg(): fc.Arbitrary<unknown> {
     callbackQueue: mostly(fc.constantFrom('default', 'mail'), fc.oneof(hostileString, hostileValue)),
     callbackPriority: mostly(fc.integer({ min: -10, max: 10 }), fc.oneof(hostileNumber, hostileValue)),
   });
-  return fc.oneof({ weight: 1, arbitrary: fc.constant(undefined) }, { weight: 6, arbitrary: options }, { weight: 1, arbitrary: prototypeTricks(options) }, { weight: 1, arbitrary: hostileValue });
+  return fc.oneof(
+    { weight: 1, arbitrary: fc.constant(undefined) },
+    { weight: 6, arbitrary: options },
+    { weight: 1, arbitrary: prototypeTricks(options) },
+    { weight: 1, arbitrary: hostileValue },
+  );
 }
 
 function pauseTargetArg(known: KnownValues): fc.Arbitrary<unknown> {
-  const value = mostly(fc.oneof(oneOfKnown(known.queues), oneOfKnown(known.jobTypes), oneOfKnown(known.tags)), fc.oneof(hostileString, hostileValue));
+  const value = mostly(
+    fc.oneof(oneOfKnown(known.queues), oneOfKnown(known.jobTypes), oneOfKnown(known.tags)),
+    fc.oneof(hostileString, hostileValue),
+  );
   const target = fc.oneof(
     fc.record({ queue: value }),
     fc.record({ jobType: value }),
     fc.record({ tag: value }),
     shapedRecord({ queue: value, jobType: value, tag: value }),
   );
-  return fc.oneof({ weight: 6, arbitrary: target }, { weight: 1, arbitrary: prototypeTricks(target) }, { weight: 1, arbitrary: hostileValue });
+  return fc.oneof(
+    { weight: 6, arbitrary: target },
+    { weight: 1, arbitrary: prototypeTricks(target) },
+    { weight: 1, arbitrary: hostileValue },
+  );
 }
 
 function rescheduleAt(): fc.Arbitrary<unknown> {
-  return mostly(fc.date({ min: new Date(Date.UTC(2090, 0, 1)), max: new Date(Date.UTC(2100, 0, 1)), noInvalidDate: true }), fc.oneof(hostileDate, dateText, hostileValue));
+  return mostly(
+    fc.date({ min: new Date(Date.UTC(2090, 0, 1)), max: new Date(Date.UTC(2100, 0, 1)), noInvalidDate: true }),
+    fc.oneof(hostileDate, dateText, hostileValue),
+  );
 }
 
 /** One QueueService call with mostly plausible, often hostile arguments. */
@@ -638,7 +860,16 @@ export function queueCall(known: KnownValues): fc.Arbitrary<QueueCall> {
     weighted(2, call('batchAdd', fc.tuple(batchId, mostly(fc.array(jobToEnqueue(known), { maxLength: 3 }), hostileValue)))),
     weighted(1, call('retryBatch', fc.tuple(batchId))),
     weighted(1, call('cancelBatch', fc.tuple(batchId))),
-    weighted(2, call('completeToken', fc.tuple(mostly(oneOfKnown(known.tokens), fc.oneof(hostileString, hostileValue)), mostly(fc.jsonValue({ maxDepth: 3 }), hostileValue)))),
+    weighted(
+      2,
+      call(
+        'completeToken',
+        fc.tuple(
+          mostly(oneOfKnown(known.tokens), fc.oneof(hostileString, hostileValue)),
+          mostly(fc.jsonValue({ maxDepth: 3 }), hostileValue),
+        ),
+      ),
+    ),
     weighted(1, call('pause', fc.tuple(pauseTargetArg(known)))),
     weighted(1, call('resume', fc.tuple(pauseTargetArg(known)))),
     weighted(1, call('enableCron', fc.tuple(cronKey))),

@@ -41,6 +41,7 @@ class TypedHandler {
     { key: { payload: 'account' }, enqueueLimit: 50 },
     { key: { tagPrefix: 'tenant:' }, totalLimit: 50 },
     { key: { template: 'report:{payload.report}' }, enqueueThrottle: [50, 60_000] },
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a fuzzed payload's user may be any value
     { key: (payload: { user?: unknown }) => (payload?.user === undefined ? null : `user:${String(payload.user)}`), totalLimit: 50 },
   ],
 })
@@ -74,7 +75,10 @@ export interface KnownValues {
 }
 
 export interface SeededQueue {
-  /** The app under test: DataQueue in `external` mode (nothing runs in the background, so only requests change rows) and its public dashboard. */
+  /**
+   * The app under test: DataQueue in `external` mode (nothing runs in the background, so only requests
+   * change rows) and its public dashboard.
+   */
   dash: DashboardApp;
   /** An `inline` app on the same schema: its enqueues run at once, which seeds finished jobs. */
   seeder: TestApp;

@@ -11,7 +11,8 @@ import { waitFor } from '../support/wait-for.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURE = join(ROOT, 'test/fixtures/consumer-app');
 const run = promisify(execFile);
-const npm = (cwd: string, ...args: string[]) => run('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline'], { cwd, env: npmEnv() });
+const npm = (cwd: string, ...args: string[]) =>
+  run('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline'], { cwd, env: npmEnv() });
 
 /** npm as a user would run it: not inside this workspace's npm run, and no Jest loader flags. */
 function npmEnv(): NodeJS.ProcessEnv {
@@ -64,9 +65,16 @@ describe('the packed package in a fresh Nest app', () => {
     app.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     const exited = new Promise<NodeJS.Signals | number | null>((resolve) => app!.once('exit', (code, signal) => resolve(signal ?? code)));
     // The probe returns the app's output, so a timeout shows what it printed.
-    const listening = await waitFor('the app to listen', () => output, (text) => /listening on http:\/\/\S+/.test(text), { timeoutMs: 60_000 });
+    const listening = await waitFor(
+      'the app to listen',
+      () => output,
+      (text) => /listening on http:\/\/\S+/.test(text),
+      { timeoutMs: 60_000 },
+    );
     const url = /listening on (http:\/\/\S+)/.exec(listening)![1];
-    const dataDirs = (await readdir(tmpdir())).filter((name) => name.startsWith(`dataqueue-pg-${app!.pid}-`)).map((name) => join(tmpdir(), name));
+    const dataDirs = (await readdir(tmpdir()))
+      .filter((name) => name.startsWith(`dataqueue-pg-${app!.pid}-`))
+      .map((name) => join(tmpdir(), name));
     expect(dataDirs).toHaveLength(1);
     const postmaster = Number((await readFile(join(dataDirs[0], 'postmaster.pid'), 'utf8')).split('\n')[0]);
 
@@ -74,12 +82,25 @@ describe('the packed package in a fresh Nest app', () => {
       fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const job = (await (await post('/emails', { to: 'ada@example.com' })).json()) as { id: string; queue: string };
     expect(job.queue).toBe('mail');
-    await waitFor('the job to complete', async () => (await (await fetch(`${url}/jobs/${job.id}`)).json()) as { status: string; output: unknown }, (j) => j.status === 'completed');
+    await waitFor(
+      'the job to complete',
+      async () => (await (await fetch(`${url}/jobs/${job.id}`)).json()) as { status: string; output: unknown },
+      (j) => j.status === 'completed',
+    );
     const { batchId } = (await (await post('/reports', { recipients: ['b@example.com', 'c@example.com'] })).json()) as { batchId: string };
-    await waitFor('the batch success callback', async () => (await (await fetch(`${url}/reports/${batchId}`)).json()) as { succeeded: boolean }, (r) => r.succeeded);
+    await waitFor(
+      'the batch success callback',
+      async () => (await (await fetch(`${url}/reports/${batchId}`)).json()) as { succeeded: boolean },
+      (r) => r.succeeded,
+    );
 
     app.kill('SIGTERM');
     expect(await exited).not.toBe('SIGKILL');
-    await waitFor(`embedded Postgres (pid ${postmaster}) to stop and its data directory to go`, () => !existsSync(`/proc/${postmaster}`) && !existsSync(dataDirs[0]), Boolean, { timeoutMs: 15_000 });
+    await waitFor(
+      `embedded Postgres (pid ${postmaster}) to stop and its data directory to go`,
+      () => !existsSync(`/proc/${postmaster}`) && !existsSync(dataDirs[0]),
+      Boolean,
+      { timeoutMs: 15_000 },
+    );
   }, 180_000);
 });

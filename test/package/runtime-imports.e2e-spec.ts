@@ -11,7 +11,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const LIBRARY = join(ROOT, 'libs/data-queue');
 
 /** Bare specifiers of static and dynamic imports in compiled ES modules. */
-const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"./][^'"]*)['"]|import\s*\(\s*['"]([^'"./][^'"]*)['"]\s*\)|^import\s+['"]([^'"./][^'"]*)['"]/gm;
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"./][^'"]*)['"]|import\s*\(\s*['"]([^'"./][^'"]*)['"]\s*\)|^import\s+['"]([^'"./][^'"]*)['"]/gm;
 
 function packageOf(specifier: string): string {
   const parts = specifier.split('/');
@@ -27,9 +28,26 @@ describe('the published package', () => {
   it('declares every package its built files import at run time (dependency or peer)', async () => {
     const outDir = await mkdtemp(join(tmpdir(), 'dataqueue-build-'));
     try {
-      await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(LIBRARY, 'tsconfig.lib.json'), '--outDir', outDir, '--sourceMap', 'false', '--declaration', 'false']);
-      const manifest = JSON.parse(await readFile(join(LIBRARY, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
-      const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {}), '@dataqueue/nestjs']);
+      await promisify(execFile)(process.execPath, [
+        join(ROOT, 'node_modules/typescript/bin/tsc'),
+        '-p',
+        join(LIBRARY, 'tsconfig.lib.json'),
+        '--outDir',
+        outDir,
+        '--sourceMap',
+        'false',
+        '--declaration',
+        'false',
+      ]);
+      const manifest = JSON.parse(await readFile(join(LIBRARY, 'package.json'), 'utf8')) as Record<
+        string,
+        Record<string, string> | undefined
+      >;
+      const declared = new Set([
+        ...Object.keys(manifest.dependencies ?? {}),
+        ...Object.keys(manifest.peerDependencies ?? {}),
+        '@dataqueue/nestjs',
+      ]);
       const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
       const undeclared = new Map<string, string>();
       const seen = new Set<string>();

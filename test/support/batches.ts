@@ -14,7 +14,12 @@ export function waitForBatch(
   description = `batch ${id} to reach the expected state`,
   options?: WaitForOptions,
 ): Promise<BatchRecord> {
-  return waitFor(description, () => queue.getBatch(id), (batch): batch is BatchRecord => batch !== null && until(batch), options);
+  return waitFor(
+    description,
+    () => queue.getBatch(id),
+    (batch): batch is BatchRecord => batch !== null && until(batch),
+    options,
+  );
 }
 
 /**

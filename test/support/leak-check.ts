@@ -47,7 +47,10 @@ async function connectionsLeftOpen(client: pg.Client, schemas: string[]): Promis
   let open: OpenConnection[];
   try {
     // The backends of a SIGKILLed worker process end a moment after it.
-    open = await waitFor('DataQueue connections of this file to end', probe, (rows) => rows.length === 0, { timeoutMs: 5000, intervalMs: 50 });
+    open = await waitFor('DataQueue connections of this file to end', probe, (rows) => rows.length === 0, {
+      timeoutMs: 5000,
+      intervalMs: 50,
+    });
   } catch (error) {
     if (!(error instanceof WaitForTimeoutError)) throw error;
     open = error.lastValue as OpenConnection[];
@@ -61,7 +64,9 @@ async function jobsLeftProcessing(client: pg.Client, schemas: string[]): Promise
   for (const schema of schemas) {
     const { rows } = await client.query<{ exists: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS exists`, [`"${schema}".jobs`]);
     if (!rows[0].exists) continue;
-    const processing = await client.query<{ id: string }>(`SELECT id::text FROM "${schema}".jobs WHERE status = 'processing' ORDER BY id LIMIT 20`);
+    const processing = await client.query<{ id: string }>(
+      `SELECT id::text FROM "${schema}".jobs WHERE status = 'processing' ORDER BY id LIMIT 20`,
+    );
     if (processing.rows.length > 0) {
       leaks.push(`schema ${schema}: job(s) ${processing.rows.map((row) => row.id).join(', ')} left processing`);
     }

@@ -112,7 +112,7 @@ export class PgBouncer {
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = (probe.address() as { port: number });
+      const { port } = probe.address() as { port: number };
       probe.close(() => resolve(port));
     });
   });

@@ -70,9 +70,7 @@ export class Tally {
 
   /** Runs per process id. */
   async runsPerPid(): Promise<Map<number, number>> {
-    const { rows } = await this.pool.query<{ pid: number; n: string }>(
-      `SELECT pid, count(*) AS n FROM ${this.table} GROUP BY pid`,
-    );
+    const { rows } = await this.pool.query<{ pid: number; n: string }>(`SELECT pid, count(*) AS n FROM ${this.table} GROUP BY pid`);
     return new Map(rows.map((row) => [row.pid, Number(row.n)]));
   }
 

@@ -36,7 +36,10 @@ export async function createTestApp({ providers = [], imports = [], options = {}
   let app: TestingModule | undefined;
   try {
     app = await Test.createTestingModule({
-      imports: [DataQueueModule.forRoot({ url: databaseUrl(), pollIntervalMs: 200, shutdownTimeoutMs: 500, ...options, schema }), ...imports],
+      imports: [
+        DataQueueModule.forRoot({ url: databaseUrl(), pollIntervalMs: 200, shutdownTimeoutMs: 500, ...options, schema }),
+        ...imports,
+      ],
       providers,
     }).compile();
     app.useLogger(process.env.TEST_LOG ? ['fatal', 'error', 'warn', 'log'] : false);
@@ -69,16 +72,16 @@ export function waitForJob(
   description = `job ${id} to reach the expected state`,
   options?: WaitForOptions,
 ): Promise<JobRecord> {
-  return waitFor(description, () => queue.getJob(id), (job): job is JobRecord => job !== null && until(job), options);
+  return waitFor(
+    description,
+    () => queue.getJob(id),
+    (job): job is JobRecord => job !== null && until(job),
+    options,
+  );
 }
 
 /** Polls until the job has `status`. */
-export function waitForStatus(
-  queue: QueueService,
-  id: string,
-  status: JobStatus,
-  options?: WaitForOptions,
-): Promise<JobRecord> {
+export function waitForStatus(queue: QueueService, id: string, status: JobStatus, options?: WaitForOptions): Promise<JobRecord> {
   return waitForJob(queue, id, (job) => job.status === status, `job ${id} to be ${status}`, options);
 }
 

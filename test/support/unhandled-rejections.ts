@@ -13,7 +13,8 @@ export class UnhandledRejections {
 
   constructor() {
     const host = (globalThis as { hostProcess?: NodeJS.Process }).hostProcess;
-    if (!host) throw new Error('UnhandledRejections: run the spec in test/support/host-process-environment.js (@jest-environment docblock)');
+    if (!host)
+      throw new Error('UnhandledRejections: run the spec in test/support/host-process-environment.js (@jest-environment docblock)');
     this.host = host;
   }
 

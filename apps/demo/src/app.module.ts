@@ -37,11 +37,6 @@ import { SignupsService } from './signups/signups.service.js';
     DemoJobsModule,
   ],
   controllers: [JobsController, SignupsController, ReportsController],
-  providers: [
-    SignupsService,
-    ReportsService,
-    DemoSeeder,
-    { provide: APP_FILTER, useClass: DataQueueExceptionFilter },
-  ],
+  providers: [SignupsService, ReportsService, DemoSeeder, { provide: APP_FILTER, useClass: DataQueueExceptionFilter }],
 })
 export class AppModule {}

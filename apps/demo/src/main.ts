@@ -9,9 +9,7 @@ async function bootstrap(): Promise<void> {
 
   // No DATABASE_URL: run on a throwaway PostgreSQL server. It stops, and its data is deleted,
   // when the demo exits: on SIGINT/SIGTERM after the app below has closed.
-  const embedded = process.env.DATABASE_URL
-    ? null
-    : await (await import('@dataqueue/nestjs/embedded')).startEmbeddedPostgres();
+  const embedded = process.env.DATABASE_URL ? null : await (await import('@dataqueue/nestjs/embedded')).startEmbeddedPostgres();
   if (embedded) {
     process.env.DATABASE_URL = embedded.url;
     // Not the URL: it carries the server's password.

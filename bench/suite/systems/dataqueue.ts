@@ -46,7 +46,9 @@ const boot = (url: string, mode: 'external' | 'async') =>
   NestFactory.createApplicationContext(appModule(url, mode), { logger: ['error', 'warn'] });
 
 export class DataQueueSystem implements SystemAdapter, BatchCapable {
-  readonly settings = "DataQueueModule.forRoot({ queues: '*:10' }) defaults (poolSize 10, own LISTEN connection); producer app mode 'external', worker app mode 'async'";
+  readonly settings =
+    "DataQueueModule.forRoot({ queues: '*:10' }) defaults (poolSize 10, own LISTEN connection); " +
+    "producer app mode 'external', worker app mode 'async'";
   readonly batches: BatchCapable = this;
   private producer: INestApplicationContext | null = null;
   private worker: INestApplicationContext | null = null;

@@ -33,7 +33,8 @@ export class GraphileSystem implements SystemAdapter {
   ) {
     this.schema = batched ? 'bench_graphile' : 'bench_graphile_unbatched';
     this.settings = batched
-      ? 'run({ concurrency: 10, maxPoolSize: 11, preset.worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } }); WorkerUtils.addJobs / addJob'
+      ? 'run({ concurrency: 10, maxPoolSize: 11, preset.worker: { localQueue: { size: 500 }, ' +
+        'completeJobBatchDelay: 0, failJobBatchDelay: 0 } }); WorkerUtils.addJobs / addJob'
       : 'run({ concurrency: 10, maxPoolSize: 11 }) defaults (no local queue, no completion batching); WorkerUtils.addJobs / addJob';
   }
 
@@ -70,9 +71,7 @@ export class GraphileSystem implements SystemAdapter {
           listener(payload as BenchPayload);
         },
       },
-      preset: this.batched
-        ? { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } }
-        : { worker: {} },
+      preset: this.batched ? { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } } : { worker: {} },
     });
   }
 

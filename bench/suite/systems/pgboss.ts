@@ -9,7 +9,8 @@
  * "concurrency 10" is localConcurrency × batchSize = 10 jobs in flight. Measured here (W1, 20,000
  * jobs, twice each, burstWhenBatchFull): 1 × 10 2.3–3.0k jobs/s; 2 × 5 2.2k; 5 × 2 1.8k; and
  * 10 × 1 (no burst possible at batchSize 1) ran 40 of 5,000 jobs in 120 s: each single-job loop
- * waits out the 30 s backstop between fetches. So the default is 1 × 10 with burst. Override with PGBOSS_WORK='{"localConcurrency":2,"batchSize":5}'.
+ * waits out the 30 s backstop between fetches. So the default is 1 × 10 with burst. Override with
+ * PGBOSS_WORK='{"localConcurrency":2,"batchSize":5}'.
  */
 import { PgBoss, type WorkOptions } from 'pg-boss';
 import type { AdminDb } from '../util.js';
@@ -24,7 +25,9 @@ const WORK: WorkOptions = process.env.PGBOSS_WORK
   : { localConcurrency: 1, batchSize: 10, burstWhenBatchFull: true, pollingIntervalSeconds: 0.5 };
 
 export class PgBossSystem implements SystemAdapter {
-  readonly settings = `new PgBoss({ max: 10, useListenNotify: true }), createQueue('${QUEUE}', { notify: true }), work(${JSON.stringify(WORK)}); insert() / send()`;
+  readonly settings =
+    `new PgBoss({ max: 10, useListenNotify: true }), createQueue('${QUEUE}', { notify: true }), ` +
+    `work(${JSON.stringify(WORK)}); insert() / send()`;
   private boss: PgBoss | null = null;
   private ids: string[] = [];
 

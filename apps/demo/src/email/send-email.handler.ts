@@ -16,7 +16,9 @@ export class SendEmailHandler {
   async handle(payload: SendEmailDto, ctx: JobContext<SendEmailDto>): Promise<{ messageId: string }> {
     const { job, signal } = ctx;
     // Both come from the request: quoted, so they cannot forge log lines (an email's quoted local part may hold a newline).
-    this.logger.log(`job ${job.id}: sending ${quoted(payload.subject)} to ${quoted(payload.to)} (attempt ${job.attempts}/${job.maxAttempts})`);
+    this.logger.log(
+      `job ${job.id}: sending ${quoted(payload.subject)} to ${quoted(payload.to)} (attempt ${job.attempts}/${job.maxAttempts})`,
+    );
 
     await ctx.setProgress(10);
     await sleep(300, undefined, { signal }); // "connecting"; rejects if the job is cancelled or times out

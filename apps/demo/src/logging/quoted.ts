@@ -1,4 +1,7 @@
-/** What JSON.stringify leaves as is but a terminal or a log viewer acts on: DEL, C1 controls, line and paragraph separators, bidi overrides. */
+/**
+ * What JSON.stringify leaves as is but a terminal or a log viewer acts on: DEL, C1 controls, line and
+ * paragraph separators, bidi overrides.
+ */
 const UNSAFE_AFTER_JSON = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /**

@@ -29,10 +29,9 @@ export class ReportAssemblyCallbacks {
     if (batch.jobsFinishedAt === null) return;
     if (batch.properties.stage === 1) {
       // Stage 2 joins the same batch; enqueue re-arms it, so these callbacks run again after it.
-      await ctx.batch.enqueue(
-        [{ jobType: PUBLISH_REPORT, payload: {}, options: { idempotencyKey: `publish-report-${batch.id}` } }],
-        { properties: { stage: 2 } },
-      );
+      await ctx.batch.enqueue([{ jobType: PUBLISH_REPORT, payload: {}, options: { idempotencyKey: `publish-report-${batch.id}` } }], {
+        properties: { stage: 2 },
+      });
       this.logger.log(`batch ${batch.id}: all ${batch.properties.pages} page(s) rendered, publishing`);
     } else {
       this.logger.log(`batch ${batch.id}: report published at ${batch.properties.url}`);

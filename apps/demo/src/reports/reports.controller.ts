@@ -24,7 +24,10 @@ export class ReportsController {
 
   /** The batch and a page of its jobs, newest first (`?cursor=` for the next page). */
   @Get(':id')
-  async get(@Param('id') id: string, @Query('cursor') cursor?: string): Promise<{ batch: BatchRecord; jobs: JobRecord[]; nextCursor: string | null }> {
+  async get(
+    @Param('id') id: string,
+    @Query('cursor') cursor?: string,
+  ): Promise<{ batch: BatchRecord; jobs: JobRecord[]; nextCursor: string | null }> {
     const batch = await this.queue.getBatch(id);
     if (!batch) throw new BatchNotFoundError(id);
     const { jobs, nextCursor } = await this.queue.listJobs({ batchId: id, cursor });

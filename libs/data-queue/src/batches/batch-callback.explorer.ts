@@ -68,7 +68,11 @@ export class BatchCallbackExplorer implements OnModuleInit, OnApplicationBootstr
   }
 
   onApplicationBootstrap(): void {
-    const jobTypes = this.handlers.all().map((h) => h.jobType).filter((type) => type !== BATCH_CALLBACK_JOB_TYPE).sort();
+    const jobTypes = this.handlers
+      .all()
+      .map((h) => h.jobType)
+      .filter((type) => type !== BATCH_CALLBACK_JOB_TYPE)
+      .sort();
     const callbacks = this.found.map(({ event, key }) => `${OPTION[event]} ${JSON.stringify(key)}`).sort();
     this.logger.log(
       `this app handles ${count(jobTypes.length, 'job type')}${jobTypes.length ? `: ${jobTypes.join(', ')}` : ''}; ` +

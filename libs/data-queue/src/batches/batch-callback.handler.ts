@@ -16,7 +16,10 @@ export class BatchCallbackHandler implements JobHandlerInstance<BatchCallbackPay
   async handle(payload: BatchCallbackPayload, ctx: JobContext<BatchCallbackPayload>): Promise<unknown> {
     const { batchId, event, key } = payload;
     const callback = this.callbacks.get(event, key);
-    if (!callback) throw new DataQueueError(`batch ${batchId}: no @OnBatch${event[0].toUpperCase()}${event.slice(1)}("${key}") method in this application`);
+    if (!callback)
+      throw new DataQueueError(
+        `batch ${batchId}: no @OnBatch${event[0].toUpperCase()}${event.slice(1)}("${key}") method in this application`,
+      );
     const record = await this.batches.getRecord(batchId);
     if (!record) throw new BatchNotFoundError(batchId);
     const batch = this.batches.handle(record);

@@ -2,7 +2,11 @@ import { describe, expect, it } from '@jest/globals';
 import { batchDeltas, type JobMove } from './batch-tracker.js';
 
 // batch-tracker.spec.ts covers the sum of one batch's moves; these are the edges around it.
-const job = (id: string, batchId: string | null, batchCallbackId: string | null = null): JobMove['job'] => ({ id, batchId, batchCallbackId });
+const job = (id: string, batchId: string | null, batchCallbackId: string | null = null): JobMove['job'] => ({
+  id,
+  batchId,
+  batchCallbackId,
+});
 
 describe('batchDeltas', () => {
   it('keeps each batch to its own jobs, and counts a job outside any batch nowhere', () => {

@@ -24,7 +24,6 @@ export interface BatchDelta {
   discarded: number;
 }
 
-
 export interface NewBatch {
   description: string | null;
   propertiesJson: string;
@@ -112,7 +111,6 @@ export class BatchStore {
     return row ?? null;
   }
 
-  /** Completes an attempt of a batch job with its bookkeeping, in one statement; false when fenced out. */
   /** Completes attempts of jobs of ONE batch and counts them in (see completeBatchJobsSql); returns the ids whose fence held. */
   async completeJobs(db: SqlExecutor, workerId: string, completions: Completion[]): Promise<Set<string>> {
     const rows = await db.rows<{ id: string }>(

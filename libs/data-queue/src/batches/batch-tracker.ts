@@ -72,8 +72,14 @@ export function batchDeltas(moves: JobMove[]): { deltas: Map<string, BatchDelta>
     if (from === to) continue;
     if (job.batchId) {
       const delta = deltas.get(job.batchId) ?? { ...ZERO };
-      if (from) (delta[from]--, delta.total--);
-      if (to) (delta[to]++, delta.total++);
+      if (from) {
+        delta[from]--;
+        delta.total--;
+      }
+      if (to) {
+        delta[to]++;
+        delta.total++;
+      }
       deltas.set(job.batchId, delta);
     }
     if (job.batchCallbackId) {

@@ -13,6 +13,8 @@ export interface ConcurrencyKeyInput {
  * - `{ template: 'report:{payload.report}:{jobType}' }`: placeholders `{payload.<path>}` and
  *   `{jobType}`; a missing value leaves the job unlimited by the rule.
  */
+// `any`: a key function typed for its own payload must fit the default (`unknown` would refuse it).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ConcurrencyKeySpec<Payload = any> =
   | ((payload: Payload, job: ConcurrencyKeyInput) => string | null | undefined)
   | { payload: string }
@@ -45,8 +47,9 @@ export function keySpecProblem(spec: unknown): string | null {
   const [field] = fields;
   const value = field === undefined ? undefined : (spec as Record<string, unknown>)[field];
   const form = fields.length === 1 && ['payload', 'tagPrefix', 'template'].includes(field) && typeof value === 'string' && value.length > 0;
-  if (!form) return "must be a function of the payload, or one of { payload: 'path' }, { tagPrefix: 'prefix' }, { template: '…{payload.path}…' }";
-  if (field === 'template' && !(value as string).match(PLACEHOLDER)) return 'template must contain {payload.<path>} or {jobType}';
+  if (!form)
+    return "must be a function of the payload, or one of { payload: 'path' }, { tagPrefix: 'prefix' }, { template: '…{payload.path}…' }";
+  if (field === 'template' && !value.match(PLACEHOLDER)) return 'template must contain {payload.<path>} or {jobType}';
   return null;
 }
 

@@ -5,6 +5,7 @@ import { keySpecProblem, type ConcurrencyKeySpec } from './concurrency-key.js';
  * not limited by the rule. Keys are global: rules of different job types that return the same
  * key count each other's jobs.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as ConcurrencyKeySpec's default
 export interface ConcurrencyRule<Payload = any> {
   /** A function, or a declarative form that works from any process (see ConcurrencyKeySpec). */
   key: ConcurrencyKeySpec<Payload>;

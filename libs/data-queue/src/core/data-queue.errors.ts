@@ -55,8 +55,10 @@ function unprovidedHint(jobType: string): string {
   if (classes.length === 0) return '';
   const names = classes.join(', ');
   return classes.length === 1
-    ? `: it is declared by class ${names}, but ${names} is not in any module's providers (add it to the providers of a module this app imports)`
-    : `: it is declared by classes ${names}, but none of them is in any module's providers (add one to the providers of a module this app imports)`;
+    ? `: it is declared by class ${names}, but ${names} is not in any module's providers ` +
+        `(add it to the providers of a module this app imports)`
+    : `: it is declared by classes ${names}, but none of them is in any module's providers ` +
+        `(add one to the providers of a module this app imports)`;
 }
 
 /**
@@ -171,7 +173,8 @@ export class ConcurrencyKeyUnavailableError extends DataQueueError {
   ) {
     super(
       `job type "${jobType}": ${rule} derives its key with a function, which only an app with the handler can run; ` +
-        `enqueue from such an app, or give the rule a declarative key ({ payload: 'path' }, { tagPrefix }, { template }). Nothing was enqueued`,
+        `enqueue from such an app, or give the rule a declarative key ({ payload: 'path' }, { tagPrefix }, { template }). ` +
+        `Nothing was enqueued`,
     );
   }
 }

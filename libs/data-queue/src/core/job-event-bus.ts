@@ -44,7 +44,9 @@ export class JobEventBus implements OnModuleInit {
     for (const { name, run } of listeners) {
       Promise.resolve()
         .then(() => run(copy))
-        .catch((error: unknown) => this.logger.warn(`@OnJobEvent listener ${name} threw on ${event.event} of job ${event.job.id}: ${String(error)}`));
+        .catch((error: unknown) =>
+          this.logger.warn(`@OnJobEvent listener ${name} threw on ${event.event} of job ${event.job.id}: ${String(error)}`),
+        );
     }
   }
 }

@@ -19,6 +19,7 @@ export interface SettingsContext {
 }
 
 /** Job types are names, not text: no spaces, quotes or markup. */
+// eslint-disable-next-line no-useless-escape -- error messages print this pattern as written
 export const JOB_TYPE = /^[A-Za-z0-9_.:\/-]{1,255}$/;
 
 export function isValidJobType(jobType: unknown): jobType is string {
@@ -27,25 +28,31 @@ export function isValidJobType(jobType: unknown): jobType is string {
 
 type Check = (value: unknown) => string | null;
 
-const integer = (min: number, max: number): Check => (value) =>
-  Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max
-    ? null
-    : `must be an integer from ${min} to ${max} (got ${describeValue(value)})`;
+const integer =
+  (min: number, max: number): Check =>
+  (value) =>
+    Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max
+      ? null
+      : `must be an integer from ${min} to ${max} (got ${describeValue(value)})`;
 
-const number = (min: number, max: number): Check => (value) =>
-  typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max
-    ? null
-    : `must be a number from ${min} to ${max} (got ${describeValue(value)})`;
+const number =
+  (min: number, max: number): Check =>
+  (value) =>
+    typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max
+      ? null
+      : `must be a number from ${min} to ${max} (got ${describeValue(value)})`;
 
 const queueName: Check = (value) =>
   typeof value === 'string' && isValidQueueName(value)
     ? null
     : `must be 1-128 characters of letters, digits, _ . - (got ${describeValue(value)})`;
 
-const text = (max: number): Check => (value) =>
-  typeof value === 'string' && value.length > 0 && value.length <= max
-    ? unstorableText(value)
-    : `must be a non-empty string of at most ${max} characters (got ${describeValue(value)})`;
+const text =
+  (max: number): Check =>
+  (value) =>
+    typeof value === 'string' && value.length > 0 && value.length <= max
+      ? unstorableText(value)
+      : `must be a non-empty string of at most ${max} characters (got ${describeValue(value)})`;
 
 const tagList: Check = (value) => {
   if (!Array.isArray(value)) return `must be an array of strings (got ${describeValue(value)})`;

@@ -70,7 +70,8 @@ describe('job states', () => {
     async function evaluate(expression: string, alias?: string): Promise<unknown[]> {
       const rows = JOBS.map((_, i) => `(${i}, $${2 * i + 1}::text, $${2 * i + 2}::timestamptz)`).join(', ');
       const from = alias
-        ? `(VALUES ${rows}) AS ${alias}(n, status, next_attempt_at) CROSS JOIN (VALUES ('completed', NULL::timestamptz)) AS other(status, next_attempt_at)`
+        ? `(VALUES ${rows}) AS ${alias}(n, status, next_attempt_at) ` +
+          `CROSS JOIN (VALUES ('completed', NULL::timestamptz)) AS other(status, next_attempt_at)`
         : `(VALUES ${rows}) AS unqualified(n, status, next_attempt_at)`;
       const values = JOBS.flatMap((job) => [job.status, job.nextAttemptAt]);
       const result = await db.query<{ value: unknown }>(`SELECT ${expression} AS value FROM ${from} ORDER BY n`, values);
@@ -79,7 +80,8 @@ describe('job states', () => {
 
     it.each(RULES)('%s: the SQL condition holds on exactly the jobs the predicate matches', async (_name, rule) => {
       const expected = JOBS.filter((job) => rule.matches(job)).map(label);
-      const holds = async (alias?: string) => (await evaluate(rule.sql(alias), alias)).flatMap((value, i) => (value === true ? [label(JOBS[i])] : []));
+      const holds = async (alias?: string) =>
+        (await evaluate(rule.sql(alias), alias)).flatMap((value, i) => (value === true ? [label(JOBS[i])] : []));
       expect(await holds()).toEqual(expected);
       expect(await holds('job')).toEqual(expected);
     });

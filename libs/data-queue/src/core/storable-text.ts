@@ -11,5 +11,6 @@ export function unstorableText(value: string): string | null {
 
 /** The string with every character Postgres cannot store replaced by U+FFFD (for error text, which must always be recordable). */
 export function toStorableText(value: string): string {
+  // eslint-disable-next-line no-control-regex -- NUL is the character Postgres cannot store
   return value.replace(/\u0000|\p{Surrogate}/gu, '\ufffd');
 }

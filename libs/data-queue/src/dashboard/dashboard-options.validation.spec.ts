@@ -48,7 +48,9 @@ describe('dashboard options', () => {
   });
 
   it('keeps allowedOrigins as browsers serialise them in Origin', () => {
-    const { allowedOrigins } = resolveDashboardOptions({ allowedOrigins: ['https://Admin.Example.com', 'https://admin.example.com:443/', 'http://10.0.0.5:8080'] });
+    const { allowedOrigins } = resolveDashboardOptions({
+      allowedOrigins: ['https://Admin.Example.com', 'https://admin.example.com:443/', 'http://10.0.0.5:8080'],
+    });
     expect(allowedOrigins).toEqual(['https://admin.example.com', 'https://admin.example.com', 'http://10.0.0.5:8080']);
   });
 });

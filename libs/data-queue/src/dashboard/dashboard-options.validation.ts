@@ -31,7 +31,9 @@ export function resolveDashboardOptions(options: DataQueueDashboardOptions = {})
 function resolveAllowedOrigins(allowedOrigins: unknown, invalid: (option: string, detail: string) => never): string[] {
   if (!Array.isArray(allowedOrigins)) return invalid('allowedOrigins', 'must be an array of origins');
   return allowedOrigins.map(
-    (entry: unknown, i) => bareOriginOf(entry) ?? invalid(`allowedOrigins[${i}]`, 'must be an origin like https://admin.example.com (scheme, host and port only)'),
+    (entry: unknown, i) =>
+      bareOriginOf(entry) ??
+      invalid(`allowedOrigins[${i}]`, 'must be an origin like https://admin.example.com (scheme, host and port only)'),
   );
 }
 

@@ -7,17 +7,15 @@ import type { DataQueueDashboardExtras, DataQueueDashboardOptions } from './dash
  * `forRoot({ path, ...options })` / `forRootAsync({ path, useFactory })`. `path` is an extra
  * (not a factory option) because it decides the routes, which exist before any factory runs.
  */
-export const {
-  ConfigurableModuleClass: ConfigurableDashboardModule,
-  MODULE_OPTIONS_TOKEN: DASHBOARD_MODULE_OPTIONS,
-} = new ConfigurableModuleBuilder<DataQueueDashboardOptions>()
-  .setClassMethodName('forRoot')
-  .setExtras<DataQueueDashboardExtras>({ path: 'queue' }, (definition, extras) => {
-    const path = (extras.path ?? 'queue').replace(/^\/+|\/+$/g, '');
-    return {
-      ...definition,
-      imports: [...(definition.imports ?? []), RouterModule.register([{ path, module: definition.module }])],
-      providers: [...(definition.providers ?? []), { provide: DASHBOARD_MOUNT_PATH, useValue: path }],
-    };
-  })
-  .build();
+export const { ConfigurableModuleClass: ConfigurableDashboardModule, MODULE_OPTIONS_TOKEN: DASHBOARD_MODULE_OPTIONS } =
+  new ConfigurableModuleBuilder<DataQueueDashboardOptions>()
+    .setClassMethodName('forRoot')
+    .setExtras<DataQueueDashboardExtras>({ path: 'queue' }, (definition, extras) => {
+      const path = (extras.path ?? 'queue').replace(/^\/+|\/+$/g, '');
+      return {
+        ...definition,
+        imports: [...(definition.imports ?? []), RouterModule.register([{ path, module: definition.module }])],
+        providers: [...(definition.providers ?? []), { provide: DASHBOARD_MOUNT_PATH, useValue: path }],
+      };
+    })
+    .build();

@@ -44,7 +44,7 @@ export async function spawnPostmaster(binary: string, dataDir: string, port: num
     windowsHide: true,
     ...(owner && { uid: owner.uid, gid: owner.gid }),
   });
-  const stderr = child.stderr!.setEncoding('utf8');
+  const stderr = child.stderr.setEncoding('utf8');
   let log = '';
   const collect = (chunk: string) => (log += chunk);
   stderr.on('data', collect);
@@ -138,8 +138,8 @@ export function startWatchdog(dataDir: string): Watchdog {
   if (process.platform === 'win32') return { release: () => undefined };
   const child = spawn('sh', ['-c', WATCHDOG, 'dataqueue-pg-watchdog', dataDir], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
   child.on('error', () => undefined);
-  child.stdin!.on('error', () => undefined);
+  child.stdin.on('error', () => undefined);
   child.unref();
   (child.stdin as Socket).unref();
-  return { release: () => child.stdin!.end() };
+  return { release: () => child.stdin.end() };
 }

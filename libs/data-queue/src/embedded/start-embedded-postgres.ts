@@ -100,7 +100,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
         try {
           await rm(dataDir, { recursive: true, force: true, maxRetries: 3 });
         } catch (error) {
-          throw new Error(`embedded Postgres: could not delete its data directory ${dataDir}: ${(error as Error).message}`, { cause: error });
+          throw new Error(`embedded Postgres: could not delete its data directory ${dataDir}: ${(error as Error).message}`, {
+            cause: error,
+          });
         }
       } finally {
         watchdog.release();

@@ -28,6 +28,7 @@ export class JobHandlerExplorer implements OnModuleInit {
       const instance = wrapper.instance as JobHandlerInstance | undefined;
       const name = wrapper.metatype?.name ?? String(wrapper.token);
       if (!isValidJobType(jobType)) {
+        // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- `never` here is a value the type guard refused
         throw new DataQueueError(`@JobHandler('${jobType}') on ${name}: a job type must match ${JOB_TYPE}`);
       }
       if (typeof instance?.handle !== 'function') {

@@ -50,6 +50,7 @@ export interface JobContext<Payload = unknown> {
 }
 
 /** The shape a `@JobHandler` class implements. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a handler of any payload type is one
 export interface JobHandlerInstance<Payload = any> {
   handle(payload: Payload, ctx: JobContext<Payload>): unknown;
 }

@@ -50,7 +50,7 @@ export class JobTypeCatalog implements OnApplicationBootstrap {
       const read = this.read(unread, now).finally(() => unread.forEach((jobType) => this.reading.delete(jobType)));
       unread.forEach((jobType) => this.reading.set(jobType, read));
     }
-    await Promise.all(due.map((jobType) => this.reading.get(jobType)));
+    await Promise.all(due.map((jobType) => this.reading.get(jobType)!));
   }
 
   /** The settings a new job of `jobType` gets; undefined when neither declared here nor published (after `load`). */

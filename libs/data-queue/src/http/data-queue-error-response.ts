@@ -5,7 +5,7 @@ import {
   ConcurrencyLimitError,
   CronEntryNotFoundError,
   DatabaseUnavailableError,
-  DataQueueError,
+  type DataQueueError,
   IdempotencyKeyConflictError,
   JobNotFoundError,
   JobOptionsInvalidError,

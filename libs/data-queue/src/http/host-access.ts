@@ -25,7 +25,8 @@ export function resolveHostAccess(options: HostAccessOptions, scope: string): Re
   const { guard } = options;
   if (guard !== undefined && !isGuard(guard)) invalid('guard', 'must be a CanActivate class or instance');
   if (options.public !== undefined && typeof options.public !== 'boolean') invalid('public', 'must be a boolean');
-  if (options.public && guard !== undefined) invalid('public', 'cannot be combined with guard: choose one (public: true would let everyone past the guard)');
+  if (options.public && guard !== undefined)
+    invalid('public', 'cannot be combined with guard: choose one (public: true would let everyone past the guard)');
   return { guard, public: options.public ?? false };
 }
 

@@ -34,7 +34,9 @@ export class JobDurationCollector {
     for (const [key, series] of this.series) {
       const [jobType, outcome] = JSON.parse(key) as [string, string];
       const labels = { job_type: jobType, outcome };
-      BUCKETS.forEach((bound, i) => samples.push({ suffix: '_bucket', labels: { ...labels, le: String(bound) }, value: series.buckets[i] }));
+      BUCKETS.forEach((bound, i) =>
+        samples.push({ suffix: '_bucket', labels: { ...labels, le: String(bound) }, value: series.buckets[i] }),
+      );
       samples.push({ suffix: '_bucket', labels: { ...labels, le: '+Inf' }, value: series.count });
       samples.push({ suffix: '_sum', labels, value: series.sum });
       samples.push({ suffix: '_count', labels, value: series.count });

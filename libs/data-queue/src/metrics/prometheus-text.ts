@@ -22,5 +22,10 @@ export function renderMetrics(families: MetricFamily[]): string {
 function labelText(labels: Labels): string {
   const entries = Object.entries(labels);
   if (entries.length === 0) return '';
-  return `{${entries.map(([key, value]) => `${key}="${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')}}`;
+  return `{${entries.map(([key, value]) => `${key}="${escapeLabelValue(value)}"`).join(',')}}`;
+}
+
+/** Backslash, double quote and line feed escaped, as the exposition format wants a label value. */
+function escapeLabelValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }

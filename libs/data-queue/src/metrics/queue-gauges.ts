@@ -51,7 +51,12 @@ export class QueueGauges {
         samples: latency.map((row) => ({ labels: { queue: row.queue }, value: row.seconds })),
       },
       { name: 'dataqueue_batches_running', help: 'Batches not finished yet.', type: 'gauge', samples: [{ labels: {}, value: batches }] },
-      { name: 'dataqueue_workers', help: 'Worker processes with a live heartbeat row.', type: 'gauge', samples: [{ labels: {}, value: workers }] },
+      {
+        name: 'dataqueue_workers',
+        help: 'Worker processes with a live heartbeat row.',
+        type: 'gauge',
+        samples: [{ labels: {}, value: workers }],
+      },
     ];
   }
 }

@@ -61,12 +61,16 @@ class RetentionSchema {
 }
 
 class DataQueueOptionsSchema {
-  @IsOptional() @IsString() @Matches(/^postgres(ql)?:\/\//, { message: 'url must start with postgres://' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'url must start with postgres://' })
   url?: string;
 
   @IsOptional() @IsPostgresDataSource() dataSource?: unknown;
 
-  @IsOptional() @IsString() @Matches(/^postgres(ql)?:\/\//, { message: 'directUrl must start with postgres://' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'directUrl must start with postgres://' })
   directUrl?: string;
 
   @IsOptional() @IsBoolean() listen?: boolean;

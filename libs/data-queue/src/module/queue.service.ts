@@ -11,7 +11,6 @@ import { JobNotFoundError, JobOptionsInvalidError, JobStateError } from '../core
 import type { EnqueueOptions, JobPage, JobToEnqueue, ListJobsFilter } from '../core/enqueue-options.js';
 import { JobEventBus } from '../core/job-event-bus.js';
 import type { JobExecutionRecord, JobRecord } from '../core/job-record.js';
-import type { JobStatus } from '../core/job-states.js';
 import { STORABLE_DATE, storableDate } from '../core/storable-date.js';
 import { describeValue } from '../core/value-description.js';
 import { CommittedJobs } from '../queue/committed-jobs.js';
@@ -87,7 +86,10 @@ export class QueueService {
   /** Newest first. Pass `nextCursor` back as `cursor` for the next page. */
   async listJobs(filter: ListJobsFilter = {}): Promise<JobPage> {
     const query = normalizeListFilter(filter);
-    const jobs = await this.database.store.list({ ...query, beforeId: filter.cursor === undefined ? undefined : decodeCursor(filter.cursor) });
+    const jobs = await this.database.store.list({
+      ...query,
+      beforeId: filter.cursor === undefined ? undefined : decodeCursor(filter.cursor),
+    });
     const hasMore = jobs.length > query.limit;
     const page = hasMore ? jobs.slice(0, query.limit) : jobs;
     return { jobs: page, nextCursor: hasMore ? encodeCursor(page.at(-1)!.id) : null };
@@ -146,8 +148,19 @@ export class QueueService {
   }
 
   /** Jobs with concurrency keys: checked and inserted in one transaction (the caller's, with `manager`). */
-  private async insertThroughGate(store: JobStore, rows: NewJob[], jobs: JobToEnqueue[], manager: EntityManager | undefined): Promise<JobRecord[]> {
-    const result = await store.transaction((tx) => this.gate.insert(tx, rows, jobs.map((job) => job.payload)));
+  private async insertThroughGate(
+    store: JobStore,
+    rows: NewJob[],
+    jobs: JobToEnqueue[],
+    manager: EntityManager | undefined,
+  ): Promise<JobRecord[]> {
+    const result = await store.transaction((tx) =>
+      this.gate.insert(
+        tx,
+        rows,
+        jobs.map((job) => job.payload),
+      ),
+    );
     if (!manager) this.committed.inserted(result.created);
     return result.jobs;
   }
@@ -240,6 +253,6 @@ export class QueueService {
     if (done) return done;
     const job = await this.database.store.get(String(id));
     if (!job) throw new JobNotFoundError(String(id));
-    throw new JobStateError(job.id, job.status as JobStatus, action, allowedFrom);
+    throw new JobStateError(job.id, job.status, action, allowedFrom);
   }
 }

@@ -1,9 +1,7 @@
 import { describeValue } from '../core/value-description.js';
 
-/**
- * Shapes of the ids callers pass in, checked before they reach SQL: a malformed id is simply
- * "no such job/batch" instead of a cast error from Postgres.
- */
+// Shapes of the ids callers pass in, checked before they reach SQL: a malformed id is simply
+// "no such job/batch" instead of a cast error from Postgres.
 
 /** A jobs.id (bigint): at most 18 digits, so any match fits the column. */
 export function isJobId(value: unknown): value is string {

@@ -8,7 +8,8 @@ import { isJobId, isUuid } from './ids.js';
 
 /** Checks a `listJobs` filter; every bad field is a `JobOptionsInvalidError` naming it. */
 export function normalizeListFilter(filter: ListJobsFilter): Omit<JobListQuery, 'beforeId'> {
-  if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) invalid('filter', `must be an object (got ${describeValue(filter)})`);
+  if (typeof filter !== 'object' || filter === null || Array.isArray(filter))
+    invalid('filter', `must be an object (got ${describeValue(filter)})`);
   const statuses = filter.status === undefined ? undefined : [filter.status].flat();
   const badStatus = statuses?.find((s) => !JOB_STATUSES.includes(s));
   if (badStatus !== undefined) invalid('status', `must be one of ${JOB_STATUSES.join(', ')} (got ${describeValue(badStatus)})`);

@@ -42,7 +42,13 @@ export class NewJobFactory {
   }
 
   /** `index` names the item of an `enqueueMany` call in errors. Call after `catalog.load`. */
-  private async create(jobType: string, payload: unknown, given: EnqueueOptions = {}, index: number | undefined, links: BatchLinks): Promise<NewJob> {
+  private async create(
+    jobType: string,
+    payload: unknown,
+    given: EnqueueOptions = {},
+    index: number | undefined,
+    links: BatchLinks,
+  ): Promise<NewJob> {
     const context = { jobType, index };
     if (typeof jobType !== 'string' || !isValidJobType(jobType)) {
       throw new JobOptionsInvalidError('jobType', `must match ${JOB_TYPE} (got ${describeValue(jobType)})`, undefined, index);

@@ -89,7 +89,11 @@ describe('the standalone worker health probe (HealthServer)', () => {
     expect((await fetch(`${origin}/health?verbose=1`)).status).toBe(200);
     for (const method of ['POST', 'PUT', 'DELETE']) {
       const response = await fetch(`${origin}/health`, { method });
-      expect({ method, status: response.status, allow: response.headers.get('allow') }).toEqual({ method, status: 405, allow: 'GET, HEAD' });
+      expect({ method, status: response.status, allow: response.headers.get('allow') }).toEqual({
+        method,
+        status: 405,
+        allow: 'GET, HEAD',
+      });
     }
   });
 

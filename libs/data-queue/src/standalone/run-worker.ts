@@ -13,7 +13,13 @@ export async function runWorker(jobs: Type<unknown> | DynamicModule, settings: S
   const healthProviders =
     settings.healthPort === null
       ? []
-      : [{ provide: HEALTH_SERVER_OPTIONS, useValue: { port: settings.healthPort, host: settings.healthHost } satisfies HealthServerOptions }, HealthServer];
+      : [
+          {
+            provide: HEALTH_SERVER_OPTIONS,
+            useValue: { port: settings.healthPort, host: settings.healthHost } satisfies HealthServerOptions,
+          },
+          HealthServer,
+        ];
 
   @Module({
     imports: [DataQueueModule.forRoot({ ...settings.queue, mode: 'async' }), jobs],

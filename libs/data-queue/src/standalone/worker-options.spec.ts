@@ -9,7 +9,14 @@ describe('standalone worker settings', () => {
       DQ_SCHEMA: 'jobs',
     });
     expect(settings).toEqual({
-      queue: { url: 'postgres://db/app', mode: 'async', queues: 'mail:2;*:5', schema: 'jobs', shutdownTimeoutMs: undefined, pollIntervalMs: undefined },
+      queue: {
+        url: 'postgres://db/app',
+        mode: 'async',
+        queues: 'mail:2;*:5',
+        schema: 'jobs',
+        shutdownTimeoutMs: undefined,
+        pollIntervalMs: undefined,
+      },
       healthPort: 8081,
       healthHost: null,
       module: 'dist/jobs.js#Jobs',
@@ -18,7 +25,9 @@ describe('standalone worker settings', () => {
 
   it('listens for health probes on every interface unless --health-host (or DQ_HEALTH_HOST) names one', () => {
     expect(parseWorkerSettings(['--health-port', '8081'], {}).healthHost).toBeNull();
-    expect(parseWorkerSettings(['--health-port', '8081', '--health-host', '127.0.0.1'], { DQ_HEALTH_HOST: '10.0.0.5' }).healthHost).toBe('127.0.0.1');
+    expect(parseWorkerSettings(['--health-port', '8081', '--health-host', '127.0.0.1'], { DQ_HEALTH_HOST: '10.0.0.5' }).healthHost).toBe(
+      '127.0.0.1',
+    );
     expect(parseWorkerSettings([], { DQ_HEALTH_PORT: '8081', DQ_HEALTH_HOST: '::1' }).healthHost).toBe('::1');
     expect(parseWorkerSettings([], { DQ_HEALTH_PORT: '8081', DQ_HEALTH_HOST: '' }).healthHost).toBeNull();
   });

@@ -11,7 +11,10 @@ function expectSame(text: string): void {
   const actual = parseTimestamptz(text);
   if (expected instanceof Date) {
     if (!(actual instanceof Date) || !Object.is(actual.getTime(), expected.getTime())) {
-      throw new Error(`${text}: got ${String(actual)} (${(actual as Date)?.getTime?.()}), postgres-date ${expected.toISOString()} (${expected.getTime()})`);
+      throw new Error(
+        `${text}: got ${String(actual)} (${(actual as Date)?.getTime?.()}), ` +
+          `postgres-date ${expected.toISOString()} (${expected.getTime()})`,
+      );
     }
   } else {
     expect(actual).toBe(expected);
@@ -42,7 +45,9 @@ describe('parseTimestamptz', () => {
       const day = 1 + int(new Date(Date.UTC(2001, month, 0)).getUTCDate() + (month === 2 ? 1 : 0)); // Feb 29 on any year too
       const digits = int(7);
       const fraction = digits ? `.${pad(int(10 ** digits), digits)}` : '';
-      const text = `${pad(year, 4)}-${pad(month)}-${pad(day)} ${pad(int(24))}:${pad(int(60))}:${pad(int(60))}${fraction}${OFFSETS[int(OFFSETS.length)]}`;
+      const text =
+        `${pad(year, 4)}-${pad(month)}-${pad(day)} ` +
+        `${pad(int(24))}:${pad(int(60))}:${pad(int(60))}${fraction}${OFFSETS[int(OFFSETS.length)]}`;
       expectSame(text);
       if (parseIsoTimestamptz(text)) fast++;
     }
@@ -114,7 +119,14 @@ describe('dataQueueTypes', () => {
   it('uses the fast parser for text timestamptz only, and pg’s parsers for the rest', () => {
     expect(dataQueueTypes.getTypeParser(1184, 'text')).toBe(parseTimestamptz);
     expect(dataQueueTypes.getTypeParser(1184)).toBe(parseTimestamptz);
-    for (const [oid, format] of [[1114, 'text'], [1082, 'text'], [20, 'text'], [3802, 'text'], [1700, 'text'], [1184, 'binary']] as const) {
+    for (const [oid, format] of [
+      [1114, 'text'],
+      [1082, 'text'],
+      [20, 'text'],
+      [3802, 'text'],
+      [1700, 'text'],
+      [1184, 'binary'],
+    ] as const) {
       expect(dataQueueTypes.getTypeParser(oid, format)).toBe(pg.types.getTypeParser(oid, format));
     }
   });
@@ -142,27 +154,33 @@ describe('dataQueueTypes', () => {
       await Promise.all([fast?.end(), plain?.end()]);
     });
 
-    it.each(['UTC', 'America/St_Johns', 'Asia/Kathmandu', 'Europe/Amsterdam', 'Africa/Monrovia', 'Pacific/Kiritimati', 'America/Sao_Paulo'])(
-      'parses what Postgres prints in time zone %s as postgres-date does',
-      async (zone) => {
-        // Instants from year 1 to 9999 at irregular steps (so every fraction length occurs), and the specials.
-        const sql = `SELECT t, t::text AS text FROM (
-            SELECT to_timestamp(-62135596800 + i * 15778475.617285 + (i % 7) * 0.1 + (i % 1000) * 0.000001) AS t FROM generate_series(0, 19999) i
+    it.each([
+      'UTC',
+      'America/St_Johns',
+      'Asia/Kathmandu',
+      'Europe/Amsterdam',
+      'Africa/Monrovia',
+      'Pacific/Kiritimati',
+      'America/Sao_Paulo',
+    ])('parses what Postgres prints in time zone %s as postgres-date does', async (zone) => {
+      // Instants from year 1 to 9999 at irregular steps (so every fraction length occurs), and the specials.
+      const sql = `SELECT t, t::text AS text FROM (
+            SELECT to_timestamp(-62135596800 + i * 15778475.617285 + (i % 7) * 0.1 + (i % 1000) * 0.000001) AS t
+            FROM generate_series(0, 19999) i
             UNION ALL SELECT unnest('{infinity,-infinity,0044-03-15 12:00:00+00 BC,10000-01-01 00:00:00+00}'::timestamptz[])
           ) s`;
-        for (const client of [fast, plain]) await client.query(`SET TimeZone = '${zone}'`);
-        const [{ rows }, { rows: expected }] = await Promise.all([fast.query(sql), plain.query(sql)]);
-        expect(rows).toHaveLength(20_004);
-        const mismatches = rows.filter((row, i) => {
-          const a = row.t as unknown;
-          const b = expected[i].t as unknown;
-          return a instanceof Date && b instanceof Date ? !Object.is(a.getTime(), b.getTime()) : !Object.is(a, b);
-        });
-        expect(mismatches.map((row) => row.text)).toEqual([]);
-        // The fast path took the usual rows (years ≥ 100, not BC).
-        const taken = rows.filter((row) => parseIsoTimestamptz(row.text as string)).length;
-        expect(taken).toBeGreaterThan(19_600);
-      },
-    );
+      for (const client of [fast, plain]) await client.query(`SET TimeZone = '${zone}'`);
+      const [{ rows }, { rows: expected }] = await Promise.all([fast.query(sql), plain.query(sql)]);
+      expect(rows).toHaveLength(20_004);
+      const mismatches = rows.filter((row, i) => {
+        const a = row.t as unknown;
+        const b = expected[i].t as unknown;
+        return a instanceof Date && b instanceof Date ? !Object.is(a.getTime(), b.getTime()) : !Object.is(a, b);
+      });
+      expect(mismatches.map((row) => row.text)).toEqual([]);
+      // The fast path took the usual rows (years ≥ 100, not BC).
+      const taken = rows.filter((row) => parseIsoTimestamptz(row.text as string)).length;
+      expect(taken).toBeGreaterThan(19_600);
+    });
   });
 });

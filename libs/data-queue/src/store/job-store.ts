@@ -118,12 +118,7 @@ export function completionOf(fence: RunFence, outputJson: string | null): Comple
 
 /** $1-$4 of the completion statements (see completeJobsSql). */
 export function completionParams(workerId: string, completions: Completion[]): unknown[] {
-  return [
-    completions.map((c) => c.jobId),
-    workerId,
-    completions.map((c) => c.attempt),
-    completions.map((c) => c.outputJson),
-  ];
+  return [completions.map((c) => c.jobId), workerId, completions.map((c) => c.attempt), completions.map((c) => c.outputJson)];
 }
 
 /** Identifies one attempt of one job: the fence every write of that attempt carries. */
@@ -232,23 +227,27 @@ export class JobStore {
   async insert(jobs: NewJob[]): Promise<InsertResult> {
     const column = <T>(pick: (job: NewJob) => T) => jobs.map(pick);
     const withKeys = jobs.some((j) => j.idempotencyKey !== null);
-    const inserted = await this.db.rows<InsertedRow>(withKeys ? this.sql.insertWithKeys : this.sql.insert, [
-      column((j) => j.jobType),
-      column((j) => j.queue),
-      `[${column((j) => j.payloadJson).join(',')}]`,
-      column((j) => j.priority),
-      column((j) => j.runAt),
-      column((j) => j.delayMs),
-      column((j) => j.maxAttempts),
-      column((j) => j.timeoutMs),
-      column((j) => JSON.stringify(j.tags)),
-      column((j) => j.idempotencyKey),
-      column((j) => j.deadLetterJobType),
-      column((j) => j.batchId),
-      column((j) => j.batchCallbackId),
-      column((j) => JSON.stringify(j.concurrencyKeys)),
-      this.sql.channels.wake,
-    ], `${this.sql.channels.wake}_insert${withKeys ? '_keyed' : ''}`);
+    const inserted = await this.db.rows<InsertedRow>(
+      withKeys ? this.sql.insertWithKeys : this.sql.insert,
+      [
+        column((j) => j.jobType),
+        column((j) => j.queue),
+        `[${column((j) => j.payloadJson).join(',')}]`,
+        column((j) => j.priority),
+        column((j) => j.runAt),
+        column((j) => j.delayMs),
+        column((j) => j.maxAttempts),
+        column((j) => j.timeoutMs),
+        column((j) => JSON.stringify(j.tags)),
+        column((j) => j.idempotencyKey),
+        column((j) => j.deadLetterJobType),
+        column((j) => j.batchId),
+        column((j) => j.batchCallbackId),
+        column((j) => JSON.stringify(j.concurrencyKeys)),
+        this.sql.channels.wake,
+      ],
+      `${this.sql.channels.wake}_insert${withKeys ? '_keyed' : ''}`,
+    );
     if (inserted.length === jobs.length) {
       const created = inserted.map((row, i) => insertedJobRecord(jobs[i], row));
       return { jobs: created, created };
@@ -304,11 +303,7 @@ export class JobStore {
   }
 
   /** Records a failed attempt; null when the fence failed. The row tells whether it will retry. */
-  async fail(
-    run: RunFence,
-    entry: Omit<JobErrorEntry, 'timestamp'>,
-    retryDelayMs: number,
-  ): Promise<JobRecord | null> {
+  async fail(run: RunFence, entry: Omit<JobErrorEntry, 'timestamp'>, retryDelayMs: number): Promise<JobRecord | null> {
     const [row] = await this.db.rows<JobRow>(this.sql.fail, [
       run.jobId,
       run.workerId,

@@ -70,6 +70,7 @@ export class QueueDatabase implements OnApplicationShutdown {
  * database but not the server). Errors that are not about connecting pass unchanged.
  */
 function asConnectError(error: unknown, options: PostgresDataSourceOptions): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a driver's code is a string; anything else is printed as is
   const code = String((error as { code?: unknown })?.code ?? '');
   const message = (error as Error)?.message ?? String(error);
   const target = targetOf(options);
@@ -83,7 +84,8 @@ function asConnectError(error: unknown, options: PostgresDataSourceOptions): unk
 }
 
 function connectProblem(code: string, message: string, { host, port, database, user }: Required<DatabaseTarget>): string | null {
-  if (code === 'ECONNREFUSED') return `nothing accepts connections at ${host}:${port}; check that PostgreSQL runs there, and the url's host and port`;
+  if (code === 'ECONNREFUSED')
+    return `nothing accepts connections at ${host}:${port}; check that PostgreSQL runs there, and the url's host and port`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `host "${host}" cannot be resolved; check the url's host`;
   if (['ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET'].includes(code) || /timeout|terminated/i.test(message)) {
     return `no answer from ${host}:${port}; check the host and port, and that the network and firewalls let this process through`;

@@ -6,9 +6,7 @@ const backoff = { baseMs: 1000, factor: 2, maxMs: 10_000, jitter: 0.2 };
 describe('retryDelayMs', () => {
   it('grows exponentially from baseMs and stops at maxMs', () => {
     const noJitter = { ...backoff, jitter: 0 };
-    expect([1, 2, 3, 4, 5, 6].map((attempt) => retryDelayMs(attempt, noJitter))).toEqual([
-      1000, 2000, 4000, 8000, 10_000, 10_000,
-    ]);
+    expect([1, 2, 3, 4, 5, 6].map((attempt) => retryDelayMs(attempt, noJitter))).toEqual([1000, 2000, 4000, 8000, 10_000, 10_000]);
   });
 
   it('spreads each delay by at most ±jitter', () => {

@@ -27,7 +27,10 @@ export class CrashReaper {
       const jobs = await tx.reap(workerTimeoutMs);
       const final = jobs.filter((job) => FAILED_FOR_GOOD.matches(job));
       await this.deadLetters.route(tx, final);
-      await this.tracker.jobsMoved(tx, final.map((job) => ({ job, from: 'pending', to: 'discarded' })));
+      await this.tracker.jobsMoved(
+        tx,
+        final.map((job) => ({ job, from: 'pending', to: 'discarded' })),
+      );
       return jobs;
     });
     for (const job of reaped) {

@@ -21,7 +21,9 @@ export class InlineRunner {
     for (;;) {
       const claimed = await store.claimById(current.id, this.runtime.worker.id);
       if (!claimed) return current;
-      await (await this.executor.execute(claimed, this.runtime.worker.id, store)).recorded;
+      await (
+        await this.executor.execute(claimed, this.runtime.worker.id, store)
+      ).recorded;
       current = (await store.get(current.id)) ?? current;
     }
   }

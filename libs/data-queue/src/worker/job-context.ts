@@ -66,7 +66,8 @@ export class RunningJobContext implements JobContext {
   }
 
   async waitUntil(date: Date): Promise<void> {
-    if (!(date instanceof Date) || Number.isNaN(date.getTime())) throw new JobOptionsInvalidError('date', 'must be a valid Date', this.job.jobType);
+    if (!(date instanceof Date) || Number.isNaN(date.getTime()))
+      throw new JobOptionsInvalidError('date', 'must be a valid Date', this.job.jobType);
     await this.wait((id) => ({ id, kind: 'until', until: date }));
   }
 

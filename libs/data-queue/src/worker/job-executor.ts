@@ -50,7 +50,11 @@ export class JobExecutor {
    * and `recorded`, which resolves once the attempt's end is in the database (the write may wait
    * to share a statement with other jobs'). Neither rejects.
    */
-  async execute(claimed: ClaimedJob, workerId: string, store: JobStore = this.database.store): Promise<{ ran: boolean; recorded: Promise<void> }> {
+  async execute(
+    claimed: ClaimedJob,
+    workerId: string,
+    store: JobStore = this.database.store,
+  ): Promise<{ ran: boolean; recorded: Promise<void> }> {
     const { job } = claimed;
     const fence = { jobId: job.id, workerId, attempt: job.attempts };
     const ended = await this.run(claimed, fence, store);
@@ -78,7 +82,9 @@ export class JobExecutor {
         } catch (error) {
           // The key function cannot read this payload: the attempt fails like a throwing handler
           // (retried, then failed for good) instead of going back to the queue forever.
-          const failure = new Error(`job ${job.id} (${job.jobType}): a concurrency key function threw: ${(error as Error)?.message ?? String(error)}`);
+          const failure = new Error(
+            `job ${job.id} (${job.jobType}): a concurrency key function threw: ${(error as Error)?.message ?? String(error)}`,
+          );
           return { outcome: { kind: 'failed', error: failure, reason: 'handler_error' }, durationMs: 0 };
         }
         if (!(await this.admitted(job, keys, fence, store))) return null;
@@ -189,7 +195,9 @@ export class JobExecutor {
         const completed = await this.complete(job, fence, outcome.outputJson, store).catch((error: unknown) => {
           if (!isUnstorable(error)) throw error; // retried until recorded
           // Retrying could never succeed: the attempt fails instead of staying `processing` forever.
-          const failure = new JobOutputInvalidError(`job ${job.id} (${job.jobType}): its completion cannot be stored: ${(error as Error).message}`);
+          const failure = new JobOutputInvalidError(
+            `job ${job.id} (${job.jobType}): its completion cannot be stored: ${(error as Error).message}`,
+          );
           return this.failures.record(store, job, fence, failure, 'handler_error').then(() => true);
         });
         if (!completed) this.logStale(job, 'completion');
@@ -245,7 +253,9 @@ export class JobExecutor {
   }
 
   private logStale(job: JobRecord, what: string): void {
-    this.logger.warn(`job ${job.id} (${job.jobType}): ${what} of attempt ${job.attempts} dropped: the job was cancelled, reaped or deleted meanwhile`);
+    this.logger.warn(
+      `job ${job.id} (${job.jobType}): ${what} of attempt ${job.attempts} dropped: the job was cancelled, reaped or deleted meanwhile`,
+    );
   }
 }
 
@@ -254,6 +264,7 @@ export class JobExecutor {
  * same write would fail again.
  */
 function isUnstorable(error: unknown): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a driver's code is a string; anything else is printed as is
   const code = String((error as { code?: unknown })?.code ?? '');
   return ['22', '23', '54'].includes(code.slice(0, 2));
 }

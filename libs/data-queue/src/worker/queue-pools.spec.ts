@@ -30,7 +30,11 @@ describe('parseQueuePools', () => {
     ['mail: 2', 'pool "mail: 2": remove the space around ":" (write "mail:2")'],
     ['mail :2', 'pool "mail :2": remove the space around ":" (write "mail:2")'],
     ['mail:2:3', 'pool "mail:2:3": has more than one ":"'],
-    ['mail sms:2', 'pool "mail sms:2": queue name "mail sms" contains a space: queue names are letters, digits, "_", "." and "-" (separate queues with ",")'],
+    [
+      'mail sms:2',
+      'pool "mail sms:2": queue name "mail sms" contains a space: ' +
+        'queue names are letters, digits, "_", "." and "-" (separate queues with ",")',
+    ],
     ['mail/eu:2', 'queue name "mail/eu" contains "/"'],
     ['mail,,sms:2', 'pool "mail,,sms:2": a queue name is empty'],
     [':2', 'pool ":2": a queue name is empty'],

@@ -14,7 +14,10 @@ export interface QueuePool {
  * default to 5. Throws a message naming the bad entry.
  */
 export function parseQueuePools(spec: string): QueuePool[] {
-  const entries = spec.split(';').map((entry) => entry.trim()).filter(Boolean);
+  const entries = spec
+    .split(';')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   if (entries.length === 0) throw new Error('must name at least one pool, e.g. "*:5"');
   const parsed = entries.map((entry) => {
     const [names, count, ...extra] = entry.split(':');

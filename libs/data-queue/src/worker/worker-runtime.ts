@@ -50,22 +50,25 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     if (this.options.mode === 'inline') return;
 
     const store = this.database.store;
-    this.pools = parseQueuePools(this.options.queues).map(
-      (pool) => new WorkerPool(pool, this.worker.id, store, this.executor),
-    );
+    this.pools = parseQueuePools(this.options.queues).map((pool) => new WorkerPool(pool, this.worker.id, store, this.executor));
     this.localWake.attach((queues) => this.wakePoolsFor(queues));
     if (this.options.listen) {
-      this.listener = new NotificationListener(this.database.connectionConfig, store.channels, {
-        onWake: (queues) => this.wakePoolsFor(queues),
-        onCancel: (jobId) => {
-          this.pools.forEach((pool) => pool.forget(jobId));
-          this.executor.abortCancelled(jobId);
+      this.listener = new NotificationListener(
+        this.database.connectionConfig,
+        store.channels,
+        {
+          onWake: (queues) => this.wakePoolsFor(queues),
+          onCancel: (jobId) => {
+            this.pools.forEach((pool) => pool.forget(jobId));
+            this.executor.abortCancelled(jobId);
+          },
+          onReconnect: () => {
+            this.wakeAll();
+            this.abortLostRuns().catch((error) => this.logger.warn(`checking running jobs after a reconnect failed: ${String(error)}`));
+          },
         },
-        onReconnect: () => {
-          this.wakeAll();
-          this.abortLostRuns().catch((error) => this.logger.warn(`checking running jobs after a reconnect failed: ${String(error)}`));
-        },
-      }, `dataqueue-listener:${this.options.schema}`);
+        `dataqueue-listener:${this.options.schema}`,
+      );
       await this.listener.start();
     }
     this.every(this.options.pollIntervalMs, async () => {

@@ -75,12 +75,13 @@ export function parseActionFilter(value: unknown): JobsFilter {
     if (!Object.hasOwn(FILTER_FIELDS, field)) bad(`filter.${field} is not a filter field (${shape})`);
     const max = FILTER_FIELDS[field as keyof typeof FILTER_FIELDS];
     const text = typeof raw === 'string' ? raw.trim() : '';
-    if (text === '' || text.length > max || text.includes('\u0000')) bad(`filter.${field} must be a non-empty string of at most ${max} characters, without NUL`);
+    if (text === '' || text.length > max || text.includes('\u0000'))
+      bad(`filter.${field} must be a non-empty string of at most ${max} characters, without NUL`);
     if (field === 'state' && !JOB_STATES.includes(text as JobState)) bad(`filter.state must be one of ${JOB_STATES.join(', ')}`);
     if (field === 'batchId' && !isUuid(text)) bad('filter.batchId must be a batch id (a UUID)');
     filter[field] = text;
   }
-  return filter as JobsFilter;
+  return filter;
 }
 
 export function parsePauseRequest(body: unknown): { target: PauseTarget; paused: boolean } {
@@ -89,7 +90,7 @@ export function parsePauseRequest(body: unknown): { target: PauseTarget; paused:
   if (!['queue', 'jobType', 'tag'].includes(kind)) bad('kind must be queue, jobType or tag');
   if (typeof input.value !== 'string' || input.value.length === 0) bad('value must be a non-empty string');
   if (typeof input.paused !== 'boolean') bad('paused must be true or false');
-  return { target: { [kind]: input.value } as PauseTarget, paused: input.paused as boolean };
+  return { target: { [kind]: input.value } as PauseTarget, paused: input.paused };
 }
 
 function bad(message: string): never {

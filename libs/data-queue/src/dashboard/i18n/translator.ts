@@ -18,7 +18,7 @@ export class Translator {
   t(key: MessageKey, params: Record<string, string | number> = {}): string {
     const template = this.messages[key] ?? LOCALES.en[key] ?? key;
     return template.replace(/\{(\w+)\}/g, (match, name: string) =>
-      Object.hasOwn(params, name) ? String(typeof params[name] === 'number' ? this.number(params[name] as number) : params[name]) : match,
+      Object.hasOwn(params, name) ? String(typeof params[name] === 'number' ? this.number(params[name]) : params[name]) : match,
     );
   }
 

@@ -123,7 +123,10 @@ export class DashboardQueries {
     const rows = await this.read((db) => {
       const query = this.filteredJobs(db, filter).select('job.id', 'id');
       if (below) query.andWhere('job.id < :below::bigint', { below });
-      return query.orderBy('job.id', 'DESC').limit(limit + 1).getRawMany<{ id: string }>();
+      return query
+        .orderBy('job.id', 'DESC')
+        .limit(limit + 1)
+        .getRawMany<{ id: string }>();
     });
     return { ids: rows.slice(0, limit).map((row) => String(row.id)), more: rows.length > limit };
   }
@@ -138,11 +141,13 @@ export class DashboardQueries {
     if (filter.state) query.andWhere(JOB_STATE_RULES[filter.state].sql('job'));
     if (filter.queue) query.andWhere('job.queue = :queue', { queue: filter.queue });
     if (filter.jobType) query.andWhere('job.job_type = :jobType', { jobType: filter.jobType });
-    if (filter.tag) query.andWhere("job.tags @> ARRAY[:tag]::text[] AND job.tags <> '{}'", { tag: filter.tag }); // '{}': the tag index is partial
+    // `job.tags <> '{}'`: the tag index is partial.
+    if (filter.tag) query.andWhere("job.tags @> ARRAY[:tag]::text[] AND job.tags <> '{}'", { tag: filter.tag });
     if (filter.batchId) query.andWhere('job.batch_id = :batchId::uuid', { batchId: filter.batchId });
     if (filter.search) {
       if (isJobId(filter.search)) query.andWhere('job.id = :searchId::bigint', { searchId: filter.search });
-      else query.andWhere('(job.job_type ILIKE :pattern OR job.payload::text ILIKE :pattern)', { pattern: `%${escapeLike(filter.search)}%` });
+      else
+        query.andWhere('(job.job_type ILIKE :pattern OR job.payload::text ILIKE :pattern)', { pattern: `%${escapeLike(filter.search)}%` });
     }
     return query;
   }
@@ -174,7 +179,11 @@ export class DashboardQueries {
       if (after && at && isUuid(after.id)) {
         query.andWhere('(batch.created_at, batch.id) < (:at::timestamptz, :id::uuid)', { at, id: after.id });
       }
-      return query.orderBy('batch.created_at', 'DESC').addOrderBy('batch.id', 'DESC').limit(PAGE_SIZE + 1).getRawMany<BatchRow>();
+      return query
+        .orderBy('batch.created_at', 'DESC')
+        .addOrderBy('batch.id', 'DESC')
+        .limit(PAGE_SIZE + 1)
+        .getRawMany<BatchRow>();
     });
     const page = rows.slice(0, PAGE_SIZE).map((row) => toBatchRecord(row));
     const last = page.at(-1);
@@ -215,7 +224,11 @@ export class DashboardQueries {
         .addSelect(`count(*) FILTER (WHERE job.status IN ('pending', 'failed') AND job.available_at <= now())::int`, 'runnable')
         .addSelect(`count(*) FILTER (WHERE job.status IN ('pending', 'failed') AND job.available_at > now())::int`, 'scheduled')
         .addSelect(`count(*) FILTER (WHERE job.status = 'processing')::int`, 'processing')
-        .addSelect(`(extract(epoch FROM now() - min(job.available_at) FILTER (WHERE job.status IN ('pending', 'failed') AND job.available_at <= now())) * 1000)::float8`, 'oldestRunnableMs')
+        .addSelect(
+          `(extract(epoch FROM now() - min(job.available_at) ` +
+            `FILTER (WHERE job.status IN ('pending', 'failed') AND job.available_at <= now())) * 1000)::float8`,
+          'oldestRunnableMs',
+        )
         .where(`job.status IN ('pending', 'failed', 'processing') AND (job.status = 'processing' OR job.available_at IS NOT NULL)`)
         .groupBy('job.queue')
         .orderBy('job.queue')
@@ -235,19 +248,22 @@ export class DashboardQueries {
   }
 
   async workersPage(): Promise<WorkersPageModel> {
-    const [workers, running] = await this.read(async (db) => [
-      await db
-        .createQueryBuilder()
-        .select('worker.*')
-        .from(this.table('workers'), 'worker')
-        .orderBy('worker.started_at')
-        .getRawMany<{ id: string; hostname: string; pid: number; queues: string; started_at: Date; heartbeat_at: Date }>(),
-      await this.jobs(db)
-        .select(['job.id AS id', 'job.job_type AS "jobType"', 'job.locked_at AS "startedAt"', 'job.locked_by AS "lockedBy"'])
-        .where(`job.status = 'processing'`)
-        .orderBy('job.id')
-        .getRawMany<{ id: string; jobType: string; startedAt: Date | null; lockedBy: string }>(),
-    ] as const);
+    const [workers, running] = await this.read(
+      async (db) =>
+        [
+          await db
+            .createQueryBuilder()
+            .select('worker.*')
+            .from(this.table('workers'), 'worker')
+            .orderBy('worker.started_at')
+            .getRawMany<{ id: string; hostname: string; pid: number; queues: string; started_at: Date; heartbeat_at: Date }>(),
+          await this.jobs(db)
+            .select(['job.id AS id', 'job.job_type AS "jobType"', 'job.locked_at AS "startedAt"', 'job.locked_by AS "lockedBy"'])
+            .where(`job.status = 'processing'`)
+            .orderBy('job.id')
+            .getRawMany<{ id: string; jobType: string; startedAt: Date | null; lockedBy: string }>(),
+        ] as const,
+    );
     return {
       workers: workers.map((worker) => ({
         id: worker.id,
@@ -273,10 +289,16 @@ export class DashboardQueries {
   }
 
   /** Newest first on id; reads one extra row to know whether there is a next page. */
-  private async pageById(query: SelectQueryBuilder<object>, cursor: string | undefined): Promise<{ rows: JobRow[]; nextCursor: string | null }> {
+  private async pageById(
+    query: SelectQueryBuilder<object>,
+    cursor: string | undefined,
+  ): Promise<{ rows: JobRow[]; nextCursor: string | null }> {
     const before = cursor ? decodeJobCursor(cursor) : null;
     if (before) query.andWhere('job.id < :before::bigint', { before });
-    const rows = await query.orderBy('job.id', 'DESC').limit(PAGE_SIZE + 1).getRawMany<JobRow>();
+    const rows = await query
+      .orderBy('job.id', 'DESC')
+      .limit(PAGE_SIZE + 1)
+      .getRawMany<JobRow>();
     const page = rows.slice(0, PAGE_SIZE);
     const last = page.at(-1);
     return { rows: page, nextCursor: rows.length > PAGE_SIZE && last ? encodeJobCursor(String(last.id)) : null };

@@ -23,7 +23,14 @@ export function attemptsOf(job: JobRecord): AttemptView[] {
   }
   if (job.status === 'completed') {
     const duration = job.lockedAt && job.completedAt ? job.completedAt.getTime() - job.lockedAt.getTime() : null;
-    failed.push({ attempt: job.attempts, startedAt: job.lockedAt, endedAt: job.completedAt, durationMs: duration, outcome: 'completed', error: null });
+    failed.push({
+      attempt: job.attempts,
+      startedAt: job.lockedAt,
+      endedAt: job.completedAt,
+      durationMs: duration,
+      outcome: 'completed',
+      error: null,
+    });
   }
   return failed;
 }

@@ -41,7 +41,10 @@ describe('job cursors', () => {
     ['a job id with a space', encodeJobCursor(' 1')],
     ['a job id of 19 digits, beyond bigint', encodeJobCursor('9999999999999999999')],
     ['a numeric id', cursorOf({ id: 1 })],
-    ['a batch cursor (created_at and a uuid)', encodeKeyset({ at: '2026-01-01T10:00:00.000Z', id: '3f6c2a7e-5d1b-4c8e-9a0f-1b2c3d4e5f60' })],
+    [
+      'a batch cursor (created_at and a uuid)',
+      encodeKeyset({ at: '2026-01-01T10:00:00.000Z', id: '3f6c2a7e-5d1b-4c8e-9a0f-1b2c3d4e5f60' }),
+    ],
     ['a key without id', encodeKeyset({ at: '2026-01-01T10:00:00.000Z' })],
     ['text that is not a cursor', 'not a cursor'],
   ])('are null for %s', (_, cursor) => {

@@ -20,7 +20,11 @@ export class DashboardQueryStoppedError extends ServiceUnavailableException {
     readonly timeoutMs: number,
     cause: unknown,
   ) {
-    super(`a dashboard query ran longer than its ${timeoutMs / 1000} s statement timeout and was stopped; narrow the page with filters, or try again later`, { cause });
+    super(
+      `a dashboard query ran longer than its ${timeoutMs / 1000} s statement timeout and was stopped; ` +
+        `narrow the page with filters, or try again later`,
+      { cause },
+    );
   }
 }
 
@@ -34,11 +38,12 @@ export async function withStatementTimeout<T>(dataSource: DataSource, reads: (db
   let timeoutMs = DASHBOARD_STATEMENT_TIMEOUT_MS;
   try {
     return await dataSource.transaction(async (db) => {
-      [{ timeoutMs }] = (await db.query(LIMIT_STATEMENTS, [DASHBOARD_STATEMENT_TIMEOUT_MS])) as { timeoutMs: number }[];
+      [{ timeoutMs }] = await db.query<{ timeoutMs: number }[]>(LIMIT_STATEMENTS, [DASHBOARD_STATEMENT_TIMEOUT_MS]);
       return reads(db);
     });
   } catch (error) {
-    if ((error as { driverError?: { code?: unknown } })?.driverError?.code === QUERY_CANCELED) throw new DashboardQueryStoppedError(timeoutMs, error);
+    if ((error as { driverError?: { code?: unknown } })?.driverError?.code === QUERY_CANCELED)
+      throw new DashboardQueryStoppedError(timeoutMs, error);
     throw error;
   }
 }

@@ -12,7 +12,9 @@ import { headerOf, originOf, ownOriginOf, type RequestHead } from './request-hea
 export function crossOriginRefusal(request: RequestHead, allowedOrigins: readonly string[]): string | null {
   const fetchSite = headerOf(request, 'sec-fetch-site');
   if (fetchSite !== undefined) {
-    return fetchSite === 'same-origin' ? null : `Sec-Fetch-Site "${fetchSite}" refused: actions are accepted only from the dashboard's own pages (same-origin)`;
+    return fetchSite === 'same-origin'
+      ? null
+      : `Sec-Fetch-Site "${fetchSite}" refused: actions are accepted only from the dashboard's own pages (same-origin)`;
   }
   const origin = headerOf(request, 'origin');
   if (origin === undefined) return null;

@@ -6,6 +6,7 @@ import { jsonBlock, oneLine } from './page-budget.js';
 import type { BatchPageModel, PageContext } from './view-models.js';
 
 /** The stored attributes, in the order GoodJob's batch page lists them (counts are shown apart). */
+// prettier-ignore
 const ATTRIBUTES = [
   'id', 'createdAt', 'updatedAt', 'description', 'properties', 'onFinish', 'onSuccess', 'onDiscard',
   'callbackQueueName', 'callbackPriority', 'enqueuedAt', 'discardedAt', 'finishedAt', 'jobsFinishedAt',
@@ -22,17 +23,35 @@ export function batchView(ctx: PageContext, model: BatchPageModel): Html {
   const title = i18n.t('batch.title', { id: batch.id });
   const path = `/batches/${encodeURIComponent(batch.id)}`;
   const action = `/actions${path}`;
+  const jobsOfBatch = href(ctx, '/jobs', { batchId: batch.id });
   return layout(ctx, {
     title,
     active: 'batches',
     body: html`<div class="page-head">
-  <h1>${title}</h1>${batch.description ? html`<span class="subtitle">${oneLine(batch.description)}</span>` : ''}${batchStateBadge(ctx, model.state)}
-  ${ctx.readOnly
-    ? ''
-    : html`<div class="actions">
-    ${actionForm(ctx, { action: `${action}/retry`, body: {}, label: i18n.t('batch.retry'), testId: 'batch-retry', confirm: i18n.t('batch.confirmRetry') })}
-    ${actionForm(ctx, { action: `${action}/cancel`, body: {}, label: i18n.t('batch.cancel'), testId: 'batch-cancel', confirm: i18n.t('batch.confirmCancel'), danger: true })}
-  </div>`}
+  <h1>${title}</h1>${
+    batch.description ? html`<span class="subtitle">${oneLine(batch.description)}</span>` : ''
+  }${batchStateBadge(ctx, model.state)}
+  ${
+    ctx.readOnly
+      ? ''
+      : html`<div class="actions">
+    ${actionForm(ctx, {
+      action: `${action}/retry`,
+      body: {},
+      label: i18n.t('batch.retry'),
+      testId: 'batch-retry',
+      confirm: i18n.t('batch.confirmRetry'),
+    })}
+    ${actionForm(ctx, {
+      action: `${action}/cancel`,
+      body: {},
+      label: i18n.t('batch.cancel'),
+      testId: 'batch-cancel',
+      confirm: i18n.t('batch.confirmCancel'),
+      danger: true,
+    })}
+  </div>`
+  }
 </div>
 <div class="progress-row">${batchProgress(ctx, batch.counts)}<span>${i18n.t('batch.countsSummary', { ...batch.counts })}</span></div>
 <section aria-labelledby="attributes"><h2 id="attributes">${i18n.t('batch.attributes')}</h2>
@@ -40,7 +59,7 @@ export function batchView(ctx: PageContext, model: BatchPageModel): Html {
 <section aria-labelledby="callbacks"><h2 id="callbacks">${i18n.t('batch.callbackJobs')}</h2>
   ${model.callbackJobs.length ? jobsTable(ctx, model.callbackJobs, false) : emptyState(i18n.t('batch.noCallbackJobs'))}</section>
 <section aria-labelledby="jobs">
-  <h2 id="jobs">${i18n.t('batch.jobs')} <small><a href="${href(ctx, '/jobs', { batchId: batch.id })}">${i18n.t('batch.openInJobs')}</a></small></h2>
+  <h2 id="jobs">${i18n.t('batch.jobs')} <small><a href="${jobsOfBatch}">${i18n.t('batch.openInJobs')}</a></small></h2>
   ${model.jobs.length ? jobsTable(ctx, model.jobs, false) : emptyState(i18n.t('batch.noJobs'))}
   ${pager(ctx, path, {}, ctx.query.cursor, model.nextCursor)}
 </section>`,

@@ -63,7 +63,8 @@ export function batchProgress(ctx: PageContext, counts: BatchCounts): Html {
 export function tagList(ctx: PageContext, tags: string[], limit = tags.length): Html {
   const more = tags.length - limit;
   return html`${tags.slice(0, limit).map((tag) => html`<a class="tag" href="${href(ctx, '/jobs', { tag })}">${tag}</a> `)}${
-    more > 0 ? html`<span class="muted">${ctx.i18n.t('tags.more', { count: more })}</span>` : ''}`;
+    more > 0 ? html`<span class="muted">${ctx.i18n.t('tags.more', { count: more })}</span>` : ''
+  }`;
 }
 
 export function emptyState(text: string): Html {
@@ -71,7 +72,13 @@ export function emptyState(text: string): Html {
 }
 
 /** "First page" (when paging) and "Next" (when there is more) links, keeping the filters. */
-export function pager(ctx: PageContext, path: string, params: Record<string, string | undefined>, cursor: string | undefined, nextCursor: string | null): Html {
+export function pager(
+  ctx: PageContext,
+  path: string,
+  params: Record<string, string | undefined>,
+  cursor: string | undefined,
+  nextCursor: string | null,
+): Html {
   if (!cursor && !nextCursor) return html``;
   const { i18n } = ctx;
   return html`<nav class="pager" aria-label="${i18n.t('pager.label')}">
@@ -122,7 +129,13 @@ export function jobsTable(ctx: PageContext, jobs: JobRecord[], selectable: boole
     <tbody>
       ${jobs.map(
         (job) => html`<tr data-testid="job-row" data-job-id="${job.id}">
-          ${selectable ? html`<td class="check"><input type="checkbox" data-row-select value="${job.id}" aria-label="${i18n.t('bulk.selectJob', { id: job.id })}"></td>` : ''}
+          ${
+            selectable
+              ? html`<td class="check"><input type="checkbox" data-row-select value="${job.id}" aria-label="${i18n.t('bulk.selectJob', {
+                  id: job.id,
+                })}"></td>`
+              : ''
+          }
           <td><a href="${href(ctx, `/jobs/${encodeURIComponent(job.id)}`)}">${job.id}</a></td>
           <td>${job.jobType}</td>
           <td>${job.queue}</td>

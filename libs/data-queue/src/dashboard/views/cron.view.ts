@@ -30,12 +30,16 @@ function cronTable(ctx: PageContext, model: CronPageModel): Html {
         <td class="mono">${entry.key}</td>
         <td><span class="mono">${entry.schedule}</span> <span class="muted">${entry.timezone}</span></td>
         <td class="mono">${entry.jobType}</td>
-        <td>${entry.enabled
-          ? html`<span class="badge state-completed">${i18n.t('cron.enabled')}</span>`
-          : html`<span class="badge paused">${i18n.t('cron.disabled')}</span>`}</td>
+        <td>${
+          entry.enabled
+            ? html`<span class="badge state-completed">${i18n.t('cron.enabled')}</span>`
+            : html`<span class="badge paused">${i18n.t('cron.disabled')}</span>`
+        }</td>
         <td>${entry.nextRunAt ? nextRun(ctx, entry.nextRunAt) : '—'}</td>
         <td>${entry.lastRunAt ? dateWithAge(ctx, entry.lastRunAt) : '—'}</td>
-        <td><details class="stack"><summary>${i18n.t('cron.showPayload')}</summary><pre>${JSON.stringify(entry.payload) ?? 'null'}</pre></details></td>
+        <td><details class="stack"><summary>${i18n.t('cron.showPayload')}</summary><pre>${
+          JSON.stringify(entry.payload) ?? 'null'
+        }</pre></details></td>
         ${ctx.readOnly ? '' : html`<td><div class="actions">${actions(ctx, entry)}</div></td>`}
       </tr>`,
     )}
@@ -47,9 +51,11 @@ function cronTable(ctx: PageContext, model: CronPageModel): Html {
 function actions(ctx: PageContext, entry: CronEntryRecord): Html {
   const { i18n } = ctx;
   const action = `/actions/cron/${encodeURIComponent(entry.key)}`;
-  return html`${entry.enabled
-    ? actionForm(ctx, { action: `${action}/disable`, body: {}, label: i18n.t('cron.disable'), testId: 'cron-disable' })
-    : actionForm(ctx, { action: `${action}/enable`, body: {}, label: i18n.t('cron.enable'), testId: 'cron-enable' })}
+  return html`${
+    entry.enabled
+      ? actionForm(ctx, { action: `${action}/disable`, body: {}, label: i18n.t('cron.disable'), testId: 'cron-disable' })
+      : actionForm(ctx, { action: `${action}/enable`, body: {}, label: i18n.t('cron.enable'), testId: 'cron-enable' })
+  }
   ${actionForm(ctx, { action: `${action}/run`, body: {}, label: i18n.t('cron.runNow'), testId: 'cron-run' })}`;
 }
 

@@ -25,13 +25,23 @@ export function jobView(ctx: PageContext, model: JobPageModel): Html {
   <h1>${title}</h1><span class="subtitle mono">${job.jobType}</span>${stateBadge(ctx, model.state, 'job-state')}
   ${ctx.readOnly ? '' : actions(ctx, job, model.state)}
 </div>
-${job.progress === null ? '' : html`<div class="progress-row">${progressBar(ctx, job.progress)}<span>${i18n.t('job.progressValue', { percent: job.progress })}</span></div>`}
+${
+  job.progress === null
+    ? ''
+    : html`<div class="progress-row">${progressBar(ctx, job.progress)}<span>${i18n.t('job.progressValue', {
+        percent: job.progress,
+      })}</span></div>`
+}
 ${facts(ctx, model)}
 <div class="grid-2">
   <section aria-labelledby="payload"><h2 id="payload">${i18n.t('job.payload')}</h2>
     ${jsonBlock(ctx, job.payload, { testId: 'payload', rawHref: rawJsonHref(ctx, job, 'payload') })}</section>
   <section aria-labelledby="output"><h2 id="output">${i18n.t('job.output')}</h2>
-    ${job.output === null ? emptyState(i18n.t('job.noOutput')) : jsonBlock(ctx, job.output, { testId: 'output', rawHref: rawJsonHref(ctx, job, 'output') })}</section>
+    ${
+      job.output === null
+        ? emptyState(i18n.t('job.noOutput'))
+        : jsonBlock(ctx, job.output, { testId: 'output', rawHref: rawJsonHref(ctx, job, 'output') })
+    }</section>
 </div>
 <section aria-labelledby="attempts"><h2 id="attempts">${i18n.t('job.attemptsTitle')}</h2>
   ${model.attempts.length ? attemptsTable(ctx, job, model.attempts) : emptyState(i18n.t('job.noAttempts'))}</section>
@@ -52,31 +62,56 @@ function actions(ctx: PageContext, job: JobRecord, state: JobState): Html {
   const common = { action: '/actions/jobs' };
   const ids = [job.id];
   return html`<div class="actions">
-  ${allowed('retry') ? actionForm(ctx, { ...common, body: { action: 'retry', ids }, label: i18n.t('action.retry'), testId: 'action-retry' }) : ''}
-  ${allowed('reschedule')
-    ? actionForm(ctx, { ...common, body: { action: 'reschedule', ids }, label: i18n.t('action.reschedule'), testId: 'action-reschedule', fields: runAtInput(ctx) })
-    : ''}
-  ${allowed('cancel')
-    ? actionForm(ctx, { ...common, body: { action: 'cancel', ids }, label: i18n.t('action.cancel'), testId: 'action-cancel', confirm: i18n.t('job.confirmCancel') })
-    : ''}
-  ${allowed('delete')
-    ? actionForm(ctx, {
-        ...common,
-        body: { action: 'delete', ids },
-        label: i18n.t('action.delete'),
-        testId: 'action-delete',
-        confirm: i18n.t('job.confirmDelete'),
-        danger: true,
-        redirect: href(ctx, '/jobs'),
-      })
-    : ''}
+  ${
+    allowed('retry')
+      ? actionForm(ctx, { ...common, body: { action: 'retry', ids }, label: i18n.t('action.retry'), testId: 'action-retry' })
+      : ''
+  }
+  ${
+    allowed('reschedule')
+      ? actionForm(ctx, {
+          ...common,
+          body: { action: 'reschedule', ids },
+          label: i18n.t('action.reschedule'),
+          testId: 'action-reschedule',
+          fields: runAtInput(ctx),
+        })
+      : ''
+  }
+  ${
+    allowed('cancel')
+      ? actionForm(ctx, {
+          ...common,
+          body: { action: 'cancel', ids },
+          label: i18n.t('action.cancel'),
+          testId: 'action-cancel',
+          confirm: i18n.t('job.confirmCancel'),
+        })
+      : ''
+  }
+  ${
+    allowed('delete')
+      ? actionForm(ctx, {
+          ...common,
+          body: { action: 'delete', ids },
+          label: i18n.t('action.delete'),
+          testId: 'action-delete',
+          confirm: i18n.t('job.confirmDelete'),
+          danger: true,
+          redirect: href(ctx, '/jobs'),
+        })
+      : ''
+  }
 </div>`;
 }
 
 function facts(ctx: PageContext, { job, state, batch }: JobPageModel): Html {
   const { i18n } = ctx;
   const jobLink = (id: string) => html`<a href="${href(ctx, `/jobs/${encodeURIComponent(id)}`)}">${id}</a>`;
-  const batchLink = (id: string) => html`<a href="${href(ctx, `/batches/${encodeURIComponent(id)}`)}">${batch?.id === id && batch.description ? oneLine(batch.description) : id}</a>`;
+  const batchLink = (id: string) =>
+    html`<a href="${href(ctx, `/batches/${encodeURIComponent(id)}`)}">${
+      batch?.id === id && batch.description ? oneLine(batch.description) : id
+    }</a>`;
   const rows: [string, Html | string | null][] = [
     [i18n.t('job.queue'), html`<a href="${href(ctx, '/jobs', { queue: job.queue })}">${job.queue}</a>`],
     [i18n.t('job.priority'), i18n.number(job.priority)],
@@ -96,7 +131,10 @@ function facts(ctx: PageContext, { job, state, batch }: JobPageModel): Html {
     [i18n.t('job.failureReason'), job.failureReason && reason(ctx, job.failureReason)],
     [i18n.t('job.pendingReason'), job.pendingReason],
     [i18n.t('job.deadLetterJobType'), job.deadLetterJobType],
-    [i18n.t('job.deadLetterJob'), job.deadLetterJobId && html`${jobLink(job.deadLetterJobId)} <span class="muted">${i18n.date(job.deadLetteredAt)}</span>`],
+    [
+      i18n.t('job.deadLetterJob'),
+      job.deadLetterJobId && html`${jobLink(job.deadLetterJobId)} <span class="muted">${i18n.date(job.deadLetteredAt)}</span>`,
+    ],
   ];
   return html`<div class="table-wrap facts"><table class="facts" aria-label="${i18n.t('job.facts')}"><tbody>
     ${rows.filter(([, value]) => value !== null).map(([label, value]) => html`<tr><th scope="row">${label}</th><td>${value}</td></tr>`)}
@@ -108,7 +146,9 @@ function attemptsTable(ctx: PageContext, job: JobRecord, attempts: AttemptView[]
   const { i18n } = ctx;
   const errorsHref = rawJsonHref(ctx, job, 'errors');
   const latest = attempts.slice(-PAGE_BUDGET.attempts);
-  return html`${latest.length < attempts.length ? latestAttemptsNotice(ctx, { shown: latest.length, total: attempts.length, rawHref: errorsHref }) : ''}
+  return html`${
+    latest.length < attempts.length ? latestAttemptsNotice(ctx, { shown: latest.length, total: attempts.length, rawHref: errorsHref }) : ''
+  }
 <div class="table-wrap"><table class="attempts">
   <thead><tr>
     <th class="num">${i18n.t('attempt.number')}</th><th>${i18n.t('attempt.startedAt')}</th><th>${i18n.t('attempt.endedAt')}</th>
@@ -134,7 +174,11 @@ function attemptError(ctx: PageContext, error: NonNullable<AttemptView['error']>
   const stack = error.stack ? errorText(ctx, error.stack, errorsHref) : null;
   return html`<div>${error.name ? html`<strong>${oneLine(error.name)}</strong>: ` : ''}${message.text}</div>${message.notice}
     <div class="muted">${reason(ctx, error.reason)}</div>
-    ${stack ? html`<details class="stack"><summary>${ctx.i18n.t('attempt.stack')}</summary><pre>${stack.text}</pre>${stack.notice}</details>` : ''}`;
+    ${
+      stack
+        ? html`<details class="stack"><summary>${ctx.i18n.t('attempt.stack')}</summary><pre>${stack.text}</pre>${stack.notice}</details>`
+        : ''
+    }`;
 }
 
 /** The timeline with only its latest failures, as many as the attempts table lists. */

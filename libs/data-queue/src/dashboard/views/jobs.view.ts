@@ -13,11 +13,15 @@ export function jobsView(ctx: PageContext, model: JobsPageModel): Html {
     active: 'jobs',
     body: html`<div class="page-head"><h1>${title}</h1></div>
 ${filterForm(ctx, model)}
-${model.searchTimedOutAfterMs !== null
-  ? html`<p class="flash error" role="status" data-testid="search-timed-out">${i18n.t('jobs.searchTimedOut', { seconds: model.searchTimedOutAfterMs / 1000 })}</p>`
-  : model.jobs.length
-    ? html`${ctx.readOnly ? '' : bulkToolbar(ctx, filter)}${jobsTable(ctx, model.jobs, !ctx.readOnly)}`
-    : emptyState(i18n.t(Object.values(filter).some(Boolean) ? 'jobs.emptyFiltered' : 'jobs.empty'))}
+${
+  model.searchTimedOutAfterMs !== null
+    ? html`<p class="flash error" role="status" data-testid="search-timed-out">${i18n.t('jobs.searchTimedOut', {
+        seconds: model.searchTimedOutAfterMs / 1000,
+      })}</p>`
+    : model.jobs.length
+      ? html`${ctx.readOnly ? '' : bulkToolbar(ctx, filter)}${jobsTable(ctx, model.jobs, !ctx.readOnly)}`
+      : emptyState(i18n.t(Object.values(filter).some(Boolean) ? 'jobs.emptyFiltered' : 'jobs.empty'))
+}
 ${pager(ctx, '/jobs', { ...filter }, cursor, model.nextCursor)}`,
   });
 }
@@ -29,7 +33,14 @@ function filterForm(ctx: PageContext, { filter, queues, jobTypes }: JobsPageMode
   return html`<form class="filters" method="get" action="${ctx.basePath}/jobs" role="search">
   ${select(i18n.t('jobs.filter.state'), 'state', JOB_STATES, filter.state, (state) => i18n.t(`state.${state}`), i18n.t('jobs.filter.any'))}
   ${select(i18n.t('jobs.filter.queue'), 'queue', withSelected(queues, filter.queue), filter.queue, String, i18n.t('jobs.filter.any'))}
-  ${select(i18n.t('jobs.filter.jobType'), 'jobType', withSelected(jobTypes, filter.jobType), filter.jobType, String, i18n.t('jobs.filter.any'))}
+  ${select(
+    i18n.t('jobs.filter.jobType'),
+    'jobType',
+    withSelected(jobTypes, filter.jobType),
+    filter.jobType,
+    String,
+    i18n.t('jobs.filter.any'),
+  )}
   ${text('tag')}${text('batchId')}${text('search', 'search')}
   ${ctx.query.locale ? html`<input type="hidden" name="locale" value="${ctx.query.locale}">` : ''}
   <button type="submit" class="primary">${i18n.t('jobs.filter.apply')}</button>
@@ -37,7 +48,14 @@ function filterForm(ctx: PageContext, { filter, queues, jobTypes }: JobsPageMode
 </form>`;
 }
 
-function select<T extends string>(label: string, name: string, values: readonly T[], selected: T | undefined, labelOf: (value: T) => string, anyLabel: string): Html {
+function select<T extends string>(
+  label: string,
+  name: string,
+  values: readonly T[],
+  selected: T | undefined,
+  labelOf: (value: T) => string,
+  anyLabel: string,
+): Html {
   return html`<label>${label}<select name="${name}">
     <option value="">${anyLabel}</option>
     ${values.map((value) => html`<option value="${value}"${value === selected ? html` selected` : ''}>${labelOf(value)}</option>`)}
@@ -65,11 +83,15 @@ function bulkToolbar(ctx: PageContext, filter: Omit<JobsFilter, 'cursor'>): Html
   <span class="actions">
     <button type="submit" name="action" value="retry" formnovalidate data-testid="bulk-retry">${i18n.t('action.retry')}</button>
     <button type="submit" name="action" value="cancel" formnovalidate data-testid="bulk-cancel"
-      data-confirm="${i18n.t('bulk.confirmCancel')}" data-confirm-all="${i18n.t('bulk.confirmCancelAll')}">${i18n.t('action.cancel')}</button>
+      data-confirm="${i18n.t('bulk.confirmCancel')}" data-confirm-all="${i18n.t(
+        'bulk.confirmCancelAll',
+      )}">${i18n.t('action.cancel')}</button>
     ${runAtInput(ctx)}
     <button type="submit" name="action" value="reschedule" data-testid="bulk-reschedule">${i18n.t('action.reschedule')}</button>
     <button type="submit" name="action" value="delete" formnovalidate class="danger" data-testid="bulk-delete"
-      data-confirm="${i18n.t('bulk.confirmDelete')}" data-confirm-all="${i18n.t('bulk.confirmDeleteAll')}">${i18n.t('action.delete')}</button>
+      data-confirm="${i18n.t('bulk.confirmDelete')}" data-confirm-all="${i18n.t(
+        'bulk.confirmDeleteAll',
+      )}">${i18n.t('action.delete')}</button>
   </span>
 </form>`;
 }

@@ -55,7 +55,9 @@ export function layout(ctx: PageContext, { title, active, body }: LayoutOptions)
   <div class="tools">
     ${ctx.readOnly ? html`<span class="badge read-only">${i18n.t('layout.readOnly')}</span>` : ''}
     <button type="button" class="toggle" data-testid="live-toggle" aria-pressed="false"
-      title="${i18n.t('layout.liveHint', { seconds: ctx.pollSeconds })}"><span class="dot" aria-hidden="true"></span>${i18n.t('layout.live')}</button>
+      title="${i18n.t('layout.liveHint', {
+        seconds: ctx.pollSeconds,
+      })}"><span class="dot" aria-hidden="true"></span>${i18n.t('layout.live')}</button>
     <button type="button" class="toggle" data-testid="theme-toggle" title="${i18n.t('layout.theme')}"
       aria-label="${i18n.t('layout.theme')}"><span aria-hidden="true">◐</span></button>
     ${localeSwitcher(ctx)}

@@ -26,7 +26,11 @@ export function overviewView(ctx: PageContext, model: OverviewModel): Html {
 <div class="grid-2">
   <section aria-labelledby="throughput">
     <h2 id="throughput">${i18n.t('overview.throughput', { hours: model.hours })}</h2>
-    ${model.throughput.length ? html`<div class="panel chart">${throughputChart(ctx, model)}</div>` : emptyState(i18n.t('overview.noThroughput'))}
+    ${
+      model.throughput.length
+        ? html`<div class="panel chart">${throughputChart(ctx, model)}</div>`
+        : emptyState(i18n.t('overview.noThroughput'))
+    }
   </section>
   <section aria-labelledby="by-queue">
     <h2 id="by-queue">${i18n.t('overview.byQueue')}</h2>
@@ -39,7 +43,9 @@ export function overviewView(ctx: PageContext, model: OverviewModel): Html {
 function queuesTable(ctx: PageContext, model: OverviewModel): Html {
   const { i18n } = ctx;
   return html`<div class="table-wrap"><table>
-  <thead><tr><th>${i18n.t('job.queue')}</th>${QUEUE_STATES.map((state) => html`<th class="num">${i18n.t(`state.${state}`)}</th>`)}</tr></thead>
+  <thead><tr><th>${i18n.t('job.queue')}</th>${QUEUE_STATES.map(
+    (state) => html`<th class="num">${i18n.t(`state.${state}`)}</th>`,
+  )}</tr></thead>
   <tbody>
     ${model.queues.map(
       (row) => html`<tr>
@@ -66,10 +72,12 @@ function throughputChart(ctx: PageContext, model: OverviewModel): Html {
   const plotHeight = HEIGHT - PAD.top - PAD.bottom;
   const x = (i: number) => PAD.left + (points.length > 1 ? (i / (points.length - 1)) * plotWidth : plotWidth / 2);
   const y = (value: number) => PAD.top + plotHeight - (value / max) * plotHeight;
-  const line = (series: 'completed' | 'failed') =>
-    points.map((point, i) => `${x(i).toFixed(1)},${y(point[series]).toFixed(1)}`).join(' ');
+  const line = (series: 'completed' | 'failed') => points.map((point, i) => `${x(i).toFixed(1)},${y(point[series]).toFixed(1)}`).join(' ');
   const ticks = [0, max / 2, max].filter(Number.isInteger);
-  const time = new Intl.DateTimeFormat(ctx.locale, model.hours >= 24 ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' } : { hour: '2-digit', minute: '2-digit' });
+  const time = new Intl.DateTimeFormat(
+    ctx.locale,
+    model.hours >= 24 ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' } : { hour: '2-digit', minute: '2-digit' },
+  );
   const last = points.length - 1;
   const labelAt = [...new Set([0, Math.floor(last / 2), last])];
   const anchor = (i: number) => (i === 0 ? 'start' : i === last ? 'end' : 'middle');
@@ -89,7 +97,10 @@ function throughputChart(ctx: PageContext, model: OverviewModel): Html {
   <polyline class="line failed" points="${line('failed')}"></polyline>
 </svg>
 <ul class="legend">
-  <li><span class="swatch completed"></span>${i18n.t('overview.legend', { state: i18n.t('state.completed'), count: total('completed') })}</li>
+  <li><span class="swatch completed"></span>${i18n.t('overview.legend', {
+    state: i18n.t('state.completed'),
+    count: total('completed'),
+  })}</li>
   <li><span class="swatch failed"></span>${i18n.t('overview.legend', { state: i18n.t('state.failed'), count: total('failed') })}</li>
 </ul>`;
 }

@@ -65,7 +65,8 @@ function truncationNotice(ctx: PageContext, shown: string, whole: string, rawHre
 }
 
 function notice(ctx: PageContext, text: string, rawHref: string): Html {
-  return html`<p class="muted" data-testid="truncated">${text} <a href="${rawHref}" type="application/json">${ctx.i18n.t('truncated.openRaw')}</a></p>`;
+  const openRaw = ctx.i18n.t('truncated.openRaw');
+  return html`<p class="muted" data-testid="truncated">${text} <a href="${rawHref}" type="application/json">${openRaw}</a></p>`;
 }
 
 /** "850 byte", "64 kB", "8.1 MB" in the page's locale: the UTF-8 size of `text`. */

@@ -36,16 +36,24 @@ function queuesTable(ctx: PageContext, model: QueuesPageModel): Html {
         <td class="num">${i18n.number(row.runnable)}</td>
         <td class="num">${i18n.number(row.scheduled)}</td>
         <td class="num">${i18n.number(row.processing)}</td>
-        <td class="num" title="${i18n.t('queues.latencyHint')}">${row.oldestRunnableMs === null ? '—' : duration(ctx, row.oldestRunnableMs)}</td>
-        <td>${row.paused ? html`<span class="badge paused">${i18n.t('queues.paused')}</span>` : html`<span class="muted">${i18n.t('queues.active')}</span>`}</td>
-        ${ctx.readOnly
-          ? ''
-          : html`<td>${actionForm(ctx, {
-              action: PAUSES,
-              body: { kind: 'queue', value: row.queue, paused: !row.paused },
-              label: i18n.t(row.paused ? 'pauses.resume' : 'pauses.pause'),
-              testId: row.paused ? 'queue-resume' : 'queue-pause',
-            })}</td>`}
+        <td class="num" title="${i18n.t('queues.latencyHint')}">${
+          row.oldestRunnableMs === null ? '—' : duration(ctx, row.oldestRunnableMs)
+        }</td>
+        <td>${
+          row.paused
+            ? html`<span class="badge paused">${i18n.t('queues.paused')}</span>`
+            : html`<span class="muted">${i18n.t('queues.active')}</span>`
+        }</td>
+        ${
+          ctx.readOnly
+            ? ''
+            : html`<td>${actionForm(ctx, {
+                action: PAUSES,
+                body: { kind: 'queue', value: row.queue, paused: !row.paused },
+                label: i18n.t(row.paused ? 'pauses.resume' : 'pauses.pause'),
+                testId: row.paused ? 'queue-resume' : 'queue-pause',
+              })}</td>`
+        }
       </tr>`,
     )}
   </tbody>
@@ -65,14 +73,16 @@ function pausesTable(ctx: PageContext, model: QueuesPageModel): Html {
         <td>${kindLabel(ctx, pause.kind)}</td>
         <td class="mono">${pause.value}</td>
         <td>${i18n.date(pause.pausedAt)}</td>
-        ${ctx.readOnly
-          ? ''
-          : html`<td>${actionForm(ctx, {
-              action: PAUSES,
-              body: { kind: pause.kind, value: pause.value, paused: false },
-              label: i18n.t('pauses.resume'),
-              testId: 'pause-resume',
-            })}</td>`}
+        ${
+          ctx.readOnly
+            ? ''
+            : html`<td>${actionForm(ctx, {
+                action: PAUSES,
+                body: { kind: pause.kind, value: pause.value, paused: false },
+                label: i18n.t('pauses.resume'),
+                testId: 'pause-resume',
+              })}</td>`
+        }
       </tr>`,
     )}
   </tbody>

@@ -31,12 +31,19 @@ function workersTable(ctx: PageContext, model: WorkersPageModel): Html {
         <td class="mono">${worker.queues}</td>
         <td>${i18n.date(worker.startedAt)}</td>
         <td>${dateWithAge(ctx, worker.heartbeatAt)}</td>
-        <td>${worker.running.length
-          ? worker.running.map(
-              (job) => html`<div><a href="${href(ctx, `/jobs/${encodeURIComponent(job.id)}`)}">${i18n.t('workers.runningJob', { id: job.id, jobType: job.jobType })}</a>
-                ${job.startedAt ? html`<span class="muted">${i18n.t('workers.since', { at: i18n.date(job.startedAt) })}</span>` : ''}</div>`,
-            )
-          : html`<span class="muted">${i18n.t('workers.idle')}</span>`}</td>
+        <td>${
+          worker.running.length
+            ? worker.running.map(
+                (job) => html`<div><a href="${href(ctx, `/jobs/${encodeURIComponent(job.id)}`)}">${i18n.t('workers.runningJob', {
+                  id: job.id,
+                  jobType: job.jobType,
+                })}</a>
+                ${
+                  job.startedAt ? html`<span class="muted">${i18n.t('workers.since', { at: i18n.date(job.startedAt) })}</span>` : ''
+                }</div>`,
+              )
+            : html`<span class="muted">${i18n.t('workers.idle')}</span>`
+        }</td>
       </tr>`,
     )}
   </tbody>

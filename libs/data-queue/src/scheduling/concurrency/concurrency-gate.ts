@@ -207,6 +207,7 @@ export class ConcurrencyGate {
 function describeRule(rule: PublishedRule, index: number): string {
   const limits = Object.entries(rule)
     .filter(([field]) => field !== 'key' && field !== 'onEnqueueLimit')
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- the key, the one object, is filtered out above
     .map(([field, value]) => `${field} ${Array.isArray(value) ? value.join('/') : String(value)}`);
   return `concurrency[${index}] (${limits.join(', ')})`;
 }

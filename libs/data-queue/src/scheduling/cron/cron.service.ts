@@ -12,13 +12,7 @@ import { channelsOf } from '../../store/job-store.js';
 import { QueueDatabase } from '../../store/queue-database.js';
 import { quoteIdent } from '../../store/sql/identifiers.js';
 import { CronSchedule } from './cron-schedule.js';
-import {
-  enqueueCronTickSql,
-  getCronEntrySql,
-  listCronEntriesSql,
-  setCronEnabledSql,
-  upsertCronEntrySql,
-} from './cron.sql.js';
+import { enqueueCronTickSql, getCronEntrySql, listCronEntriesSql, setCronEnabledSql, upsertCronEntrySql } from './cron.sql.js';
 
 interface CronEntryRow {
   key: string;

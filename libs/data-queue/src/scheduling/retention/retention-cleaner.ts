@@ -3,12 +3,7 @@ import type { ResolvedDataQueueOptions } from '../../core/data-queue-options.js'
 import { DATA_QUEUE_OPTIONS } from '../../core/data-queue.constants.js';
 import { QueueDatabase } from '../../store/queue-database.js';
 import { quoteIdent } from '../../store/sql/identifiers.js';
-import {
-  deleteEmptyExpiredBatchesSql,
-  deleteExpiredBatchJobsSql,
-  deleteExpiredJobsSql,
-  tryRetentionLockSql,
-} from './retention.sql.js';
+import { deleteEmptyExpiredBatchesSql, deleteExpiredBatchJobsSql, deleteExpiredJobsSql, tryRetentionLockSql } from './retention.sql.js';
 
 /** A pass never runs away: at most this many batches of deletes per statement kind. */
 const MAX_ROUNDS = 100;

@@ -22,9 +22,20 @@ import { migrationsLockKey, sharingHistory } from './shared-history.js';
  * date and skip what it records as applied (see sharingHistory).
  */
 export function dataQueueMigrations(schema = 'data_queue'): (new () => MigrationInterface)[] {
-  return [initialMigration(schema), runnableByQueueMigration(schema), batchesMigration(schema), dashboardAndPausesMigration(schema), cronMigration(schema), historyAndRetentionMigration(schema), concurrencyMigration(schema), durableWaitsMigration(schema), leanHotPathMigration(schema), leanIndexesMigration(schema), admittedRunsMigration(schema), jobTypesMigration(schema)].map((migration, index) =>
-    sharingHistory(schema, migration, index === 0),
-  );
+  return [
+    initialMigration(schema),
+    runnableByQueueMigration(schema),
+    batchesMigration(schema),
+    dashboardAndPausesMigration(schema),
+    cronMigration(schema),
+    historyAndRetentionMigration(schema),
+    concurrencyMigration(schema),
+    durableWaitsMigration(schema),
+    leanHotPathMigration(schema),
+    leanIndexesMigration(schema),
+    admittedRunsMigration(schema),
+    jobTypesMigration(schema),
+  ].map((migration, index) => sharingHistory(schema, migration, index === 0));
 }
 
 /**

@@ -85,7 +85,8 @@ export function sharingHistory(schema: string, Migration: MigrationClass, first:
         `they were migrated through a DataSource that records its migrations in another table. ` +
         `Copy DataQueue's rows from that table, then run the migrations again: ` +
         `CREATE TABLE IF NOT EXISTS ${s}.migrations (id SERIAL PRIMARY KEY, "timestamp" bigint NOT NULL, name varchar NOT NULL); ` +
-        `INSERT INTO ${s}.migrations ("timestamp", name) SELECT "timestamp", name FROM <that table> WHERE name LIKE 'DataQueue%' ORDER BY id;`,
+        `INSERT INTO ${s}.migrations ("timestamp", name) SELECT "timestamp", name FROM <that table> ` +
+        `WHERE name LIKE 'DataQueue%' ORDER BY id;`,
     );
   }
 }
@@ -93,7 +94,11 @@ export function sharingHistory(schema: string, Migration: MigrationClass, first:
 /** The table TypeORM records `runner`'s DataSource's migrations in, as `schema.table`. */
 function historyTable(runner: QueryRunner): string {
   const { driver, options } = runner.dataSource;
-  const path = driver.buildTableName(options.migrationsTableName ?? 'migrations', (driver.options as PostgresDataSourceOptions).schema, driver.database);
+  const path = driver.buildTableName(
+    options.migrationsTableName ?? 'migrations',
+    (driver.options as PostgresDataSourceOptions).schema,
+    driver.database,
+  );
   const { schema, tableName } = driver.parseTableName(path);
   return `${schema}.${tableName}`;
 }

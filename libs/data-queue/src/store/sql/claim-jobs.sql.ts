@@ -4,8 +4,7 @@ export type QueueSelector =
   | { kind: 'except'; queues: string[] }; // '*:5' = every queue not named by another pool
 
 /** The batch row of a batch job or batch callback job, as JSON (`ctx.batch`). */
-const BATCH_JSON = (s: string, ref: string) =>
-  `(SELECT to_jsonb(batch) FROM ${s}.batches AS batch WHERE batch.id = ${ref})`;
+const BATCH_JSON = (s: string, ref: string) => `(SELECT to_jsonb(batch) FROM ${s}.batches AS batch WHERE batch.id = ${ref})`;
 
 /** The claim itself: a new attempt, stamped with its claimant. */
 const CLAIM = `

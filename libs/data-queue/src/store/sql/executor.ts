@@ -33,6 +33,7 @@ export function pgExecutor(pg: Pool | PoolClient, { prepared = true }: PgExecuto
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03']);
 
 function asUnavailable(error: unknown): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a driver's code is a string; anything else is printed as is
   const code = String((error as { code?: unknown })?.code ?? '');
   const message = (error as Error)?.message ?? '';
   const lost = CONNECTION_CODES.has(code) || code.startsWith('08') || /Connection terminated|connection timeout/i.test(message);

@@ -236,7 +236,8 @@ export const de: Messages = {
   'message.backToOverview': 'Zurück zur Übersicht',
 
   // Issue 15, bounded dashboard queries and chunked bulk actions.
-  'jobs.searchTimedOut': 'Die Suche dauerte länger als {seconds} Sek. und wurde abgebrochen; grenzen Sie sie mit Status, Warteschlange oder Jobtyp ein.',
+  'jobs.searchTimedOut':
+    'Die Suche dauerte länger als {seconds} Sek. und wurde abgebrochen; grenzen Sie sie mit Status, Warteschlange oder Jobtyp ein.',
   'bulk.progress': 'In Arbeit … bisher geänderte Jobs: {count}',
 
   // Issue 15, page budget: large payloads, outputs and errors cut, with a link to the raw JSON.

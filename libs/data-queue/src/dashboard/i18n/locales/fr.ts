@@ -237,7 +237,9 @@ export const fr: Messages = {
   'message.backToOverview': 'Retour à la vue d’ensemble',
 
   // Issue 15, bounded dashboard queries and chunked bulk actions.
-  'jobs.searchTimedOut': 'La recherche a duré plus de {seconds}\u00a0s et a été interrompue\u202f; affinez-la avec un état, une file d’attente ou un type de tâche.',
+  'jobs.searchTimedOut':
+    'La recherche a duré plus de {seconds}\u00a0s et a été interrompue\u202f; ' +
+    'affinez-la avec un état, une file d’attente ou un type de tâche.',
   'bulk.progress': 'En cours… tâches modifiées jusqu’ici\u00a0: {count}',
 
   // Issue 15, page budget: large payloads, outputs and errors cut, with a link to the raw JSON.

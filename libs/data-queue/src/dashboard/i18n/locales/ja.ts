@@ -200,7 +200,8 @@ export const ja: Messages = {
   'pauses.resume': '再開',
 
   'cron.title': '定期実行エントリ',
-  'cron.empty': '定期実行エントリはありません。エントリは DataQueueModule.forRoot({ cron }) または @JobHandler(type, { cron }) で宣言します。',
+  'cron.empty':
+    '定期実行エントリはありません。エントリは DataQueueModule.forRoot({ cron }) または @JobHandler(type, { cron }) で宣言します。',
   'cron.key': 'キー',
   'cron.schedule': 'スケジュール',
   'cron.status': 'ステータス',

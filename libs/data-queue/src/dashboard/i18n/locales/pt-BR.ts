@@ -236,7 +236,8 @@ export const ptBR: Messages = {
   'message.backToOverview': 'Voltar para a visão geral',
 
   // Issue 15, bounded dashboard queries and chunked bulk actions.
-  'jobs.searchTimedOut': 'A pesquisa levou mais de {seconds} s e foi interrompida; restrinja-a com um status, uma fila ou um tipo de tarefa.',
+  'jobs.searchTimedOut':
+    'A pesquisa levou mais de {seconds} s e foi interrompida; restrinja-a com um status, uma fila ou um tipo de tarefa.',
   'bulk.progress': 'Em andamento… tarefas alteradas até agora: {count}',
 
   // Issue 15, page budget: large payloads, outputs and errors cut, with a link to the raw JSON.

@@ -35,6 +35,23 @@ describe('CronSchedule.between', () => {
     expect(quarterHours.between(...window, 0)).toEqual([]);
   });
 
+  it('keeps the most recent ticks of a long window of frequent ticks (a day of seconds)', () => {
+    const everySecond = new CronSchedule('* * * * * *', 'UTC');
+    const ticks = everySecond.between(at('2026-01-01T00:00:00Z'), at('2026-01-02T00:00:00Z'), 100);
+    expect(ticks).toHaveLength(100);
+    expect(isoOf([ticks[0], ticks[99]])).toEqual(['2026-01-01T23:58:21.000Z', '2026-01-02T00:00:00.000Z']);
+  });
+
+  it('keeps the most recent ticks of a window of rare ones (New Year over a decade)', () => {
+    const newYear = new CronSchedule('0 0 1 1 *', 'UTC');
+    expect(isoOf(newYear.between(at('2020-06-01T00:00:00Z'), at('2030-06-01T00:00:00Z'), 3))).toEqual([
+      '2028-01-01T00:00:00.000Z',
+      '2029-01-01T00:00:00.000Z',
+      '2030-01-01T00:00:00.000Z',
+    ]);
+    expect(newYear.between(at('2020-06-01T00:00:00Z'), at('2030-06-01T00:00:00Z'), 100)).toHaveLength(10);
+  });
+
   it('ticks by the second with a six-field expression', () => {
     const everyTwentySeconds = new CronSchedule('*/20 * * * * *', 'UTC');
     expect(isoOf(everyTwentySeconds.between(at('2026-01-01T10:00:00Z'), at('2026-01-01T10:01:00Z'), 100))).toEqual([

@@ -1,5 +1,8 @@
 import { CronTime } from 'cron';
 
+/** The first span `between` looks back over: one tick of the finest schedule, a second. */
+const LOOK_BACK_MS = 1_000;
+
 /** Ticks of a cron schedule in its time zone (`cron` package, as used by @nestjs/schedule). */
 export class CronSchedule {
   private readonly time: CronTime;
@@ -23,13 +26,24 @@ export class CronSchedule {
     return this.time.getNextDateFrom(from, this.timezone).toJSDate();
   }
 
-  /** Ticks in (after, until], oldest first, at most `limit` (the most recent ones). */
+  /**
+   * Ticks in (after, until], oldest first, at most `limit` (the most recent ones). Walking the
+   * whole window costs a step per tick (86,400 for a per-second entry over a day, seconds of a
+   * blocked event loop), so it looks back from `until` over doubling spans until one holds
+   * `limit` ticks or reaches `after`: the most recent ticks are the same either way.
+   */
   between(after: Date, until: Date, limit: number): Date[] {
-    const ticks: Date[] = [];
-    for (let tick = this.next(after); tick <= until; tick = this.next(tick)) {
-      ticks.push(tick);
-      if (ticks.length > limit) ticks.shift();
+    if (limit <= 0) return [];
+    for (let span = LOOK_BACK_MS; ; span *= 2) {
+      const from = new Date(Math.max(after.getTime(), until.getTime() - span));
+      const ticks = this.walk(from, until);
+      if (ticks.length >= limit || from.getTime() === after.getTime()) return ticks.slice(-limit);
     }
+  }
+
+  private walk(after: Date, until: Date): Date[] {
+    const ticks: Date[] = [];
+    for (let tick = this.next(after); tick <= until; tick = this.next(tick)) ticks.push(tick);
     return ticks;
   }
 }

@@ -9,6 +9,7 @@ import { DatabaseUnavailableError, type DatabaseTarget } from '../core/data-queu
 import { dataQueueTypes } from './fast-timestamptz.js';
 import { JobStore } from './job-store.js';
 import { runMigrations } from './migrations/run-migrations.js';
+import { errorCodeOf } from './sql/error-code.js';
 
 /**
  * DataQueue's connection to Postgres: the TypeORM DataSource (the app's, or one opened from
@@ -70,8 +71,7 @@ export class QueueDatabase implements OnApplicationShutdown {
  * database but not the server). Errors that are not about connecting pass unchanged.
  */
 function asConnectError(error: unknown, options: PostgresDataSourceOptions): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a driver's code is a string; anything else is printed as is
-  const code = String((error as { code?: unknown })?.code ?? '');
+  const code = errorCodeOf(error);
   const message = (error as Error)?.message ?? String(error);
   const target = targetOf(options);
   const problem = connectProblem(code, message, target);

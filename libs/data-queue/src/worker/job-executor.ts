@@ -13,6 +13,7 @@ import { CompletionBatcher } from './completion-batcher.js';
 import { FailureRecorder } from './failure-recorder.js';
 import { RunningJobContext } from './job-context.js';
 import { JobOutputInvalidError, serializeOutput } from './serialize-output.js';
+import { errorCodeOf } from '../store/sql/error-code.js';
 
 type Outcome =
   | { kind: 'completed'; outputJson: string | null }
@@ -264,8 +265,7 @@ export class JobExecutor {
  * same write would fail again.
  */
 function isUnstorable(error: unknown): boolean {
-  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a driver's code is a string; anything else is printed as is
-  const code = String((error as { code?: unknown })?.code ?? '');
+  const code = errorCodeOf(error);
   return ['22', '23', '54'].includes(code.slice(0, 2));
 }
 

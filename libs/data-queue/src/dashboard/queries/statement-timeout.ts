@@ -1,5 +1,6 @@
 import { ServiceUnavailableException } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
+import { errorCodeOf } from '../../store/sql/error-code.js';
 
 /** How long Postgres lets one dashboard statement run before it stops it. */
 export const DASHBOARD_STATEMENT_TIMEOUT_MS = 5000;
@@ -42,8 +43,7 @@ export async function withStatementTimeout<T>(dataSource: DataSource, reads: (db
       return reads(db);
     });
   } catch (error) {
-    if ((error as { driverError?: { code?: unknown } })?.driverError?.code === QUERY_CANCELED)
-      throw new DashboardQueryStoppedError(timeoutMs, error);
+    if (errorCodeOf(error) === QUERY_CANCELED) throw new DashboardQueryStoppedError(timeoutMs, error);
     throw error;
   }
 }

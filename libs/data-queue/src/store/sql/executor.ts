@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { DatabaseUnavailableError } from '../../core/data-queue.errors.js';
+import { errorCodeOf } from './error-code.js';
 
 /** Runs one SQL statement and returns its rows: a pool, a transaction's client, or a TypeORM manager. */
 export interface SqlExecutor {
@@ -33,8 +34,7 @@ export function pgExecutor(pg: Pool | PoolClient, { prepared = true }: PgExecuto
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03']);
 
 function asUnavailable(error: unknown): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a driver's code is a string; anything else is printed as is
-  const code = String((error as { code?: unknown })?.code ?? '');
+  const code = errorCodeOf(error);
   const message = (error as Error)?.message ?? '';
   const lost = CONNECTION_CODES.has(code) || code.startsWith('08') || /Connection terminated|connection timeout/i.test(message);
   return lost ? new DatabaseUnavailableError(`database unavailable: ${message || code}`, { cause: error }) : error;

@@ -15,6 +15,3 @@ export interface BatchCallbackPayload {
   event: BatchCallbackEvent;
   key: string;
 }
-
-/** Job type of batch callback jobs; handled by DataQueue itself. */
-export const BATCH_CALLBACK_JOB_TYPE = 'dataqueue.batch-callback';

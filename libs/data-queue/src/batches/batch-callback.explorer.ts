@@ -5,7 +5,7 @@ import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { isEnqueueOnly, unprovidedClasses } from '../handlers/unprovided-classes.js';
-import { BATCH_CALLBACK_JOB_TYPE } from './batch-callback-context.js';
+import { BATCH_CALLBACK_JOB_TYPE } from '../core/batch-record.js';
 import {
   decoratedBatchCallbacks,
   OnBatchDiscardDiscovery,

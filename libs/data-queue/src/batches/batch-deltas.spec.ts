@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { batchDeltas, type JobMove } from './batch-tracker.js';
+import { batchDeltas, type BatchMove } from './batch-tracker.js';
 
 // batch-tracker.spec.ts covers the sum of one batch's moves; these are the edges around it.
-const job = (id: string, batchId: string | null, batchCallbackId: string | null = null): JobMove['job'] => ({
+const job = (id: string, batchId: string | null, batchCallbackId: string | null = null): BatchMove['job'] => ({
   id,
   batchId,
   batchCallbackId,

@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { QueueDatabase } from '../store/queue-database.js';
-import { BatchStore } from './batch-store.js';
 import { BatchTracker } from './batch-tracker.js';
 
 /**
@@ -14,20 +13,19 @@ export class BatchReconciler {
 
   constructor(
     private readonly database: QueueDatabase,
-    private readonly batches: BatchStore,
     private readonly tracker: BatchTracker,
   ) {}
 
   /** Returns how many batches were repaired. */
   async reconcile(idleMs: number): Promise<number> {
     const store = this.database.store;
-    const drifted = await this.batches.drifted(store.db, idleMs);
+    const drifted = await store.batches.drifted(idleMs);
     for (const batchId of drifted) {
       await store.transaction(async (tx) => {
-        const counts = await this.batches.lockedCounts(tx.db, batchId);
+        const counts = await tx.batches.lockedCounts(batchId);
         if (!counts) return;
         await this.tracker.apply(tx, batchId, counts.delta);
-        await this.batches.adjustCallbacks(tx.db, batchId, counts.callbacks);
+        await tx.batches.adjustCallbacks(batchId, counts.callbacks);
       });
       this.logger.warn(`batch ${batchId}: counters repaired from its jobs`);
     }

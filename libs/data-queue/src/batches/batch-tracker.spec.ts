@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { batchDeltas, bucketOf } from './batch-tracker.js';
+import { bucketOf } from '../core/job-states.js';
+import { batchDeltas } from './batch-tracker.js';
 
 const inBatch = (id: string) => ({ id, batchId: 'b1', batchCallbackId: null });
 const callbackOf = (id: string) => ({ id, batchId: null, batchCallbackId: 'b1' });

@@ -16,11 +16,10 @@ import { NewJobFactory } from '../queue/new-job.factory.js';
 import { jsonProblem } from '../queue/payload.validation.js';
 import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
 import { toBatchRecord } from '../store/batch-row.js';
-import type { JobStore } from '../store/job-store.js';
+import type { QueueStore } from '../store/queue-store.js';
 import { QueueDatabase } from '../store/queue-database.js';
 import { BatchCallbackRegistry } from './batch-callback.registry.js';
-import { BatchStore } from './batch-store.js';
-import { BatchTracker, batchDeltas, type JobMove } from './batch-tracker.js';
+import { BatchTracker } from './batch-tracker.js';
 
 const CALLBACK_OPTIONS: [keyof CreateBatchOptions, BatchCallbackEvent, string][] = [
   ['onFinish', 'finish', '@OnBatchFinish'],
@@ -33,7 +32,6 @@ const CALLBACK_OPTIONS: [keyof CreateBatchOptions, BatchCallbackEvent, string][]
 export class BatchService implements BatchOperations {
   constructor(
     private readonly database: QueueDatabase,
-    private readonly batches: BatchStore,
     private readonly tracker: BatchTracker,
     private readonly newJobs: NewJobFactory,
     private readonly callbacks: BatchCallbackRegistry,
@@ -45,7 +43,7 @@ export class BatchService implements BatchOperations {
 
   async create(options: CreateBatchOptions = {}, manager?: EntityManager): Promise<Batch> {
     this.validate(options);
-    const row = await this.batches.insert(this.storeFor(manager).db, {
+    const row = await this.storeFor(manager).batches.insert({
       description: options.description ?? null,
       propertiesJson: JSON.stringify(options.properties ?? {}),
       onFinish: options.onFinish ?? null,
@@ -63,7 +61,7 @@ export class BatchService implements BatchOperations {
 
   async getRecord(id: string): Promise<BatchRecord | null> {
     if (!isUuid(id)) return null;
-    const row = await this.batches.get(this.database.store.db, id);
+    const row = await this.database.store.batches.get(id);
     return row && toBatchRecord(row);
   }
 
@@ -83,7 +81,7 @@ export class BatchService implements BatchOperations {
           ? { jobs: [], created: [] }
           : this.gate.needsEnqueueCheck(rows)
             ? await this.gate.insert(tx, rows, payloads)
-            : await tx.insert(rows);
+            : await tx.inserts.insert(rows);
       const added = created.length;
       const record = await this.tracker.apply(
         tx,
@@ -107,10 +105,8 @@ export class BatchService implements BatchOperations {
   async retry(batchId: string): Promise<BatchRecord> {
     const { record, jobs } = await this.database.store.transaction(async (tx) => {
       await this.mustExist(tx, batchId);
-      const retried = await this.batches.retryJobs(tx.db, batchId);
-      await tx.wake(retried.map((job) => job.queue));
-      const moves: JobMove[] = retried.map((job) => ({ job, from: 'discarded', to: 'pending' }));
-      return { record: await this.applyMoves(tx, batchId, moves), jobs: retried };
+      const retried = await tx.batches.retryJobs(batchId);
+      return { record: await this.tracker.apply(tx, batchId), jobs: retried };
     });
     for (const job of jobs) this.events.emit({ event: 'retried', job, action: 'retryBatch' });
     return record;
@@ -123,26 +119,21 @@ export class BatchService implements BatchOperations {
   async cancel(batchId: string): Promise<BatchRecord> {
     const { record, jobs } = await this.database.store.transaction(async (tx) => {
       const batch = await this.mustExist(tx, batchId);
-      const cancelled = await this.batches.cancelJobs(tx.db, batchId);
-      await tx.announceCancelled(cancelled.map((job) => job.id));
-      const moves: JobMove[] = cancelled.map((job) => ({ job, from: 'pending', to: 'discarded' }));
-      return { record: await this.applyMoves(tx, batchId, moves, { arm: batch.enqueuedAt === null }), jobs: cancelled };
+      const cancelled = await tx.batches.cancelJobs(batchId);
+      // Cancelling finishes the batch: one never enqueued is armed, after its jobs have moved.
+      return { record: await this.tracker.apply(tx, batchId, undefined, { arm: batch.enqueuedAt === null }), jobs: cancelled };
     });
     for (const job of jobs) this.events.emit({ event: 'cancelled', job, action: 'cancelBatch' });
     return record;
   }
 
-  private async applyMoves(tx: JobStore, batchId: string, moves: JobMove[], change: { arm?: boolean } = {}): Promise<BatchRecord> {
-    return this.tracker.apply(tx, batchId, batchDeltas(moves).deltas.get(batchId), change);
-  }
-
-  private async mustExist(tx: JobStore, batchId: string): Promise<BatchRecord> {
-    const row = isUuid(batchId) ? await this.batches.get(tx.db, batchId) : null;
+  private async mustExist(tx: QueueStore, batchId: string): Promise<BatchRecord> {
+    const row = isUuid(batchId) ? await tx.batches.get(batchId) : null;
     if (!row) throw new BatchNotFoundError(idText(batchId));
     return toBatchRecord(row);
   }
 
-  private storeFor(manager: EntityManager | undefined): JobStore {
+  private storeFor(manager: EntityManager | undefined): QueueStore {
     return manager ? this.database.store.bindTo(manager) : this.database.store;
   }
 

@@ -1,3 +1,6 @@
+/** Job type of batch callback jobs; handled by DataQueue itself. */
+export const BATCH_CALLBACK_JOB_TYPE = 'dataqueue.batch-callback';
+
 /** Which batch callback a callback job runs. */
 export type BatchCallbackEvent = 'finish' | 'success' | 'discard';
 

@@ -83,3 +83,12 @@ export function jobState(job: JobStateFields): JobState {
 export function jobStateSql(alias?: string): string {
   return `CASE WHEN ${RETRYING.sql(alias)} THEN 'retrying' ELSE ${prefix(alias)}status END`;
 }
+
+/** Where a job counts (a batch's counters, later a dependency's outcome): unfinished, succeeded or discarded. */
+export type JobBucket = 'pending' | 'succeeded' | 'discarded';
+
+export function bucketOf(job: JobStateFields): JobBucket {
+  if (job.status === 'completed') return 'succeeded';
+  if (DISCARDED.matches(job)) return 'discarded';
+  return 'pending';
+}

@@ -5,11 +5,10 @@ import { BatchCallbackExplorer } from '../batches/batch-callback.explorer.js';
 import { BatchCallbackHandler } from '../batches/batch-callback.handler.js';
 import { BatchCallbackRegistry } from '../batches/batch-callback.registry.js';
 import { BatchReconciler } from '../batches/batch-reconciler.js';
-import { BatchStore } from '../batches/batch-store.js';
 import { BatchTracker } from '../batches/batch-tracker.js';
 import { BatchService } from '../batches/batch.service.js';
 import type { DataQueueModuleOptions, ResolvedDataQueueOptions } from '../core/data-queue-options.js';
-import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
+import { BATCH_OPERATIONS, DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { JobEventBus } from '../core/job-event-bus.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { JobHandlerExplorer } from '../handlers/job-handler.explorer.js';
@@ -55,11 +54,6 @@ import { QueueService } from './queue.service.js';
       inject: [DATA_QUEUE_OPTIONS],
       useFactory: (options: ResolvedDataQueueOptions) => QueueDatabase.open(options),
     },
-    {
-      provide: BatchStore,
-      inject: [DATA_QUEUE_OPTIONS],
-      useFactory: (options: ResolvedDataQueueOptions) => new BatchStore(options.schema, options.defaultMaxAttempts),
-    },
     HandlerRegistry,
     JobHandlerExplorer,
     JobTypeCatalog,
@@ -68,6 +62,7 @@ import { QueueService } from './queue.service.js';
     BatchCallbackHandler,
     BatchTracker,
     BatchService,
+    { provide: BATCH_OPERATIONS, useExisting: BatchService },
     BatchReconciler,
     PauseService,
     CronService,

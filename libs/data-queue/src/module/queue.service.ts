@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { BatchTracker, bucketOf } from '../batches/batch-tracker.js';
 import { BatchService } from '../batches/batch.service.js';
 import type { BatchRecord, CreateBatchOptions } from '../core/batch-record.js';
 import type { Batch } from '../core/batch.js';
@@ -25,6 +24,7 @@ import { CronService } from '../scheduling/cron/cron.service.js';
 import { PauseService, type PauseRecord, type PauseTarget } from '../scheduling/pause.service.js';
 import type { NewJob } from '../store/job-row.js';
 import type { JobStore } from '../store/job-store.js';
+import type { QueueStore } from '../store/queue-store.js';
 import { QueueDatabase } from '../store/queue-database.js';
 import { InlineRunner } from '../worker/inline-runner.js';
 
@@ -37,7 +37,6 @@ export class QueueService {
     private readonly inserts: InsertBatcher,
     private readonly inline: InlineRunner,
     private readonly batches: BatchService,
-    private readonly tracker: BatchTracker,
     private readonly pauses: PauseService,
     private readonly cron: CronService,
     private readonly gate: ConcurrencyGate,
@@ -64,7 +63,7 @@ export class QueueService {
     const records = this.gate.needsEnqueueCheck(rows)
       ? await this.insertThroughGate(store, rows, jobs, manager)
       : manager
-        ? (await store.insert(rows)).jobs
+        ? (await store.inserts.insert(rows)).jobs
         : await this.inserts.insert(rows);
     if (this.options.mode !== 'inline') return records;
     const finished: JobRecord[] = [];
@@ -74,19 +73,19 @@ export class QueueService {
 
   async getJob<Payload = unknown>(id: string): Promise<JobRecord<Payload> | null> {
     if (!isJobId(id)) return null;
-    return (await this.database.store.get(String(id))) as JobRecord<Payload> | null;
+    return (await this.database.store.jobs.get(String(id))) as JobRecord<Payload> | null;
   }
 
   /** The job's history: one record per finished attempt (duration, outcome, error), oldest first. */
   async getJobExecutions(id: string): Promise<JobExecutionRecord[]> {
     if (!isJobId(id)) return [];
-    return this.database.store.executions(String(id));
+    return this.database.store.jobs.executions(String(id));
   }
 
   /** Newest first. Pass `nextCursor` back as `cursor` for the next page. */
   async listJobs(filter: ListJobsFilter = {}): Promise<JobPage> {
     const query = normalizeListFilter(filter);
-    const jobs = await this.database.store.list({
+    const jobs = await this.database.store.jobs.list({
       ...query,
       beforeId: filter.cursor === undefined ? undefined : decodeCursor(filter.cursor),
     });
@@ -97,24 +96,14 @@ export class QueueService {
 
   /** Cancels a pending, waiting, running (its `ctx.signal` aborts) or retrying job. */
   async cancelJob(id: string): Promise<JobRecord> {
-    const cancelled = await this.act(id, 'cancel', ['pending', 'waiting', 'processing', 'failed (retrying)'], async (tx) => {
-      const job = await tx.cancel(id);
-      if (job) await this.tracker.jobsMoved(tx, [{ job, from: 'pending', to: 'discarded' }]);
-      return job;
-    });
+    const cancelled = await this.act(id, 'cancel', ['pending', 'waiting', 'processing', 'failed (retrying)'], (jobs) => jobs.cancel(id));
     this.events.emit({ event: 'cancelled', job: cancelled, action: 'cancelJob' });
     return cancelled;
   }
 
   /** Runs a failed or cancelled job again, with a fresh attempt budget; re-opens its finished batch. */
   async retryJob(id: string): Promise<JobRecord> {
-    const job = await this.act(id, 'retry', ['failed', 'cancelled'], async (tx) => {
-      const retried = await tx.retry(id);
-      if (!retried) return null;
-      const from = retried.wasDiscarded ? 'discarded' : 'pending';
-      await this.tracker.jobsMoved(tx, [{ job: retried.job, from, to: 'pending' }]);
-      return retried.job;
-    });
+    const job = await this.act(id, 'retry', ['failed', 'cancelled'], (jobs) => jobs.retry(id));
     this.events.emit({ event: 'retried', job, action: 'retryJob' });
     return job;
   }
@@ -123,33 +112,29 @@ export class QueueService {
   async rescheduleJob(id: string, runAt: Date | string): Promise<JobRecord> {
     const at = storableDate(runAt);
     if (!at) throw new JobOptionsInvalidError('runAt', `must be ${STORABLE_DATE} (got ${describeValue(runAt)})`);
-    return this.act(id, 'reschedule', ['pending', 'failed (retrying)'], (store) => store.reschedule(id, at));
+    return this.act(id, 'reschedule', ['pending', 'failed (retrying)'], (jobs) => jobs.reschedule(id, at));
   }
 
   /** Deletes a job that is not running. False if there was no such job. */
   async deleteJob(id: string): Promise<boolean> {
     if (!isJobId(id)) return false;
-    const deleted = await this.database.store.transaction(async (tx) => {
-      const job = await tx.delete(String(id));
-      if (job) await this.tracker.jobsMoved(tx, [{ job, from: bucketOf(job), to: null }]);
-      return job;
-    });
+    const deleted = await this.database.store.jobs.delete(String(id));
     if (deleted) {
       this.events.emit({ event: 'deleted', job: deleted, action: 'deleteJob' });
       return true;
     }
-    const job = await this.database.store.get(String(id));
+    const job = await this.database.store.jobs.get(String(id));
     if (job) throw new JobStateError(job.id, job.status, 'delete', ['anything but processing']);
     return false;
   }
 
-  private storeFor(manager: EntityManager | undefined): JobStore {
+  private storeFor(manager: EntityManager | undefined): QueueStore {
     return manager ? this.database.store.bindTo(manager) : this.database.store;
   }
 
   /** Jobs with concurrency keys: checked and inserted in one transaction (the caller's, with `manager`). */
   private async insertThroughGate(
-    store: JobStore,
+    store: QueueStore,
     rows: NewJob[],
     jobs: JobToEnqueue[],
     manager: EntityManager | undefined,
@@ -206,7 +191,7 @@ export class QueueService {
     // The same rules as a payload's: nothing JSON would change silently or Postgres cannot store.
     const problem = jsonProblem(data, 'data');
     if (problem) throw new JobOptionsInvalidError('data', problem.message);
-    return this.database.store.completeToken(token, dataJson);
+    return this.database.store.jobs.completeToken(token, dataJson);
   }
 
   /** Holds back every job of a queue, a job type or a tag: they stay pending until `resume`. */
@@ -246,12 +231,12 @@ export class QueueService {
     id: string,
     action: JobStateError['action'],
     allowedFrom: string[],
-    apply: (store: JobStore) => Promise<JobRecord | null>,
+    apply: (jobs: JobStore) => Promise<JobRecord | null>,
   ): Promise<JobRecord> {
     if (!isJobId(id)) throw new JobNotFoundError(idText(id));
-    const done = await this.database.store.transaction(apply);
+    const done = await apply(this.database.store.jobs);
     if (done) return done;
-    const job = await this.database.store.get(String(id));
+    const job = await this.database.store.jobs.get(String(id));
     if (!job) throw new JobNotFoundError(String(id));
     throw new JobStateError(job.id, job.status, action, allowedFrom);
   }

@@ -45,7 +45,7 @@ export class InsertBatcher {
   private async insertNow(jobs: NewJob[]): Promise<JobRecord[]> {
     const { store } = this.database;
     const keyed = jobs.some((job) => job.idempotencyKey !== null);
-    const { jobs: records, created } = keyed ? await store.transaction((tx) => tx.insert(jobs)) : await store.insert(jobs);
+    const { jobs: records, created } = keyed ? await store.transaction((tx) => tx.inserts.insert(jobs)) : await store.inserts.insert(jobs);
     this.committed.inserted(created);
     return records;
   }

@@ -3,7 +3,7 @@ import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { JobOptionsInvalidError } from '../core/data-queue.errors.js';
 import { unstorableText } from '../core/storable-text.js';
-import { channelsOf } from '../store/job-store.js';
+import { channelsOf } from '../store/notifier.js';
 import { QueueDatabase } from '../store/queue-database.js';
 import { quoteIdent } from '../store/sql/identifiers.js';
 import { listPausesSql, pauseSql, resumeSql } from './sql/pauses.sql.js';

@@ -30,7 +30,7 @@ export class PlannerStatistics {
     if (this.inserted < REFRESH_AFTER_ROWS || now - this.lastRefreshAt < MIN_INTERVAL_MS) return;
     this.inserted = 0;
     this.lastRefreshAt = now;
-    this.database.store
+    this.database.store.jobs
       .analyze()
       .catch((error: unknown) => this.logger.warn(`could not refresh the jobs table's statistics: ${String(error)}`));
   }

@@ -7,7 +7,7 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DatabaseUnavailableError, type DatabaseTarget } from '../core/data-queue.errors.js';
 import { dataQueueTypes } from './fast-timestamptz.js';
-import { JobStore } from './job-store.js';
+import { JobTransitions, QueueStore } from './queue-store.js';
 import { runMigrations } from './migrations/run-migrations.js';
 import { errorCodeOf } from './sql/error-code.js';
 
@@ -18,7 +18,9 @@ import { errorCodeOf } from './sql/error-code.js';
 export class QueueDatabase implements OnApplicationShutdown {
   private constructor(
     readonly dataSource: DataSource,
-    readonly store: JobStore,
+    readonly store: QueueStore,
+    /** Subscribe here to follow every change of a job's state inside its transaction. */
+    readonly transitions: JobTransitions,
     /** The schema of DataQueue's tables (validated identifier). */
     readonly schema: string,
     /** Connection settings for the dedicated LISTEN connection (`directUrl` when given). */
@@ -54,10 +56,15 @@ export class QueueDatabase implements OnApplicationShutdown {
       throw error;
     }
     const pool = (dataSource.driver as PostgresDriver).master as Pool & { options: PoolConfig };
-    const store = JobStore.forPool(options.schema, pool, { prepared: options.preparedStatements });
+    const transitions = new JobTransitions();
+    const store = QueueStore.forPool(options.schema, pool, {
+      prepared: options.preparedStatements,
+      transitions,
+      callbackMaxAttempts: options.defaultMaxAttempts,
+    });
     // pg lets the URL's parts override the pool's settings; the rest (ssl, timeouts) carries over.
     const listenConfig = options.directUrl ? { ...pool.options, connectionString: options.directUrl } : pool.options;
-    return new QueueDatabase(dataSource, store, options.schema, listenConfig, ownsDataSource);
+    return new QueueDatabase(dataSource, store, transitions, options.schema, listenConfig, ownsDataSource);
   }
 
   async onApplicationShutdown(): Promise<void> {

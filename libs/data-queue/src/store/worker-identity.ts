@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { WorkerInfo } from './job-store.js';
+import type { WorkerInfo } from './worker-store.js';
 
 /** This process as a worker: the id every claim is stamped with. */
 export function createWorkerInfo(queues: string): WorkerInfo {

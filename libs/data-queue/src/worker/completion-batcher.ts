@@ -1,16 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { BatchStore } from '../batches/batch-store.js';
-import { completionOf, type Completion, type JobStore, type RunFence } from '../store/job-store.js';
+import type { JobRecord } from '../core/job-record.js';
+import { completionOf, type RunFence } from '../store/attempt-store.js';
 import { QueueDatabase } from '../store/queue-database.js';
+import type { QueueStore } from '../store/queue-store.js';
 import { WriteCoalescer, writeTogether } from '../store/write-coalescer.js';
 
 /** Completions recorded by one statement at most (the arrays of one `unnest`). */
 const MAX_PER_STATEMENT = 1000;
 
 interface Waiting {
+  job: JobRecord;
   fence: RunFence;
   outputJson: string | null;
-  batchId: string | null;
   settle: (completed: boolean) => void;
   fail: (error: unknown) => void;
 }
@@ -27,37 +28,29 @@ export class CompletionBatcher {
     MAX_PER_STATEMENT,
   );
 
-  constructor(
-    private readonly database: QueueDatabase,
-    private readonly batchStore: BatchStore,
-  ) {}
+  constructor(private readonly database: QueueDatabase) {}
 
   /**
    * Resolves true once the completion is committed, false if its fence failed (the attempt
    * was cancelled, reaped or deleted meanwhile); rejects if the write failed (retry it).
    */
-  complete(fence: RunFence, outputJson: string | null, batchId: string | null): Promise<boolean> {
-    return new Promise((settle, fail) => this.coalescer.add({ fence, outputJson, batchId, settle, fail }));
+  complete(job: JobRecord, fence: RunFence, outputJson: string | null): Promise<boolean> {
+    return new Promise((settle, fail) => this.coalescer.add({ job, fence, outputJson, settle, fail }));
   }
 
   /** One completion on `store`'s connection now — a caller's transaction (inline mode) does not wait for others. */
-  async completeNow(store: JobStore, fence: RunFence, outputJson: string | null, batchId: string | null): Promise<boolean> {
-    const completed = await this.write(store, fence.workerId, batchId, [completionOf(fence, outputJson)]);
+  async completeNow(store: QueueStore, job: JobRecord, fence: RunFence, outputJson: string | null): Promise<boolean> {
+    const completed = await store.attempts.complete(fence.workerId, [completionOf(job, fence, outputJson)]);
     return completed.has(fence.jobId);
   }
 
   /** One statement for the group; a job whose completion the database refuses fails alone. */
   private writeGroup(group: Waiting[]): Promise<void> {
     return writeTogether(group, async (together) => {
-      const [{ fence, batchId }] = together;
-      const completions = together.map((w) => completionOf(w.fence, w.outputJson));
-      const completed = await this.write(this.database.store, fence.workerId, batchId, completions);
+      const completions = together.map((w) => completionOf(w.job, w.fence, w.outputJson));
+      const completed = await this.database.store.attempts.complete(together[0].fence.workerId, completions);
       for (const w of together) w.settle(completed.has(w.fence.jobId));
     });
-  }
-
-  private write(store: JobStore, workerId: string, batchId: string | null, completions: Completion[]): Promise<Set<string>> {
-    return batchId ? this.batchStore.completeJobs(store.db, workerId, completions) : store.complete(workerId, completions);
   }
 }
 
@@ -65,7 +58,7 @@ export class CompletionBatcher {
 function groupByStatement(waiting: Waiting[]): Map<string, Waiting[]> {
   const groups = new Map<string, Waiting[]>();
   for (const w of waiting) {
-    const key = `${w.fence.workerId} ${w.batchId ?? ''}`;
+    const key = `${w.fence.workerId} ${w.job.batchId ?? ''}`;
     const group = groups.get(key);
     if (group) group.push(w);
     else groups.set(key, [w]);

@@ -1,20 +1,29 @@
 import { Injectable } from '@nestjs/common';
-import type { JobRecord } from '../core/job-record.js';
 import { FAILED_FOR_GOOD } from '../core/job-states.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
-import type { JobStore } from '../store/job-store.js';
+import type { JobMove } from '../store/job-moves.js';
+import { QueueDatabase } from '../store/queue-database.js';
+import type { JobTransitionListener, QueueStore } from '../store/queue-store.js';
 
 /**
  * Enqueues a dead-letter job for each final failure that asks for one, inside the transaction
- * that recorded the failure: both happen or neither does.
+ * that recorded the failure (a failed attempt, or the crash reaper): both happen or neither does.
  */
 @Injectable()
-export class DeadLetterRouter {
-  constructor(private readonly newJobs: NewJobFactory) {}
+export class DeadLetterRouter implements JobTransitionListener {
+  constructor(
+    private readonly newJobs: NewJobFactory,
+    database: QueueDatabase,
+  ) {
+    database.transitions.subscribe(this);
+  }
 
-  async route(tx: JobStore, failedJobs: JobRecord[]): Promise<void> {
-    for (const job of failedJobs) {
-      if (!FAILED_FOR_GOOD.matches(job) || job.deadLetterJobType === null) continue;
+  follows({ job, to }: JobMove): boolean {
+    return to === 'discarded' && job.deadLetterJobType !== null && FAILED_FOR_GOOD.matches(job);
+  }
+
+  async jobsMoved(tx: QueueStore, moves: JobMove[]): Promise<void> {
+    for (const { job } of moves) {
       const last = job.errorHistory.at(-1);
       const payload = {
         originalJob: { id: job.id, jobType: job.jobType, queue: job.queue, attempts: job.attempts, tags: job.tags },
@@ -23,8 +32,8 @@ export class DeadLetterRouter {
       };
       const {
         jobs: [deadLetter],
-      } = await tx.insert([await this.newJobs.createTrusted(job.deadLetterJobType, payload, { tags: job.tags })]);
-      await tx.markDeadLettered(job.id, deadLetter.id);
+      } = await tx.inserts.insert([await this.newJobs.createTrusted(job.deadLetterJobType!, payload, { tags: job.tags })]);
+      await tx.jobs.markDeadLettered(job.id, deadLetter.id);
     }
   }
 }

@@ -1,34 +1,25 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { BatchTracker } from '../batches/batch-tracker.js';
 import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import type { FailureReason, JobRecord } from '../core/job-record.js';
-import { FAILED_FOR_GOOD } from '../core/job-states.js';
 import { toStorableText } from '../core/storable-text.js';
 import { JobTypeCatalog } from '../handlers/job-type-catalog.js';
-import type { JobStore, RunFence } from '../store/job-store.js';
+import type { RunFence } from '../store/attempt-store.js';
+import type { QueueStore } from '../store/queue-store.js';
 import { retryDelayMs } from './backoff.js';
-import { DeadLetterRouter } from './dead-letter.router.js';
 
-/** Records a failed attempt: error history, the next attempt's time or final failure, dead letter. */
+/** Records a failed attempt: error history, and the next attempt's time or final failure (a dead letter follows it, see DeadLetterRouter). */
 @Injectable()
 export class FailureRecorder {
   constructor(
     private readonly catalog: JobTypeCatalog,
-    private readonly deadLetters: DeadLetterRouter,
-    private readonly tracker: BatchTracker,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
   ) {}
 
-  async record(store: JobStore, job: JobRecord, fence: RunFence, error: unknown, reason: FailureReason): Promise<void> {
+  async record(store: QueueStore, job: JobRecord, fence: RunFence, error: unknown, reason: FailureReason): Promise<void> {
     const backoff = this.catalog.get(job.jobType)?.backoff ?? this.options.defaultBackoff;
     const entry = { ...describeError(error), attempt: job.attempts, reason };
-    await store.transaction(async (tx) => {
-      const failed = await tx.fail(fence, entry, retryDelayMs(job.attempts, backoff));
-      if (!failed || !FAILED_FOR_GOOD.matches(failed)) return;
-      await this.deadLetters.route(tx, [failed]);
-      await this.tracker.jobsMoved(tx, [{ job: failed, from: 'pending', to: 'discarded' }]);
-    });
+    await store.attempts.fail(fence, entry, retryDelayMs(job.attempts, backoff));
   }
 }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { JobRecord } from '../core/job-record.js';
-import type { JobStore } from '../store/job-store.js';
+import type { QueueStore } from '../store/queue-store.js';
 import { JobExecutor } from './job-executor.js';
 import { WorkerRuntime } from './worker-runtime.js';
 
@@ -16,15 +16,15 @@ export class InlineRunner {
     private readonly runtime: WorkerRuntime,
   ) {}
 
-  async run(job: JobRecord, store: JobStore): Promise<JobRecord> {
+  async run(job: JobRecord, store: QueueStore): Promise<JobRecord> {
     let current = job;
     for (;;) {
-      const claimed = await store.claimById(current.id, this.runtime.worker.id);
+      const claimed = await store.attempts.claimById(current.id, this.runtime.worker.id);
       if (!claimed) return current;
       await (
         await this.executor.execute(claimed, this.runtime.worker.id, store)
       ).recorded;
-      current = (await store.get(current.id)) ?? current;
+      current = (await store.jobs.get(current.id)) ?? current;
     }
   }
 }

@@ -3,7 +3,7 @@ import { JobOptionsInvalidError, WaitTimeoutError } from '../core/data-queue.err
 import type { JobRecord } from '../core/job-record.js';
 import type { JobContext } from '../handlers/job-handler.interfaces.js';
 import { waitTokenProblem } from '../queue/wait-token.js';
-import type { JobStore, PendingWait, RunFence, StepResults, StoredWait } from '../store/job-store.js';
+import type { AttemptStore, PendingWait, RunFence, StepResults, StoredWait } from '../store/attempt-store.js';
 import type { AttemptAbort } from './attempt-abort.js';
 import { serializeOutput } from './serialize-output.js';
 
@@ -23,7 +23,7 @@ export class RunningJobContext implements JobContext {
   constructor(
     readonly job: JobRecord,
     private readonly abort: AttemptAbort,
-    private readonly store: JobStore,
+    private readonly attempts: AttemptStore,
     private readonly fence: RunFence,
     readonly batch: Batch | null,
     steps: StepResults = {},
@@ -42,11 +42,11 @@ export class RunningJobContext implements JobContext {
     if (typeof percent !== 'number' || !Number.isFinite(percent) || percent < 0 || percent > 100) {
       throw new JobOptionsInvalidError('progress', `must be a number from 0 to 100 (got ${String(percent)})`, this.job.jobType);
     }
-    await this.store.setProgress(this.fence, Math.round(percent));
+    await this.attempts.setProgress(this.fence, Math.round(percent));
   }
 
   async setOutput(output: unknown): Promise<void> {
-    await this.store.setOutput(this.fence, serializeOutput(output, this.job) ?? 'null');
+    await this.attempts.setOutput(this.fence, serializeOutput(output, this.job) ?? 'null');
   }
 
   async step<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
@@ -56,7 +56,7 @@ export class RunningJobContext implements JobContext {
     if (name in this.steps) return this.steps[name].value as T;
     const value = await fn();
     this.steps[name] = { value: value ?? null };
-    await this.store.saveSteps(this.fence, this.steps);
+    await this.attempts.saveSteps(this.fence, this.steps);
     return value;
   }
 

@@ -1,12 +1,13 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { BatchTracker } from '../batches/batch-tracker.js';
-import { BatchService } from '../batches/batch.service.js';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Batch, type BatchOperations } from '../core/batch.js';
+import { BATCH_OPERATIONS } from '../core/data-queue.constants.js';
 import { JobEventBus } from '../core/job-event-bus.js';
 import type { FailureReason, JobRecord } from '../core/job-record.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { ConcurrencyGate, type KeyedRule } from '../scheduling/concurrency/concurrency-gate.js';
-import type { ClaimedJob, JobStore, LostRun, PendingWait, RunFence, StepResults } from '../store/job-store.js';
+import type { ClaimedJob, LostRun, PendingWait, RunFence, StepResults } from '../store/attempt-store.js';
 import { QueueDatabase } from '../store/queue-database.js';
+import type { QueueStore } from '../store/queue-store.js';
 import { JobCancelledError, JobRunLostError, JobTimeoutError, WorkerShutdownError } from './abort-reasons.js';
 import { AttemptAbort } from './attempt-abort.js';
 import { CompletionBatcher } from './completion-batcher.js';
@@ -38,8 +39,7 @@ export class JobExecutor {
     private readonly registry: HandlerRegistry,
     private readonly database: QueueDatabase,
     private readonly failures: FailureRecorder,
-    private readonly batches: BatchService,
-    private readonly tracker: BatchTracker,
+    @Inject(BATCH_OPERATIONS) private readonly batches: BatchOperations,
     private readonly completions: CompletionBatcher,
     private readonly gate: ConcurrencyGate,
     private readonly events: JobEventBus,
@@ -54,7 +54,7 @@ export class JobExecutor {
   async execute(
     claimed: ClaimedJob,
     workerId: string,
-    store: JobStore = this.database.store,
+    store: QueueStore = this.database.store,
   ): Promise<{ ran: boolean; recorded: Promise<void> }> {
     const { job } = claimed;
     const fence = { jobId: job.id, workerId, attempt: job.attempts };
@@ -68,7 +68,7 @@ export class JobExecutor {
   }
 
   /** The handler's part: null when the job did not run (over its concurrency limit). */
-  private async run(claimed: ClaimedJob, fence: RunFence, store: JobStore): Promise<{ outcome: Outcome; durationMs: number } | null> {
+  private async run(claimed: ClaimedJob, fence: RunFence, store: QueueStore): Promise<{ outcome: Outcome; durationMs: number } | null> {
     const { job } = claimed;
     const abort = new AttemptAbort();
     this.running.set(job.id, { job, abort });
@@ -114,13 +114,13 @@ export class JobExecutor {
    * ConcurrencyGate). If the check itself fails (database away), the job is handed back
    * rather than run unchecked.
    */
-  private async admitted(job: JobRecord, keys: KeyedRule[], fence: RunFence, store: JobStore): Promise<boolean> {
+  private async admitted(job: JobRecord, keys: KeyedRule[], fence: RunFence, store: QueueStore): Promise<boolean> {
     try {
       return await this.gate.admitPerform(store, job, fence, keys);
     } catch (error) {
       this.logger.warn(`job ${job.id} (${job.jobType}): concurrency check failed (${String(error)}); handing it back`);
       await this.untilRecorded(job, async () => {
-        await store.handBack(fence, 'concurrency check failed');
+        await store.attempts.handBack(fence, 'concurrency check failed');
       });
       return false;
     }
@@ -165,15 +165,15 @@ export class JobExecutor {
     return this.running.size;
   }
 
-  private async runHandler(claimed: ClaimedJob, fence: RunFence, abort: AttemptAbort, store: JobStore): Promise<Outcome> {
+  private async runHandler(claimed: ClaimedJob, fence: RunFence, abort: AttemptAbort, store: QueueStore): Promise<Outcome> {
     const { job, batch } = claimed;
     const handler = this.registry.get(job.jobType);
     if (!handler) {
       const error = new Error(`no @JobHandler for job type "${job.jobType}" in worker ${fence.workerId}`);
       return { kind: 'failed', error, reason: 'no_handler' };
     }
-    const batchHandle = batch && this.batches.handle(batch);
-    const ctx = new RunningJobContext(job, abort, store, fence, batchHandle, claimed.steps, claimed.resumedWait);
+    const batchHandle = batch && new Batch(this.batches, batch);
+    const ctx = new RunningJobContext(job, abort, store.attempts, fence, batchHandle, claimed.steps, claimed.resumedWait);
     // A durable wait ends the attempt however the handler settles (even if it swallowed the signal).
     const waiting = (): Outcome | null => ctx.pendingWait && { kind: 'waiting', wait: ctx.pendingWait, steps: ctx.steps };
     try {
@@ -190,7 +190,7 @@ export class JobExecutor {
     }
   }
 
-  private async record(outcome: Outcome, job: JobRecord, fence: RunFence, store: JobStore): Promise<void> {
+  private async record(outcome: Outcome, job: JobRecord, fence: RunFence, store: QueueStore): Promise<void> {
     switch (outcome.kind) {
       case 'completed': {
         const completed = await this.complete(job, fence, outcome.outputJson, store).catch((error: unknown) => {
@@ -207,30 +207,20 @@ export class JobExecutor {
       case 'failed':
         return this.failures.record(store, job, fence, outcome.error, outcome.reason);
       case 'waiting':
-        if (!(await store.startWait(fence, outcome.steps, outcome.wait))) this.logStale(job, 'wait');
+        if (!(await store.attempts.startWait(fence, outcome.steps, outcome.wait))) this.logStale(job, 'wait');
         return;
       case 'handed-back':
-        await store.handBack(fence, `handed back by ${fence.workerId} at shutdown`);
+        await store.attempts.handBack(fence, `handed back by ${fence.workerId} at shutdown`);
         return;
       case 'cancelled':
         return; // the cancel already wrote the final state
     }
   }
 
-  /**
-   * Plain and batch jobs share a statement with other completions; a callback job also settles
-   * its batch's callback count, in one transaction.
-   */
-  private async complete(job: JobRecord, fence: RunFence, outputJson: string | null, store: JobStore): Promise<boolean> {
-    if (job.batchCallbackId) {
-      return store.transaction(async (tx) => {
-        const completed = await this.completions.completeNow(tx, fence, outputJson, null);
-        if (completed) await this.tracker.jobsMoved(tx, [{ job, from: 'pending', to: 'succeeded' }]);
-        return completed;
-      });
-    }
-    if (store !== this.database.store) return this.completions.completeNow(store, fence, outputJson, job.batchId);
-    return this.completions.complete(fence, outputJson, job.batchId);
+  /** Completions share a statement with other jobs', except on a caller's transaction (inline mode). */
+  private async complete(job: JobRecord, fence: RunFence, outputJson: string | null, store: QueueStore): Promise<boolean> {
+    if (store !== this.database.store) return this.completions.completeNow(store, job, fence, outputJson);
+    return this.completions.complete(job, fence, outputJson);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import type { PoolConfig } from 'pg';
-import type { Channels } from '../store/job-store.js';
+import type { Channels } from '../store/notifier.js';
 
 export interface NotificationHandlers {
   /** Queues that got runnable jobs. */

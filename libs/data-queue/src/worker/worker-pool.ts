@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { ClaimedJob, JobStore } from '../store/job-store.js';
+import type { AttemptStore, ClaimedJob } from '../store/attempt-store.js';
 import { ClaimPace } from './claim-pace.js';
 import type { JobExecutor } from './job-executor.js';
 import type { QueuePool } from './queue-pools.js';
@@ -30,7 +30,7 @@ export class WorkerPool {
   constructor(
     readonly config: QueuePool,
     private readonly workerId: string,
-    private readonly store: JobStore,
+    private readonly attempts: AttemptStore,
     private readonly executor: JobExecutor,
   ) {
     this.pace = new ClaimPace(config.slots);
@@ -64,7 +64,7 @@ export class WorkerPool {
     this.stopped = true;
     await this.claimLoop;
     const unstarted = this.buffer.splice(0).map((claimed) => claimed.job);
-    await this.store.release(this.workerId, unstarted).catch((error: unknown) => {
+    await this.attempts.release(this.workerId, unstarted).catch((error: unknown) => {
       // Still `processing` under this worker: once it unregisters, the reaper returns them.
       this.logger.warn(`pool "${this.config.name}": could not release ${unstarted.length} unstarted job(s): ${String(error)}`);
     });
@@ -90,7 +90,7 @@ export class WorkerPool {
         if (room <= 0 || this.buffer.length > prefetch / 2) return; // a finishing job wakes us again
         this.wanted = false;
         const asked = performance.now();
-        const jobs = await this.store.claim(this.workerId, this.config.selector, room);
+        const jobs = await this.attempts.claim(this.workerId, this.config.selector, room);
         this.pace.claimTook(performance.now() - asked);
         this.failures = 0;
         this.buffer.push(...jobs);

@@ -4,7 +4,7 @@ import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { LocalWake } from '../queue/local-wake.js';
 import { RetentionCleaner } from '../scheduling/retention/retention-cleaner.js';
-import type { WorkerInfo } from '../store/job-store.js';
+import type { WorkerInfo } from '../store/worker-store.js';
 import { QueueDatabase } from '../store/queue-database.js';
 import { createWorkerInfo } from '../store/worker-identity.js';
 import { CrashReaper } from './crash-reaper.js';
@@ -50,7 +50,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     if (this.options.mode === 'inline') return;
 
     const store = this.database.store;
-    this.pools = parseQueuePools(this.options.queues).map((pool) => new WorkerPool(pool, this.worker.id, store, this.executor));
+    this.pools = parseQueuePools(this.options.queues).map((pool) => new WorkerPool(pool, this.worker.id, store.attempts, this.executor));
     this.localWake.attach((queues) => this.wakePoolsFor(queues));
     if (this.options.listen) {
       this.listener = new NotificationListener(
@@ -95,7 +95,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     this.executor.abortAll();
     await stopped;
     await this.listener?.stop();
-    if (this.registered) await this.database.store.unregister(this.worker.id).catch(() => undefined);
+    if (this.registered) await this.database.store.workers.unregister(this.worker.id).catch(() => undefined);
   }
 
   /** What a health probe reports for this process's worker. */
@@ -122,14 +122,14 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     if (this.executor.runningCount === 0 || this.checkingRuns) return;
     this.checkingRuns = true;
     try {
-      await this.executor.abortLost((runs) => this.database.store.lostRuns(this.worker.id, runs));
+      await this.executor.abortLost((runs) => this.database.store.attempts.lostRuns(this.worker.id, runs));
     } finally {
       this.checkingRuns = false;
     }
   }
 
   private async heartbeat(): Promise<void> {
-    await this.database.store.heartbeat(this.worker);
+    await this.database.store.workers.heartbeat(this.worker);
     this.lastHeartbeatAt = new Date();
   }
 

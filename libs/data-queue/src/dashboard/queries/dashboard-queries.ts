@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager, SelectQueryBuilder } from 'typeorm';
-import { BATCH_CALLBACK_JOB_TYPE } from '../../batches/batch-callback-context.js';
+import { BATCH_CALLBACK_JOB_TYPE } from '../../core/batch-record.js';
 import type { BatchRecord } from '../../core/batch-record.js';
 import { JOB_STATE_RULES, jobState, JOB_STATES, type JobState } from '../../core/job-states.js';
 import { storableDate } from '../../core/storable-date.js';

@@ -9,7 +9,9 @@ import { HandlerRegistry } from '../../handlers/handler-registry.js';
 import { JobTypeCatalog } from '../../handlers/job-type-catalog.js';
 import type { PublishedRule } from '../../handlers/job-type-settings.js';
 import { toJobRecord, type JobRow, type NewJob } from '../../store/job-row.js';
-import type { InsertResult, JobStore, RunFence } from '../../store/job-store.js';
+import type { RunFence } from '../../store/attempt-store.js';
+import type { InsertResult } from '../../store/insert-store.js';
+import type { QueueStore } from '../../store/queue-store.js';
 import { quoteIdent } from '../../store/sql/identifiers.js';
 import { admitJobSql, deferJobSql, keyCountsSql, latestWithKeySql, lockKeysSql, recordEventsSql } from './concurrency.sql.js';
 
@@ -80,10 +82,10 @@ export class ConcurrencyGate {
    * Inserts the jobs the enqueue-side limits admit, in the caller's transaction; a job a
    * `skip` rule turned away is answered with the latest job of its key.
    */
-  async insert(tx: JobStore, jobs: NewJob[], payloads: unknown[]): Promise<InsertResult> {
+  async insert(tx: QueueStore, jobs: NewJob[], payloads: unknown[]): Promise<InsertResult> {
     const decisions = await this.admitEnqueue(tx, jobs, payloads);
     const admitted = jobs.filter((_, i) => decisions[i] === null);
-    const result = admitted.length > 0 ? await tx.insert(admitted) : { jobs: [], created: [] };
+    const result = admitted.length > 0 ? await tx.inserts.insert(admitted) : { jobs: [], created: [] };
     const inserted = result.jobs.values();
     return { jobs: decisions.map((skipped) => skipped ?? inserted.next().value!), created: result.created };
   }
@@ -92,7 +94,7 @@ export class ConcurrencyGate {
    * Inside the enqueue's transaction: locks the jobs' keys, then lets each job in or not.
    * Returns, per job, null (insert it) or the existing job a skipped enqueue answers with.
    */
-  private async admitEnqueue(tx: JobStore, jobs: NewJob[], payloads: unknown[]): Promise<(JobRecord | null)[]> {
+  private async admitEnqueue(tx: QueueStore, jobs: NewJob[], payloads: unknown[]): Promise<(JobRecord | null)[]> {
     await tx.db.rows(lockKeysSql, [this.options.schema, jobs.flatMap((job) => job.concurrencyKeys)]);
     const admittedPerKey = new Map<string, number>();
     const throttledKeys: string[] = [];
@@ -133,7 +135,7 @@ export class ConcurrencyGate {
    * when a perform limit is reached, in which case the job went back to pending (attempt not
    * used) and will be claimed again later, or when the attempt was fenced out meanwhile.
    */
-  async admitPerform(store: JobStore, job: JobRecord, fence: RunFence, rules: KeyedRule[]): Promise<boolean> {
+  async admitPerform(store: QueueStore, job: JobRecord, fence: RunFence, rules: KeyedRule[]): Promise<boolean> {
     if (rules.length === 0) return true;
     return store.transaction(async (tx) => {
       await tx.db.rows(lockKeysSql, [this.options.schema, rules.map(({ key }) => key)]);
@@ -172,7 +174,7 @@ export class ConcurrencyGate {
     return null;
   }
 
-  private async counts(tx: JobStore, key: string, exceptJobId: string, rule: PublishedRule): Promise<KeyCounts> {
+  private async counts(tx: QueueStore, key: string, exceptJobId: string, rule: PublishedRule): Promise<KeyCounts> {
     const [counts] = await tx.db.rows<KeyCounts>(this.sql.counts, [
       key,
       exceptJobId,

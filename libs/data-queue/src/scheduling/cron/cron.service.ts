@@ -8,7 +8,7 @@ import { unstorableText } from '../../core/storable-text.js';
 import { idText } from '../../queue/ids.js';
 import { NewJobFactory } from '../../queue/new-job.factory.js';
 import { toJobRecord, type JobRow } from '../../store/job-row.js';
-import { channelsOf } from '../../store/job-store.js';
+import { channelsOf } from '../../store/notifier.js';
 import { QueueDatabase } from '../../store/queue-database.js';
 import { quoteIdent } from '../../store/sql/identifiers.js';
 import { CronSchedule } from './cron-schedule.js';

@@ -1,6 +1,6 @@
 import { DISCARDED, UNFINISHED } from '../../core/job-states.js';
-import { completeJobsUpdate, recordExecution } from '../../store/sql/finish-job.sql.js';
-import { BATCH_CALLBACK_JOB_TYPE } from '../batch-callback-context.js';
+import { completeJobsUpdate, recordExecution } from './finish-job.sql.js';
+import { BATCH_CALLBACK_JOB_TYPE } from '../../core/batch-record.js';
 
 /*
  * Batch bookkeeping. Counters move in the same transaction as the job rows they count; the

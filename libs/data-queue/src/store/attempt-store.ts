@@ -1,0 +1,248 @@
+import type { BatchRecord } from '../core/batch-record.js';
+import type { JobErrorEntry, JobRecord } from '../core/job-record.js';
+import { FAILED_FOR_GOOD, type JobStatus } from '../core/job-states.js';
+import { batchRowFromJson, toBatchRecord } from './batch-row.js';
+import { movesOf, type JobMoves } from './job-moves.js';
+import { toJobRecord, type JobRow } from './job-row.js';
+import { completeBatchJobsSql } from './sql/batches.sql.js';
+import { claimJobByIdSql, claimJobsSql, type QueueSelector } from './sql/claim-jobs.sql.js';
+import type { SqlExecutor } from './sql/executor.js';
+import {
+  completeJobsSql,
+  failJobSql,
+  handBackJobSql,
+  releaseJobsSql,
+  saveStepsSql,
+  setOutputSql,
+  setProgressSql,
+  startWaitSql,
+} from './sql/finish-job.sql.js';
+import { lostRunsSql } from './sql/lost-runs.sql.js';
+
+/** A claimed attempt: the job, its batch when it belongs to (or calls back for) one, and its durable state. */
+export interface ClaimedJob {
+  job: JobRecord;
+  batch: BatchRecord | null;
+  /** Memoized `ctx.step` results and resolved waits. */
+  steps: StepResults;
+  /** The wait the job resumes from, if it was waiting. */
+  resumedWait: StoredWait | null;
+}
+
+type ClaimedRow = JobRow & {
+  /** The job's batch (or the batch it calls back for). */
+  batch_ref: string | null;
+  /** That batch's row, on the first of its jobs in a claim. */
+  batch_json: Record<string, unknown> | null;
+  steps: StepResults;
+  wait: StoredWait | null;
+};
+
+/** Claimed rows as jobs; jobs of one batch share the batch row read once. */
+function toClaimedJobs(rows: ClaimedRow[]): ClaimedJob[] {
+  const batches = new Map<string, BatchRecord>();
+  for (const row of rows) if (row.batch_ref && row.batch_json) batches.set(row.batch_ref, toBatchRecord(batchRowFromJson(row.batch_json)));
+  return rows.map((row) => ({
+    job: toJobRecord(row),
+    batch: (row.batch_ref && batches.get(row.batch_ref)) || null,
+    steps: row.steps ?? {},
+    resumedWait: row.wait,
+  }));
+}
+
+/** `ctx.step` results and waits already over, by step id. */
+export type StepResults = Record<string, { value?: unknown; data?: unknown; timedOut?: boolean }>;
+
+/** A wait as stored on the job; `completed`/`data` are added by `completeToken`. */
+export interface StoredWait {
+  id: string;
+  kind: 'timer' | 'until' | 'token';
+  token?: string;
+  completed?: boolean;
+  data?: unknown;
+}
+
+/** A wait a handler asked for (the attempt ends, the job goes `waiting`). */
+export type PendingWait =
+  | { id: string; kind: 'timer'; ms: number }
+  | { id: string; kind: 'until'; until: Date }
+  | { id: string; kind: 'token'; token: string; timeoutMs: number | null };
+
+/** A successful attempt to record: `outputJson` null keeps what `ctx.setOutput` stored. */
+export interface Completion {
+  job: JobRecord;
+  attempt: number;
+  outputJson: string | null;
+}
+
+/** The completion of the attempt `fence` identifies. */
+export function completionOf(job: JobRecord, fence: RunFence, outputJson: string | null): Completion {
+  return { job, attempt: fence.attempt, outputJson };
+}
+
+/** Identifies one attempt of one job: the fence every write of that attempt carries. */
+export interface RunFence {
+  jobId: string;
+  workerId: string;
+  attempt: number;
+}
+
+/** An attempt a worker still runs although its job moved on; `status` is the job's now, null once deleted. */
+export interface LostRun {
+  jobId: string;
+  attempt: number;
+  status: JobStatus | null;
+}
+
+export function attemptStatements(s: string) {
+  return {
+    claim: (selector: QueueSelector) => claimJobsSql(s, selector),
+    claimById: claimJobByIdSql(s),
+    complete: completeJobsSql(s),
+    completeBatchJobs: completeBatchJobsSql(s),
+    fail: failJobSql(s),
+    handBack: handBackJobSql(s),
+    release: releaseJobsSql(s),
+    setProgress: setProgressSql(s),
+    setOutput: setOutputSql(s),
+    saveSteps: saveStepsSql(s),
+    startWait: startWaitSql(s),
+    lostRuns: lostRunsSql(s),
+  };
+}
+
+/**
+ * One attempt's life: claiming jobs, the writes a running handler makes, and how the attempt
+ * ends. Every write after the claim carries the attempt's fence (`RunFence`).
+ */
+export class AttemptStore {
+  constructor(
+    private readonly db: SqlExecutor,
+    private readonly sql: ReturnType<typeof attemptStatements>,
+    private readonly moves: JobMoves,
+    private readonly wakeChannel: string,
+    /** Attempts of the callback jobs a finishing batch enqueues. */
+    private readonly callbackMaxAttempts: number,
+  ) {}
+
+  /** Claims one specific runnable job (inline mode runs the job it just inserted). */
+  async claimById(jobId: string, workerId: string): Promise<ClaimedJob | null> {
+    const [claimed] = toClaimedJobs(await this.db.rows<ClaimedRow>(this.sql.claimById, [jobId, workerId]));
+    return claimed ?? null;
+  }
+
+  /** Claims up to `limit` runnable jobs, by priority, then id. */
+  async claim(workerId: string, selector: QueueSelector, limit: number): Promise<ClaimedJob[]> {
+    const rows = await this.db.rows<ClaimedRow>(
+      this.sql.claim(selector),
+      [selector.queues, workerId, limit],
+      `${this.wakeChannel}_claim_${selector.kind}_${selector.queues.length === 1 ? 'one' : 'many'}`,
+    );
+    return toClaimedJobs(rows);
+  }
+
+  /**
+   * Completes attempts of `workerId` in one statement; returns the ids whose fence held. Jobs of
+   * a batch come ONE batch per call (see CompletionBatcher): their statement also moves the
+   * batch's counters (completeBatchJobsSql), the hot path of batch jobs, so the batch row is
+   * locked once per flush and never across a round trip. Other completions reach the
+   * transition listeners when one follows them (a batch callback job settles its batch).
+   */
+  async complete(workerId: string, completions: Completion[]): Promise<Set<string>> {
+    const params = [completions.map((c) => c.job.id), workerId, completions.map((c) => c.attempt), completions.map((c) => c.outputJson)];
+    if (completions[0]?.job.batchId) {
+      const rows = await this.db.rows<{ id: string }>(
+        this.sql.completeBatchJobs,
+        [...params, this.callbackMaxAttempts, this.wakeChannel],
+        `${this.wakeChannel}_complete_batch_jobs`,
+      );
+      return new Set(rows.map((row) => row.id));
+    }
+    const complete = async (db: SqlExecutor) =>
+      new Set((await db.rows<{ id: string }>(this.sql.complete, params, `${this.wakeChannel}_complete`)).map((row) => row.id));
+    const moves = movesOf(
+      completions.map((c) => c.job),
+      'pending',
+      'succeeded',
+    );
+    if (!this.moves.concern(moves)) return complete(this.db);
+    return this.moves.run(async (db) => {
+      const completed = await complete(db);
+      return { result: completed, moves: moves.filter((move) => completed.has(move.job.id)) };
+    });
+  }
+
+  /**
+   * Records a failed attempt; null when the fence failed. The row tells whether it will retry;
+   * a final failure is announced to the transition listeners (dead letter, batch) in the same
+   * transaction.
+   */
+  async fail(run: RunFence, entry: Omit<JobErrorEntry, 'timestamp'>, retryDelayMs: number): Promise<JobRecord | null> {
+    return this.moves.run(async (db) => {
+      const [row] = await db.rows<JobRow>(this.sql.fail, [
+        run.jobId,
+        run.workerId,
+        run.attempt,
+        JSON.stringify(entry),
+        entry.reason,
+        retryDelayMs,
+      ]);
+      const job = row ? toJobRecord(row) : null;
+      return { result: job, moves: job && FAILED_FOR_GOOD.matches(job) ? movesOf([job], 'pending', 'discarded') : [] };
+    });
+  }
+
+  async handBack(run: RunFence, reason: string): Promise<boolean> {
+    return this.fenced(this.sql.handBack, run, [reason]);
+  }
+
+  /** Returns claimed jobs that never started to the queue (see releaseJobsSql). */
+  async release(workerId: string, jobs: JobRecord[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.db.rows(this.sql.release, [jobs.map((j) => j.id), workerId, jobs.map((j) => j.attempts), this.wakeChannel]);
+  }
+
+  async setProgress(run: RunFence, percent: number): Promise<boolean> {
+    return this.fenced(this.sql.setProgress, run, [percent]);
+  }
+
+  async setOutput(run: RunFence, outputJson: string): Promise<boolean> {
+    return this.fenced(this.sql.setOutput, run, [outputJson]);
+  }
+
+  async saveSteps(run: RunFence, steps: StepResults): Promise<boolean> {
+    return this.fenced(this.sql.saveSteps, run, [JSON.stringify(steps)]);
+  }
+
+  /** Ends the attempt as a durable wait (see startWaitSql). */
+  async startWait(run: RunFence, steps: StepResults, wait: PendingWait): Promise<boolean> {
+    const at = wait.kind === 'until' ? wait.until : null;
+    const delayMs = wait.kind === 'timer' ? wait.ms : wait.kind === 'token' ? wait.timeoutMs : null;
+    const reason = wait.kind === 'token' ? `waiting for token "${wait.token}"` : 'waiting for a timer';
+    const stored = { id: wait.id, kind: wait.kind, token: wait.kind === 'token' ? wait.token : undefined };
+    return this.fenced(this.sql.startWait, run, [
+      JSON.stringify(steps),
+      JSON.stringify(stored),
+      wait.kind === 'token' ? wait.token : null,
+      at,
+      delayMs,
+      reason,
+    ]);
+  }
+
+  /** The attempts among `runs` of `workerId` that their job no longer holds (see lostRunsSql). */
+  async lostRuns(workerId: string, runs: { jobId: string; attempt: number }[]): Promise<LostRun[]> {
+    if (runs.length === 0) return [];
+    const rows = await this.db.rows<{ id: string; attempt: number; status: JobStatus | null }>(
+      this.sql.lostRuns,
+      [runs.map((run) => run.jobId), workerId, runs.map((run) => run.attempt)],
+      `${this.wakeChannel}_lost_runs`,
+    );
+    return rows.map((row) => ({ jobId: row.id, attempt: row.attempt, status: row.status }));
+  }
+
+  private async fenced(sql: string, run: RunFence, params: unknown[]): Promise<boolean> {
+    const rows = await this.db.rows(sql, [run.jobId, run.workerId, run.attempt, ...params]);
+    return rows.length > 0;
+  }
+}

@@ -1,0 +1,136 @@
+import type { Pool } from 'pg';
+import type { EntityManager } from 'typeorm';
+import { AttemptStore, attemptStatements } from './attempt-store.js';
+import { BatchStore, batchStatements } from './batch-store.js';
+import { InsertStore, insertStatements } from './insert-store.js';
+import type { JobMove, JobMoves, Moved } from './job-moves.js';
+import { JobStore, jobStatements } from './job-store.js';
+import { Notifier, channelsOf, type Channels } from './notifier.js';
+import { inTransaction, managerExecutor, pgExecutor, type PgExecutorOptions, type SqlExecutor } from './sql/executor.js';
+import { quoteIdent } from './sql/identifiers.js';
+import { WorkerStore, workerStatements } from './worker-store.js';
+
+/**
+ * Follows changes of jobs' states inside the transaction that makes them: batch counters and
+ * callbacks, dead letters, later job dependencies. Subscribe with `JobTransitions.subscribe`.
+ */
+export interface JobTransitionListener {
+  /** Whether this listener acts on the move; only such moves reach `jobsMoved`. */
+  follows(move: JobMove): boolean;
+  /** Runs in the transaction that moved the jobs, so its writes commit or roll back with them. */
+  jobsMoved(tx: QueueStore, moves: JobMove[]): Promise<void>;
+}
+
+/**
+ * The one place job moves are announced. Every store statement that changes a job's bucket
+ * (fail, complete, cancel, retry, delete, reap, and the batch-wide cancel and retry) goes through
+ * it, so no caller has to remember who else must hear of it. Creating jobs is not a move: the
+ * insert routes count new jobs in themselves (a batch add arms the batch in the same statement).
+ */
+export class JobTransitions {
+  private readonly listeners: JobTransitionListener[] = [];
+
+  subscribe(listener: JobTransitionListener): void {
+    this.listeners.push(listener);
+  }
+
+  concern(moves: JobMove[]): boolean {
+    return moves.some((move) => move.from !== move.to && this.listeners.some((listener) => listener.follows(move)));
+  }
+
+  async announce(tx: QueueStore, moves: JobMove[]): Promise<void> {
+    const real = moves.filter((move) => move.from !== move.to);
+    for (const listener of this.listeners) {
+      const followed = real.filter((move) => listener.follows(move));
+      if (followed.length > 0) await listener.jobsMoved(tx, followed);
+    }
+  }
+}
+
+type Statements = ReturnType<typeof buildStatements>;
+
+function buildStatements(schema: string) {
+  const s = quoteIdent(schema);
+  return {
+    channels: channelsOf(schema),
+    inserts: insertStatements(s),
+    attempts: attemptStatements(s),
+    jobs: jobStatements(s),
+    workers: workerStatements(s),
+    batches: batchStatements(s),
+  };
+}
+
+interface StoreSettings {
+  statements: Statements;
+  transitions: JobTransitions;
+  /** Attempts of the callback jobs batches enqueue. */
+  callbackMaxAttempts: number;
+}
+
+/**
+ * Every statement DataQueue runs against its jobs and batches, for one schema, on one
+ * connection source: the pool, one transaction, or (through `bindTo`) a caller's TypeORM
+ * transaction. The stores by role share that connection; `./sql` explains each statement's shape.
+ */
+export class QueueStore {
+  readonly notifier: Notifier;
+  readonly inserts: InsertStore;
+  readonly attempts: AttemptStore;
+  readonly jobs: JobStore;
+  readonly workers: WorkerStore;
+  readonly batches: BatchStore;
+
+  private constructor(
+    private readonly settings: StoreSettings,
+    /** The connection source this store runs on. */
+    readonly db: SqlExecutor,
+    private readonly transact: <T>(work: (tx: SqlExecutor) => Promise<T>) => Promise<T>,
+  ) {
+    const { statements: sql, callbackMaxAttempts } = settings;
+    const moves: JobMoves = { concern: (m) => settings.transitions.concern(m), run: (work) => this.moveJobs(work) };
+    const wake = sql.channels.wake;
+    this.notifier = new Notifier(db, sql.channels);
+    this.inserts = new InsertStore(db, sql.inserts, wake);
+    this.attempts = new AttemptStore(db, sql.attempts, moves, wake, callbackMaxAttempts);
+    this.jobs = new JobStore(db, sql.jobs, moves, this.notifier);
+    this.workers = new WorkerStore(db, sql.workers, moves);
+    this.batches = new BatchStore(db, sql.batches, moves, wake, callbackMaxAttempts);
+  }
+
+  static forPool(
+    schema: string,
+    pool: Pool,
+    options: PgExecutorOptions & { transitions: JobTransitions; callbackMaxAttempts: number },
+  ): QueueStore {
+    const settings = {
+      statements: buildStatements(schema),
+      transitions: options.transitions,
+      callbackMaxAttempts: options.callbackMaxAttempts,
+    };
+    return new QueueStore(settings, pgExecutor(pool, options), (work) => inTransaction(pool, work, options));
+  }
+
+  get channels(): Channels {
+    return this.settings.statements.channels;
+  }
+
+  /** The same store on the connection of a caller's transaction (already atomic: `transaction` just runs). */
+  bindTo(manager: EntityManager): QueueStore {
+    const db = managerExecutor(manager);
+    return new QueueStore(this.settings, db, (work) => work(db));
+  }
+
+  /** Runs `work` with a store whose statements share one transaction (this one, if it is one already). */
+  transaction<T>(work: (tx: QueueStore) => Promise<T>): Promise<T> {
+    return this.transact((db) => work(new QueueStore(this.settings, db, (inner) => inner(db))));
+  }
+
+  private moveJobs<T>(work: (db: SqlExecutor, notifier: Notifier) => Promise<Moved<T>>): Promise<T> {
+    return this.transaction(async (tx) => {
+      const { result, moves } = await work(tx.db, tx.notifier);
+      await this.settings.transitions.announce(tx, moves);
+      return result;
+    });
+  }
+}

@@ -184,3 +184,34 @@ describe('a perform-side key function that cannot read a payload', () => {
     }
   });
 });
+
+describe('jobs DataQueue makes itself', () => {
+  // Held: its queue has no worker, so the one job the limit allows stays unfinished.
+  @JobHandler('graveyard', { queue: 'graves', concurrency: { key: () => 'graves', totalLimit: 1 } })
+  class GraveyardHandler {
+    handle(): void {}
+  }
+
+  @JobHandler('doomed', { maxAttempts: 1, deadLetterJobType: 'graveyard' })
+  class DoomedHandler {
+    handle(): void {
+      throw new Error('doomed');
+    }
+  }
+
+  it('a dead letter is never refused by its type’s enqueue limit, so the final failure is recorded', async () => {
+    const app = await createTestApp({ providers: [GraveyardHandler, DoomedHandler], options: { queues: 'default' } });
+    try {
+      await app.queue.enqueue('graveyard', { first: true });
+      await expect(app.queue.enqueue('graveyard', { second: true })).rejects.toBeInstanceOf(ConcurrencyLimitError);
+      const doomed = await app.queue.enqueue('doomed', {});
+      const failed = await waitForFinalFailure(app.queue, doomed.id);
+      expect(failed.deadLetterJobId).not.toBeNull();
+      const deadLetter = await app.queue.getJob(failed.deadLetterJobId!);
+      expect(deadLetter).toMatchObject({ jobType: 'graveyard', status: 'pending', concurrencyKeys: ['graves'] });
+      expect((await app.queue.listJobs({ jobType: 'graveyard' })).jobs).toHaveLength(2);
+    } finally {
+      await app.close();
+    }
+  });
+});

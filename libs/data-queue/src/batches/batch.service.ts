@@ -10,11 +10,10 @@ import { JobEventBus } from '../core/job-event-bus.js';
 import type { JobRecord } from '../core/job-record.js';
 import { isValidQueueName } from '../core/queue-name.js';
 import { unstorableText } from '../core/storable-text.js';
-import { CommittedJobs } from '../queue/committed-jobs.js';
 import { idText, isUuid } from '../queue/ids.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
 import { jsonProblem } from '../queue/payload.validation.js';
-import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
+import { JobInserter } from '../queue/job-inserter.js';
 import { toBatchRecord } from '../store/batch-row.js';
 import type { QueueStore } from '../store/queue-store.js';
 import { QueueDatabase } from '../store/queue-database.js';
@@ -36,8 +35,7 @@ export class BatchService implements BatchOperations {
     private readonly newJobs: NewJobFactory,
     private readonly callbacks: BatchCallbackRegistry,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
-    private readonly gate: ConcurrencyGate,
-    private readonly committed: CommittedJobs,
+    private readonly inserter: JobInserter,
     private readonly events: JobEventBus,
   ) {}
 
@@ -73,15 +71,9 @@ export class BatchService implements BatchOperations {
   ): Promise<{ record: BatchRecord; jobs: JobRecord[] }> {
     if (!Array.isArray(jobs)) throw new BatchOptionsInvalidError('jobs', 'must be an array');
     this.validateProperties(options.properties);
-    const rows = await this.newJobs.createMany(jobs, { batchId });
+    const toInsert = await this.newJobs.createMany(jobs, { batchId });
     const result = await this.storeFor(options.manager).transaction(async (tx) => {
-      const payloads = jobs.map((job) => job.payload);
-      const { jobs: records, created } =
-        rows.length === 0
-          ? { jobs: [], created: [] }
-          : this.gate.needsEnqueueCheck(rows)
-            ? await this.gate.insert(tx, rows, payloads)
-            : await tx.inserts.insert(rows);
+      const { jobs: records, created } = await this.inserter.insertIn(tx, toInsert);
       const added = created.length;
       const record = await this.tracker.apply(
         tx,
@@ -92,7 +84,7 @@ export class BatchService implements BatchOperations {
       );
       return { record, jobs: records, created };
     });
-    if (!options.manager) this.committed.inserted(result.created);
+    if (!options.manager) this.inserter.afterCommit(result.created);
     return { record: result.record, jobs: result.jobs };
   }
 

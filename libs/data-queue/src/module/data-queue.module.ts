@@ -15,11 +15,11 @@ import { JobHandlerExplorer } from '../handlers/job-handler.explorer.js';
 import { JobTypeCatalog } from '../handlers/job-type-catalog.js';
 import { DataQueueHealthIndicator } from '../health/data-queue-health.indicator.js';
 import { WorkerHealthCheck } from '../health/worker-health.js';
-import { CommittedJobs } from '../queue/committed-jobs.js';
+import { JobInserter } from '../queue/job-inserter.js';
 import { InsertBatcher } from '../queue/insert-batcher.js';
 import { LocalWake } from '../queue/local-wake.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
-import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
+import { ConcurrencyGate } from '../queue/concurrency-gate.js';
 import { CronScheduler } from '../scheduling/cron/cron-scheduler.js';
 import { CronService } from '../scheduling/cron/cron.service.js';
 import { PauseService } from '../scheduling/pause.service.js';
@@ -72,7 +72,7 @@ import { QueueService } from './queue.service.js';
     JobEventBus,
     NewJobFactory,
     InsertBatcher,
-    CommittedJobs,
+    JobInserter,
     PlannerStatistics,
     QueueService,
     DeadLetterRouter,

@@ -12,19 +12,15 @@ import { JobEventBus } from '../core/job-event-bus.js';
 import type { JobExecutionRecord, JobRecord } from '../core/job-record.js';
 import { STORABLE_DATE, storableDate } from '../core/storable-date.js';
 import { describeValue } from '../core/value-description.js';
-import { CommittedJobs } from '../queue/committed-jobs.js';
 import { idText, isJobId } from '../queue/ids.js';
-import { InsertBatcher } from '../queue/insert-batcher.js';
+import { JobInserter } from '../queue/job-inserter.js';
 import { decodeCursor, encodeCursor, normalizeListFilter } from '../queue/list-filter.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
 import { jsonProblem } from '../queue/payload.validation.js';
 import { waitTokenProblem } from '../queue/wait-token.js';
-import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
 import { CronService } from '../scheduling/cron/cron.service.js';
 import { PauseService, type PauseRecord, type PauseTarget } from '../scheduling/pause.service.js';
-import type { NewJob } from '../store/job-row.js';
 import type { JobStore } from '../store/job-store.js';
-import type { QueueStore } from '../store/queue-store.js';
 import { QueueDatabase } from '../store/queue-database.js';
 import { InlineRunner } from '../worker/inline-runner.js';
 
@@ -34,13 +30,11 @@ export class QueueService {
   constructor(
     private readonly database: QueueDatabase,
     private readonly newJobs: NewJobFactory,
-    private readonly inserts: InsertBatcher,
+    private readonly inserter: JobInserter,
     private readonly inline: InlineRunner,
     private readonly batches: BatchService,
     private readonly pauses: PauseService,
     private readonly cron: CronService,
-    private readonly gate: ConcurrencyGate,
-    private readonly committed: CommittedJobs,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
     private readonly events: JobEventBus,
   ) {}
@@ -57,15 +51,9 @@ export class QueueService {
   /** Validates every job first (all or nothing; errors name the index), then one INSERT. */
   async enqueueMany(jobs: JobToEnqueue[], { manager }: { manager?: EntityManager } = {}): Promise<JobRecord[]> {
     if (!Array.isArray(jobs)) throw new JobOptionsInvalidError('jobs', 'must be an array');
-    const rows = await this.newJobs.createMany(jobs);
-    if (rows.length === 0) return [];
-    const store = this.storeFor(manager);
-    const records = this.gate.needsEnqueueCheck(rows)
-      ? await this.insertThroughGate(store, rows, jobs, manager)
-      : manager
-        ? (await store.inserts.insert(rows)).jobs
-        : await this.inserts.insert(rows);
+    const records = await this.inserter.enqueue(await this.newJobs.createMany(jobs), manager);
     if (this.options.mode !== 'inline') return records;
+    const store = manager ? this.database.store.bindTo(manager) : this.database.store;
     const finished: JobRecord[] = [];
     for (const record of records) finished.push(await this.inline.run(record, store));
     return finished;
@@ -126,28 +114,6 @@ export class QueueService {
     const job = await this.database.store.jobs.get(String(id));
     if (job) throw new JobStateError(job.id, job.status, 'delete', ['anything but processing']);
     return false;
-  }
-
-  private storeFor(manager: EntityManager | undefined): QueueStore {
-    return manager ? this.database.store.bindTo(manager) : this.database.store;
-  }
-
-  /** Jobs with concurrency keys: checked and inserted in one transaction (the caller's, with `manager`). */
-  private async insertThroughGate(
-    store: QueueStore,
-    rows: NewJob[],
-    jobs: JobToEnqueue[],
-    manager: EntityManager | undefined,
-  ): Promise<JobRecord[]> {
-    const result = await store.transaction((tx) =>
-      this.gate.insert(
-        tx,
-        rows,
-        jobs.map((job) => job.payload),
-      ),
-    );
-    if (!manager) this.committed.inserted(result.created);
-    return result.jobs;
   }
 
   /** Starts a batch; see `Batch` for `add` / `enqueue`. With `manager`, inside the caller's transaction. */

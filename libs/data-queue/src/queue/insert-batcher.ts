@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { JobRecord } from '../core/job-record.js';
+import type { InsertResult } from '../store/insert-store.js';
 import type { NewJob } from '../store/job-row.js';
 import { QueueDatabase } from '../store/queue-database.js';
 import { WriteCoalescer, writeTogether } from '../store/write-coalescer.js';
-import { CommittedJobs } from './committed-jobs.js';
 
 /** Calls with more jobs than this are inserted on their own. */
 const MAX_JOBS_TO_SHARE = 100;
@@ -12,7 +11,7 @@ const MAX_CALLS_PER_STATEMENT = 100;
 
 interface Waiting {
   jobs: NewJob[];
-  settle: (records: JobRecord[]) => void;
+  settle: (result: InsertResult) => void;
   fail: (error: unknown) => void;
 }
 
@@ -27,12 +26,10 @@ interface Waiting {
 export class InsertBatcher {
   private readonly coalescer = new WriteCoalescer<Waiting>((calls) => this.write(calls), MAX_CALLS_PER_STATEMENT);
 
-  constructor(
-    private readonly database: QueueDatabase,
-    private readonly committed: CommittedJobs,
-  ) {}
+  constructor(private readonly database: QueueDatabase) {}
 
-  async insert(jobs: NewJob[]): Promise<JobRecord[]> {
+  /** Resolves once the jobs are committed. */
+  async insert(jobs: NewJob[]): Promise<InsertResult> {
     if (jobs.length > MAX_JOBS_TO_SHARE) return this.insertNow(jobs);
     return new Promise((settle, fail) => this.coalescer.add({ jobs, settle, fail }));
   }
@@ -42,21 +39,22 @@ export class InsertBatcher {
    * INSERT (IdempotencyKeyConflictError), and the whole statement must roll back with it, so
    * that the calls that shared it can be written again alone.
    */
-  private async insertNow(jobs: NewJob[]): Promise<JobRecord[]> {
+  private async insertNow(jobs: NewJob[]): Promise<InsertResult> {
     const { store } = this.database;
     const keyed = jobs.some((job) => job.idempotencyKey !== null);
-    const { jobs: records, created } = keyed ? await store.transaction((tx) => tx.inserts.insert(jobs)) : await store.inserts.insert(jobs);
-    this.committed.inserted(created);
-    return records;
+    return keyed ? store.transaction((tx) => tx.inserts.insert(jobs)) : store.inserts.insert(jobs);
   }
 
   /** One INSERT for every waiting call; a call whose rows the database refuses fails alone. */
   private write(calls: Waiting[]): Promise<void> {
     return writeTogether(calls, async (together) => {
-      const jobs = await this.insertNow(together.flatMap((call) => call.jobs));
+      const { jobs, created } = await this.insertNow(together.flatMap((call) => call.jobs));
+      // A job two calls share through an idempotency key was created once: the first call counts it.
+      const uncounted = new Set(created);
       let offset = 0;
       for (const call of together) {
-        call.settle(jobs.slice(offset, offset + call.jobs.length));
+        const own = jobs.slice(offset, offset + call.jobs.length);
+        call.settle({ jobs: own, created: own.filter((job) => uncounted.delete(job)) });
         offset += call.jobs.length;
       }
     });

@@ -8,9 +8,15 @@ import { describeValue } from '../core/value-description.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { JobTypeCatalog } from '../handlers/job-type-catalog.js';
 import type { JobTypeSettings } from '../handlers/job-type-settings.js';
-import { ConcurrencyGate } from '../scheduling/concurrency/concurrency-gate.js';
+import { ConcurrencyGate } from './concurrency-gate.js';
 import type { NewJob } from '../store/job-row.js';
 import { serializePayload, validatePayload } from './payload.validation.js';
+
+/** Rows to insert, with the payloads they were made from (keyed concurrency rules read them). */
+export interface JobsToInsert {
+  rows: NewJob[];
+  payloads: unknown[];
+}
 
 /** Set when the job is added to a batch. */
 export interface BatchLinks {
@@ -33,12 +39,15 @@ export class NewJobFactory {
   ) {}
 
   /** Every job of an `enqueueMany` or batch add, validated first (all or nothing; errors name the index). */
-  async createMany(jobs: JobToEnqueue[], links: BatchLinks = {}): Promise<NewJob[]> {
+  async createMany(jobs: JobToEnqueue[], links: BatchLinks = {}): Promise<JobsToInsert> {
     // Array.from visits the holes of a sparse array too (as undefined), which map and flatMap skip.
     const items = Array.from(jobs);
     await this.catalog.load(items.flatMap((job) => (typeof job?.jobType === 'string' && isValidJobType(job.jobType) ? [job.jobType] : [])));
     const many = items.length > 1;
-    return Promise.all(items.map((job, index) => this.create(job?.jobType, job?.payload, job?.options, many ? index : undefined, links)));
+    const rows = await Promise.all(
+      items.map((job, index) => this.create(job?.jobType, job?.payload, job?.options, many ? index : undefined, links)),
+    );
+    return { rows, payloads: items.map((job) => job.payload) };
   }
 
   /** `index` names the item of an `enqueueMany` call in errors. Call after `catalog.load`. */

@@ -2,7 +2,7 @@ import type { JobRecord } from '../core/job-record.js';
 import { IdempotencyKeyConflictError } from '../core/data-queue.errors.js';
 import { insertedJobRecord, toJobRecord, type InsertedRow, type JobRow, type NewJob } from './job-row.js';
 import type { SqlExecutor } from './sql/executor.js';
-import { insertJobsSql, jobsByIdempotencyKeySql } from './sql/insert-jobs.sql.js';
+import { enqueueCronTickSql, insertJobsSql, jobsByIdempotencyKeySql } from './sql/insert-jobs.sql.js';
 
 export interface InsertResult {
   /** One per input, in input order (an existing job where an idempotency key matched). */
@@ -16,10 +16,11 @@ export function insertStatements(s: string) {
     insert: insertJobsSql(s, { withKeys: false }),
     insertWithKeys: insertJobsSql(s, { withKeys: true }),
     byIdempotencyKey: jobsByIdempotencyKeySql(s),
+    cronTick: enqueueCronTickSql(s),
   };
 }
 
-/** Creates jobs: the one INSERT every route that makes jobs ends in (see insertJobsSql). */
+/** Creates jobs: the INSERTs every route that makes jobs ends in (see JobInserter, the pipeline before them). */
 export class InsertStore {
   constructor(
     private readonly db: SqlExecutor,
@@ -81,5 +82,28 @@ export class InsertStore {
       return record;
     });
     return { jobs: records, created };
+  }
+
+  /**
+   * The job of one cron tick (`tick` null: now), once across every process, and only while the
+   * entry is enabled unless `force` (see enqueueCronTickSql); null when it was not inserted.
+   */
+  async insertCronTick(job: NewJob, cron: { key: string; tick: Date | null; force: boolean }): Promise<JobRecord | null> {
+    const [row] = await this.db.rows<JobRow>(this.sql.cronTick, [
+      cron.key,
+      cron.tick,
+      cron.force,
+      job.jobType,
+      job.queue,
+      job.payloadJson,
+      job.priority,
+      job.maxAttempts,
+      job.timeoutMs,
+      job.tags,
+      job.deadLetterJobType,
+      this.wakeChannel,
+      job.concurrencyKeys,
+    ]);
+    return row ? toJobRecord(row) : null;
   }
 }

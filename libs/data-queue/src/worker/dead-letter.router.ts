@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { FAILED_FOR_GOOD } from '../core/job-states.js';
+import { JobInserter } from '../queue/job-inserter.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
 import type { JobMove } from '../store/job-moves.js';
 import { QueueDatabase } from '../store/queue-database.js';
@@ -13,6 +14,7 @@ import type { JobTransitionListener, QueueStore } from '../store/queue-store.js'
 export class DeadLetterRouter implements JobTransitionListener {
   constructor(
     private readonly newJobs: NewJobFactory,
+    private readonly inserter: JobInserter,
     database: QueueDatabase,
   ) {
     database.transitions.subscribe(this);
@@ -30,9 +32,10 @@ export class DeadLetterRouter implements JobTransitionListener {
         payload: job.payload,
         failure: { reason: job.failureReason, message: last?.message ?? null, errorHistory: job.errorHistory },
       };
+      const row = await this.newJobs.createTrusted(job.deadLetterJobType!, payload, { tags: job.tags });
       const {
         jobs: [deadLetter],
-      } = await tx.inserts.insert([await this.newJobs.createTrusted(job.deadLetterJobType!, payload, { tags: job.tags })]);
+      } = await this.inserter.insertIn(tx, { rows: [row], payloads: [payload] }, { trusted: true });
       await tx.jobs.markDeadLettered(job.id, deadLetter.id);
     }
   }

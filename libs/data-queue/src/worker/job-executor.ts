@@ -4,7 +4,7 @@ import { BATCH_OPERATIONS } from '../core/data-queue.constants.js';
 import { JobEventBus } from '../core/job-event-bus.js';
 import type { FailureReason, JobRecord } from '../core/job-record.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
-import { ConcurrencyGate, type KeyedRule } from '../scheduling/concurrency/concurrency-gate.js';
+import { ConcurrencyGate, type KeyedRule } from '../queue/concurrency-gate.js';
 import type { ClaimedJob, LostRun, PendingWait, RunFence, StepResults } from '../store/attempt-store.js';
 import { QueueDatabase } from '../store/queue-database.js';
 import type { QueueStore } from '../store/queue-store.js';

@@ -6,13 +6,12 @@ import { CronEntryNotFoundError, DataQueueError } from '../../core/data-queue.er
 import type { JobRecord } from '../../core/job-record.js';
 import { unstorableText } from '../../core/storable-text.js';
 import { idText } from '../../queue/ids.js';
+import { JobInserter } from '../../queue/job-inserter.js';
 import { NewJobFactory } from '../../queue/new-job.factory.js';
-import { toJobRecord, type JobRow } from '../../store/job-row.js';
-import { channelsOf } from '../../store/notifier.js';
 import { QueueDatabase } from '../../store/queue-database.js';
 import { quoteIdent } from '../../store/sql/identifiers.js';
 import { CronSchedule } from './cron-schedule.js';
-import { enqueueCronTickSql, getCronEntrySql, listCronEntriesSql, setCronEnabledSql, upsertCronEntrySql } from './cron.sql.js';
+import { getCronEntrySql, listCronEntriesSql, setCronEnabledSql, upsertCronEntrySql } from './cron.sql.js';
 
 interface CronEntryRow {
   key: string;
@@ -32,11 +31,11 @@ interface CronEntryRow {
 @Injectable()
 export class CronService {
   private readonly sql;
-  private readonly wakeChannel: string;
 
   constructor(
     private readonly database: QueueDatabase,
     private readonly newJobs: NewJobFactory,
+    private readonly inserter: JobInserter,
     @Inject(DATA_QUEUE_OPTIONS) options: ResolvedDataQueueOptions,
   ) {
     const s = quoteIdent(options.schema);
@@ -45,9 +44,7 @@ export class CronService {
       list: listCronEntriesSql(s),
       get: getCronEntrySql(s),
       setEnabled: setCronEnabledSql(s),
-      enqueueTick: enqueueCronTickSql(s),
     };
-    this.wakeChannel = channelsOf(options.schema).wake;
   }
 
   async declare(entry: Required<Omit<CronEntryDefinition, 'options'>> & { options: CronJobOptions }): Promise<void> {
@@ -90,23 +87,8 @@ export class CronService {
   /** The job of one tick (null: now), or null if another process enqueued it first or the entry is disabled. */
   async enqueueTick(key: string, tick: Date | null, force = false): Promise<JobRecord | null> {
     const entry = await this.get(key);
-    const job = await this.newJobs.createTrusted(entry.jobType, entry.payload, entry.options);
-    const [row] = await this.database.store.db.rows<JobRow>(this.sql.enqueueTick, [
-      key,
-      tick,
-      force,
-      job.jobType,
-      job.queue,
-      job.payloadJson,
-      job.priority,
-      job.maxAttempts,
-      job.timeoutMs,
-      job.tags,
-      job.deadLetterJobType,
-      this.wakeChannel,
-      job.concurrencyKeys,
-    ]);
-    return row ? toJobRecord(row) : null;
+    const row = await this.newJobs.createTrusted(entry.jobType, entry.payload, entry.options);
+    return this.inserter.enqueueCronTick(row, { key, tick, force });
   }
 }
 

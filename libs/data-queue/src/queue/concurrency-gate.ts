@@ -1,19 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { deriveKey } from '../../core/concurrency-key.js';
-import { hasEnqueueLimits, hasPerformLimits } from '../../core/concurrency-rule.js';
-import type { ResolvedDataQueueOptions } from '../../core/data-queue-options.js';
-import { DATA_QUEUE_OPTIONS } from '../../core/data-queue.constants.js';
-import { ConcurrencyKeyUnavailableError, ConcurrencyLimitError } from '../../core/data-queue.errors.js';
-import type { JobRecord } from '../../core/job-record.js';
-import { HandlerRegistry } from '../../handlers/handler-registry.js';
-import { JobTypeCatalog } from '../../handlers/job-type-catalog.js';
-import type { PublishedRule } from '../../handlers/job-type-settings.js';
-import { toJobRecord, type JobRow, type NewJob } from '../../store/job-row.js';
-import type { RunFence } from '../../store/attempt-store.js';
-import type { InsertResult } from '../../store/insert-store.js';
-import type { QueueStore } from '../../store/queue-store.js';
-import { quoteIdent } from '../../store/sql/identifiers.js';
-import { admitJobSql, deferJobSql, keyCountsSql, latestWithKeySql, lockKeysSql, recordEventsSql } from './concurrency.sql.js';
+import { deriveKey } from '../core/concurrency-key.js';
+import { hasEnqueueLimits, hasPerformLimits } from '../core/concurrency-rule.js';
+import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
+import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
+import { ConcurrencyKeyUnavailableError, ConcurrencyLimitError } from '../core/data-queue.errors.js';
+import type { JobRecord } from '../core/job-record.js';
+import { HandlerRegistry } from '../handlers/handler-registry.js';
+import { JobTypeCatalog } from '../handlers/job-type-catalog.js';
+import type { PublishedRule } from '../handlers/job-type-settings.js';
+import { toJobRecord, type JobRow, type NewJob } from '../store/job-row.js';
+import type { RunFence } from '../store/attempt-store.js';
+import type { QueueStore } from '../store/queue-store.js';
+import { quoteIdent } from '../store/sql/identifiers.js';
+import { admitJobSql, deferJobSql, keyCountsSql, latestWithKeySql, lockKeysSql, recordEventsSql } from '../store/sql/concurrency.sql.js';
 
 interface KeyCounts {
   unfinished: number;
@@ -79,22 +78,11 @@ export class ConcurrencyGate {
   }
 
   /**
-   * Inserts the jobs the enqueue-side limits admit, in the caller's transaction; a job a
-   * `skip` rule turned away is answered with the latest job of its key.
-   */
-  async insert(tx: QueueStore, jobs: NewJob[], payloads: unknown[]): Promise<InsertResult> {
-    const decisions = await this.admitEnqueue(tx, jobs, payloads);
-    const admitted = jobs.filter((_, i) => decisions[i] === null);
-    const result = admitted.length > 0 ? await tx.inserts.insert(admitted) : { jobs: [], created: [] };
-    const inserted = result.jobs.values();
-    return { jobs: decisions.map((skipped) => skipped ?? inserted.next().value!), created: result.created };
-  }
-
-  /**
    * Inside the enqueue's transaction: locks the jobs' keys, then lets each job in or not.
-   * Returns, per job, null (insert it) or the existing job a skipped enqueue answers with.
+   * Returns, per job, null (insert it) or the existing job a skipped enqueue answers with;
+   * throws ConcurrencyLimitError for a job a `reject` rule refuses.
    */
-  private async admitEnqueue(tx: QueueStore, jobs: NewJob[], payloads: unknown[]): Promise<(JobRecord | null)[]> {
+  async admitEnqueue(tx: QueueStore, jobs: NewJob[], payloads: unknown[]): Promise<(JobRecord | null)[]> {
     await tx.db.rows(lockKeysSql, [this.options.schema, jobs.flatMap((job) => job.concurrencyKeys)]);
     const admittedPerKey = new Map<string, number>();
     const throttledKeys: string[] = [];

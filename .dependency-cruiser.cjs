@@ -1,11 +1,8 @@
 // The layers of libs/data-queue/src, bottom to top. A file may import its own layer and the
 // layers below it: never a layer above, nor a sibling in its tier (siblings are independent
 // features). `npm run check:layers` enforces it, type-only imports included.
-// Imports that only a later refactor removes are listed in .dependency-cruiser-known-violations.json
-// (written by `depcruise ... --output-type baseline`): the check ignores those and fails on any
-// other, so the list may only shrink. Today: the worker calling batches and scheduling (issue 16
-// step 2, one transition hook removes them) and the enqueue paths of queue and batches calling
-// the concurrency gate (step 3, one insert pipeline).
+// There is no exception list: a lower layer reaches a higher one only through a subscription
+// (JobTransitions, MaintenanceScheduler) or an injection token of core (BATCH_OPERATIONS).
 const SRC = '^libs/data-queue/src/';
 
 const TIERS = [

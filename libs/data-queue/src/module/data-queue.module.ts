@@ -32,6 +32,7 @@ import { DeadLetterRouter } from '../worker/dead-letter.router.js';
 import { FailureRecorder } from '../worker/failure-recorder.js';
 import { InlineRunner } from '../worker/inline-runner.js';
 import { JobExecutor } from '../worker/job-executor.js';
+import { MaintenanceScheduler } from '../worker/maintenance-scheduler.js';
 import { WorkerRuntime } from '../worker/worker-runtime.js';
 import { resolveDataQueueOptions } from './data-queue-options.validation.js';
 import { ConfigurableDataQueueModule, DATA_QUEUE_MODULE_OPTIONS } from './data-queue.module-definition.js';
@@ -80,6 +81,7 @@ import { QueueService } from './queue.service.js';
     CompletionBatcher,
     JobExecutor,
     CrashReaper,
+    MaintenanceScheduler,
     LocalWake,
     WorkerRuntime,
     InlineRunner,

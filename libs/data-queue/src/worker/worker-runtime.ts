@@ -1,22 +1,22 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { BatchReconciler } from '../batches/batch-reconciler.js';
 import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { LocalWake } from '../queue/local-wake.js';
-import { RetentionCleaner } from '../scheduling/retention/retention-cleaner.js';
 import type { WorkerInfo } from '../store/worker-store.js';
 import { QueueDatabase } from '../store/queue-database.js';
 import { createWorkerInfo } from '../store/worker-identity.js';
 import { CrashReaper } from './crash-reaper.js';
 import { JobExecutor } from './job-executor.js';
+import { MaintenanceScheduler } from './maintenance-scheduler.js';
 import { NotificationListener } from './notification-listener.js';
 import { parseQueuePools } from './queue-pools.js';
 import { WorkerPool } from './worker-pool.js';
 
 /**
  * Owns this process's worker: its registration and heartbeat, the LISTEN connection, the pools,
- * the poll timer, the crash reaper, the batch reconciler and retention. Starts once the app has booted; on shutdown stops
- * claiming, lets running jobs finish for `shutdownTimeoutMs`, then hands the rest back.
+ * the poll and the crash reaper; it runs its periodic tasks, and those the features register (batch
+ * reconciler, retention), on `MaintenanceScheduler`. Starts once the app has booted; on shutdown
+ * stops claiming, lets running jobs finish for `shutdownTimeoutMs`, then hands the rest back.
  */
 @Injectable()
 export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -24,7 +24,6 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
   readonly worker: WorkerInfo;
   private pools: WorkerPool[] = [];
   private listener: NotificationListener | null = null;
-  private timers: NodeJS.Timeout[] = [];
   private registered = false;
   private lastHeartbeatAt: Date | null = null;
   private checkingRuns = false;
@@ -34,8 +33,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     private readonly database: QueueDatabase,
     private readonly executor: JobExecutor,
     private readonly reaper: CrashReaper,
-    private readonly reconciler: BatchReconciler,
-    private readonly retention: RetentionCleaner,
+    private readonly maintenance: MaintenanceScheduler,
     private readonly localWake: LocalWake,
   ) {
     this.worker = createWorkerInfo(options.mode === 'async' ? options.queues : 'inline');
@@ -46,7 +44,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     // Registered before the first claim, so a reaper never mistakes our jobs for orphans.
     await this.heartbeat();
     this.registered = true;
-    this.every(this.options.heartbeatIntervalMs, () => this.heartbeat());
+    this.maintenance.schedule({ name: 'heartbeat', intervalMs: this.options.heartbeatIntervalMs, run: () => this.heartbeat() });
     if (this.options.mode === 'inline') return;
 
     const store = this.database.store;
@@ -71,22 +69,28 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
       );
       await this.listener.start();
     }
-    this.every(this.options.pollIntervalMs, async () => {
-      this.wakeAll();
-      await this.abortLostRuns();
+    this.maintenance.schedule({
+      name: 'poll',
+      intervalMs: this.options.pollIntervalMs,
+      run: async () => {
+        this.wakeAll();
+        await this.abortLostRuns();
+      },
     });
-    this.every(this.options.heartbeatIntervalMs, () => this.reaper.reap(this.options.workerTimeoutMs));
-    const reconcileMs = this.options.batchReconcileIntervalMs;
-    this.every(reconcileMs, () => this.reconciler.reconcile(reconcileMs));
-    if (this.options.retention.enabled) this.every(this.options.retention.intervalMs, () => this.retention.clean());
+    this.maintenance.schedule({
+      name: 'crash-reaper',
+      intervalMs: this.options.heartbeatIntervalMs,
+      run: () => this.reaper.reap(this.options.workerTimeoutMs),
+    });
+    // The features' tasks: the batch reconciler, retention.
+    this.maintenance.start();
     this.wakeAll();
     this.logger.log(`worker ${this.worker.id} started: ${this.options.queues}`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.localWake.detach();
-    this.timers.forEach(clearInterval);
-    this.timers = [];
+    this.maintenance.stop();
     const stopped = Promise.all(this.pools.map((pool) => pool.stop()));
     if (this.executor.runningCount > 0) {
       this.logger.log(`waiting up to ${this.options.shutdownTimeoutMs} ms for ${this.executor.runningCount} running job(s)`);
@@ -131,14 +135,5 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
   private async heartbeat(): Promise<void> {
     await this.database.store.workers.heartbeat(this.worker);
     this.lastHeartbeatAt = new Date();
-  }
-
-  /** A periodic task whose failures (database briefly away) are logged, not thrown. */
-  private every(ms: number, task: () => Promise<unknown>): void {
-    const timer = setInterval(() => {
-      task().catch((error) => this.logger.warn(`periodic task failed: ${String(error)}`));
-    }, ms);
-    timer.unref();
-    this.timers.push(timer);
   }
 }

@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { ResolvedDataQueueOptions } from '../../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../../core/data-queue.constants.js';
 import { QueueDatabase } from '../../store/queue-database.js';
 import { quoteIdent } from '../../store/sql/identifiers.js';
+import { MaintenanceScheduler } from '../../worker/maintenance-scheduler.js';
 import { deleteEmptyExpiredBatchesSql, deleteExpiredBatchJobsSql, deleteExpiredJobsSql, tryRetentionLockSql } from './retention.sql.js';
 
 /** A pass never runs away: at most this many batches of deletes per statement kind. */
@@ -12,15 +13,18 @@ const MAX_ROUNDS = 100;
  * Deletes finished jobs (and finished batches with their jobs) once they are older than the
  * configured ages, in small batches, in one process at a time. Job history rows go with their
  * jobs. Unfinished batches, and batches whose callbacks have not finished, are never touched.
+ * Runs every `retention.intervalMs` (unless `retention: false`) as a maintenance task of processes
+ * that run workers.
  */
 @Injectable()
-export class RetentionCleaner {
+export class RetentionCleaner implements OnModuleInit {
   private readonly statements: { sql: string; params: (limit: number) => unknown[] }[];
   private readonly lockName: string;
 
   constructor(
     private readonly database: QueueDatabase,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
+    private readonly maintenance: MaintenanceScheduler,
   ) {
     const s = quoteIdent(options.schema);
     const { completedAfterMs, failedAfterMs, cancelledAfterMs } = options.retention;
@@ -30,6 +34,11 @@ export class RetentionCleaner {
       { sql: deleteExpiredBatchJobsSql(s), params: (limit) => [limit, completedAfterMs] },
       { sql: deleteEmptyExpiredBatchesSql(s), params: (limit) => [limit, completedAfterMs] },
     ];
+  }
+
+  onModuleInit(): void {
+    const { enabled, intervalMs } = this.options.retention;
+    this.maintenance.register({ name: 'retention', intervalMs: enabled ? intervalMs : null, run: () => this.clean() });
   }
 
   /** One pass; returns how many rows (jobs and batches) it deleted. */

@@ -1,0 +1,73 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
+import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
+import type { MaintenanceTask } from '../core/maintenance-task.js';
+
+/**
+ * Runs this process's maintenance tasks, each on an interval in @nestjs/schedule's registry (where
+ * the cron ticks are timeouts). Features above the worker `register` their task at module init;
+ * `WorkerRuntime` schedules its own (heartbeat, poll, crash reaper), each when its time comes,
+ * `start`s the registered ones with its pools (`async` mode) and `stop`s all at shutdown.
+ * Intervals are unref'd: they never keep the process alive. A run never overlaps the previous one
+ * of its task, and a failure (the database briefly away) is logged; the next tick runs as usual.
+ */
+@Injectable()
+export class MaintenanceScheduler {
+  private readonly logger = new Logger('DataQueue');
+  private readonly registered: MaintenanceTask[] = [];
+  private readonly names = new Set<string>();
+  private started = false;
+
+  constructor(
+    @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
+    private readonly registry: SchedulerRegistry,
+  ) {}
+
+  /** A feature's task: runs from `start()` (at once if already started) until `stop()`. */
+  register(task: MaintenanceTask): void {
+    this.registered.push(task);
+    if (this.started) this.schedule(task);
+  }
+
+  /** Starts the registered tasks. */
+  start(): void {
+    this.started = true;
+    this.registered.forEach((task) => this.schedule(task));
+  }
+
+  /** Runs `task` every `intervalMs` from now until `stop()`; a task with no interval never runs. */
+  schedule(task: MaintenanceTask): void {
+    if (task.intervalMs === null) return;
+    const name = `dataqueue:${this.options.schema}:${task.name}`;
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      void this.runOnce(task).finally(() => {
+        running = false;
+      });
+    }, task.intervalMs);
+    timer.unref();
+    this.registry.addInterval(name, timer);
+    this.names.add(name);
+  }
+
+  /**
+   * Clears every interval this scheduler added. The registry may have cleared them already:
+   * @nestjs/schedule deletes every registered interval at shutdown, possibly before our hook.
+   */
+  stop(): void {
+    this.started = false;
+    for (const name of this.names) if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);
+    this.names.clear();
+  }
+
+  private async runOnce(task: MaintenanceTask): Promise<void> {
+    try {
+      await task.run();
+    } catch (error) {
+      this.logger.warn(`periodic task failed: ${String(error)}`);
+    }
+  }
+}

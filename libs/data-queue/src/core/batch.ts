@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import type { BatchRecord } from './batch-record.js';
 import type { JobToEnqueue } from './enqueue-options.js';
+import type { EnqueueableJob } from './job-map.js';
 import type { JobRecord } from './job-record.js';
 
 export interface BatchWriteOptions {
@@ -39,12 +40,12 @@ export class Batch<Properties extends Record<string, unknown> = Record<string, u
   }
 
   /** Adds jobs that run right away; does not arm the callbacks. */
-  async add(jobs: JobToEnqueue[], options: BatchWriteOptions = {}): Promise<JobRecord[]> {
+  async add(jobs: EnqueueableJob[], options: BatchWriteOptions = {}): Promise<JobRecord[]> {
     return this.write(jobs, { ...options, arm: false });
   }
 
   /** Adds jobs (if any), merges `properties`, and arms the callbacks. */
-  async enqueue(jobs: JobToEnqueue[] = [], options: BatchWriteOptions & { properties?: Partial<Properties> } = {}): Promise<JobRecord[]> {
+  async enqueue(jobs: EnqueueableJob[] = [], options: BatchWriteOptions & { properties?: Partial<Properties> } = {}): Promise<JobRecord[]> {
     return this.write(jobs, { ...options, arm: true });
   }
 

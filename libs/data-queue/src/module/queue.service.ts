@@ -7,7 +7,8 @@ import type { CronEntryRecord } from '../core/cron-entry.js';
 import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { JobNotFoundError, JobOptionsInvalidError, JobStateError } from '../core/data-queue.errors.js';
-import type { EnqueueOptions, JobPage, JobToEnqueue, ListJobsFilter } from '../core/enqueue-options.js';
+import type { EnqueueOptions, JobPage, ListJobsFilter } from '../core/enqueue-options.js';
+import type { DataQueueJobs, DeclaredJobType, EnqueueableJob, UndeclaredJobType } from '../core/job-map.js';
 import { JobEventBus } from '../core/job-event-bus.js';
 import type { JobExecutionRecord, JobRecord } from '../core/job-record.js';
 import { STORABLE_DATE, storableDate } from '../core/storable-date.js';
@@ -41,15 +42,22 @@ export class QueueService {
 
   /**
    * Validates and inserts one job. With `options.manager` the job belongs to the caller's
-   * transaction: workers see it (and are woken) only if it commits.
+   * transaction: workers see it (and are woken) only if it commits. Once the app declares its
+   * jobs (`DataQueueJobs`), the payload is checked against its job type's at compile time.
    */
-  async enqueue<Payload = unknown>(jobType: string, payload: Payload, options: EnqueueOptions = {}): Promise<JobRecord<Payload>> {
-    const [job] = await this.enqueueMany([{ jobType, payload, options }], { manager: options?.manager });
-    return job as JobRecord<Payload>;
+  async enqueue<T extends DeclaredJobType>(
+    jobType: T,
+    payload: DataQueueJobs[T],
+    options?: EnqueueOptions,
+  ): Promise<JobRecord<DataQueueJobs[T]>>;
+  async enqueue<Payload = unknown>(jobType: UndeclaredJobType, payload: Payload, options?: EnqueueOptions): Promise<JobRecord<Payload>>;
+  async enqueue(jobType: string, payload: unknown, options: EnqueueOptions = {}): Promise<JobRecord> {
+    const [job] = await this.enqueueMany([{ jobType, payload, options }] as EnqueueableJob[], { manager: options?.manager });
+    return job;
   }
 
   /** Validates every job first (all or nothing; errors name the index), then one INSERT. */
-  async enqueueMany(jobs: JobToEnqueue[], { manager }: { manager?: EntityManager } = {}): Promise<JobRecord[]> {
+  async enqueueMany(jobs: EnqueueableJob[], { manager }: { manager?: EntityManager } = {}): Promise<JobRecord[]> {
     if (!Array.isArray(jobs)) throw new JobOptionsInvalidError('jobs', 'must be an array');
     const records = await this.inserter.enqueue(await this.newJobs.createMany(jobs), manager);
     if (this.options.mode !== 'inline') return records;

@@ -2,8 +2,6 @@ import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common'
 import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { QueueDatabase } from '../store/queue-database.js';
-import { quoteIdent } from '../store/sql/identifiers.js';
-import { publishedJobTypesSql, publishJobTypesSql } from '../store/sql/job-types.sql.js';
 import { createWorkerInfo } from '../store/worker-identity.js';
 import { HandlerRegistry, type RegisteredHandler } from './handler-registry.js';
 import { settingsOfHandler, toPublished, type JobTypeSettings } from './job-type-settings.js';
@@ -21,22 +19,22 @@ export class JobTypeCatalog implements OnApplicationBootstrap {
   private readonly local = new Map<string, JobTypeSettings>();
   private readonly published = new Map<string, { settings: JobTypeSettings; readAt: number }>();
   private readonly reading = new Map<string, Promise<void>>();
-  private readonly sql;
 
   constructor(
     private readonly registry: HandlerRegistry,
     private readonly database: QueueDatabase,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
-  ) {
-    const s = quoteIdent(options.schema);
-    this.sql = { publish: publishJobTypesSql(s), read: publishedJobTypesSql(s) };
-  }
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const handlers = this.registry.all();
     if (handlers.length === 0) return;
     const settings = handlers.map((handler) => JSON.stringify(toPublished(this.ofHandler(handler))));
-    await this.database.store.db.rows(this.sql.publish, [handlers.map((h) => h.jobType), settings, createWorkerInfo('publish').id]);
+    await this.database.store.jobTypes.publish(
+      handlers.map((h) => h.jobType),
+      settings,
+      createWorkerInfo('publish').id,
+    );
   }
 
   /** Makes `get` current for `jobTypes`: reads what it does not hold, or held longer than the TTL. */
@@ -60,8 +58,8 @@ export class JobTypeCatalog implements OnApplicationBootstrap {
   }
 
   private async read(jobTypes: string[], now: number): Promise<void> {
-    const rows = await this.database.store.db.rows<{ job_type: string; settings: JobTypeSettings }>(this.sql.read, [jobTypes]);
-    for (const row of rows) this.published.set(row.job_type, { settings: row.settings, readAt: now });
+    const rows = await this.database.store.jobTypes.read(jobTypes);
+    for (const row of rows) this.published.set(row.job_type, { settings: row.settings as JobTypeSettings, readAt: now });
   }
 
   private ofHandler(handler: RegisteredHandler): JobTypeSettings {

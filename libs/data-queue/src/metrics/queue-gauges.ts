@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { jobStateSql, UNFINISHED } from '../core/job-states.js';
 import { QueueDatabase } from '../store/queue-database.js';
-import { quoteIdent } from '../store/sql/identifiers.js';
 import type { MetricFamily } from './prometheus-text.js';
 
 /**
@@ -11,32 +9,13 @@ import type { MetricFamily } from './prometheus-text.js';
  */
 @Injectable()
 export class QueueGauges {
-  private readonly sql;
-
-  constructor(private readonly database: QueueDatabase) {
-    const s = quoteIdent(database.schema);
-    this.sql = {
-      byState: `
-        SELECT queue, ${jobStateSql()} AS state, count(*)::int AS n
-        FROM ${s}.jobs
-        WHERE ${UNFINISHED.sql()}
-        GROUP BY 1, 2 ORDER BY 1, 2`,
-      latency: `
-        SELECT queue, extract(epoch FROM now() - min(available_at))::float8 AS seconds
-        FROM ${s}.jobs
-        WHERE status IN ('pending', 'failed', 'waiting') AND available_at <= now()
-        GROUP BY 1 ORDER BY 1`,
-      totals: `
-        SELECT (SELECT count(*) FROM ${s}.batches WHERE finished_at IS NULL)::int AS batches,
-               (SELECT count(*) FROM ${s}.workers)::int AS workers`,
-    };
-  }
+  constructor(private readonly database: QueueDatabase) {}
 
   async families(): Promise<MetricFamily[]> {
-    const db = this.database.store.db;
-    const byState = await db.rows<{ queue: string; state: string; n: number }>(this.sql.byState);
-    const latency = await db.rows<{ queue: string; seconds: number }>(this.sql.latency);
-    const [{ batches, workers }] = await db.rows<{ batches: number; workers: number }>(this.sql.totals);
+    const gauges = this.database.store.gauges;
+    const byState = await gauges.jobsByState();
+    const latency = await gauges.latency();
+    const { batches, workers } = await gauges.totals();
     return [
       {
         name: 'dataqueue_jobs',

@@ -8,22 +8,10 @@ import type { JobRecord } from '../core/job-record.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { JobTypeCatalog } from '../handlers/job-type-catalog.js';
 import type { PublishedRule } from '../handlers/job-type-settings.js';
-import { toJobRecord, type JobRow, type NewJob } from '../store/job-row.js';
 import type { RunFence } from '../store/attempt-store.js';
+import type { KeyCountsRow } from '../store/concurrency-store.js';
+import type { NewJob } from '../store/job-row.js';
 import type { QueueStore } from '../store/queue-store.js';
-import { quoteIdent } from '../store/sql/identifiers.js';
-import { admitJobSql, deferJobSql, keyCountsSql, latestWithKeySql, lockKeysSql, recordEventsSql } from '../store/sql/concurrency.sql.js';
-
-interface KeyCounts {
-  unfinished: number;
-  /** Claimed by a worker, checked or not. */
-  processing: number;
-  /** Passed a perform check under the key (see keyCountsSql). */
-  running: number;
-  enqueued: number;
-  performed: number;
-  perform_frees_in_ms: number | null;
-}
 
 /** A rule that applies to a job, with the key it gave. */
 export interface KeyedRule {
@@ -37,26 +25,16 @@ const MAX_WINDOW_MS = 86_400_000;
 /**
  * Enforces `@JobHandler({ concurrency })` rules: enqueue-side limits inside the enqueue's
  * transaction, perform-side limits just before a claimed job starts — each under per-key
- * advisory locks (see concurrency.sql.ts), so concurrent processes cannot exceed a limit.
+ * advisory locks (ConcurrencyStore, see store/sql/concurrency.sql.ts), so concurrent processes
+ * cannot exceed a limit.
  */
 @Injectable()
 export class ConcurrencyGate {
-  private readonly sql;
-
   constructor(
     private readonly registry: HandlerRegistry,
     private readonly catalog: JobTypeCatalog,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
-  ) {
-    const s = quoteIdent(options.schema);
-    this.sql = {
-      counts: keyCountsSql(s),
-      record: recordEventsSql(s),
-      latest: latestWithKeySql(s),
-      admit: admitJobSql(s),
-      defer: deferJobSql(s),
-    };
-  }
+  ) {}
 
   /**
    * The keys a new job carries, under its type's rules as this app knows them (declared here, or
@@ -83,7 +61,7 @@ export class ConcurrencyGate {
    * throws ConcurrencyLimitError for a job a `reject` rule refuses.
    */
   async admitEnqueue(tx: QueueStore, jobs: NewJob[], payloads: unknown[]): Promise<(JobRecord | null)[]> {
-    await tx.db.rows(lockKeysSql, [this.options.schema, jobs.flatMap((job) => job.concurrencyKeys)]);
+    await tx.concurrency.lockKeys(jobs.flatMap((job) => job.concurrencyKeys));
     const admittedPerKey = new Map<string, number>();
     const throttledKeys: string[] = [];
     const decisions: (JobRecord | null)[] = [];
@@ -96,8 +74,7 @@ export class ConcurrencyGate {
         const exceeded = this.enqueueLimitExceeded(rule, counts, alreadyAdmitted);
         if (!exceeded) continue;
         if (rule.onEnqueueLimit !== 'skip') throw new ConcurrencyLimitError(job.jobType, key, exceeded);
-        const [latest] = await tx.db.rows<JobRow>(this.sql.latest, [key]);
-        decision = latest ? toJobRecord(latest) : null;
+        decision = await tx.concurrency.latestWithKey(key);
         if (decision) break;
         throw new ConcurrencyLimitError(job.jobType, key, exceeded);
       }
@@ -108,7 +85,7 @@ export class ConcurrencyGate {
         if (rule.enqueueThrottle) throttledKeys.push(key);
       }
     }
-    if (throttledKeys.length > 0) await tx.db.rows(this.sql.record, [throttledKeys, 'enqueue', MAX_WINDOW_MS]);
+    if (throttledKeys.length > 0) await tx.concurrency.recordEvents(throttledKeys, 'enqueue', MAX_WINDOW_MS);
     return decisions;
   }
 
@@ -126,23 +103,26 @@ export class ConcurrencyGate {
   async admitPerform(store: QueueStore, job: JobRecord, fence: RunFence, rules: KeyedRule[]): Promise<boolean> {
     if (rules.length === 0) return true;
     return store.transaction(async (tx) => {
-      await tx.db.rows(lockKeysSql, [this.options.schema, rules.map(({ key }) => key)]);
+      await tx.concurrency.lockKeys(rules.map(({ key }) => key));
       for (const { rule, key } of rules) {
         const counts = await this.counts(tx, key, job.id, rule);
         const waitMs = this.performWaitMs(rule, counts);
         if (waitMs === null) continue;
         const reason = `concurrency limit of key "${key}"`;
-        await tx.db.rows(this.sql.defer, [fence.jobId, fence.workerId, fence.attempt, waitMs, reason]);
+        await tx.concurrency.defer(fence, waitMs, reason);
         return false;
       }
       const throttled = rules.filter(({ rule }) => rule.performThrottle).map(({ key }) => key);
-      if (throttled.length > 0) await tx.db.rows(this.sql.record, [throttled, 'perform', MAX_WINDOW_MS]);
-      const [admitted] = await tx.db.rows(this.sql.admit, [fence.jobId, fence.workerId, fence.attempt, rules.map(({ key }) => key)]);
-      return admitted !== undefined; // a fenced-out attempt (cancelled meanwhile) does not run
+      if (throttled.length > 0) await tx.concurrency.recordEvents(throttled, 'perform', MAX_WINDOW_MS);
+      // false: the attempt was fenced out (cancelled meanwhile) and does not run
+      return tx.concurrency.admit(
+        fence,
+        rules.map(({ key }) => key),
+      );
     });
   }
 
-  private enqueueLimitExceeded(rule: PublishedRule, counts: KeyCounts, admitted: number): string | null {
+  private enqueueLimitExceeded(rule: PublishedRule, counts: KeyCountsRow, admitted: number): string | null {
     const queued = counts.unfinished - counts.processing;
     if (rule.totalLimit !== undefined && counts.unfinished + admitted >= rule.totalLimit) return `totalLimit ${rule.totalLimit}`;
     if (rule.enqueueLimit !== undefined && queued + admitted >= rule.enqueueLimit) return `enqueueLimit ${rule.enqueueLimit}`;
@@ -152,7 +132,7 @@ export class ConcurrencyGate {
   }
 
   /** Null to run now; otherwise how long to wait before trying again. */
-  private performWaitMs(rule: PublishedRule, counts: KeyCounts): number | null {
+  private performWaitMs(rule: PublishedRule, counts: KeyCountsRow): number | null {
     const retryMs = Math.min(this.options.pollIntervalMs, 1000);
     if (rule.performLimit !== undefined && counts.running >= rule.performLimit) return jitter(retryMs);
     const [count, ms] = rule.performThrottle ?? [];
@@ -162,14 +142,8 @@ export class ConcurrencyGate {
     return null;
   }
 
-  private async counts(tx: QueueStore, key: string, exceptJobId: string, rule: PublishedRule): Promise<KeyCounts> {
-    const [counts] = await tx.db.rows<KeyCounts>(this.sql.counts, [
-      key,
-      exceptJobId,
-      rule.enqueueThrottle?.[1] ?? 0,
-      rule.performThrottle?.[1] ?? 0,
-    ]);
-    return counts;
+  private async counts(tx: QueueStore, key: string, exceptJobId: string, rule: PublishedRule): Promise<KeyCountsRow> {
+    return tx.concurrency.counts(key, exceptJobId, rule.enqueueThrottle?.[1] ?? 0, rule.performThrottle?.[1] ?? 0);
   }
 
   private keyedRules(jobType: string, rules: PublishedRule[], payload: unknown, tags: string[]): KeyedRule[] {

@@ -1,12 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
-import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
+import { Injectable } from '@nestjs/common';
 import { JobOptionsInvalidError } from '../core/data-queue.errors.js';
 import { unstorableText } from '../core/storable-text.js';
-import { channelsOf } from '../store/notifier.js';
 import { QueueDatabase } from '../store/queue-database.js';
-import { quoteIdent } from '../store/sql/identifiers.js';
-import { listPausesSql, pauseSql, resumeSql } from './sql/pauses.sql.js';
 
 /** What a pause holds back: every job of a queue, of a job type, or carrying a tag. */
 export type PauseTarget = { queue: string } | { jobType: string } | { tag: string };
@@ -23,30 +18,20 @@ export interface PauseRecord {
  */
 @Injectable()
 export class PauseService {
-  private readonly sql;
-  private readonly wakeChannel: string;
-
-  constructor(
-    private readonly database: QueueDatabase,
-    @Inject(DATA_QUEUE_OPTIONS) options: ResolvedDataQueueOptions,
-  ) {
-    const s = quoteIdent(options.schema);
-    this.sql = { pause: pauseSql(s), resume: resumeSql(s), list: listPausesSql(s) };
-    this.wakeChannel = channelsOf(options.schema).wake;
-  }
+  constructor(private readonly database: QueueDatabase) {}
 
   async pause(target: PauseTarget): Promise<void> {
     const { kind, value } = parseTarget(target);
-    await this.database.store.db.rows(this.sql.pause, [kind, value]);
+    await this.database.store.pauses.pause(kind, value);
   }
 
   async resume(target: PauseTarget): Promise<void> {
     const { kind, value } = parseTarget(target);
-    await this.database.store.db.rows(this.sql.resume, [kind, value, this.wakeChannel]);
+    await this.database.store.pauses.resume(kind, value);
   }
 
   async list(): Promise<PauseRecord[]> {
-    const rows = await this.database.store.db.rows<{ kind: PauseRecord['kind']; value: string; paused_at: Date }>(this.sql.list);
+    const rows = await this.database.store.pauses.list();
     return rows.map((row) => ({ kind: row.kind, value: row.value, pausedAt: row.paused_at }));
   }
 }

@@ -11,6 +11,11 @@ export function channelsOf(schema: string): Channels {
   return { wake: `${schema}_wake`, cancel: `${schema}_cancel` };
 }
 
+/** What a session runs to hear both channels (NotificationListener's own connection: a pooled one cannot keep a LISTEN). */
+export function listenSql(channels: Channels): string[] {
+  return [`LISTEN "${channels.wake}"`, `LISTEN "${channels.cancel}"`];
+}
+
 /** Sends this schema's notifications on one connection: inside a transaction, Postgres delivers them on commit. */
 export class Notifier {
   constructor(

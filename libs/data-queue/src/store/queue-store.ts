@@ -2,10 +2,16 @@ import type { Pool } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { AttemptStore, attemptStatements } from './attempt-store.js';
 import { BatchStore, batchStatements } from './batch-store.js';
+import { ConcurrencyStore, concurrencyStatements } from './concurrency-store.js';
+import { CronStore, cronStatements } from './cron-store.js';
+import { GaugeStore, gaugeStatements } from './gauge-store.js';
 import { InsertStore, insertStatements } from './insert-store.js';
 import type { JobMove, JobMoves, Moved } from './job-moves.js';
 import { JobStore, jobStatements } from './job-store.js';
+import { JobTypeStore, jobTypeStatements } from './job-type-store.js';
 import { Notifier, channelsOf, type Channels } from './notifier.js';
+import { PauseStore, pauseStatements } from './pause-store.js';
+import { RetentionStore, retentionStatements } from './retention-store.js';
 import { inTransaction, managerExecutor, pgExecutor, type PgExecutorOptions, type SqlExecutor } from './sql/executor.js';
 import { quoteIdent } from './sql/identifiers.js';
 import { WorkerStore, workerStatements } from './worker-store.js';
@@ -58,10 +64,18 @@ function buildStatements(schema: string) {
     jobs: jobStatements(s),
     workers: workerStatements(s),
     batches: batchStatements(s),
+    concurrency: concurrencyStatements(s),
+    jobTypes: jobTypeStatements(s),
+    pauses: pauseStatements(s),
+    cron: cronStatements(s),
+    retention: retentionStatements(s),
+    gauges: gaugeStatements(s),
   };
 }
 
 interface StoreSettings {
+  /** The schema's name, also the namespace of its advisory locks. */
+  schema: string;
   statements: Statements;
   transitions: JobTransitions;
   /** Attempts of the callback jobs batches enqueue. */
@@ -69,9 +83,9 @@ interface StoreSettings {
 }
 
 /**
- * Every statement DataQueue runs against its jobs and batches, for one schema, on one
- * connection source: the pool, one transaction, or (through `bindTo`) a caller's TypeORM
- * transaction. The stores by role share that connection; `./sql` explains each statement's shape.
+ * Every statement DataQueue runs against its tables, for one schema, on one connection source:
+ * the pool, one transaction, or (through `bindTo`) a caller's TypeORM transaction. The stores by
+ * role share that connection; `./sql` explains each statement's shape.
  */
 export class QueueStore {
   readonly notifier: Notifier;
@@ -80,6 +94,12 @@ export class QueueStore {
   readonly jobs: JobStore;
   readonly workers: WorkerStore;
   readonly batches: BatchStore;
+  readonly concurrency: ConcurrencyStore;
+  readonly jobTypes: JobTypeStore;
+  readonly pauses: PauseStore;
+  readonly cron: CronStore;
+  readonly retention: RetentionStore;
+  readonly gauges: GaugeStore;
 
   private constructor(
     private readonly settings: StoreSettings,
@@ -87,7 +107,7 @@ export class QueueStore {
     readonly db: SqlExecutor,
     private readonly transact: <T>(work: (tx: SqlExecutor) => Promise<T>) => Promise<T>,
   ) {
-    const { statements: sql, callbackMaxAttempts } = settings;
+    const { statements: sql, schema, callbackMaxAttempts } = settings;
     const moves: JobMoves = { concern: (m) => settings.transitions.concern(m), run: (work) => this.moveJobs(work) };
     const wake = sql.channels.wake;
     this.notifier = new Notifier(db, sql.channels);
@@ -96,6 +116,12 @@ export class QueueStore {
     this.jobs = new JobStore(db, sql.jobs, moves, this.notifier);
     this.workers = new WorkerStore(db, sql.workers, moves);
     this.batches = new BatchStore(db, sql.batches, moves, wake, callbackMaxAttempts);
+    this.concurrency = new ConcurrencyStore(db, sql.concurrency, schema);
+    this.jobTypes = new JobTypeStore(db, sql.jobTypes);
+    this.pauses = new PauseStore(db, sql.pauses, wake);
+    this.cron = new CronStore(db, sql.cron);
+    this.retention = new RetentionStore(db, sql.retention, schema);
+    this.gauges = new GaugeStore(db, sql.gauges);
   }
 
   static forPool(
@@ -104,6 +130,7 @@ export class QueueStore {
     options: PgExecutorOptions & { transitions: JobTransitions; callbackMaxAttempts: number },
   ): QueueStore {
     const settings = {
+      schema,
       statements: buildStatements(schema),
       transitions: options.transitions,
       callbackMaxAttempts: options.callbackMaxAttempts,

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import type { PoolConfig } from 'pg';
-import type { Channels } from '../store/notifier.js';
+import { listenSql, type Channels } from '../store/notifier.js';
 
 export interface NotificationHandlers {
   /** Queues that got runnable jobs. */
@@ -51,8 +51,7 @@ export class NotificationListener {
     client.on('error', () => undefined); // 'end' follows and schedules the reconnect
     try {
       await client.connect();
-      await client.query(`LISTEN "${this.channels.wake}"`);
-      await client.query(`LISTEN "${this.channels.cancel}"`);
+      for (const sql of listenSql(this.channels)) await client.query(sql);
     } catch (error) {
       await client.end().catch(() => undefined);
       this.scheduleReconnect(error);

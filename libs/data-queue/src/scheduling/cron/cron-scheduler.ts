@@ -34,7 +34,7 @@ export class CronScheduler implements OnApplicationBootstrap, BeforeApplicationS
     private readonly scheduler: SchedulerRegistry,
     database: QueueDatabase,
   ) {
-    this.clock = new DatabaseClock(database.store.db);
+    this.clock = new DatabaseClock(database.store.cron);
   }
 
   async onApplicationBootstrap(): Promise<void> {

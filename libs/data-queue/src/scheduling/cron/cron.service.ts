@@ -1,78 +1,50 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { CronEntryDefinition, CronEntryRecord, CronJobOptions } from '../../core/cron-entry.js';
-import type { ResolvedDataQueueOptions } from '../../core/data-queue-options.js';
-import { DATA_QUEUE_OPTIONS } from '../../core/data-queue.constants.js';
 import { CronEntryNotFoundError, DataQueueError } from '../../core/data-queue.errors.js';
 import type { JobRecord } from '../../core/job-record.js';
 import { unstorableText } from '../../core/storable-text.js';
 import { idText } from '../../queue/ids.js';
 import { JobInserter } from '../../queue/job-inserter.js';
 import { NewJobFactory } from '../../queue/new-job.factory.js';
+import type { CronEntryRow } from '../../store/cron-store.js';
 import { QueueDatabase } from '../../store/queue-database.js';
-import { quoteIdent } from '../../store/sql/identifiers.js';
 import { CronSchedule } from './cron-schedule.js';
-import { getCronEntrySql, listCronEntriesSql, setCronEnabledSql, upsertCronEntrySql } from './cron.sql.js';
-
-interface CronEntryRow {
-  key: string;
-  schedule: string;
-  timezone: string;
-  job_type: string;
-  payload: unknown;
-  options: CronJobOptions;
-  enabled: boolean;
-  last_run_at: Date | null;
-  created_at: Date;
-  /** The database's time, for the next tick. */
-  db_now: Date;
-}
 
 /** Cron entries as shared state: declared by code, enabled/disabled and run by anyone. */
 @Injectable()
 export class CronService {
-  private readonly sql;
-
   constructor(
     private readonly database: QueueDatabase,
     private readonly newJobs: NewJobFactory,
     private readonly inserter: JobInserter,
-    @Inject(DATA_QUEUE_OPTIONS) options: ResolvedDataQueueOptions,
-  ) {
-    const s = quoteIdent(options.schema);
-    this.sql = {
-      upsert: upsertCronEntrySql(s),
-      list: listCronEntriesSql(s),
-      get: getCronEntrySql(s),
-      setEnabled: setCronEnabledSql(s),
-    };
-  }
+  ) {}
 
   async declare(entry: Required<Omit<CronEntryDefinition, 'options'>> & { options: CronJobOptions }): Promise<void> {
-    await this.database.store.db.rows(this.sql.upsert, [
-      entry.key,
-      entry.schedule,
-      entry.timezone,
-      entry.jobType,
-      JSON.stringify(entry.payload ?? {}),
-      JSON.stringify(entry.options),
-    ]);
+    await this.database.store.cron.upsert({
+      key: entry.key,
+      schedule: entry.schedule,
+      timezone: entry.timezone,
+      jobType: entry.jobType,
+      payloadJson: JSON.stringify(entry.payload ?? {}),
+      optionsJson: JSON.stringify(entry.options),
+    });
   }
 
   async list(): Promise<CronEntryRecord[]> {
-    const rows = await this.database.store.db.rows<CronEntryRow>(this.sql.list);
+    const rows = await this.database.store.cron.list();
     return rows.map((row) => toCronRecord(row));
   }
 
   async get(key: string): Promise<CronEntryRecord> {
     if (!isStoredKey(key)) throw new CronEntryNotFoundError(idText(key));
-    const [row] = await this.database.store.db.rows<CronEntryRow>(this.sql.get, [key]);
+    const row = await this.database.store.cron.get(key);
     if (!row) throw new CronEntryNotFoundError(key);
     return toCronRecord(row);
   }
 
   async setEnabled(key: string, enabled: boolean): Promise<CronEntryRecord> {
     if (!isStoredKey(key)) throw new CronEntryNotFoundError(idText(key));
-    const [row] = await this.database.store.db.rows<CronEntryRow>(this.sql.setEnabled, [key, enabled]);
+    const row = await this.database.store.cron.setEnabled(key, enabled);
     if (!row) throw new CronEntryNotFoundError(key);
     return toCronRecord(row);
   }

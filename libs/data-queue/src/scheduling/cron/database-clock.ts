@@ -1,4 +1,4 @@
-import type { SqlExecutor } from '../../store/sql/executor.js';
+import type { CronStore } from '../../store/cron-store.js';
 
 /** How long a measured offset is trusted before it is measured again. */
 const RESYNC_MS = 60_000;
@@ -13,7 +13,7 @@ export class DatabaseClock {
   private offsetMs = 0;
   private measuredAt: number | null = null;
 
-  constructor(private readonly db: SqlExecutor) {}
+  constructor(private readonly cron: Pick<CronStore, 'databaseTime'>) {}
 
   /** The database's time now. If it cannot be measured, the last offset (or the local clock) stands. */
   async now(): Promise<Date> {
@@ -26,7 +26,7 @@ export class DatabaseClock {
     let best = { roundTripMs: Infinity, offsetMs: 0 };
     for (let i = 0; i < SAMPLES; i++) {
       const before = Date.now();
-      const [{ now }] = await this.db.rows<{ now: Date }>('SELECT clock_timestamp() AS now');
+      const now = await this.cron.databaseTime();
       const after = Date.now();
       if (after - before < best.roundTripMs) best = { roundTripMs: after - before, offsetMs: now.getTime() - (before + after) / 2 };
     }

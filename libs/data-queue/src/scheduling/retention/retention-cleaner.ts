@@ -2,9 +2,8 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { ResolvedDataQueueOptions } from '../../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../../core/data-queue.constants.js';
 import { QueueDatabase } from '../../store/queue-database.js';
-import { quoteIdent } from '../../store/sql/identifiers.js';
+import type { RetentionStore } from '../../store/retention-store.js';
 import { MaintenanceScheduler } from '../../worker/maintenance-scheduler.js';
-import { deleteEmptyExpiredBatchesSql, deleteExpiredBatchJobsSql, deleteExpiredJobsSql, tryRetentionLockSql } from './retention.sql.js';
 
 /** A pass never runs away: at most this many batches of deletes per statement kind. */
 const MAX_ROUNDS = 100;
@@ -18,21 +17,19 @@ const MAX_ROUNDS = 100;
  */
 @Injectable()
 export class RetentionCleaner implements OnModuleInit {
-  private readonly statements: { sql: string; params: (limit: number) => unknown[] }[];
-  private readonly lockName: string;
+  /** The three deletes, in order: each returns how many rows it deleted (at most `limit`). */
+  private readonly deletes: ((retention: RetentionStore, limit: number) => Promise<number>)[];
 
   constructor(
     private readonly database: QueueDatabase,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
     private readonly maintenance: MaintenanceScheduler,
   ) {
-    const s = quoteIdent(options.schema);
     const { completedAfterMs, failedAfterMs, cancelledAfterMs } = options.retention;
-    this.lockName = `dataqueue:retention:${options.schema}`;
-    this.statements = [
-      { sql: deleteExpiredJobsSql(s), params: (limit) => [limit, completedAfterMs, failedAfterMs, cancelledAfterMs] },
-      { sql: deleteExpiredBatchJobsSql(s), params: (limit) => [limit, completedAfterMs] },
-      { sql: deleteEmptyExpiredBatchesSql(s), params: (limit) => [limit, completedAfterMs] },
+    this.deletes = [
+      (retention, limit) => retention.deleteExpiredJobs(limit, { completedAfterMs, failedAfterMs, cancelledAfterMs }),
+      (retention, limit) => retention.deleteExpiredBatchJobs(limit, completedAfterMs),
+      (retention, limit) => retention.deleteEmptyExpiredBatches(limit, completedAfterMs),
     ];
   }
 
@@ -45,12 +42,11 @@ export class RetentionCleaner implements OnModuleInit {
   async clean(): Promise<number> {
     const limit = this.options.retention.batchSize;
     let deleted = 0;
-    for (const { sql, params } of this.statements) {
+    for (const remove of this.deletes) {
       for (let round = 0; round < MAX_ROUNDS; round++) {
-        const count = await this.database.store.transaction(async (tx) => {
-          const [{ locked }] = await tx.db.rows<{ locked: boolean }>(tryRetentionLockSql, [this.lockName]);
-          return locked ? (await tx.db.rows(sql, params(limit))).length : -1;
-        });
+        const count = await this.database.store.transaction(async (tx) =>
+          (await tx.retention.tryLock()) ? remove(tx.retention, limit) : -1,
+        );
         if (count < 0) return deleted; // another process is cleaning right now
         deleted += count;
         if (count < limit) break;

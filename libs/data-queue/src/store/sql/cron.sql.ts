@@ -17,3 +17,6 @@ export const getCronEntrySql = (s: string) => `SELECT *, now() AS db_now FROM ${
 
 export const setCronEnabledSql = (s: string) => `
 UPDATE ${s}.cron_entries SET enabled = $2, updated_at = now() WHERE key = $1 RETURNING *, now() AS db_now`;
+
+/** The database's clock: `clock_timestamp()` moves during a transaction, `now()` does not. */
+export const databaseTimeSql = 'SELECT clock_timestamp() AS now';

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import type { BatchCallbackEvent, BatchRecord, CreateBatchOptions } from '../core/batch-record.js';
 import { Batch, type BatchOperations } from '../core/batch.js';
 import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { BatchNotFoundError, BatchOptionsInvalidError } from '../core/data-queue.errors.js';
-import type { JobToEnqueue } from '../core/enqueue-options.js';
+import type { CallerTransaction, JobToEnqueue } from '../core/enqueue-options.js';
+import { validateCallerTransaction } from '../core/job-settings.validation.js';
 import { JobEventBus } from '../core/job-event-bus.js';
 import type { JobRecord } from '../core/job-record.js';
 import { isValidQueueName } from '../core/queue-name.js';
@@ -39,9 +39,9 @@ export class BatchService implements BatchOperations {
     private readonly events: JobEventBus,
   ) {}
 
-  async create(options: CreateBatchOptions = {}, manager?: EntityManager): Promise<Batch> {
+  async create(options: CreateBatchOptions = {}, caller: CallerTransaction = {}): Promise<Batch> {
     this.validate(options);
-    const row = await this.storeFor(manager).batches.insert({
+    const row = await this.storeFor(caller).batches.insert({
       description: options.description ?? null,
       propertiesJson: JSON.stringify(options.properties ?? {}),
       onFinish: options.onFinish ?? null,
@@ -67,12 +67,12 @@ export class BatchService implements BatchOperations {
   async addJobs(
     batchId: string,
     jobs: JobToEnqueue[],
-    options: { manager?: EntityManager; arm: boolean; properties?: Record<string, unknown> },
+    options: CallerTransaction & { arm: boolean; properties?: Record<string, unknown> },
   ): Promise<{ record: BatchRecord; jobs: JobRecord[] }> {
     if (!Array.isArray(jobs)) throw new BatchOptionsInvalidError('jobs', 'must be an array');
     this.validateProperties(options.properties);
     const toInsert = await this.newJobs.createMany(jobs, { batchId });
-    const result = await this.storeFor(options.manager).transaction(async (tx) => {
+    const result = await this.storeFor(options).transaction(async (tx) => {
       const { jobs: records, created } = await this.inserter.insertIn(tx, toInsert);
       const added = created.length;
       const record = await this.tracker.apply(
@@ -84,13 +84,13 @@ export class BatchService implements BatchOperations {
       );
       return { record, jobs: records, created };
     });
-    if (!options.manager) this.inserter.afterCommit(result.created);
+    if (!options.manager && !options.client) this.inserter.afterCommit(result.created);
     return { record: result.record, jobs: result.jobs };
   }
 
-  async update(batchId: string, properties: Record<string, unknown>, manager?: EntityManager): Promise<BatchRecord> {
+  async update(batchId: string, properties: Record<string, unknown>, caller: CallerTransaction = {}): Promise<BatchRecord> {
     this.validateProperties(properties);
-    return this.storeFor(manager).transaction((tx) => this.tracker.apply(tx, batchId, undefined, { properties }));
+    return this.storeFor(caller).transaction((tx) => this.tracker.apply(tx, batchId, undefined, { properties }));
   }
 
   /** Retries every discarded job of the batch, re-opening it if it had finished. */
@@ -125,8 +125,10 @@ export class BatchService implements BatchOperations {
     return toBatchRecord(row);
   }
 
-  private storeFor(manager: EntityManager | undefined): QueueStore {
-    return manager ? this.database.store.bindTo(manager) : this.database.store;
+  /** The caller's transaction, checked; the pool's store without one. */
+  private storeFor(caller: CallerTransaction): QueueStore {
+    validateCallerTransaction(caller);
+    return this.database.store.joining(caller);
   }
 
   private validate(options: CreateBatchOptions): void {

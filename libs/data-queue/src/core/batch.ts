@@ -1,13 +1,10 @@
-import type { EntityManager } from 'typeorm';
 import type { BatchRecord } from './batch-record.js';
-import type { JobToEnqueue } from './enqueue-options.js';
+import type { CallerTransaction, JobToEnqueue } from './enqueue-options.js';
 import type { EnqueueableJob } from './job-map.js';
 import type { JobRecord } from './job-record.js';
 
-export interface BatchWriteOptions {
-  /** The caller's transaction: the jobs and the batch change commit with it. */
-  manager?: EntityManager;
-}
+/** The caller's transaction (`manager` or `client`): the jobs and the batch change commit with it. */
+export interface BatchWriteOptions extends CallerTransaction {}
 
 /**
  * What a handle asks of the batch service. BatchService implements it; declaring it here keeps
@@ -19,7 +16,7 @@ export interface BatchOperations {
     jobs: JobToEnqueue[],
     options: BatchWriteOptions & { arm: boolean; properties?: Record<string, unknown> },
   ): Promise<{ record: BatchRecord; jobs: JobRecord[] }>;
-  update(batchId: string, properties: Record<string, unknown>, manager?: EntityManager): Promise<BatchRecord>;
+  update(batchId: string, properties: Record<string, unknown>, caller?: CallerTransaction): Promise<BatchRecord>;
   getRecord(id: string): Promise<BatchRecord | null>;
 }
 
@@ -51,7 +48,7 @@ export class Batch<Properties extends Record<string, unknown> = Record<string, u
 
   /** Merges `properties` into the batch's properties. */
   async update(change: { properties: Partial<Properties> }, options: BatchWriteOptions = {}): Promise<this> {
-    this.record = (await this.service.update(this.id, change.properties, options.manager)) as BatchRecord<Properties>;
+    this.record = (await this.service.update(this.id, change.properties, options)) as BatchRecord<Properties>;
     return this;
   }
 

@@ -1,3 +1,4 @@
+import type { ClientBase } from 'pg';
 import type { EntityManager } from 'typeorm';
 import type { JobRecord } from './job-record.js';
 import type { JobStatus } from './job-states.js';
@@ -18,14 +19,27 @@ export interface EnqueueOptions {
   idempotencyKey?: string;
   /** After the final failure, enqueue a job of this type carrying the payload and the failure. */
   deadLetterJobType?: string;
-  /** The caller's transaction: the job exists (and workers are woken) only if it commits. */
+  /** The caller's TypeORM transaction: the job exists (and workers are woken) only if it commits. */
   manager?: EntityManager;
+  /** Or a `pg` client inside the caller's `BEGIN … COMMIT`, the same way (see CallerTransaction). */
+  client?: ClientBase;
+}
+
+/**
+ * A transaction of the caller's that an enqueue joins: a TypeORM `EntityManager`, or a `pg`
+ * `Client` / `PoolClient` between its `BEGIN` and `COMMIT` (the route for Prisma, MikroORM,
+ * Drizzle and Knex is the SQL function `<schema>.enqueue`; see docs/jobs.md). A client outside a
+ * transaction commits each statement at once.
+ */
+export interface CallerTransaction {
+  manager?: EntityManager;
+  client?: ClientBase;
 }
 
 export interface JobToEnqueue<Payload = unknown> {
   jobType: string;
   payload: Payload;
-  options?: Omit<EnqueueOptions, 'manager'>;
+  options?: Omit<EnqueueOptions, 'manager' | 'client'>;
 }
 
 export interface ListJobsFilter {

@@ -1,6 +1,6 @@
 import type { BackoffOptions } from './data-queue-options.js';
 import { JobOptionsInvalidError } from './data-queue.errors.js';
-import type { EnqueueOptions } from './enqueue-options.js';
+import type { CallerTransaction, EnqueueOptions } from './enqueue-options.js';
 import { isValidQueueName } from './queue-name.js';
 import { STORABLE_DATE, storableDate } from './storable-date.js';
 import { unstorableText } from './storable-text.js';
@@ -98,6 +98,14 @@ export function validateJobSettings(settings: object, context: SettingsContext, 
   const { runAt, delayMs } = settings as EnqueueOptions;
   if (runAt !== undefined && delayMs !== undefined) {
     throw new JobOptionsInvalidError('runAt', 'give runAt or delayMs, not both', context.jobType, context.index);
+  }
+}
+
+/** The transaction an enqueue joins: at most one, and a `pg` client must be one. */
+export function validateCallerTransaction({ manager, client }: CallerTransaction): void {
+  if (manager !== undefined && client !== undefined) throw new JobOptionsInvalidError('client', 'give manager or client, not both');
+  if (client !== undefined && typeof (client as { query?: unknown } | null)?.query !== 'function') {
+    throw new JobOptionsInvalidError('client', `must be a pg Client or PoolClient (got ${describeValue(client)})`);
   }
 }
 

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import { BatchService } from '../batches/batch.service.js';
 import type { BatchRecord, CreateBatchOptions } from '../core/batch-record.js';
 import type { Batch } from '../core/batch.js';
@@ -7,7 +6,8 @@ import type { CronEntryRecord } from '../core/cron-entry.js';
 import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { JobNotFoundError, JobOptionsInvalidError, JobStateError } from '../core/data-queue.errors.js';
-import type { EnqueueOptions, JobPage, ListJobsFilter } from '../core/enqueue-options.js';
+import type { CallerTransaction, EnqueueOptions, JobPage, ListJobsFilter } from '../core/enqueue-options.js';
+import { validateCallerTransaction } from '../core/job-settings.validation.js';
 import type { DataQueueJobs, DeclaredJobType, EnqueueableJob, UndeclaredJobType } from '../core/job-map.js';
 import { JobEventBus } from '../core/job-event-bus.js';
 import type { JobExecutionRecord, JobRecord } from '../core/job-record.js';
@@ -52,16 +52,20 @@ export class QueueService {
   ): Promise<JobRecord<DataQueueJobs[T]>>;
   async enqueue<Payload = unknown>(jobType: UndeclaredJobType, payload: Payload, options?: EnqueueOptions): Promise<JobRecord<Payload>>;
   async enqueue(jobType: string, payload: unknown, options: EnqueueOptions = {}): Promise<JobRecord> {
-    const [job] = await this.enqueueMany([{ jobType, payload, options }] as EnqueueableJob[], { manager: options?.manager });
+    const [job] = await this.enqueueMany([{ jobType, payload, options }] as EnqueueableJob[], {
+      manager: options?.manager,
+      client: options?.client,
+    });
     return job;
   }
 
   /** Validates every job first (all or nothing; errors name the index), then one INSERT. */
-  async enqueueMany(jobs: EnqueueableJob[], { manager }: { manager?: EntityManager } = {}): Promise<JobRecord[]> {
+  async enqueueMany(jobs: EnqueueableJob[], caller: CallerTransaction = {}): Promise<JobRecord[]> {
     if (!Array.isArray(jobs)) throw new JobOptionsInvalidError('jobs', 'must be an array');
-    const records = await this.inserter.enqueue(await this.newJobs.createMany(jobs), manager);
+    validateCallerTransaction(caller ?? {});
+    const records = await this.inserter.enqueue(await this.newJobs.createMany(jobs), caller ?? {});
     if (this.options.mode !== 'inline') return records;
-    const store = manager ? this.database.store.bindTo(manager) : this.database.store;
+    const store = this.database.store.joining(caller ?? {});
     const finished: JobRecord[] = [];
     for (const record of records) finished.push(await this.inline.run(record, store));
     return finished;
@@ -124,9 +128,9 @@ export class QueueService {
     return false;
   }
 
-  /** Starts a batch; see `Batch` for `add` / `enqueue`. With `manager`, inside the caller's transaction. */
-  async createBatch(options: CreateBatchOptions = {}, { manager }: { manager?: EntityManager } = {}): Promise<Batch> {
-    return this.batches.create(options, manager);
+  /** Starts a batch; see `Batch` for `add` / `enqueue`. With `manager` or `client`, inside the caller's transaction. */
+  async createBatch(options: CreateBatchOptions = {}, caller: CallerTransaction = {}): Promise<Batch> {
+    return this.batches.create(options, caller ?? {});
   }
 
   async getBatch(id: string): Promise<BatchRecord | null> {

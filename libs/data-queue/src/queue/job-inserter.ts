@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { CallerTransaction } from '../core/enqueue-options.js';
 import type { JobRecord } from '../core/job-record.js';
 import type { InsertResult } from '../store/insert-store.js';
 import type { NewJob } from '../store/job-row.js';
@@ -38,12 +38,13 @@ export class JobInserter {
   ) {}
 
   /**
-   * An enqueue: in the caller's transaction with `manager`; otherwise on its own, sharing a
-   * statement with concurrent enqueues when no limit has to be checked.
+   * An enqueue: in the caller's transaction (a TypeORM manager or a pg client); otherwise on its
+   * own, sharing a statement with concurrent enqueues when no limit has to be checked.
    */
-  async enqueue(jobs: JobsToInsert, manager?: EntityManager): Promise<JobRecord[]> {
+  async enqueue(jobs: JobsToInsert, caller: CallerTransaction = {}): Promise<JobRecord[]> {
     if (jobs.rows.length === 0) return [];
-    if (manager) return (await this.database.store.bindTo(manager).transaction((tx) => this.insertIn(tx, jobs))).jobs;
+    if (caller.manager || caller.client)
+      return (await this.database.store.joining(caller).transaction((tx) => this.insertIn(tx, jobs))).jobs;
     const result = this.gate.needsEnqueueCheck(jobs.rows)
       ? await this.database.store.transaction((tx) => this.insertIn(tx, jobs))
       : await this.batcher.insert(jobs.rows);

@@ -71,7 +71,7 @@ export class NewJobFactory {
     if (!handler && this.options.strictJobTypes) throw new JobTypeUnknownError(jobType);
     const settings = this.catalog.get(jobType);
     if (!settings) throw new JobTypeNotPublishedError(jobType, this.options.schema);
-    validateJobSettings(options, context, ['manager']);
+    validateJobSettings(options, context, ['manager', 'client']);
     const payloadJson = serializePayload(payload, context, this.options.maxPayloadBytes);
     if (handler?.options.payload) await validatePayload(handler.options.payload, payload, context);
     let concurrencyKeys: string[];

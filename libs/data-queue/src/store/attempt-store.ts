@@ -5,7 +5,7 @@ import { batchRowFromJson, toBatchRecord } from './batch-row.js';
 import { movesOf, type JobMoves } from './job-moves.js';
 import { toJobRecord, type JobRow } from './job-row.js';
 import { completeBatchJobsSql } from './sql/batches.sql.js';
-import { claimJobByIdSql, claimJobsSql, type QueueSelector } from './sql/claim-jobs.sql.js';
+import { bringForwardSql, claimJobByIdSql, claimJobsSql, type QueueSelector } from './sql/claim-jobs.sql.js';
 import type { SqlExecutor } from './sql/executor.js';
 import {
   completeJobsSql,
@@ -98,6 +98,7 @@ export function attemptStatements(s: string) {
   return {
     claim: (selector: QueueSelector) => claimJobsSql(s, selector),
     claimById: claimJobByIdSql(s),
+    bringForward: bringForwardSql(s),
     complete: completeJobsSql(s),
     completeBatchJobs: completeBatchJobsSql(s),
     fail: failJobSql(s),
@@ -139,6 +140,12 @@ export class AttemptStore {
       `${this.wakeChannel}_claim_${selector.kind}_${selector.queues.length === 1 ? 'one' : 'many'}`,
     );
     return toClaimedJobs(rows);
+  }
+
+  /** Tests' clock: jobs of `queue` (null: all) runnable by `until` become runnable now (see bringForwardSql). */
+  async bringForward(queue: string | null, until: Date | 'infinity'): Promise<number> {
+    const [row] = await this.db.rows<{ moved: number }>(this.sql.bringForward, [queue, until]);
+    return row.moved;
   }
 
   /**

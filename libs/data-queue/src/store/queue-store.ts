@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { EntityManager } from 'typeorm';
+import type { CallerTransaction } from '../core/enqueue-options.js';
 import { AttemptStore, attemptStatements } from './attempt-store.js';
 import { BatchStore, batchStatements } from './batch-store.js';
 import { ConcurrencyStore, concurrencyStatements } from './concurrency-store.js';
@@ -80,11 +80,13 @@ interface StoreSettings {
   transitions: JobTransitions;
   /** Attempts of the callback jobs batches enqueue. */
   callbackMaxAttempts: number;
+  /** Whether hot-path statements are prepared (see PgExecutorOptions). */
+  prepared: boolean;
 }
 
 /**
  * Every statement DataQueue runs against its tables, for one schema, on one connection source:
- * the pool, one transaction, or (through `bindTo`) a caller's TypeORM transaction. The stores by
+ * the pool, one transaction, or (through `joining`) a caller's transaction. The stores by
  * role share that connection; `./sql` explains each statement's shape.
  */
 export class QueueStore {
@@ -134,6 +136,7 @@ export class QueueStore {
       statements: buildStatements(schema),
       transitions: options.transitions,
       callbackMaxAttempts: options.callbackMaxAttempts,
+      prepared: options.prepared ?? true,
     };
     return new QueueStore(settings, pgExecutor(pool, options), (work) => inTransaction(pool, work, options));
   }
@@ -142,9 +145,13 @@ export class QueueStore {
     return this.settings.statements.channels;
   }
 
-  /** The same store on the connection of a caller's transaction (already atomic: `transaction` just runs). */
-  bindTo(manager: EntityManager): QueueStore {
-    const db = managerExecutor(manager);
+  /**
+   * The same store on the connection of a caller's transaction, when there is one (already
+   * atomic: `transaction` just runs); this store otherwise.
+   */
+  joining({ manager, client }: CallerTransaction = {}): QueueStore {
+    if (!manager && !client) return this;
+    const db = manager ? managerExecutor(manager) : pgExecutor(client!, { prepared: this.settings.prepared });
     return new QueueStore(this.settings, db, (work) => work(db));
   }
 

@@ -13,6 +13,7 @@ import { historyAndRetentionMigration } from './history-and-retention.migration.
 import { dashboardAndPausesMigration } from './dashboard-and-pauses.migration.js';
 import { initialMigration } from './initial.migration.js';
 import { runnableByQueueMigration } from './runnable-by-queue.migration.js';
+import { sqlEnqueueMigration } from './sql-enqueue.migration.js';
 import { migrationsLockKey, sharingHistory } from './shared-history.js';
 
 /**
@@ -35,6 +36,7 @@ export function dataQueueMigrations(schema = 'data_queue'): (new () => Migration
     leanIndexesMigration(schema),
     admittedRunsMigration(schema),
     jobTypesMigration(schema),
+    sqlEnqueueMigration(schema),
   ].map((migration, index) => sharingHistory(schema, migration, index === 0));
 }
 

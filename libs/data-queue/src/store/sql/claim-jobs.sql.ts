@@ -71,3 +71,17 @@ function queueCondition(selector: QueueSelector): string {
   // A single queue as `=` lets the planner read the index in order without a sort.
   return selector.queues.length === 1 ? 'queue = ($1::text[])[1]' : 'queue = ANY($1::text[])';
 }
+
+/**
+ * Tests' clock (`drain` of @dataqueue/nestjs/testing): makes the jobs of queue $1 (null: every
+ * queue) that would be runnable by $2 runnable now, so the next claim takes them: scheduled and
+ * retrying jobs, and waits whose timer ends by then. Returns how many it moved.
+ */
+export const bringForwardSql = (s: string) => `
+WITH moved AS (
+  UPDATE ${s}.jobs SET available_at = now()
+  WHERE status IN ('pending', 'failed', 'waiting') AND available_at > now() AND available_at <= $2
+    AND ($1::text IS NULL OR queue = $1)
+  RETURNING 1
+)
+SELECT count(*)::int AS moved FROM moved`;

@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { ClientBase, Pool, PoolClient } from 'pg';
 import type { EntityManager } from 'typeorm';
 import { DatabaseUnavailableError } from '../../core/data-queue.errors.js';
 import { errorCodeOf } from './error-code.js';
@@ -18,7 +18,7 @@ export interface PgExecutorOptions {
 }
 
 /** Uses a pg `Pool` or a checked-out client directly: the hot path skips TypeORM's query layer. */
-export function pgExecutor(pg: Pool | PoolClient, { prepared = true }: PgExecutorOptions = {}): SqlExecutor {
+export function pgExecutor(pg: Pool | PoolClient | ClientBase, { prepared = true }: PgExecutorOptions = {}): SqlExecutor {
   return {
     rows: async (text, values, name) => {
       try {

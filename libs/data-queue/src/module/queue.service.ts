@@ -60,12 +60,13 @@ export class QueueService {
   }
 
   /** Validates every job first (all or nothing; errors name the index), then one INSERT. */
-  async enqueueMany(jobs: EnqueueableJob[], caller: CallerTransaction = {}): Promise<JobRecord[]> {
+  async enqueueMany(jobs: EnqueueableJob[], caller?: CallerTransaction): Promise<JobRecord[]> {
     if (!Array.isArray(jobs)) throw new JobOptionsInvalidError('jobs', 'must be an array');
-    validateCallerTransaction(caller ?? {});
-    const records = await this.inserter.enqueue(await this.newJobs.createMany(jobs), caller ?? {});
+    const transaction = caller ?? {}; // null too
+    validateCallerTransaction(transaction);
+    const records = await this.inserter.enqueue(await this.newJobs.createMany(jobs), transaction);
     if (this.options.mode !== 'inline') return records;
-    const store = this.database.store.joining(caller ?? {});
+    const store = this.database.store.joining(transaction);
     const finished: JobRecord[] = [];
     for (const record of records) finished.push(await this.inline.run(record, store));
     return finished;

@@ -43,8 +43,9 @@ export class JobInserter {
    */
   async enqueue(jobs: JobsToInsert, caller: CallerTransaction = {}): Promise<JobRecord[]> {
     if (jobs.rows.length === 0) return [];
-    if (caller.manager || caller.client)
+    if (caller.manager || caller.client) {
       return (await this.database.store.joining(caller).transaction((tx) => this.insertIn(tx, jobs))).jobs;
+    }
     const result = this.gate.needsEnqueueCheck(jobs.rows)
       ? await this.database.store.transaction((tx) => this.insertIn(tx, jobs))
       : await this.batcher.insert(jobs.rows);

@@ -12,7 +12,7 @@ export type { DataQueueMetricsExtras, DataQueueMetricsOptions } from './metrics/
 export { DataQueueHealthIndicator } from './health/data-queue-health.indicator.js';
 export type { DataQueueHealthResult } from './health/data-queue-health.indicator.js';
 export { QueueService } from './module/queue.service.js';
-export type { CallerTransaction, EnqueueOptions, JobPage, JobToEnqueue, ListJobsFilter } from './core/enqueue-options.js';
+export type { CallerTransaction, EnqueueOptions, JobPage, JobToEnqueue, JobUpdate, ListJobsFilter } from './core/enqueue-options.js';
 export type { DataQueueJobs, EnqueueableJob } from './core/job-map.js';
 export type { FailureReason, JobErrorEntry, JobExecutionRecord, JobRecord } from './core/job-record.js';
 export type { JobStatus } from './core/job-states.js';

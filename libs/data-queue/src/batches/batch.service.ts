@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { BatchCallbackEvent, BatchRecord, CreateBatchOptions } from '../core/batch-record.js';
-import { Batch, type BatchOperations } from '../core/batch.js';
+import { Batch, type AddJobsOptions, type BatchOperations } from '../core/batch.js';
 import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { BatchNotFoundError, BatchOptionsInvalidError } from '../core/data-queue.errors.js';
@@ -14,6 +14,7 @@ import { idText, isUuid } from '../queue/ids.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
 import { jsonProblem } from '../queue/payload.validation.js';
 import { JobInserter } from '../queue/job-inserter.js';
+import { JobTracing, jobTypesOf } from '../queue/job-tracing.js';
 import { toBatchRecord } from '../store/batch-row.js';
 import type { QueueStore } from '../store/queue-store.js';
 import { QueueDatabase } from '../store/queue-database.js';
@@ -36,6 +37,7 @@ export class BatchService implements BatchOperations {
     private readonly callbacks: BatchCallbackRegistry,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
     private readonly inserter: JobInserter,
+    private readonly tracing: JobTracing,
     private readonly events: JobEventBus,
   ) {}
 
@@ -64,13 +66,17 @@ export class BatchService implements BatchOperations {
   }
 
   /** Inserts jobs into the batch and updates its counters in one transaction; `arm` is `enqueue`. */
-  async addJobs(
-    batchId: string,
-    jobs: JobToEnqueue[],
-    options: CallerTransaction & { arm: boolean; properties?: Record<string, unknown> },
-  ): Promise<{ record: BatchRecord; jobs: JobRecord[] }> {
+  async addJobs(batchId: string, jobs: JobToEnqueue[], options: AddJobsOptions): Promise<{ record: BatchRecord; jobs: JobRecord[] }> {
     if (!Array.isArray(jobs)) throw new BatchOptionsInvalidError('jobs', 'must be an array');
     this.validateProperties(options.properties);
+    return this.tracing.inEnqueueSpan(jobTypesOf(jobs), () => this.insertJobs(batchId, jobs, options));
+  }
+
+  private async insertJobs(
+    batchId: string,
+    jobs: JobToEnqueue[],
+    options: AddJobsOptions,
+  ): Promise<{ record: BatchRecord; jobs: JobRecord[] }> {
     const toInsert = await this.newJobs.createMany(jobs, { batchId });
     const result = await this.storeFor(options).transaction(async (tx) => {
       const { jobs: records, created } = await this.inserter.insertIn(tx, toInsert);

@@ -6,16 +6,15 @@ import type { JobRecord } from './job-record.js';
 /** The caller's transaction (`manager` or `client`): the jobs and the batch change commit with it. */
 export interface BatchWriteOptions extends CallerTransaction {}
 
+/** How jobs join a batch: `arm` is `enqueue` (callbacks fire once all have finished), `add` is not. */
+export type AddJobsOptions = BatchWriteOptions & { arm: boolean; properties?: Record<string, unknown> };
+
 /**
  * What a handle asks of the batch service. BatchService implements it; declaring it here keeps
  * the handle (which `JobContext.batch` names) free of everything above core.
  */
 export interface BatchOperations {
-  addJobs(
-    batchId: string,
-    jobs: JobToEnqueue[],
-    options: BatchWriteOptions & { arm: boolean; properties?: Record<string, unknown> },
-  ): Promise<{ record: BatchRecord; jobs: JobRecord[] }>;
+  addJobs(batchId: string, jobs: JobToEnqueue[], options: AddJobsOptions): Promise<{ record: BatchRecord; jobs: JobRecord[] }>;
   update(batchId: string, properties: Record<string, unknown>, caller?: CallerTransaction): Promise<BatchRecord>;
   getRecord(id: string): Promise<BatchRecord | null>;
 }

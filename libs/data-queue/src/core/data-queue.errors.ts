@@ -122,7 +122,7 @@ export class JobStateError extends DataQueueError {
   constructor(
     readonly jobId: string,
     readonly status: JobStatus,
-    readonly action: 'cancel' | 'retry' | 'reschedule' | 'delete',
+    readonly action: 'cancel' | 'retry' | 'reschedule' | 'update' | 'delete',
     readonly allowedFrom: string[],
   ) {
     super(`cannot ${action} job ${jobId}: it is ${status} (allowed from: ${allowedFrom.join(', ')})`);

@@ -42,6 +42,13 @@ export interface JobToEnqueue<Payload = unknown> {
   options?: Omit<EnqueueOptions, 'manager' | 'client'>;
 }
 
+/** What `updateJob` changes of a pending or retrying job; a field left out stays. */
+export interface JobUpdate<Payload = unknown> {
+  payload?: Payload;
+  priority?: number;
+  runAt?: Date | string;
+}
+
 export interface ListJobsFilter {
   status?: JobStatus | JobStatus[];
   jobType?: string;

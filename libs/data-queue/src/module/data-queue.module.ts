@@ -16,6 +16,7 @@ import { JobTypeCatalog } from '../handlers/job-type-catalog.js';
 import { DataQueueHealthIndicator } from '../health/data-queue-health.indicator.js';
 import { WorkerHealthCheck } from '../health/worker-health.js';
 import { JobInserter } from '../queue/job-inserter.js';
+import { JobTracing } from '../queue/job-tracing.js';
 import { InsertBatcher } from '../queue/insert-batcher.js';
 import { LocalWake } from '../queue/local-wake.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
@@ -74,6 +75,7 @@ import { QueueService } from './queue.service.js';
     NewJobFactory,
     InsertBatcher,
     JobInserter,
+    JobTracing,
     PlannerStatistics,
     QueueService,
     DeadLetterRouter,

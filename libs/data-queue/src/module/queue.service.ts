@@ -6,8 +6,8 @@ import type { CronEntryRecord } from '../core/cron-entry.js';
 import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { JobNotFoundError, JobOptionsInvalidError, JobStateError } from '../core/data-queue.errors.js';
-import type { CallerTransaction, EnqueueOptions, JobPage, ListJobsFilter } from '../core/enqueue-options.js';
-import { validateCallerTransaction } from '../core/job-settings.validation.js';
+import type { CallerTransaction, EnqueueOptions, JobPage, JobUpdate, ListJobsFilter } from '../core/enqueue-options.js';
+import { validateCallerTransaction, validateJobSettings } from '../core/job-settings.validation.js';
 import type { DataQueueJobs, DeclaredJobType, EnqueueableJob, UndeclaredJobType } from '../core/job-map.js';
 import { JobEventBus } from '../core/job-event-bus.js';
 import type { JobExecutionRecord, JobRecord } from '../core/job-record.js';
@@ -15,6 +15,7 @@ import { STORABLE_DATE, storableDate } from '../core/storable-date.js';
 import { describeValue } from '../core/value-description.js';
 import { idText, isJobId } from '../queue/ids.js';
 import { JobInserter } from '../queue/job-inserter.js';
+import { JobTracing, jobTypesOf } from '../queue/job-tracing.js';
 import { decodeCursor, encodeCursor, normalizeListFilter } from '../queue/list-filter.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
 import { jsonProblem } from '../queue/payload.validation.js';
@@ -38,6 +39,7 @@ export class QueueService {
     private readonly cron: CronService,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
     private readonly events: JobEventBus,
+    private readonly tracing: JobTracing,
   ) {}
 
   /**
@@ -64,7 +66,9 @@ export class QueueService {
     if (!Array.isArray(jobs)) throw new JobOptionsInvalidError('jobs', 'must be an array');
     const transaction = caller ?? {}; // null too
     validateCallerTransaction(transaction);
-    const records = await this.inserter.enqueue(await this.newJobs.createMany(jobs), transaction);
+    const records = await this.tracing.inEnqueueSpan(jobTypesOf(jobs), async () =>
+      this.inserter.enqueue(await this.newJobs.createMany(jobs), transaction),
+    );
     if (this.options.mode !== 'inline') return records;
     const store = this.database.store.joining(transaction);
     const finished: JobRecord[] = [];
@@ -113,7 +117,34 @@ export class QueueService {
   async rescheduleJob(id: string, runAt: Date | string): Promise<JobRecord> {
     const at = storableDate(runAt);
     if (!at) throw new JobOptionsInvalidError('runAt', `must be ${STORABLE_DATE} (got ${describeValue(runAt)})`);
-    return this.act(id, 'reschedule', ['pending', 'failed (retrying)'], (jobs) => jobs.reschedule(id, at));
+    return this.act(id, 'reschedule', ['pending', 'failed (retrying)'], (jobs) => jobs.update(id, { runAt: at }));
+  }
+
+  /**
+   * Changes the payload, priority or start of a pending or retrying job, in one statement that a
+   * worker's claim cannot interleave: the update lands before the claim, or fails with
+   * JobStateError. A new payload is checked as at enqueue, and may not change the job's
+   * concurrency keys.
+   */
+  async updateJob(id: string, change: JobUpdate): Promise<JobRecord> {
+    if (!isJobId(id)) throw new JobNotFoundError(idText(id));
+    if (typeof change !== 'object' || change === null || Object.keys(change).length === 0) {
+      throw new JobOptionsInvalidError('change', `must be an object with payload, priority or runAt (got ${describeValue(change)})`);
+    }
+    const unknown = Object.keys(change).find((field) => !['payload', 'priority', 'runAt'].includes(field));
+    if (unknown !== undefined) throw new JobOptionsInvalidError(unknown, 'is not a field updateJob changes (payload, priority, runAt)');
+    const { payload, ...settings } = { ...change };
+    validateJobSettings(settings, {});
+    const at = settings.runAt === undefined ? undefined : storableDate(settings.runAt)!;
+    let payloadJson: string | undefined;
+    if ('payload' in change) {
+      const job = await this.database.store.jobs.get(String(id));
+      if (!job) throw new JobNotFoundError(String(id));
+      payloadJson = await this.newJobs.replacementPayload(job, payload);
+    }
+    return this.act(id, 'update', ['pending', 'failed (retrying)'], (jobs) =>
+      jobs.update(id, { payloadJson, priority: settings.priority, runAt: at }),
+    );
   }
 
   /** Deletes a job that is not running. False if there was no such job. */

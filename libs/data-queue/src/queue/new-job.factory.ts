@@ -3,12 +3,14 @@ import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { DataQueueError, JobOptionsInvalidError, JobTypeNotPublishedError, JobTypeUnknownError } from '../core/data-queue.errors.js';
 import type { EnqueueOptions, JobToEnqueue } from '../core/enqueue-options.js';
+import type { JobRecord } from '../core/job-record.js';
 import { isValidJobType, JOB_TYPE, validateJobSettings } from '../core/job-settings.validation.js';
 import { describeValue } from '../core/value-description.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { JobTypeCatalog } from '../handlers/job-type-catalog.js';
 import type { JobTypeSettings } from '../handlers/job-type-settings.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
+import { JobTracing } from './job-tracing.js';
 import type { NewJob } from '../store/job-row.js';
 import { serializePayload, validatePayload } from './payload.validation.js';
 
@@ -36,6 +38,7 @@ export class NewJobFactory {
     private readonly catalog: JobTypeCatalog,
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
     private readonly gate: ConcurrencyGate,
+    private readonly tracing: JobTracing,
   ) {}
 
   /** Every job of an `enqueueMany` or batch add, validated first (all or nothing; errors name the index). */
@@ -72,17 +75,47 @@ export class NewJobFactory {
     const settings = this.catalog.get(jobType);
     if (!settings) throw new JobTypeNotPublishedError(jobType, this.options.schema);
     validateJobSettings(options, context, ['manager', 'client']);
+    const payloadJson = await this.checkedPayload(jobType, payload, index);
+    const concurrencyKeys = this.concurrencyKeys(jobType, payload, options.tags ?? [], index);
+    return this.build(jobType, payloadJson, options, links, concurrencyKeys, settings);
+  }
+
+  /**
+   * A new payload for a job (`updateJob`), checked as at enqueue. It may not change the job's
+   * concurrency keys: the job was admitted under its keys, and a limit counts it there.
+   */
+  async replacementPayload(job: JobRecord, payload: unknown): Promise<string> {
+    await this.catalog.load([job.jobType]);
+    const payloadJson = await this.checkedPayload(job.jobType, payload, undefined);
+    const keys = this.concurrencyKeys(job.jobType, payload, job.tags, undefined);
+    if (keys.join('\n') !== job.concurrencyKeys.join('\n')) {
+      const change = `${JSON.stringify(job.concurrencyKeys)} to ${JSON.stringify(keys)}`;
+      throw new JobOptionsInvalidError(
+        'payload',
+        `would change the job's concurrency keys (${change}); enqueue a new job instead`,
+        job.jobType,
+      );
+    }
+    return payloadJson;
+  }
+
+  /** The payload as stored JSON, within the size limit and valid for the handler's DTO (when this app has the handler). */
+  private async checkedPayload(jobType: string, payload: unknown, index: number | undefined): Promise<string> {
+    const context = { jobType, index };
     const payloadJson = serializePayload(payload, context, this.options.maxPayloadBytes);
-    if (handler?.options.payload) await validatePayload(handler.options.payload, payload, context);
-    let concurrencyKeys: string[];
+    const dto = this.registry.get(jobType)?.options.payload;
+    if (dto) await validatePayload(dto, payload, context);
+    return payloadJson;
+  }
+
+  private concurrencyKeys(jobType: string, payload: unknown, tags: string[], index: number | undefined): string[] {
     try {
-      concurrencyKeys = this.gate.keysFor(jobType, payload, options.tags ?? []);
+      return this.gate.keysFor(jobType, payload, tags);
     } catch (error) {
       if (error instanceof DataQueueError) throw error;
       const reason = error instanceof Error ? error.message : describeValue(error);
       throw new JobOptionsInvalidError('concurrency', `a key function threw: ${reason}`, jobType, index);
     }
-    return this.build(jobType, payloadJson, options, links, concurrencyKeys, settings);
   }
 
   /**
@@ -126,6 +159,7 @@ export class NewJobFactory {
       batchId: links.batchId ?? null,
       batchCallbackId: null, // callback jobs are inserted by the batch bookkeeping SQL
       concurrencyKeys,
+      traceContext: this.tracing.carrier(),
     };
   }
 }

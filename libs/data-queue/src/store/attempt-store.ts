@@ -3,7 +3,7 @@ import type { JobErrorEntry, JobRecord } from '../core/job-record.js';
 import { FAILED_FOR_GOOD, type JobStatus } from '../core/job-states.js';
 import { batchRowFromJson, toBatchRecord } from './batch-row.js';
 import { movesOf, type JobMoves } from './job-moves.js';
-import { toJobRecord, type JobRow } from './job-row.js';
+import { toJobRecord, type JobRow, type TraceCarrier } from './job-row.js';
 import { completeBatchJobsSql } from './sql/batches.sql.js';
 import { bringForwardSql, claimJobByIdSql, claimJobsSql, type QueueSelector } from './sql/claim-jobs.sql.js';
 import type { SqlExecutor } from './sql/executor.js';
@@ -27,6 +27,8 @@ export interface ClaimedJob {
   steps: StepResults;
   /** The wait the job resumes from, if it was waiting. */
   resumedWait: StoredWait | null;
+  /** The OpenTelemetry context the job was enqueued in. */
+  traceContext: TraceCarrier | null;
 }
 
 type ClaimedRow = JobRow & {
@@ -36,6 +38,7 @@ type ClaimedRow = JobRow & {
   batch_json: Record<string, unknown> | null;
   steps: StepResults;
   wait: StoredWait | null;
+  trace_context: TraceCarrier | null;
 };
 
 /** Claimed rows as jobs; jobs of one batch share the batch row read once. */
@@ -47,6 +50,7 @@ function toClaimedJobs(rows: ClaimedRow[]): ClaimedJob[] {
     batch: (row.batch_ref && batches.get(row.batch_ref)) || null,
     steps: row.steps ?? {},
     resumedWait: row.wait,
+    traceContext: row.trace_context,
   }));
 }
 

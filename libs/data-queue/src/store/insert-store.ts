@@ -53,6 +53,7 @@ export class InsertStore {
         column((j) => j.batchCallbackId),
         column((j) => JSON.stringify(j.concurrencyKeys)),
         this.wakeChannel,
+        column((j) => (j.traceContext === null ? null : JSON.stringify(j.traceContext))),
       ],
       `${this.wakeChannel}_insert${withKeys ? '_keyed' : ''}`,
     );

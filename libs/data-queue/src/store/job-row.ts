@@ -98,7 +98,12 @@ export interface NewJob {
   /** Set on the callback jobs of a batch. */
   batchCallbackId: string | null;
   concurrencyKeys: string[];
+  /** The OpenTelemetry context of the enqueue (W3C headers), null when it traced nothing. */
+  traceContext: TraceCarrier | null;
 }
+
+/** W3C trace context headers (`traceparent`, `tracestate`), as stored on a job. */
+export type TraceCarrier = Record<string, string>;
 
 /** What an insert returns of a new row: the values the database decided (see insertJobsSql). */
 export interface InsertedRow {

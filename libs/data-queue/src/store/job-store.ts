@@ -12,7 +12,7 @@ import {
   getJobSql,
   jobExecutionsSql,
   markDeadLetteredSql,
-  rescheduleJobSql,
+  updateJobSql,
   retryJobSql,
 } from './sql/manage-jobs.sql.js';
 
@@ -35,7 +35,7 @@ export function jobStatements(s: string) {
     list: (query: JobListQuery) => listJobsSql(s, query),
     cancel: cancelJobSql(s),
     retry: retryJobSql(s),
-    reschedule: rescheduleJobSql(s),
+    update: updateJobSql(s),
     delete: deleteJobSql(s),
     completeToken: completeTokenSql(s),
     markDeadLettered: markDeadLetteredSql(s),
@@ -43,7 +43,14 @@ export function jobStatements(s: string) {
   };
 }
 
-/** Jobs by id: reading them and the actions people take on them (cancel, retry, reschedule, delete, resume a wait). */
+/** What `update` changes of a job; a field left out stays. */
+export interface JobChange {
+  payloadJson?: string;
+  priority?: number;
+  runAt?: Date;
+}
+
+/** Jobs by id: reading them and the actions people take on them (cancel, retry, update, delete, resume a wait). */
 export class JobStore {
   constructor(
     private readonly db: SqlExecutor,
@@ -97,9 +104,11 @@ export class JobStore {
     });
   }
 
-  async reschedule(jobId: string, runAt: Date): Promise<JobRecord | null> {
-    const job = await firstJob(this.db, this.sql.reschedule, [jobId, runAt]);
-    if (job) await this.notifier.wake([job.queue]);
+  /** The changed job, or null if it does not exist or is neither pending nor retrying (see updateJobSql). */
+  async update(jobId: string, change: JobChange): Promise<JobRecord | null> {
+    const { payloadJson = null, priority = null, runAt = null } = change;
+    const job = await firstJob(this.db, this.sql.update, [jobId, payloadJson, priority, runAt]);
+    if (job && runAt) await this.notifier.wake([job.queue]);
     return job;
   }
 

@@ -5,6 +5,7 @@ import { JobEventBus } from '../core/job-event-bus.js';
 import type { FailureReason, JobRecord } from '../core/job-record.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { ConcurrencyGate, type KeyedRule } from '../queue/concurrency-gate.js';
+import { JobTracing, type AttemptEnd } from '../queue/job-tracing.js';
 import type { ClaimedJob, LostRun, PendingWait, RunFence, StepResults } from '../store/attempt-store.js';
 import { QueueDatabase } from '../store/queue-database.js';
 import type { QueueStore } from '../store/queue-store.js';
@@ -43,6 +44,7 @@ export class JobExecutor {
     private readonly completions: CompletionBatcher,
     private readonly gate: ConcurrencyGate,
     private readonly events: JobEventBus,
+    private readonly tracing: JobTracing,
   ) {}
 
   /**
@@ -92,7 +94,12 @@ export class JobExecutor {
       }
       this.events.emit({ event: 'started', job });
       const started = performance.now();
-      const outcome = await this.runHandler(claimed, fence, abort, store);
+      const outcome = await this.tracing.inAttemptSpan(
+        job,
+        claimed.traceContext,
+        () => this.runHandler(claimed, fence, abort, store),
+        endOf,
+      );
       return { outcome, durationMs: performance.now() - started };
     } finally {
       clearTimeout(timer);
@@ -248,6 +255,11 @@ export class JobExecutor {
       `job ${job.id} (${job.jobType}): ${what} of attempt ${job.attempts} dropped: the job was cancelled, reaped or deleted meanwhile`,
     );
   }
+}
+
+/** How an attempt ended, as its span tells it. */
+function endOf(outcome: Outcome): AttemptEnd {
+  return outcome.kind === 'failed' ? { outcome: 'failed', error: outcome.error } : { outcome: outcome.kind };
 }
 
 /**

@@ -14,6 +14,7 @@ import { dashboardAndPausesMigration } from './dashboard-and-pauses.migration.js
 import { initialMigration } from './initial.migration.js';
 import { runnableByQueueMigration } from './runnable-by-queue.migration.js';
 import { sqlEnqueueMigration } from './sql-enqueue.migration.js';
+import { traceContextMigration } from './trace-context.migration.js';
 import { migrationsLockKey, sharingHistory } from './shared-history.js';
 
 /**
@@ -37,6 +38,7 @@ export function dataQueueMigrations(schema = 'data_queue'): (new () => Migration
     admittedRunsMigration(schema),
     jobTypesMigration(schema),
     sqlEnqueueMigration(schema),
+    traceContextMigration(schema),
   ].map((migration, index) => sharingHistory(schema, migration, index === 0));
 }
 

@@ -22,16 +22,18 @@ WITH input AS (
   SELECT *
   FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), jsonb_array_elements($3::jsonb), unnest($4::int[]),
                   unnest($5::timestamptz[]), unnest($6::float8[]), unnest($7::int[]), unnest($8::int[]), unnest($9::jsonb[]),
-                  unnest($10::text[]), unnest($11::text[]), unnest($12::uuid[]), unnest($13::uuid[]), unnest($14::jsonb[]))
+                  unnest($10::text[]), unnest($11::text[]), unnest($12::uuid[]), unnest($13::uuid[]), unnest($14::jsonb[]),
+                  unnest($16::jsonb[]))
        WITH ORDINALITY AS t(job_type, queue, payload, priority, run_at, delay_ms, max_attempts, timeout_ms,
-                            tags, idempotency_key, dead_letter_job_type, batch_id, batch_callback_id, concurrency_keys, ord)
+                            tags, idempotency_key, dead_letter_job_type, batch_id, batch_callback_id, concurrency_keys,
+                            trace_context, ord)
 ),
 inserted AS (
   INSERT INTO ${s}.jobs (job_type, queue, payload, priority, run_at, available_at, max_attempts, timeout_ms,
-                         tags, idempotency_key, dead_letter_job_type, batch_id, batch_callback_id, concurrency_keys)
+                         tags, idempotency_key, dead_letter_job_type, batch_id, batch_callback_id, concurrency_keys, trace_context)
   SELECT job_type, queue, payload, priority, due.at, due.at, max_attempts, timeout_ms,
          ARRAY(SELECT jsonb_array_elements_text(tags)), idempotency_key, dead_letter_job_type, batch_id, batch_callback_id,
-         ARRAY(SELECT jsonb_array_elements_text(concurrency_keys))
+         ARRAY(SELECT jsonb_array_elements_text(concurrency_keys)), trace_context
   FROM input
   CROSS JOIN LATERAL (SELECT coalesce(input.run_at, now() + input.delay_ms * interval '1 millisecond') AS at) due
   ORDER BY ord

@@ -47,11 +47,19 @@ WITH resumed AS (
 SELECT count(*)::int AS resumed, (SELECT count(pg_notify($3, queue)) FROM (SELECT DISTINCT queue FROM resumed) AS q) AS woken
 FROM resumed`;
 
-/** Moves the start of a pending or retrying job. */
-export const rescheduleJobSql = (s: string) => `
+/**
+ * Changes a pending or retrying job ($1): its payload ($2 JSON), priority ($3) or start ($4);
+ * NULL keeps a field. The status condition is the fence: a job a worker claimed meanwhile is not
+ * changed (no row), so an attempt never runs with half an update.
+ */
+export const updateJobSql = (s: string) => `
 UPDATE ${s}.jobs
-SET run_at = $2, available_at = $2,
-    next_attempt_at = CASE WHEN status = 'failed' THEN $2::timestamptz END, updated_at = now()
+SET payload = coalesce($2::jsonb, payload),
+    priority = coalesce($3::int, priority),
+    run_at = coalesce($4::timestamptz, run_at),
+    available_at = coalesce($4::timestamptz, available_at),
+    next_attempt_at = CASE WHEN $4::timestamptz IS NOT NULL AND status = 'failed' THEN $4::timestamptz ELSE next_attempt_at END,
+    updated_at = now()
 WHERE id = $1 AND (status = 'pending' OR ${RETRYING.sql()})
 RETURNING *`;
 

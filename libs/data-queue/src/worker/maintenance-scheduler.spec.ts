@@ -60,7 +60,7 @@ describe('MaintenanceScheduler', () => {
     expect(slow.runs).toBe(2);
   });
 
-  it('logs a failed run as "periodic task failed" and runs the task again on the next tick', async () => {
+  it('logs a failed run, naming the task, and runs the task again on the next tick', async () => {
     let runs = 0;
     scheduler.schedule({
       name: 'crash-reaper',
@@ -72,7 +72,8 @@ describe('MaintenanceScheduler', () => {
     });
     await jest.advanceTimersByTimeAsync(200);
     expect(runs).toBe(2);
-    expect(warnings).toEqual(['periodic task failed: Error: connection terminated', 'periodic task failed: Error: connection terminated']);
+    const warning = 'periodic task "crash-reaper" failed: Error: connection terminated';
+    expect(warnings).toEqual([warning, warning]);
   });
 
   it('starts registered tasks at start(), and a task registered after start() at once', async () => {

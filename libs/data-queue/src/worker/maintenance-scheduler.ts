@@ -67,7 +67,7 @@ export class MaintenanceScheduler {
     try {
       await task.run();
     } catch (error) {
-      this.logger.warn(`periodic task failed: ${String(error)}`);
+      this.logger.warn(`periodic task "${task.name}" failed: ${String(error)}`);
     }
   }
 }

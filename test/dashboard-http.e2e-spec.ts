@@ -2,12 +2,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { JobHandler } from '@dataqueue/nestjs';
-import type { DataQueueDashboardOptions, JobContext, JobRecord, QueueService } from '@dataqueue/nestjs';
+import type { JobContext, JobRecord, QueueService } from '@dataqueue/nestjs';
 import pg from 'pg';
 import { allJobs, waitForBatchFinished } from './support/batches.js';
 import {
   cardValueOf,
   createDashboardApp,
+  dashboardAppsOf,
   DashboardClient,
   escapeHtml,
   jobIdsIn,
@@ -208,16 +209,7 @@ describe.each(PLATFORMS)('the dashboard over HTTP on %s', (platform: Platform) =
   });
 
   describe('access', () => {
-    const apps: DashboardApp[] = [];
-    const boot = async (dashboard: DataQueueDashboardOptions) => {
-      const app = await createDashboardApp({ platform, dashboard, providers: HANDLERS, options: { mode: 'external' } });
-      apps.push(app);
-      return app;
-    };
-
-    afterAll(async () => {
-      for (const app of apps) await app.close();
-    });
+    const boot = dashboardAppsOf(platform, HANDLERS);
 
     it('is closed by default: every page is a 403 HTML page that says how to open it', async () => {
       const closed = await boot({});

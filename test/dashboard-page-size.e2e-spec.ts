@@ -2,9 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { JobHandler } from '@dataqueue/nestjs';
-import type { DataQueueDashboardOptions, JobContext, QueueService } from '@dataqueue/nestjs';
+import type { JobContext, QueueService } from '@dataqueue/nestjs';
 import {
   createDashboardApp,
+  dashboardAppsOf,
   DashboardClient,
   escapeHtml,
   PLATFORMS,
@@ -318,16 +319,7 @@ describe.each(PLATFORMS)('dashboard pages within their size budget on %s', (plat
     });
 
     describe('access', () => {
-      const apps: DashboardApp[] = [];
-      const boot = async (dashboard: DataQueueDashboardOptions) => {
-        const app = await createDashboardApp({ platform, dashboard, providers: HANDLERS, options: { mode: 'external' } });
-        apps.push(app);
-        return app;
-      };
-
-      afterAll(async () => {
-        for (const app of apps) await app.close();
-      });
+      const boot = dashboardAppsOf(platform, HANDLERS);
 
       it('is closed by default, like the pages', async () => {
         const closed = await boot({});

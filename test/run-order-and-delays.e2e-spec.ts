@@ -58,90 +58,84 @@ describe('run order', () => {
   });
 });
 
-describe('delayed jobs', () => {
-  let app: TestApp;
-
+/** A worker app with the step handler and a tally on its schema, for the tests of one describe. */
+function useStepApp(): { readonly app: TestApp } {
+  const state = {} as { app: TestApp };
   beforeAll(async () => {
-    app = await createTestApp({ providers: [StepHandler], options: { pollIntervalMs: 50 } });
-    tally = await Tally.create(app.schema);
+    state.app = await createTestApp({ providers: [StepHandler], options: { pollIntervalMs: 50 } });
+    tally = await Tally.create(state.app.schema);
   });
-
   afterAll(async () => {
     await tally?.close();
-    await app?.close();
+    await state.app?.close();
   });
+  return state;
+}
+
+describe('delayed jobs', () => {
+  const step = useStepApp();
 
   it('does not start a delayMs job before createdAt + delayMs (database clock)', async () => {
-    const job = await app.queue.enqueue('step', { label: 'delayed' }, { delayMs: 700 });
+    const job = await step.app.queue.enqueue('step', { label: 'delayed' }, { delayMs: 700 });
     expect(job.status).toBe('pending');
     expect(job.runAt.getTime() - job.createdAt.getTime()).toBeGreaterThanOrEqual(700);
 
-    const done = await waitForStatus(app.queue, job.id, 'completed');
+    const done = await waitForStatus(step.app.queue, job.id, 'completed');
     expect(done.startedAt!.getTime()).toBeGreaterThanOrEqual(job.runAt.getTime());
   });
 
   it('does not start a runAt job before runAt, while an undelayed job enqueued after it runs at once', async () => {
     const runAt = new Date(Date.now() + 700);
-    const later = await app.queue.enqueue('step', { label: 'at runAt' }, { runAt });
+    const later = await step.app.queue.enqueue('step', { label: 'at runAt' }, { runAt });
     expect(later.runAt.getTime()).toBe(runAt.getTime());
-    const now = await app.queue.enqueue('step', { label: 'now' });
+    const now = await step.app.queue.enqueue('step', { label: 'now' });
 
-    const first = await waitForStatus(app.queue, now.id, 'completed');
-    const second = await waitForStatus(app.queue, later.id, 'completed');
+    const first = await waitForStatus(step.app.queue, now.id, 'completed');
+    const second = await waitForStatus(step.app.queue, later.id, 'completed');
     expect(second.startedAt!.getTime()).toBeGreaterThanOrEqual(runAt.getTime());
     expect(second.startedAt!.getTime()).toBeGreaterThan(first.startedAt!.getTime());
   });
 
   it('rejects runAt together with delayMs', async () => {
-    const error = await rejectionOf(app.queue.enqueue('step', { label: 'x' }, { runAt: new Date(), delayMs: 10 }));
+    const error = await rejectionOf(step.app.queue.enqueue('step', { label: 'x' }, { runAt: new Date(), delayMs: 10 }));
     expect(error).toBeInstanceOf(JobOptionsInvalidError);
   });
 });
 
 describe('rescheduleJob', () => {
-  let app: TestApp;
-
-  beforeAll(async () => {
-    app = await createTestApp({ providers: [StepHandler], options: { pollIntervalMs: 50 } });
-    tally = await Tally.create(app.schema);
-  });
-
-  afterAll(async () => {
-    await tally?.close();
-    await app?.close();
-  });
+  const step = useStepApp();
 
   it('moves a pending job due in an hour to a near runAt, and it runs after that time', async () => {
-    const job = await app.queue.enqueue('step', { label: 'rescheduled' }, { delayMs: 3_600_000 });
+    const job = await step.app.queue.enqueue('step', { label: 'rescheduled' }, { delayMs: 3_600_000 });
     const runAt = new Date(Date.now() + 300);
-    const moved = await app.queue.rescheduleJob(job.id, runAt);
+    const moved = await step.app.queue.rescheduleJob(job.id, runAt);
     expect(moved.id).toBe(job.id);
     expect(moved.status).toBe('pending');
     expect(moved.runAt.getTime()).toBe(runAt.getTime());
 
-    const done = await waitForStatus(app.queue, job.id, 'completed');
+    const done = await waitForStatus(step.app.queue, job.id, 'completed');
     expect(done.startedAt!.getTime()).toBeGreaterThanOrEqual(runAt.getTime());
   });
 
   it('moves a pending job into the future', async () => {
-    const job = await app.queue.enqueue('step', { label: 'postponed' }, { delayMs: 60_000 });
+    const job = await step.app.queue.enqueue('step', { label: 'postponed' }, { delayMs: 60_000 });
     const runAt = new Date(Date.now() + 7_200_000);
-    const moved = await app.queue.rescheduleJob(job.id, runAt.toISOString());
+    const moved = await step.app.queue.rescheduleJob(job.id, runAt.toISOString());
     expect(moved.runAt.getTime()).toBe(runAt.getTime());
-    expect((await app.queue.getJob(job.id))!.status).toBe('pending');
+    expect((await step.app.queue.getJob(job.id))!.status).toBe('pending');
   });
 
   it('refuses a completed job with JobStateError', async () => {
-    const job = await app.queue.enqueue('step', { label: 'finished' });
-    await waitForStatus(app.queue, job.id, 'completed');
-    const error = await rejectionOf(app.queue.rescheduleJob(job.id, new Date()));
+    const job = await step.app.queue.enqueue('step', { label: 'finished' });
+    await waitForStatus(step.app.queue, job.id, 'completed');
+    const error = await rejectionOf(step.app.queue.rescheduleJob(job.id, new Date()));
     expect(error).toBeInstanceOf(JobStateError);
     expect(error).toMatchObject({ jobId: job.id, status: 'completed', action: 'reschedule' });
   });
 
   it('refuses an invalid date with JobOptionsInvalidError naming runAt', async () => {
-    const job = await app.queue.enqueue('step', { label: 'bad date' }, { delayMs: 60_000 });
-    const error = await rejectionOf(app.queue.rescheduleJob(job.id, 'not a date'));
+    const job = await step.app.queue.enqueue('step', { label: 'bad date' }, { delayMs: 60_000 });
+    const error = await rejectionOf(step.app.queue.rescheduleJob(job.id, 'not a date'));
     expect(error).toBeInstanceOf(JobOptionsInvalidError);
     expect(error.field).toBe('runAt');
   });

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { afterAll } from '@jest/globals';
 import type { INestApplication, ModuleMetadata, Provider } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -216,4 +217,23 @@ export function escapeHtml(text: string): string {
 export function unescapeHtml(text: string): string {
   const entities: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
   return text.replace(/&(amp|lt|gt|quot|#39);/g, (entity) => entities[entity]);
+}
+
+/**
+ * For one describe: boots an enqueue-only dashboard app per call, with `providers` and the
+ * dashboard options given, and closes them all after the describe.
+ */
+export function dashboardAppsOf(
+  platform: Platform,
+  providers: Provider[],
+): (dashboard: DataQueueDashboardOptions) => Promise<DashboardApp> {
+  const apps: DashboardApp[] = [];
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+  });
+  return async (dashboard) => {
+    const app = await createDashboardApp({ platform, dashboard, providers, options: { mode: 'external' } });
+    apps.push(app);
+    return app;
+  };
 }

@@ -4,7 +4,7 @@ import { Batch, type AddJobsOptions, type BatchOperations } from '../core/batch.
 import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { BatchNotFoundError, BatchOptionsInvalidError } from '../core/data-queue.errors.js';
-import type { CallerTransaction, JobToEnqueue } from '../core/enqueue-options.js';
+import { hasCallerTransaction, type CallerTransaction, type JobToEnqueue } from '../core/enqueue-options.js';
 import { validateCallerTransaction } from '../core/job-settings.validation.js';
 import { JobEventBus } from '../core/job-event-bus.js';
 import type { JobRecord } from '../core/job-record.js';
@@ -14,7 +14,7 @@ import { idText, isUuid } from '../queue/ids.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
 import { jsonProblem } from '../queue/payload.validation.js';
 import { JobInserter } from '../queue/job-inserter.js';
-import { JobTracing, jobTypesOf } from '../queue/job-tracing.js';
+import { JobTracing } from '../queue/job-tracing.js';
 import { toBatchRecord } from '../store/batch-row.js';
 import type { QueueStore } from '../store/queue-store.js';
 import { QueueDatabase } from '../store/queue-database.js';
@@ -69,7 +69,7 @@ export class BatchService implements BatchOperations {
   async addJobs(batchId: string, jobs: JobToEnqueue[], options: AddJobsOptions): Promise<{ record: BatchRecord; jobs: JobRecord[] }> {
     if (!Array.isArray(jobs)) throw new BatchOptionsInvalidError('jobs', 'must be an array');
     this.validateProperties(options.properties);
-    return this.tracing.inEnqueueSpan(jobTypesOf(jobs), () => this.insertJobs(batchId, jobs, options));
+    return this.tracing.inEnqueueSpan(jobs, () => this.insertJobs(batchId, jobs, options));
   }
 
   private async insertJobs(
@@ -90,7 +90,7 @@ export class BatchService implements BatchOperations {
       );
       return { record, jobs: records, created };
     });
-    if (!options.manager && !options.client) this.inserter.afterCommit(result.created);
+    if (!hasCallerTransaction(options)) this.inserter.afterCommit(result.created);
     return { record: result.record, jobs: result.jobs };
   }
 
@@ -104,7 +104,7 @@ export class BatchService implements BatchOperations {
     const { record, jobs } = await this.database.store.transaction(async (tx) => {
       await this.mustExist(tx, batchId);
       const retried = await tx.batches.retryJobs(batchId);
-      return { record: await this.tracker.apply(tx, batchId), jobs: retried };
+      return { record: await this.mustExist(tx, batchId), jobs: retried };
     });
     for (const job of jobs) this.events.emit({ event: 'retried', job, action: 'retryBatch' });
     return record;
@@ -119,7 +119,9 @@ export class BatchService implements BatchOperations {
       const batch = await this.mustExist(tx, batchId);
       const cancelled = await tx.batches.cancelJobs(batchId);
       // Cancelling finishes the batch: one never enqueued is armed, after its jobs have moved.
-      return { record: await this.tracker.apply(tx, batchId, undefined, { arm: batch.enqueuedAt === null }), jobs: cancelled };
+      const record =
+        batch.enqueuedAt === null ? await this.tracker.apply(tx, batchId, undefined, { arm: true }) : await this.mustExist(tx, batchId);
+      return { record, jobs: cancelled };
     });
     for (const job of jobs) this.events.emit({ event: 'cancelled', job, action: 'cancelBatch' });
     return record;

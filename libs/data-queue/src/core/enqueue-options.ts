@@ -36,6 +36,11 @@ export interface CallerTransaction {
   client?: ClientBase;
 }
 
+/** Whether the write joins a caller's transaction (which commits, NOTIFYs and wakes later, or never). */
+export function hasCallerTransaction({ manager, client }: CallerTransaction): boolean {
+  return Boolean(manager || client);
+}
+
 export interface JobToEnqueue<Payload = unknown> {
   jobType: string;
   payload: Payload;

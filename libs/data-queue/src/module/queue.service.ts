@@ -15,7 +15,7 @@ import { STORABLE_DATE, storableDate } from '../core/storable-date.js';
 import { describeValue } from '../core/value-description.js';
 import { idText, isJobId } from '../queue/ids.js';
 import { JobInserter } from '../queue/job-inserter.js';
-import { JobTracing, jobTypesOf } from '../queue/job-tracing.js';
+import { JobTracing } from '../queue/job-tracing.js';
 import { decodeCursor, encodeCursor, normalizeListFilter } from '../queue/list-filter.js';
 import { NewJobFactory } from '../queue/new-job.factory.js';
 import { jsonProblem } from '../queue/payload.validation.js';
@@ -66,7 +66,7 @@ export class QueueService {
     if (!Array.isArray(jobs)) throw new JobOptionsInvalidError('jobs', 'must be an array');
     const transaction = caller ?? {}; // null too
     validateCallerTransaction(transaction);
-    const records = await this.tracing.inEnqueueSpan(jobTypesOf(jobs), async () =>
+    const records = await this.tracing.inEnqueueSpan(jobs, async () =>
       this.inserter.enqueue(await this.newJobs.createMany(jobs), transaction),
     );
     if (this.options.mode !== 'inline') return records;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { CallerTransaction } from '../core/enqueue-options.js';
+import { hasCallerTransaction, type CallerTransaction } from '../core/enqueue-options.js';
 import type { JobRecord } from '../core/job-record.js';
 import type { InsertResult } from '../store/insert-store.js';
 import type { NewJob } from '../store/job-row.js';
@@ -43,7 +43,7 @@ export class JobInserter {
    */
   async enqueue(jobs: JobsToInsert, caller: CallerTransaction = {}): Promise<JobRecord[]> {
     if (jobs.rows.length === 0) return [];
-    if (caller.manager || caller.client) {
+    if (hasCallerTransaction(caller)) {
       return (await this.database.store.joining(caller).transaction((tx) => this.insertIn(tx, jobs))).jobs;
     }
     const result = this.gate.needsEnqueueCheck(jobs.rows)

@@ -12,7 +12,7 @@ export interface AttemptEnd {
 const TRACER = '@dataqueue/nestjs';
 
 /** The job types of an enqueue call, for its span's name; validation comes later, so anything may be passed. */
-export function jobTypesOf(jobs: unknown[]): string[] {
+function jobTypesOf(jobs: unknown[]): string[] {
   return Array.from(jobs, (job) => {
     const jobType = (job as { jobType?: unknown } | null)?.jobType;
     return typeof jobType === 'string' ? jobType : 'invalid';
@@ -36,10 +36,11 @@ export class JobTracing implements OnModuleInit {
     this.api = await import('@opentelemetry/api').catch(() => null);
   }
 
-  /** Runs `work` (an enqueue of these job types) in a PRODUCER span. */
-  async inEnqueueSpan<T>(jobTypes: string[], work: () => Promise<T>): Promise<T> {
+  /** Runs `work`, the enqueue of `jobs` (as the caller passed them), in a PRODUCER span. */
+  async inEnqueueSpan<T>(jobs: unknown[], work: () => Promise<T>): Promise<T> {
     const api = this.api;
     if (!api) return work();
+    const jobTypes = jobTypesOf(jobs);
     const types = [...new Set(jobTypes)];
     const name = `enqueue ${types.length === 1 ? types[0] : 'jobs'}`;
     return api.trace

@@ -11,7 +11,7 @@ import { JobTypeCatalog } from '../handlers/job-type-catalog.js';
 import type { JobTypeSettings } from '../handlers/job-type-settings.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import { JobTracing } from './job-tracing.js';
-import type { NewJob } from '../store/job-row.js';
+import type { NewJob, TraceCarrier } from '../store/job-row.js';
 import { serializePayload, validatePayload } from './payload.validation.js';
 
 /** Rows to insert, with the payloads they were made from (keyed concurrency rules read them). */
@@ -24,6 +24,9 @@ export interface JobsToInsert {
 export interface BatchLinks {
   batchId?: string;
 }
+
+/** What every job of one call shares: its batch, and the trace context it was made in. */
+type SharedByCall = BatchLinks & { traceContext: TraceCarrier | null };
 
 /**
  * Turns an enqueue call into a row to insert: validates it and applies the job type's settings
@@ -47,8 +50,10 @@ export class NewJobFactory {
     const items = Array.from(jobs);
     await this.catalog.load(items.flatMap((job) => (typeof job?.jobType === 'string' && isValidJobType(job.jobType) ? [job.jobType] : [])));
     const many = items.length > 1;
+    // One enqueue call, one context: every job of it carries the same trace context.
+    const shared = { ...links, traceContext: this.tracing.carrier() };
     const rows = await Promise.all(
-      items.map((job, index) => this.create(job?.jobType, job?.payload, job?.options, many ? index : undefined, links)),
+      items.map((job, index) => this.create(job?.jobType, job?.payload, job?.options, many ? index : undefined, shared)),
     );
     return { rows, payloads: items.map((job) => job.payload) };
   }
@@ -59,7 +64,7 @@ export class NewJobFactory {
     payload: unknown,
     given: EnqueueOptions = {},
     index: number | undefined,
-    links: BatchLinks,
+    shared: SharedByCall,
   ): Promise<NewJob> {
     const context = { jobType, index };
     if (typeof jobType !== 'string' || !isValidJobType(jobType)) {
@@ -77,7 +82,7 @@ export class NewJobFactory {
     validateJobSettings(options, context, ['manager', 'client']);
     const payloadJson = await this.checkedPayload(jobType, payload, index);
     const concurrencyKeys = this.concurrencyKeys(jobType, payload, options.tags ?? [], index);
-    return this.build(jobType, payloadJson, options, links, concurrencyKeys, settings);
+    return this.build(jobType, payloadJson, options, shared, concurrencyKeys, settings);
   }
 
   /**
@@ -133,14 +138,14 @@ export class NewJobFactory {
     } catch {
       // a key this process cannot derive just does not limit the job at enqueue
     }
-    return this.build(jobType, JSON.stringify(payload), options, {}, concurrencyKeys, settings);
+    return this.build(jobType, JSON.stringify(payload), options, { traceContext: this.tracing.carrier() }, concurrencyKeys, settings);
   }
 
   private build(
     jobType: string,
     payloadJson: string,
     options: EnqueueOptions,
-    links: BatchLinks,
+    shared: SharedByCall,
     concurrencyKeys: string[],
     settings: JobTypeSettings | undefined,
   ): NewJob {
@@ -156,10 +161,10 @@ export class NewJobFactory {
       tags: options.tags ?? [],
       idempotencyKey: options.idempotencyKey ?? null,
       deadLetterJobType: options.deadLetterJobType ?? settings?.deadLetterJobType ?? null,
-      batchId: links.batchId ?? null,
+      batchId: shared.batchId ?? null,
       batchCallbackId: null, // callback jobs are inserted by the batch bookkeeping SQL
       concurrencyKeys,
-      traceContext: this.tracing.carrier(),
+      traceContext: shared.traceContext,
     };
   }
 }

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { CallerTransaction } from '../core/enqueue-options.js';
+import { hasCallerTransaction, type CallerTransaction } from '../core/enqueue-options.js';
 import { AttemptStore, attemptStatements } from './attempt-store.js';
 import { BatchStore, batchStatements } from './batch-store.js';
 import { ConcurrencyStore, concurrencyStatements } from './concurrency-store.js';
@@ -107,7 +107,8 @@ export class QueueStore {
     private readonly settings: StoreSettings,
     /** The connection source this store runs on. */
     readonly db: SqlExecutor,
-    private readonly transact: <T>(work: (tx: SqlExecutor) => Promise<T>) => Promise<T>,
+    /** Opens a transaction on the pool; null when this store is on one already (its own or a caller's). */
+    private readonly transact: (<T>(work: (tx: SqlExecutor) => Promise<T>) => Promise<T>) | null,
   ) {
     const { statements: sql, schema, callbackMaxAttempts } = settings;
     const moves: JobMoves = { concern: (m) => settings.transitions.concern(m), run: (work) => this.moveJobs(work) };
@@ -149,15 +150,16 @@ export class QueueStore {
    * The same store on the connection of a caller's transaction, when there is one (already
    * atomic: `transaction` just runs); this store otherwise.
    */
-  joining({ manager, client }: CallerTransaction = {}): QueueStore {
-    if (!manager && !client) return this;
-    const db = manager ? managerExecutor(manager) : pgExecutor(client!, { prepared: this.settings.prepared });
-    return new QueueStore(this.settings, db, (work) => work(db));
+  joining(caller: CallerTransaction = {}): QueueStore {
+    if (!hasCallerTransaction(caller)) return this;
+    const db = caller.manager ? managerExecutor(caller.manager) : pgExecutor(caller.client!, { prepared: this.settings.prepared });
+    return new QueueStore(this.settings, db, null);
   }
 
   /** Runs `work` with a store whose statements share one transaction (this one, if it is one already). */
   transaction<T>(work: (tx: QueueStore) => Promise<T>): Promise<T> {
-    return this.transact((db) => work(new QueueStore(this.settings, db, (inner) => inner(db))));
+    if (!this.transact) return work(this);
+    return this.transact((db) => work(new QueueStore(this.settings, db, null)));
   }
 
   private moveJobs<T>(work: (db: SqlExecutor, notifier: Notifier) => Promise<Moved<T>>): Promise<T> {

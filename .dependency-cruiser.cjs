@@ -14,6 +14,8 @@ const TIERS = [
   ['handlers'],
   // The enqueue path: job creation, payload validation, insert batching, local wake-up.
   ['queue'],
+  // Job events across processes: the publisher (the worker tells it of new subscribers) and @OnQueueEvent delivery.
+  ['events'],
   // Pools, claiming, execution, failures, the crash reaper.
   ['worker'],
   // Features over the worker, independent of each other.

@@ -5,6 +5,8 @@ export type { BackoffOptions, DataQueueMode, DataQueueModuleOptions, RetentionOp
 export { JobHandler } from './handlers/job-handler.decorator.js';
 export type { JobContext, JobHandlerInstance, JobHandlerOptions } from './handlers/job-handler.interfaces.js';
 export { OnJobEvent } from './core/job-events.js';
+export { OnQueueEvent } from './core/queue-events.js';
+export type { QueueEvent, QueueEventFilter } from './core/queue-events.js';
 export type { JobEvent, JobEventName } from './core/job-events.js';
 export type { JobEventAction } from './core/job-events.js';
 export { DataQueueMetricsModule } from './metrics/metrics.module.js';
@@ -47,6 +49,7 @@ export {
   JobStateError,
   JobTypeNotPublishedError,
   JobTypeUnknownError,
+  QueueEventSubscriptionInvalidError,
   WaitTimeoutError,
 } from './core/data-queue.errors.js';
 export type { PayloadViolation } from './core/data-queue.errors.js';

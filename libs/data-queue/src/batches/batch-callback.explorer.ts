@@ -3,6 +3,7 @@ import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { BatchCallbackEvent } from '../core/batch-record.js';
 import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
+import { decoratedMethods } from '../core/decorated-methods.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { isEnqueueOnly, unprovidedClasses } from '../handlers/unprovided-classes.js';
 import { BATCH_CALLBACK_JOB_TYPE } from '../core/batch-record.js';
@@ -13,7 +14,7 @@ import {
   OnBatchSuccessDiscovery,
 } from './batch-callback.decorators.js';
 import { BatchCallbackHandler } from './batch-callback.handler.js';
-import { BatchCallbackRegistry, type BatchCallbackMethod } from './batch-callback.registry.js';
+import { BatchCallbackRegistry } from './batch-callback.registry.js';
 
 const DECORATORS = [
   ['finish', OnBatchFinishDiscovery],
@@ -44,18 +45,10 @@ export class BatchCallbackExplorer implements OnModuleInit, OnApplicationBootstr
   ) {}
 
   onModuleInit(): void {
-    for (const wrapper of this.discovery.getProviders()) {
-      const instance = wrapper.instance as Record<string, unknown> | undefined;
-      if (!instance || !wrapper.isDependencyTreeStatic()) continue;
-      const prototype = Object.getPrototypeOf(instance);
-      for (const method of this.scanner.getAllMethodNames(prototype)) {
-        for (const [event, decorator] of DECORATORS) {
-          const key = this.discovery.getMetadataByDecorator(decorator, wrapper, method);
-          if (key === undefined) continue;
-          const run = (instance[method] as BatchCallbackMethod).bind(instance);
-          this.callbacks.register({ event, key, name: `${prototype.constructor.name}.${method}`, run });
-          this.found.push({ event, key });
-        }
+    for (const [event, decorator] of DECORATORS) {
+      for (const { name, metadata: key, run } of decoratedMethods(this.discovery, this.scanner, decorator)) {
+        this.callbacks.register({ event, key, name, run: run });
+        this.found.push({ event, key });
       }
     }
     this.handlers.register({

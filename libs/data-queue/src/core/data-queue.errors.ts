@@ -20,6 +20,17 @@ export class DataQueueOptionsInvalidError extends DataQueueError {
 }
 
 /** Two providers declare `@JobHandler` for the same job type. */
+/** An `@OnQueueEvent` that asks for something that does not exist (at boot). */
+export class QueueEventSubscriptionInvalidError extends DataQueueError {
+  constructor(
+    /** `Class.method` */
+    readonly method: string,
+    detail: string,
+  ) {
+    super(`@OnQueueEvent on ${method}: ${detail}`);
+  }
+}
+
 export class DuplicateJobHandlerError extends DataQueueError {
   constructor(
     readonly jobType: string,

@@ -13,7 +13,8 @@ import type { FailureReason, JobRecord } from './job-record.js';
  * - `retried`: `retryJob` or `retryBatch` (one event per job) made it pending again.
  * - `deleted`: `deleteJob` removed it.
  */
-export type JobEventName = 'started' | 'completed' | 'failed' | 'waiting' | 'cancelled' | 'retried' | 'deleted';
+export const JOB_EVENT_NAMES = ['started', 'completed', 'failed', 'waiting', 'cancelled', 'retried', 'deleted'] as const;
+export type JobEventName = (typeof JOB_EVENT_NAMES)[number];
 
 /** What a job event listener receives: a frozen copy, so no listener can change the job or what another sees. */
 export interface JobEvent {

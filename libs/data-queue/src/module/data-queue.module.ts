@@ -10,6 +10,8 @@ import { BatchService } from '../batches/batch.service.js';
 import type { DataQueueModuleOptions, ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { BATCH_OPERATIONS, DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { JobEventBus } from '../core/job-event-bus.js';
+import { QueueEventPublisher } from '../events/queue-event-publisher.js';
+import { QueueEventSubscriber } from '../events/queue-event-subscriber.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { JobHandlerExplorer } from '../handlers/job-handler.explorer.js';
 import { JobTypeCatalog } from '../handlers/job-type-catalog.js';
@@ -72,6 +74,8 @@ import { QueueService } from './queue.service.js';
     RetentionCleaner,
     ConcurrencyGate,
     JobEventBus,
+    QueueEventPublisher,
+    QueueEventSubscriber,
     NewJobFactory,
     InsertBatcher,
     JobInserter,

@@ -1,19 +1,20 @@
 import type { SqlExecutor } from './sql/executor.js';
 import { notifySql } from './sql/manage-jobs.sql.js';
 
-/** NOTIFY channels of one schema: wake-ups (payload: queue names) and cancellations (payload: job id). */
+/**
+ * NOTIFY channels of one schema: wake-ups (payload: queue names), cancellations (payload: job
+ * id), job events for `@OnQueueEvent` (payload: see QueueEventMessages) and changes of who
+ * subscribes to them.
+ */
 export interface Channels {
   wake: string;
   cancel: string;
+  events: string;
+  subscriptions: string;
 }
 
 export function channelsOf(schema: string): Channels {
-  return { wake: `${schema}_wake`, cancel: `${schema}_cancel` };
-}
-
-/** What a session runs to hear both channels (NotificationListener's own connection: a pooled one cannot keep a LISTEN). */
-export function listenSql(channels: Channels): string[] {
-  return [`LISTEN "${channels.wake}"`, `LISTEN "${channels.cancel}"`];
+  return { wake: `${schema}_wake`, cancel: `${schema}_cancel`, events: `${schema}_events`, subscriptions: `${schema}_subscriptions` };
 }
 
 /** Sends this schema's notifications on one connection: inside a transaction, Postgres delivers them on commit. */

@@ -16,6 +16,8 @@ import { errorCodeOf } from './sql/error-code.js';
  * `url`), its pg pool for the hot path, and the store bound to the configured schema.
  */
 export class QueueDatabase implements OnApplicationShutdown {
+  private readonly closeTasks: (() => Promise<void>)[] = [];
+
   private constructor(
     readonly dataSource: DataSource,
     readonly store: QueueStore,
@@ -67,7 +69,16 @@ export class QueueDatabase implements OnApplicationShutdown {
     return new QueueDatabase(dataSource, store, transitions, options.schema, listenConfig, ownsDataSource);
   }
 
+  /**
+   * Runs `task` at shutdown while the pool is still open: after every `beforeApplicationShutdown`
+   * hook (the workers have drained), before the connections close.
+   */
+  beforeClose(task: () => Promise<void>): void {
+    this.closeTasks.push(task);
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled(this.closeTasks.map((task) => task()));
     if (this.ownsDataSource && this.dataSource.isInitialized) await this.dataSource.destroy();
   }
 }

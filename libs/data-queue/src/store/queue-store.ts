@@ -4,6 +4,7 @@ import { AttemptStore, attemptStatements } from './attempt-store.js';
 import { BatchStore, batchStatements } from './batch-store.js';
 import { ConcurrencyStore, concurrencyStatements } from './concurrency-store.js';
 import { CronStore, cronStatements } from './cron-store.js';
+import { EventSubscriptionStore, eventSubscriptionStatements } from './event-subscription-store.js';
 import { GaugeStore, gaugeStatements } from './gauge-store.js';
 import { InsertStore, insertStatements } from './insert-store.js';
 import type { JobMove, JobMoves, Moved } from './job-moves.js';
@@ -70,6 +71,7 @@ function buildStatements(schema: string) {
     cron: cronStatements(s),
     retention: retentionStatements(s),
     gauges: gaugeStatements(s),
+    eventSubscriptions: eventSubscriptionStatements(s),
   };
 }
 
@@ -102,6 +104,7 @@ export class QueueStore {
   readonly cron: CronStore;
   readonly retention: RetentionStore;
   readonly gauges: GaugeStore;
+  readonly eventSubscriptions: EventSubscriptionStore;
 
   private constructor(
     private readonly settings: StoreSettings,
@@ -125,6 +128,7 @@ export class QueueStore {
     this.cron = new CronStore(db, sql.cron);
     this.retention = new RetentionStore(db, sql.retention, schema);
     this.gauges = new GaugeStore(db, sql.gauges);
+    this.eventSubscriptions = new EventSubscriptionStore(db, sql.eventSubscriptions, sql.channels);
   }
 
   static forPool(

@@ -1,14 +1,15 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
+import { QueueEventPublisher } from '../events/queue-event-publisher.js';
 import { LocalWake } from '../queue/local-wake.js';
+import { NotificationListener } from '../store/notification-listener.js';
 import type { WorkerInfo } from '../store/worker-store.js';
 import { QueueDatabase } from '../store/queue-database.js';
 import { createWorkerInfo } from '../store/worker-identity.js';
 import { CrashReaper } from './crash-reaper.js';
 import { JobExecutor } from './job-executor.js';
 import { MaintenanceScheduler } from './maintenance-scheduler.js';
-import { NotificationListener } from './notification-listener.js';
 import { parseQueuePools } from './queue-pools.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -35,6 +36,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     private readonly reaper: CrashReaper,
     private readonly maintenance: MaintenanceScheduler,
     private readonly localWake: LocalWake,
+    private readonly eventPublisher: QueueEventPublisher,
   ) {
     this.worker = createWorkerInfo(options.mode === 'async' ? options.queues : 'inline');
   }
@@ -51,14 +53,20 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     this.pools = parseQueuePools(this.options.queues).map((pool) => new WorkerPool(pool, this.worker.id, store.attempts, this.executor));
     this.localWake.attach((queues) => this.wakePoolsFor(queues));
     if (this.options.listen) {
+      const { wake, cancel, subscriptions } = store.channels;
       this.listener = new NotificationListener(
         this.database.connectionConfig,
-        store.channels,
         {
-          onWake: (queues) => this.wakePoolsFor(queues),
-          onCancel: (jobId) => {
-            this.pools.forEach((pool) => pool.forget(jobId));
-            this.executor.abortCancelled(jobId);
+          channels: {
+            [wake]: (queues) => this.wakePoolsFor(queues.split(',')),
+            [cancel]: (jobId) => {
+              this.pools.forEach((pool) => pool.forget(jobId));
+              this.executor.abortCancelled(jobId);
+            },
+            // A new @OnQueueEvent subscriber: publish for it from now on, not from the next read.
+            [subscriptions]: () => {
+              this.eventPublisher.refresh().catch((error) => this.logger.warn(`reading the event subscriptions failed: ${String(error)}`));
+            },
           },
           onReconnect: () => {
             this.wakeAll();

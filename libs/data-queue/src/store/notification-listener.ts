@@ -1,19 +1,18 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import type { PoolConfig } from 'pg';
-import { listenSql, type Channels } from '../store/notifier.js';
+import { quoteIdent } from './sql/identifiers.js';
 
+/** What to do with each channel's notifications (by channel name), and after a reconnect. */
 export interface NotificationHandlers {
-  /** Queues that got runnable jobs. */
-  onWake(queues: string[]): void;
-  onCancel(jobId: string): void;
+  channels: Record<string, (payload: string) => void>;
   /** After a (re)connect: notifications may have been missed meanwhile. */
   onReconnect(): void;
 }
 
 /**
- * Holds the one session-level connection LISTEN needs (pooled connections cannot keep a
- * LISTEN), and reconnects with backoff when Postgres or the network drops it.
+ * Holds the session-level connection LISTEN needs (pooled connections cannot keep a LISTEN) for
+ * some channels, and reconnects with backoff when Postgres or the network drops it.
  */
 export class NotificationListener {
   private readonly logger = new Logger('DataQueue');
@@ -24,7 +23,6 @@ export class NotificationListener {
 
   constructor(
     private readonly config: PoolConfig,
-    private readonly channels: Channels,
     private readonly handlers: NotificationHandlers,
     /** Shown in pg_stat_activity. */
     private readonly applicationName: string,
@@ -51,7 +49,7 @@ export class NotificationListener {
     client.on('error', () => undefined); // 'end' follows and schedules the reconnect
     try {
       await client.connect();
-      for (const sql of listenSql(this.channels)) await client.query(sql);
+      for (const channel of Object.keys(this.handlers.channels)) await client.query(`LISTEN ${quoteIdent(channel)}`);
     } catch (error) {
       await client.end().catch(() => undefined);
       this.scheduleReconnect(error);
@@ -61,10 +59,7 @@ export class NotificationListener {
       await client.end().catch(() => undefined);
       return;
     }
-    client.on('notification', ({ channel, payload = '' }) => {
-      if (channel === this.channels.wake) this.handlers.onWake(payload.split(','));
-      else if (channel === this.channels.cancel) this.handlers.onCancel(payload);
-    });
+    client.on('notification', ({ channel, payload = '' }) => this.handlers.channels[channel]?.(payload));
     client.on('end', () => {
       if (this.client !== client) return;
       this.client = null;

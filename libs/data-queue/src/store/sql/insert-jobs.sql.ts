@@ -9,7 +9,7 @@ import { UNFINISHED } from '../../core/job-states.js';
  * - Identity values follow `ORDER BY ord`, so ids (the FIFO tie-break) keep the caller's order.
  * - `ON CONFLICT … DO NOTHING` (`withKeys`) makes an idempotency key return nothing instead of
  *   failing; the caller then settles it with the holder (settleIdempotencyKeysSql). The keyed form
- *   also stores each key's window ($17 ms, $18 while unfinished). Concurrent inserts of one key wait on the
+ *   also stores each key's window (KEY_WINDOW). Concurrent inserts of one key wait on the
  *   unique index for the first transaction, so exactly one row ever exists. Without keys the
  *   clause is left out: it makes every row a speculative insertion (a lock and an extra WAL
  *   record per row) even when no row has a key.
@@ -20,25 +20,25 @@ import { UNFINISHED } from '../../core/job-states.js';
  * - It returns only what the database decided (id, due time, creation time): the caller has the
  *   rest, and parsing whole rows back was a large share of a bulk enqueue's cost.
  */
-export const insertJobsSql = (s: string, { withKeys }: { withKeys: boolean }) => `
+export const insertJobsSql = (s: string, { withKeys }: { withKeys: boolean }) => {
+  const window = withKeys ? KEY_WINDOW : { arrays: '', names: '', columns: '', values: '' };
+  return `
 WITH input AS (
   SELECT *
   FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), jsonb_array_elements($3::jsonb), unnest($4::int[]),
                   unnest($5::timestamptz[]), unnest($6::float8[]), unnest($7::int[]), unnest($8::int[]), unnest($9::jsonb[]),
                   unnest($10::text[]), unnest($11::text[]), unnest($12::uuid[]), unnest($13::uuid[]), unnest($14::jsonb[]),
-                  unnest($16::jsonb[])${withKeys ? ', unnest($17::float8[]), unnest($18::boolean[])' : ''})
+                  unnest($16::jsonb[])${window.arrays})
        WITH ORDINALITY AS t(job_type, queue, payload, priority, run_at, delay_ms, max_attempts, timeout_ms,
                             tags, idempotency_key, dead_letter_job_type, batch_id, batch_callback_id, concurrency_keys,
-                            trace_context${withKeys ? ', window_ms, until_finished' : ''}, ord)
+                            trace_context${window.names}, ord)
 ),
 inserted AS (
   INSERT INTO ${s}.jobs (job_type, queue, payload, priority, run_at, available_at, max_attempts, timeout_ms,
-                         tags, idempotency_key, dead_letter_job_type, batch_id, batch_callback_id, concurrency_keys, trace_context
-                         ${withKeys ? ', idempotency_expires_at, idempotency_until_finished' : ''})
+                         tags, idempotency_key, dead_letter_job_type, batch_id, batch_callback_id, concurrency_keys, trace_context${window.columns})
   SELECT job_type, queue, payload, priority, due.at, due.at, max_attempts, timeout_ms,
          ARRAY(SELECT jsonb_array_elements_text(tags)), idempotency_key, dead_letter_job_type, batch_id, batch_callback_id,
-         ARRAY(SELECT jsonb_array_elements_text(concurrency_keys)), trace_context
-         ${withKeys ? ", now() + window_ms * interval '1 millisecond', until_finished" : ''}
+         ARRAY(SELECT jsonb_array_elements_text(concurrency_keys)), trace_context${window.values}
   FROM input
   CROSS JOIN LATERAL (SELECT coalesce(input.run_at, now() + input.delay_ms * interval '1 millisecond') AS at) due
   ORDER BY ord
@@ -52,6 +52,15 @@ woken AS (
 )
 SELECT inserted.id, inserted.run_at, inserted.created_at, inserted.idempotency_key, (SELECT count(*) FROM woken) AS woken
 FROM inserted`;
+};
+
+/** The keyed insert's extra columns: how long each key holds ($17: ms, $18: while unfinished). */
+const KEY_WINDOW = {
+  arrays: ', unnest($17::float8[]), unnest($18::boolean[])',
+  names: ', window_ms, until_finished',
+  columns: ', idempotency_expires_at, idempotency_until_finished',
+  values: ", now() + window_ms * interval '1 millisecond', until_finished",
+};
 
 /**
  * Whether a job's idempotency window has passed (see EnqueueOptions.idempotencyWindow): its

@@ -14,7 +14,7 @@ import {
 } from '@dataqueue/nestjs';
 import { Gates } from './support/gates.js';
 import { createTestApp, waitForFinalFailure, waitForStatus, type TestApp } from './support/test-app.js';
-import { databaseUrl, uniqueSchema } from './support/unique-schema.js';
+import { databaseUrl, dropSchema, uniqueSchema } from './support/unique-schema.js';
 import { waitFor } from './support/wait-for.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -55,13 +55,13 @@ class OtherTypeHandler {
 }
 
 describe('idempotency windows, replace and debounce', () => {
+  const schema = uniqueSchema();
   let app: TestApp;
   /** A second app on the same schema: its own pool, so its enqueues race the first app's. */
   let peer: TestApp;
   let client: pg.Client;
 
   beforeAll(async () => {
-    const schema = uniqueSchema();
     const providers = [VersionedHandler, HeldHandler, PerAccountHandler, OtherTypeHandler];
     app = await createTestApp({ providers, options: { schema } });
     peer = await createTestApp({ providers, options: { schema } });
@@ -74,10 +74,7 @@ describe('idempotency windows, replace and debounce', () => {
     await client?.end();
     await peer?.close();
     await app?.close();
-    const cleanup = new pg.Client({ connectionString: databaseUrl() });
-    await cleanup.connect();
-    await cleanup.query(`DROP SCHEMA IF EXISTS "${app.schema}" CASCADE`);
-    await cleanup.end();
+    await dropSchema(schema);
   });
 
   /** Waits until the database clock is past `at` (the windows are measured on it). */

@@ -3,6 +3,7 @@ import { JobHandler, JobOptionsInvalidError, type EnqueueOptions } from '@dataqu
 import pg from 'pg';
 import { createTestApp, waitForStatus, type TestApp } from './support/test-app.js';
 import { databaseUrl } from './support/unique-schema.js';
+import { waitFor } from './support/wait-for.js';
 
 @JobHandler('sql-mail', { queue: 'mail', priority: 3, maxAttempts: 7, timeoutMs: 9000 })
 class SqlMailHandler {
@@ -102,6 +103,15 @@ describe('enqueue from any client: the SQL function and a pg client', () => {
       [{ idempotencyKey: '' }, 'idempotencyKey'],
       [{ deadLetterJobType: 'not a type!' }, 'deadLetterJobType'],
       [{ nope: 1 }, 'nope'],
+      [{ idempotencyWindow: 1000 }, 'idempotencyWindow'],
+      [{ idempotencyKey: 'k', idempotencyWindow: 0 }, 'idempotencyWindow'],
+      [{ idempotencyKey: 'k', idempotencyWindow: 'finished' }, 'idempotencyWindow'],
+      [{ onDuplicate: 'replace' }, 'onDuplicate'],
+      [{ idempotencyKey: 'k', onDuplicate: 'update' }, 'onDuplicate'],
+      [{ debounceMs: 100 }, 'debounceMs'],
+      [{ idempotencyKey: 'k', debounceMs: 0 }, 'debounceMs'],
+      [{ idempotencyKey: 'k', debounceMs: 100, delayMs: 5 }, 'debounceMs'],
+      [{ idempotencyKey: 'k', debounceMs: 100, onDuplicate: 'keep' }, 'debounceMs'],
     ];
     for (const [options, field] of cases) {
       await expect(app.queue.enqueue('sql-mail', { to: 'x' }, options as EnqueueOptions)).rejects.toMatchObject({
@@ -138,6 +148,40 @@ describe('enqueue from any client: the SQL function and a pg client', () => {
       code: '23505',
       column: 'idempotencyKey',
     });
+  });
+
+  it('takes idempotency windows, replace and debounce as QueueService does, sharing keys with it', async () => {
+    const hour = 3_600_000;
+    const held = await enqueueInSql(
+      'sql-mail',
+      { to: 'a' },
+      { idempotencyKey: 'sql-window', idempotencyWindow: 'unfinished', delayMs: hour },
+    );
+    expect(
+      await enqueueInSql('sql-mail', { to: 'b' }, { idempotencyKey: 'sql-window', onDuplicate: 'replace', priority: -2, delayMs: hour }),
+    ).toBe(held);
+    expect(await app.queue.getJob(held)).toMatchObject({ payload: { to: 'b' }, priority: -2 });
+
+    const { rows } = await client.query<{ now: Date }>('SELECT now()');
+    expect(await enqueueInSql('sql-mail', { to: 'c' }, { idempotencyKey: 'sql-window', debounceMs: hour })).toBe(held);
+    const debounced = (await app.queue.getJob(held))!;
+    expect(debounced.payload).toEqual({ to: 'c' });
+    expect(debounced.runAt.getTime()).toBeGreaterThanOrEqual(rows[0].now.getTime() + hour);
+
+    await app.queue.cancelJob(held);
+    const next = await enqueueInSql('sql-mail', { to: 'd' }, { idempotencyKey: 'sql-window', idempotencyWindow: 300, delayMs: hour });
+    expect(next).not.toBe(held);
+    expect(await app.queue.getJob(held)).toMatchObject({ status: 'cancelled', idempotencyKey: null });
+    expect((await app.queue.enqueue('sql-mail', { to: 'e' }, { idempotencyKey: 'sql-window', delayMs: hour })).id).toBe(next);
+    const { createdAt } = (await app.queue.getJob(next))!;
+    await waitFor(
+      'the database clock to pass the window',
+      async () =>
+        (await client.query<{ past: boolean }>(`SELECT now() > $1::timestamptz + interval '300 ms' AS past`, [createdAt])).rows[0].past,
+    );
+    const afterWindow = await app.queue.enqueue('sql-mail', { to: 'f' }, { idempotencyKey: 'sql-window', delayMs: hour });
+    expect(afterWindow.id).not.toBe(next);
+    expect(await enqueueInSql('sql-mail', { to: 'g' }, { idempotencyKey: 'sql-window' })).toBe(afterWindow.id);
   });
 
   it('enqueue({ client }) joins a pg transaction: nothing on rollback, the job on commit', async () => {

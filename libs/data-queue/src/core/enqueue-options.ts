@@ -15,8 +15,30 @@ export interface EnqueueOptions {
   maxAttempts?: number;
   timeoutMs?: number;
   tags?: string[];
-  /** A second enqueue with the same key returns the existing job. */
+  /**
+   * A second enqueue with the same key returns the existing job (across job types: a key held by
+   * another type is an IdempotencyKeyConflictError). For how long: see `idempotencyWindow`.
+   */
   idempotencyKey?: string;
+  /**
+   * How long this job holds its `idempotencyKey`: this many ms after its creation, or
+   * `'unfinished'`: until it completes, fails for good or is cancelled. Then the next enqueue with
+   * the key creates a new job, which holds the key from then on. Default: for as long as the job exists.
+   */
+  idempotencyWindow?: number | 'unfinished';
+  /**
+   * What an enqueue whose key is held does to the holder. `'keep'` (default): nothing, it returns
+   * the holder. `'replace'`: a holder that has not started yet (pending) takes this enqueue's
+   * payload, priority and start (runAt, delayMs or now), as if this enqueue had created it; a
+   * holder already running or finished is returned unchanged.
+   */
+  onDuplicate?: 'keep' | 'replace';
+  /**
+   * Debounce: the job starts this many ms after the last enqueue with its key. Each enqueue while
+   * the holder is pending replaces it (`onDuplicate: 'replace'`) and moves its start to now + debounceMs
+   * (database clock). Needs `idempotencyKey`; excludes `runAt` and `delayMs`.
+   */
+  debounceMs?: number;
   /** After the final failure, enqueue a job of this type carrying the payload and the failure. */
   deadLetterJobType?: string;
   /** The caller's TypeORM transaction: the job exists (and workers are woken) only if it commits. */

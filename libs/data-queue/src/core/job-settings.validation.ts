@@ -80,6 +80,46 @@ const RULES: Record<string, Check> = {
     typeof value === 'string' && isValidJobType(value) ? null : `must be a job type matching ${JOB_TYPE} (got ${describeValue(value)})`,
 };
 
+/** Ten years: a window longer than that is "for as long as the job exists", the default. */
+const MAX_IDEMPOTENCY_WINDOW_MS = 315_360_000_000;
+
+/** Enqueue-only options: how an idempotency key holds and what a duplicate does (see EnqueueOptions). */
+const IDEMPOTENCY_RULES: Record<string, Check> = {
+  idempotencyWindow: (value) =>
+    value === 'unfinished' || integer(1, MAX_IDEMPOTENCY_WINDOW_MS)(value) === null
+      ? null
+      : `must be 'unfinished' or an integer from 1 to ${MAX_IDEMPOTENCY_WINDOW_MS} ms (got ${describeValue(value)})`,
+  onDuplicate: (value) => (value === 'keep' || value === 'replace' ? null : `must be 'keep' or 'replace' (got ${describeValue(value)})`),
+  debounceMs: integer(1, INT32_MAX),
+};
+
+export const IDEMPOTENCY_OPTIONS = Object.keys(IDEMPOTENCY_RULES);
+
+/**
+ * Throws `JobOptionsInvalidError` for the first idempotency option that breaks its rule, or that
+ * makes no sense with the others (the SQL function `<schema>.enqueue` applies the same rules).
+ */
+export function validateIdempotencyOptions(options: EnqueueOptions, context: SettingsContext): void {
+  const fail = (field: string, problem: string) => {
+    throw new JobOptionsInvalidError(field, problem, context.jobType, context.index);
+  };
+  for (const [field, rule] of Object.entries(IDEMPOTENCY_RULES)) {
+    const value: unknown = options[field as keyof EnqueueOptions];
+    const problem = value === undefined ? null : rule(value);
+    if (problem) fail(field, problem);
+  }
+  if (options.debounceMs !== undefined) {
+    if (options.runAt !== undefined || options.delayMs !== undefined) {
+      fail('debounceMs', 'sets the start itself: give debounceMs or runAt/delayMs, not both');
+    }
+    if (options.onDuplicate === 'keep') fail('debounceMs', "replaces the pending job, which onDuplicate 'keep' forbids");
+  }
+  if (options.idempotencyKey === undefined) {
+    const needless = IDEMPOTENCY_OPTIONS.find((field) => options[field as keyof EnqueueOptions] !== undefined);
+    if (needless) fail(needless, 'needs an idempotencyKey');
+  }
+}
+
 const BACKOFF_RULES: Record<keyof BackoffOptions, Check> = {
   baseMs: integer(0, INT32_MAX),
   factor: number(1, 100),

@@ -4,7 +4,13 @@ import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { DataQueueError, JobOptionsInvalidError, JobTypeNotPublishedError, JobTypeUnknownError } from '../core/data-queue.errors.js';
 import type { EnqueueOptions, JobToEnqueue } from '../core/enqueue-options.js';
 import type { JobRecord } from '../core/job-record.js';
-import { isValidJobType, JOB_TYPE, validateJobSettings } from '../core/job-settings.validation.js';
+import {
+  IDEMPOTENCY_OPTIONS,
+  isValidJobType,
+  JOB_TYPE,
+  validateIdempotencyOptions,
+  validateJobSettings,
+} from '../core/job-settings.validation.js';
 import { describeValue } from '../core/value-description.js';
 import { HandlerRegistry } from '../handlers/handler-registry.js';
 import { JobTypeCatalog } from '../handlers/job-type-catalog.js';
@@ -79,7 +85,8 @@ export class NewJobFactory {
     if (!handler && this.options.strictJobTypes) throw new JobTypeUnknownError(jobType);
     const settings = this.catalog.get(jobType);
     if (!settings) throw new JobTypeNotPublishedError(jobType, this.options.schema);
-    validateJobSettings(options, context, ['manager', 'client']);
+    validateJobSettings(options, context, ['manager', 'client', ...IDEMPOTENCY_OPTIONS]);
+    validateIdempotencyOptions(options, context);
     const payloadJson = await this.checkedPayload(jobType, payload, index);
     const concurrencyKeys = this.concurrencyKeys(jobType, payload, options.tags ?? [], index);
     return this.build(jobType, payloadJson, options, shared, concurrencyKeys, settings);
@@ -155,11 +162,13 @@ export class NewJobFactory {
       payloadJson,
       priority: options.priority ?? settings?.priority ?? 0,
       runAt: options.runAt === undefined ? null : new Date(options.runAt),
-      delayMs: options.delayMs ?? 0,
+      delayMs: options.debounceMs ?? options.delayMs ?? 0,
       maxAttempts: options.maxAttempts ?? settings?.maxAttempts ?? this.options.defaultMaxAttempts,
       timeoutMs: options.timeoutMs ?? settings?.timeoutMs ?? null,
       tags: options.tags ?? [],
       idempotencyKey: options.idempotencyKey ?? null,
+      idempotencyWindow: options.idempotencyWindow ?? null,
+      replacesPending: options.onDuplicate === 'replace' || options.debounceMs !== undefined,
       deadLetterJobType: options.deadLetterJobType ?? settings?.deadLetterJobType ?? null,
       batchId: shared.batchId ?? null,
       batchCallbackId: null, // callback jobs are inserted by the batch bookkeeping SQL

@@ -93,6 +93,10 @@ export interface NewJob {
   timeoutMs: number | null;
   tags: string[];
   idempotencyKey: string | null;
+  /** How long the job holds its key (see EnqueueOptions.idempotencyWindow); null: while it exists. */
+  idempotencyWindow: number | 'unfinished' | null;
+  /** Whether an enqueue that finds its key held replaces a pending holder (onDuplicate, debounceMs). */
+  replacesPending: boolean;
   deadLetterJobType: string | null;
   batchId: string | null;
   /** Set on the callback jobs of a batch. */

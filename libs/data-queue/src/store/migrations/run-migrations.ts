@@ -9,6 +9,7 @@ import { durableWaitsMigration } from './durable-waits.migration.js';
 import { jobTypesMigration } from './job-types.migration.js';
 import { leanHotPathMigration } from './lean-hot-path.migration.js';
 import { leanIndexesMigration } from './lean-indexes.migration.js';
+import { idempotencyWindowsMigration } from './idempotency-windows.migration.js';
 import { historyAndRetentionMigration } from './history-and-retention.migration.js';
 import { dashboardAndPausesMigration } from './dashboard-and-pauses.migration.js';
 import { initialMigration } from './initial.migration.js';
@@ -40,6 +41,7 @@ export function dataQueueMigrations(schema = 'data_queue'): (new () => Migration
     jobTypesMigration(schema),
     sqlEnqueueMigration(schema),
     traceContextMigration(schema),
+    idempotencyWindowsMigration(schema),
     eventSubscriptionsMigration(schema),
   ].map((migration, index) => sharingHistory(schema, migration, index === 0));
 }

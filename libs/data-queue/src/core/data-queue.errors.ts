@@ -151,6 +151,24 @@ export class CronEntryNotFoundError extends DataQueueError {
   }
 }
 
+/** `upsertCron` received an invalid entry; `field` names what is wrong (`schedule`, `timezone`, `options.priority`…). */
+export class CronEntryInvalidError extends DataQueueError {
+  constructor(
+    readonly key: string,
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`cron entry "${key}": ${field} is invalid: ${detail}`);
+  }
+}
+
+/** `upsertCron` / `removeCron` on a key an app declares in code: only a deploy changes that entry. */
+export class CronEntryDeclaredInCodeError extends DataQueueError {
+  constructor(readonly key: string) {
+    super(`cron entry "${key}" is declared in code: change or remove it in the app's code (enable, disable and run now work)`);
+  }
+}
+
 /** An enqueue-side concurrency limit (totalLimit, enqueueLimit, enqueueThrottle) was reached; nothing was inserted. */
 export class ConcurrencyLimitError extends DataQueueError {
   constructor(

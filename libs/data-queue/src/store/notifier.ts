@@ -1,19 +1,23 @@
 import type { SqlExecutor } from './sql/executor.js';
 import { notifySql } from './sql/manage-jobs.sql.js';
 
-/** NOTIFY channels of one schema: wake-ups (payload: queue names) and cancellations (payload: job id). */
+/**
+ * NOTIFY channels of one schema: wake-ups (payload: queue names), cancellations (payload: job id)
+ * and cron entry changes (payload: the entry's key).
+ */
 export interface Channels {
   wake: string;
   cancel: string;
+  cron: string;
 }
 
 export function channelsOf(schema: string): Channels {
-  return { wake: `${schema}_wake`, cancel: `${schema}_cancel` };
+  return { wake: `${schema}_wake`, cancel: `${schema}_cancel`, cron: `${schema}_cron` };
 }
 
-/** What a session runs to hear both channels (NotificationListener's own connection: a pooled one cannot keep a LISTEN). */
+/** What a session runs to hear the channels (NotificationListener's own connection: a pooled one cannot keep a LISTEN). */
 export function listenSql(channels: Channels): string[] {
-  return [`LISTEN "${channels.wake}"`, `LISTEN "${channels.cancel}"`];
+  return [`LISTEN "${channels.wake}"`, `LISTEN "${channels.cancel}"`, `LISTEN "${channels.cron}"`];
 }
 
 /** Sends this schema's notifications on one connection: inside a transaction, Postgres delivers them on commit. */

@@ -7,6 +7,8 @@ export interface NotificationHandlers {
   /** Queues that got runnable jobs. */
   onWake(queues: string[]): void;
   onCancel(jobId: string): void;
+  /** A cron entry was created, changed or removed (by any process). */
+  onCronChange(key: string): void;
   /** After a (re)connect: notifications may have been missed meanwhile. */
   onReconnect(): void;
 }
@@ -64,6 +66,7 @@ export class NotificationListener {
     client.on('notification', ({ channel, payload = '' }) => {
       if (channel === this.channels.wake) this.handlers.onWake(payload.split(','));
       else if (channel === this.channels.cancel) this.handlers.onCancel(payload);
+      else if (channel === this.channels.cron) this.handlers.onCronChange(payload);
     });
     client.on('end', () => {
       if (this.client !== client) return;

@@ -27,6 +27,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
   private registered = false;
   private lastHeartbeatAt: Date | null = null;
   private checkingRuns = false;
+  private cronChanged: (() => void) | null = null;
 
   constructor(
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
@@ -60,7 +61,9 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
             this.pools.forEach((pool) => pool.forget(jobId));
             this.executor.abortCancelled(jobId);
           },
+          onCronChange: () => this.cronChanged?.(),
           onReconnect: () => {
+            this.cronChanged?.();
             this.wakeAll();
             this.abortLostRuns().catch((error) => this.logger.warn(`checking running jobs after a reconnect failed: ${String(error)}`));
           },
@@ -100,6 +103,11 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     await stopped;
     await this.listener?.stop();
     if (this.registered) await this.database.store.workers.unregister(this.worker.id).catch(() => undefined);
+  }
+
+  /** The cron scheduler's reload: called when an entry changed anywhere, or after a LISTEN reconnect (changes may have been missed). */
+  whenCronChanges(reload: () => void): void {
+    this.cronChanged = reload;
   }
 
   /** What a health probe reports for this process's worker. */

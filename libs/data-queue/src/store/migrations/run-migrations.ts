@@ -13,6 +13,7 @@ import { historyAndRetentionMigration } from './history-and-retention.migration.
 import { dashboardAndPausesMigration } from './dashboard-and-pauses.migration.js';
 import { initialMigration } from './initial.migration.js';
 import { runnableByQueueMigration } from './runnable-by-queue.migration.js';
+import { runtimeCronMigration } from './runtime-cron.migration.js';
 import { sqlEnqueueMigration } from './sql-enqueue.migration.js';
 import { traceContextMigration } from './trace-context.migration.js';
 import { migrationsLockKey, sharingHistory } from './shared-history.js';
@@ -39,6 +40,7 @@ export function dataQueueMigrations(schema = 'data_queue'): (new () => Migration
     jobTypesMigration(schema),
     sqlEnqueueMigration(schema),
     traceContextMigration(schema),
+    runtimeCronMigration(schema),
   ].map((migration, index) => sharingHistory(schema, migration, index === 0));
 }
 

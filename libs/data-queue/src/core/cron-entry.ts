@@ -20,7 +20,14 @@ export interface CronEntryDefinition {
 export type HandlerCronOption = string | (Omit<CronEntryDefinition, 'jobType' | 'key'> & { key?: string });
 
 /** The names of the enqueue options a cron entry may set. */
-export const CRON_JOB_OPTIONS: readonly (keyof CronJobOptions)[] = ['queue', 'priority', 'maxAttempts', 'timeoutMs', 'tags', 'deadLetterJobType'];
+export const CRON_JOB_OPTIONS: readonly (keyof CronJobOptions)[] = [
+  'queue',
+  'priority',
+  'maxAttempts',
+  'timeoutMs',
+  'tags',
+  'deadLetterJobType',
+];
 
 /** Who owns an entry: an app's code (module `cron` option, `@JobHandler`'s `cron`) or `upsertCron`. */
 export type CronEntrySource = 'code' | 'runtime';

@@ -68,7 +68,7 @@ export function resolveCronEntry(entry: CronEntryDefinition, invalid: CronEntryI
   } catch (error) {
     invalid('payload', `must be JSON-serializable: ${(error as Error).message}`);
   }
-  return { key: entry.key, schedule: schedule!, jobType: entry.jobType, payload: entry.payload ?? {}, options };
+  return { key: entry.key, schedule: schedule, jobType: entry.jobType, payload: entry.payload ?? {}, options };
 }
 
 function checkOptions(options: unknown, jobType: string, invalid: CronEntryInvalid): asserts options is CronJobOptions {

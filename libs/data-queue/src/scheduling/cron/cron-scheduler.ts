@@ -66,7 +66,10 @@ export class CronScheduler implements OnApplicationBootstrap, BeforeApplicationS
       this.declared.add(entry.key);
     }
     this.runtime.whenCronChanges(() => this.requestReload());
-    this.scheduler.addInterval(this.reloadTimerName(), setInterval(() => this.requestReload(), RELOAD_INTERVAL_MS));
+    this.scheduler.addInterval(
+      this.reloadTimerName(),
+      setInterval(() => this.requestReload(), RELOAD_INTERVAL_MS),
+    );
     this.requestReload();
     await this.reloading;
   }
@@ -97,7 +100,9 @@ export class CronScheduler implements OnApplicationBootstrap, BeforeApplicationS
 
   /** Starts ticking new and changed entries (after their catch-up), stops ticking removed and disabled ones. */
   private async reload(): Promise<void> {
-    const due = (await this.cron.list()).filter((record) => record.enabled && (record.source === 'runtime' || this.declared.has(record.key)));
+    const due = (await this.cron.list()).filter(
+      (record) => record.enabled && (record.source === 'runtime' || this.declared.has(record.key)),
+    );
     const keys = new Set(due.map((record) => record.key));
     for (const key of [...this.ticking.keys()].filter((key) => !keys.has(key))) {
       this.ticking.delete(key);

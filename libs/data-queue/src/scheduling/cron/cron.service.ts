@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { CronEntryDefinition, CronEntryRecord } from '../../core/cron-entry.js';
-import { CronEntryDeclaredInCodeError, CronEntryInvalidError, CronEntryNotFoundError, DataQueueError } from '../../core/data-queue.errors.js';
+import {
+  CronEntryDeclaredInCodeError,
+  CronEntryInvalidError,
+  CronEntryNotFoundError,
+  DataQueueError,
+} from '../../core/data-queue.errors.js';
 import type { JobRecord } from '../../core/job-record.js';
 import { unstorableText } from '../../core/storable-text.js';
 import { idText } from '../../queue/ids.js';

@@ -17,7 +17,9 @@ export function runtimeCronMigration(schema: string): new () => MigrationInterfa
           ADD COLUMN source     text        NOT NULL DEFAULT 'code' CHECK (source IN ('code', 'runtime')),
           ADD COLUMN scheduled_since timestamptz`);
       await runner.query(`UPDATE ${s}.cron_entries SET scheduled_since = created_at`);
-      await runner.query(`ALTER TABLE ${s}.cron_entries ALTER COLUMN scheduled_since SET NOT NULL, ALTER COLUMN scheduled_since SET DEFAULT now()`);
+      await runner.query(
+        `ALTER TABLE ${s}.cron_entries ALTER COLUMN scheduled_since SET NOT NULL, ALTER COLUMN scheduled_since SET DEFAULT now()`,
+      );
     }
 
     async down(runner: QueryRunner): Promise<void> {

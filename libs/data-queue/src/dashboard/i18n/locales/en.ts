@@ -199,7 +199,8 @@ export const en = {
   'pauses.resume': 'Resume',
 
   'cron.title': 'Cron entries',
-  'cron.empty': 'No cron entries. They come from DataQueueModule.forRoot({ cron }) and from @JobHandler(type, { cron }).',
+  'cron.empty':
+    'No cron entries. They come from DataQueueModule.forRoot({ cron }), from @JobHandler(type, { cron }) and from upsertCron or the form below.',
   'cron.key': 'Key',
   'cron.schedule': 'Schedule',
   'cron.status': 'Status',
@@ -212,6 +213,17 @@ export const en = {
   'cron.enable': 'Enable',
   'cron.disable': 'Disable',
   'cron.runNow': 'Run now',
+  'cron.source': 'Source',
+  'cron.source.code': 'Code',
+  'cron.source.runtime': 'Runtime',
+  'cron.timezone': 'Time zone',
+  'cron.payloadJson': 'Payload (JSON)',
+  'cron.optionsJson': 'Options (JSON)',
+  'cron.create': 'New cron entry',
+  'cron.edit': 'Edit',
+  'cron.save': 'Save',
+  'cron.delete': 'Delete',
+  'cron.confirmDelete': 'Delete the cron entry {key}? Jobs it already enqueued stay.',
 
   'workers.title': 'Workers',
   'workers.empty': 'No worker is alive.',

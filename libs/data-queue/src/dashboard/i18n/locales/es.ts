@@ -200,7 +200,8 @@ export const es: Messages = {
   'pauses.resume': 'Reanudar',
 
   'cron.title': 'Entradas cron',
-  'cron.empty': 'No hay entradas cron. Provienen de DataQueueModule.forRoot({ cron }) o de @JobHandler(type, { cron }).',
+  'cron.empty':
+    'No hay entradas cron. Provienen de DataQueueModule.forRoot({ cron }), de @JobHandler(type, { cron }) y de upsertCron o del formulario de abajo.',
   'cron.key': 'Clave',
   'cron.schedule': 'Programación',
   'cron.status': 'Estado',
@@ -213,6 +214,17 @@ export const es: Messages = {
   'cron.enable': 'Activar',
   'cron.disable': 'Desactivar',
   'cron.runNow': 'Ejecutar ahora',
+  'cron.source': 'Origen',
+  'cron.source.code': 'Código',
+  'cron.source.runtime': 'Ejecución',
+  'cron.timezone': 'Zona horaria',
+  'cron.payloadJson': 'Payload (JSON)',
+  'cron.optionsJson': 'Opciones (JSON)',
+  'cron.create': 'Nueva entrada cron',
+  'cron.edit': 'Editar',
+  'cron.save': 'Guardar',
+  'cron.delete': 'Eliminar',
+  'cron.confirmDelete': '¿Eliminar la entrada cron {key}? Los trabajos que ya encoló se mantienen.',
 
   'workers.title': 'Workers',
   'workers.empty': 'No hay ningún worker activo.',

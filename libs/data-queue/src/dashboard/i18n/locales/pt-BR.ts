@@ -200,7 +200,8 @@ export const ptBR: Messages = {
   'pauses.resume': 'Retomar',
 
   'cron.title': 'Entradas cron',
-  'cron.empty': 'Nenhuma entrada cron. Elas vêm de DataQueueModule.forRoot({ cron }) ou de @JobHandler(type, { cron }).',
+  'cron.empty':
+    'Nenhuma entrada cron. Elas vêm de DataQueueModule.forRoot({ cron }), de @JobHandler(type, { cron }) e de upsertCron ou do formulário abaixo.',
   'cron.key': 'Chave',
   'cron.schedule': 'Agendamento',
   'cron.status': 'Status',
@@ -213,6 +214,17 @@ export const ptBR: Messages = {
   'cron.enable': 'Ativar',
   'cron.disable': 'Desativar',
   'cron.runNow': 'Executar agora',
+  'cron.source': 'Origem',
+  'cron.source.code': 'Código',
+  'cron.source.runtime': 'Execução',
+  'cron.timezone': 'Fuso horário',
+  'cron.payloadJson': 'Payload (JSON)',
+  'cron.optionsJson': 'Opções (JSON)',
+  'cron.create': 'Nova entrada cron',
+  'cron.edit': 'Editar',
+  'cron.save': 'Salvar',
+  'cron.delete': 'Excluir',
+  'cron.confirmDelete': 'Excluir a entrada cron {key}? As tarefas já enfileiradas permanecem.',
 
   'workers.title': 'Workers',
   'workers.empty': 'Nenhum worker ativo.',

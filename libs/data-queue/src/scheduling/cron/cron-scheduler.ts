@@ -74,11 +74,13 @@ export class CronScheduler implements OnApplicationBootstrap, BeforeApplicationS
     await this.reloading;
   }
 
-  beforeApplicationShutdown(): void {
+  /** Waits for a reload in flight (it stops at its next entry), so none queries a closing pool. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     this.clearTimer('interval', this.reloadTimerName());
     for (const key of this.ticking.keys()) this.clearTimer('timeout', this.timerName(key));
     this.ticking.clear();
+    await this.reloading;
   }
 
   /** One reload at a time; a request during one runs another after it (the change may have come too late for it). */
@@ -109,8 +111,9 @@ export class CronScheduler implements OnApplicationBootstrap, BeforeApplicationS
       this.clearTimer('timeout', this.timerName(key));
     }
     for (const record of due) {
+      if (this.stopped) return;
       const version = `${record.schedule}|${record.timezone}|${record.scheduledSince.toISOString()}`;
-      if (this.stopped || this.ticking.get(record.key)?.version === version) continue;
+      if (this.ticking.get(record.key)?.version === version) continue;
       const entry: TickingEntry = { key: record.key, schedule: this.scheduleOf(record), version };
       this.ticking.set(record.key, entry);
       this.clearTimer('timeout', this.timerName(record.key));

@@ -248,6 +248,20 @@ describe('runtime cron', () => {
     expect(await app.queue.listCron()).toEqual([]);
   });
 
+  it('refuses an entry that is not an object, or whose key is not a string', async () => {
+    const app = await start(sharedSchema());
+    const notAnObject = await rejectionOf(app.queue.upsertCron('nightly' as unknown as CronEntryDefinition));
+    expect(notAnObject).toBeInstanceOf(CronEntryInvalidError);
+    expect(notAnObject).toMatchObject({
+      key: null,
+      field: '',
+      message: expect.stringContaining('cron entry is invalid: must be an object'),
+    });
+    const numericKey = await rejectionOf(app.queue.upsertCron({ ...report('x'), key: 7 } as unknown as CronEntryDefinition));
+    expect(numericKey).toMatchObject({ key: null, field: 'key' });
+    expect(await app.queue.listCron()).toEqual([]);
+  });
+
   it('checks the job as at enqueue: its type must be known, its payload valid', async () => {
     const strict = await start(sharedSchema());
     expect(await rejectionOf(strict.queue.upsertCron(report('x', { jobType: 'nobody' })))).toBeInstanceOf(JobTypeUnknownError);

@@ -151,14 +151,18 @@ export class CronEntryNotFoundError extends DataQueueError {
   }
 }
 
-/** `upsertCron` received an invalid entry; `field` names what is wrong (`schedule`, `timezone`, `options.priority`…). */
+/**
+ * `upsertCron` received an invalid entry; `field` names what is wrong (`schedule`, `timezone`,
+ * `options.priority`…; empty when the entry is not an object), `key` is null when it is no string.
+ */
 export class CronEntryInvalidError extends DataQueueError {
   constructor(
-    readonly key: string,
+    readonly key: string | null,
     readonly field: string,
     detail: string,
   ) {
-    super(`cron entry "${key}": ${field} is invalid: ${detail}`);
+    const entry = key === null ? 'cron entry' : `cron entry "${key}"`;
+    super(field ? `${entry}: ${field} is invalid: ${detail}` : `${entry} is invalid: ${detail}`);
   }
 }
 

@@ -35,7 +35,7 @@ export class CronService {
    * at enqueue (a known or published job type, a valid payload), without enqueuing anything.
    */
   async upsert(definition: CronEntryDefinition): Promise<CronEntryRecord> {
-    const key = typeof definition?.key === 'string' ? definition.key : idText(definition?.key);
+    const key = typeof definition?.key === 'string' ? definition.key : null;
     const entry = resolveCronEntry(definition, (field, detail) => {
       throw new CronEntryInvalidError(key, field, detail);
     });

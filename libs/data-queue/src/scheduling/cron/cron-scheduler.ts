@@ -160,6 +160,8 @@ export class CronScheduler implements OnApplicationBootstrap, BeforeApplicationS
   private async fire(entry: TickingEntry, due: Date): Promise<void> {
     const schedule = entry.schedule!;
     const now = await this.clock.now();
+    // Shut down, or replaced by a reload (a change, a removal) while reading the clock.
+    if (this.stopped || this.ticking.get(entry.key) !== entry) return;
     if (now < due) return this.schedule(entry, due, now);
     if (now.getTime() - due.getTime() > this.options.cronCatchUpMs) return this.schedule(entry, schedule.next(now), now);
     try {

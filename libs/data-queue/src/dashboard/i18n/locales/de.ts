@@ -201,7 +201,7 @@ export const de: Messages = {
 
   'cron.title': 'Cron-Einträge',
   'cron.empty':
-    'Keine Cron-Einträge. Sie stammen aus DataQueueModule.forRoot({ cron }), aus @JobHandler(type, { cron }) und aus upsertCron oder dem Formular unten.',
+    'Keine Cron-Einträge. Sie stammen aus DataQueueModule.forRoot({ cron }), aus @JobHandler(type, { cron }) und aus upsertCron.',
   'cron.key': 'Schlüssel',
   'cron.schedule': 'Zeitplan',
   'cron.status': 'Status',

@@ -199,8 +199,7 @@ export const en = {
   'pauses.resume': 'Resume',
 
   'cron.title': 'Cron entries',
-  'cron.empty':
-    'No cron entries. They come from DataQueueModule.forRoot({ cron }), from @JobHandler(type, { cron }) and from upsertCron or the form below.',
+  'cron.empty': 'No cron entries. They come from DataQueueModule.forRoot({ cron }), from @JobHandler(type, { cron }) and from upsertCron.',
   'cron.key': 'Key',
   'cron.schedule': 'Schedule',
   'cron.status': 'Status',

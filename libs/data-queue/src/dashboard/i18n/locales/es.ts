@@ -200,8 +200,7 @@ export const es: Messages = {
   'pauses.resume': 'Reanudar',
 
   'cron.title': 'Entradas cron',
-  'cron.empty':
-    'No hay entradas cron. Provienen de DataQueueModule.forRoot({ cron }), de @JobHandler(type, { cron }) y de upsertCron o del formulario de abajo.',
+  'cron.empty': 'No hay entradas cron. Provienen de DataQueueModule.forRoot({ cron }), de @JobHandler(type, { cron }) y de upsertCron.',
   'cron.key': 'Clave',
   'cron.schedule': 'Programación',
   'cron.status': 'Estado',

@@ -202,7 +202,7 @@ export const fr: Messages = {
 
   'cron.title': 'Entrées cron',
   'cron.empty':
-    'Aucune entrée cron. Elles proviennent de DataQueueModule.forRoot({ cron }), de @JobHandler(type, { cron }) et de upsertCron ou du formulaire ci-dessous.',
+    'Aucune entrée cron. Elles proviennent de DataQueueModule.forRoot({ cron }), de @JobHandler(type, { cron }) et de upsertCron.',
   'cron.key': 'Clé',
   'cron.schedule': 'Planification',
   'cron.status': 'Statut',

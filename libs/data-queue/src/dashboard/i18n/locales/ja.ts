@@ -200,8 +200,7 @@ export const ja: Messages = {
   'pauses.resume': '再開',
 
   'cron.title': '定期実行エントリ',
-  'cron.empty':
-    '定期実行エントリはありません。DataQueueModule.forRoot({ cron })、@JobHandler(type, { cron })、upsertCron または下のフォームで作成します。',
+  'cron.empty': '定期実行エントリはありません。DataQueueModule.forRoot({ cron })、@JobHandler(type, { cron })、upsertCron で作成します。',
   'cron.key': 'キー',
   'cron.schedule': 'スケジュール',
   'cron.status': 'ステータス',

@@ -201,7 +201,7 @@ export const ko: Messages = {
 
   'cron.title': '크론 항목',
   'cron.empty':
-    '크론 항목이 없습니다. 크론 항목은 DataQueueModule.forRoot({ cron }), @JobHandler(type, { cron }), upsertCron 또는 아래 양식에서 만듭니다.',
+    '크론 항목이 없습니다. 크론 항목은 DataQueueModule.forRoot({ cron }), @JobHandler(type, { cron }), upsertCron에서 만듭니다.',
   'cron.key': '키',
   'cron.schedule': '일정',
   'cron.status': '상태',

@@ -200,8 +200,7 @@ export const ptBR: Messages = {
   'pauses.resume': 'Retomar',
 
   'cron.title': 'Entradas cron',
-  'cron.empty':
-    'Nenhuma entrada cron. Elas vêm de DataQueueModule.forRoot({ cron }), de @JobHandler(type, { cron }) e de upsertCron ou do formulário abaixo.',
+  'cron.empty': 'Nenhuma entrada cron. Elas vêm de DataQueueModule.forRoot({ cron }), de @JobHandler(type, { cron }) e de upsertCron.',
   'cron.key': 'Chave',
   'cron.schedule': 'Agendamento',
   'cron.status': 'Status',

@@ -200,7 +200,7 @@ export const zhCN: Messages = {
   'pauses.resume': '恢复',
 
   'cron.title': '定时任务',
-  'cron.empty': '暂无定时任务。定时任务来自 DataQueueModule.forRoot({ cron })、@JobHandler(type, { cron })，以及 upsertCron 或下方的表单。',
+  'cron.empty': '暂无定时任务。定时任务来自 DataQueueModule.forRoot({ cron })、@JobHandler(type, { cron })，以及 upsertCron。',
   'cron.key': '键',
   'cron.schedule': '计划',
   'cron.status': '状态',

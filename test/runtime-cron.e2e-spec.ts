@@ -200,6 +200,31 @@ describe('runtime cron', () => {
     expect(await app.queue.enableCron('tenant')).toMatchObject({ enabled: true });
   });
 
+  it('enqueues no tick of the time an entry was disabled once it is enabled again', async () => {
+    const app = await start(sharedSchema());
+    await app.queue.upsertCron(report('paused'));
+    await waitFor(
+      'a first tick',
+      () => cronJobsOf(app.queue, 'paused', 'report'),
+      (jobs) => jobs.length >= 1,
+    );
+    await app.queue.disableCron('paused');
+    const disabledAt = new Date(); // a tick before it may have been enqueued still
+    await waitFor(
+      'two ticks of the schedule while disabled',
+      () => Date.now() - disabledAt.getTime(),
+      (ms) => ms >= 2500,
+    );
+    const enabledAt = new Date(); // the entry was disabled all along from disabledAt to here
+    await app.queue.enableCron('paused');
+    const jobs = await waitFor(
+      'a tick after the re-enable',
+      () => cronJobsOf(app.queue, 'paused', 'report'),
+      (found) => found.some((job) => job.cronAt! > enabledAt),
+    );
+    expect(jobs.filter((job) => job.cronAt! > disabledAt && job.cronAt! < enabledAt)).toEqual([]);
+  });
+
   it('hands a runtime entry over to code when a deploy declares its key', async () => {
     const schema = sharedSchema();
     const api = await start(schema, { runCron: false });

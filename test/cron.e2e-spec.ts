@@ -142,7 +142,7 @@ describe('cron', () => {
   it.each([
     [{ key: 'bad', schedule: '61 * * * *', jobType: 'beat' }, 'cron[bad].schedule'],
     [{ key: 'zone', schedule: '* * * * *', timezone: 'Mars/Olympus', jobType: 'beat' }, 'cron[zone].timezone'],
-    [{ key: 'opts', schedule: '* * * * *', jobType: 'beat', options: { priority: 1.5 } }, 'cron[opts].options'],
+    [{ key: 'opts', schedule: '* * * * *', jobType: 'beat', options: { priority: 1.5 } }, 'cron[opts].options.priority'],
   ])('fails boot naming the entry for %p', async (entry, option) => {
     const error = await rejectionOf(start(sharedSchema(), [entry]));
     expect(error).toBeInstanceOf(DataQueueOptionsInvalidError);

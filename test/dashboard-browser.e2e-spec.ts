@@ -184,4 +184,39 @@ describe('the dashboard in a browser', () => {
     expect(await badge(untouched.id)).toBe(translated('en', 'state.pending'));
     await screenshot('jobs-bulk-cancelled');
   });
+  it('creates a runtime cron entry with the Cron page form, says what is wrong with a bad one, edits it and deletes it after a confirmation', async () => {
+    const entryOf = async () => (await queue.listCron()).find((entry) => entry.key === 'tenant-browser');
+    await open('/cron');
+    const create = page.locator('section[aria-labelledby="cron-create"] form');
+    await create.locator('input[name="key"]').fill('tenant-browser');
+    await create.locator('input[name="schedule"]').fill('0 61 * * *');
+    await create.locator('input[name="timezone"]').fill('Asia/Tokyo');
+    await create.locator('input[name="jobType"]').fill('note');
+    await create.locator('textarea[name="payload"]').fill('{"text": "from the form"}');
+    await page.click('[data-testid="cron-create"]');
+    await page.waitForFunction("document.querySelector('#dataqueue-flash')?.textContent.includes('schedule is invalid')");
+    expect(await entryOf()).toBeUndefined();
+
+    await create.locator('input[name="schedule"]').fill('0 6 * * *');
+    await clickAndWaitForReload('[data-testid="cron-create"]');
+    expect(await entryOf()).toMatchObject({
+      source: 'runtime',
+      schedule: '0 6 * * *',
+      timezone: 'Asia/Tokyo',
+      payload: { text: 'from the form' },
+    });
+
+    const row = page.locator('[data-testid="cron-row"][data-cron-key="tenant-browser"]');
+    expect(await row.textContent()).toContain(translated('en', 'cron.source.runtime'));
+    await row.locator('summary', { hasText: translated('en', 'cron.edit') }).click();
+    await row.locator('input[name="schedule"]').fill('15 6 * * *');
+    await screenshot('cron-edit');
+    await clickAndWaitForReload('[data-cron-key="tenant-browser"] [data-testid="cron-save"]');
+    expect(await entryOf()).toMatchObject({ schedule: '15 6 * * *', timezone: 'Asia/Tokyo', payload: { text: 'from the form' } });
+
+    dialogs.length = 0;
+    await clickAndWaitForReload('[data-cron-key="tenant-browser"] [data-testid="cron-delete"]');
+    expect(dialogs).toEqual([translated('en', 'cron.confirmDelete', { key: 'tenant-browser' })]);
+    expect(await entryOf()).toBeUndefined();
+  });
 });

@@ -8,7 +8,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { IsEmail, IsString, Length } from 'class-validator';
 import { DataQueueExceptionFilter, DataQueueModule, JobHandler, QueueService } from '@dataqueue/nestjs';
-import type { CreateBatchOptions, DataQueueModuleOptions, EnqueueOptions, JobRecord } from '@dataqueue/nestjs';
+import type { CreateBatchOptions, CronEntryDefinition, DataQueueModuleOptions, EnqueueOptions, JobRecord } from '@dataqueue/nestjs';
 import { createTestApp } from './support/test-app.js';
 import { PLATFORMS, type Platform } from './support/dashboard-app.js';
 import { TcpProxy } from './support/tcp-proxy.js';
@@ -26,6 +26,12 @@ class EmailHandler {
 
 @JobHandler('http.limited', { concurrency: { key: { payload: 'user' }, enqueueLimit: 1 } })
 class LimitedHandler {
+  handle(): void {}
+}
+
+/** Declares a cron entry in code (key `http.nightly`): only a deploy changes it. */
+@JobHandler('http.nightly', { cron: '0 3 * * *' })
+class NightlyHandler {
   handle(): void {}
 }
 
@@ -71,6 +77,12 @@ class ProbeController {
   @HttpCode(200)
   retryBatch(@Param('id') id: string): Promise<unknown> {
     return this.queue.retryBatch(id);
+  }
+
+  @Post('cron')
+  @HttpCode(200)
+  upsertCron(@Body() definition: CronEntryDefinition): Promise<unknown> {
+    return this.queue.upsertCron(definition);
   }
 
   @Post('cron/:key/enable')
@@ -143,7 +155,7 @@ describe.each(PLATFORMS.flatMap((platform) => (['useGlobalFilters', 'APP_FILTER'
     let app: HttpApp;
 
     beforeAll(async () => {
-      app = await startHttpApp(platform, setup, { providers: [EmailHandler, LimitedHandler] });
+      app = await startHttpApp(platform, setup, { providers: [EmailHandler, LimitedHandler, NightlyHandler] });
     });
 
     afterAll(async () => {
@@ -185,6 +197,30 @@ describe.each(PLATFORMS.flatMap((platform) => (['useGlobalFilters', 'APP_FILTER'
         error: 'BatchOptionsInvalidError',
         message: expect.stringContaining('nobody-declares-this'),
         field: 'onFinish',
+      });
+    });
+
+    it('answers an invalid cron entry with 400 CronEntryInvalidError naming the entry and the field', async () => {
+      const entry = { key: 'http.tenant', schedule: '0 4 * * *', timezone: 'Mars/Olympus', jobType: 'http.email' };
+      const { status, body } = await app.call('POST', '/t/cron', entry);
+      expect(status).toBe(400);
+      expect(body).toEqual({
+        statusCode: 400,
+        error: 'CronEntryInvalidError',
+        message: expect.stringContaining('timezone is invalid'),
+        key: 'http.tenant',
+        field: 'timezone',
+      });
+    });
+
+    it('answers an upsert of a cron entry declared in code with 409 CronEntryDeclaredInCodeError', async () => {
+      const { status, body } = await app.call('POST', '/t/cron', { key: 'http.nightly', schedule: '0 4 * * *', jobType: 'http.nightly' });
+      expect(status).toBe(409);
+      expect(body).toEqual({
+        statusCode: 409,
+        error: 'CronEntryDeclaredInCodeError',
+        message: expect.stringContaining('is declared in code'),
+        key: 'http.nightly',
       });
     });
 

@@ -556,6 +556,18 @@ function pauseBody(known: KnownValues): fc.Arbitrary<string> {
   });
 }
 
+/** The Cron page's form: text fields, payload and options as JSON text, schedules that never tick during a run. */
+function cronFormBody(known: KnownValues): fc.Arbitrary<string> {
+  return shapedObjectText({
+    key: literal(fc.constantFrom('fuzz-runtime', ...known.cronKeys)),
+    schedule: literal(fc.constantFrom('0 3 29 2 *', '0 0 3 29 2 *', '61 * * * *', '')),
+    timezone: literal(fc.constantFrom('UTC', 'Asia/Tokyo', 'Mars/Olympus')),
+    jobType: literal(fc.oneof(oneOfKnown(known.jobTypes), hostileString)),
+    payload: literal(fc.oneof(fc.jsonValue({ maxDepth: 3 }).map(json), hostileString)),
+    options: literal(fc.oneof(fc.constantFrom('{}', '{"priority": 3}', '{"priority": 1.5}', '{"runAt": 1}', '[]'), hostileString)),
+  });
+}
+
 /** Bodies that are not JSON, or not what a JSON parser expects: truncated, concatenated, form-encoded, huge, binary. */
 const nonJsonBody: fc.Arbitrary<string | Uint8Array> = fc.oneof(
   fc.string({ unit: hostileChar, maxLength: 60 }),
@@ -638,11 +650,12 @@ export function actionRequest(known: KnownValues): fc.Arbitrary<ActionRequest> {
       }),
     },
     { weight: 2, arbitrary: fc.record({ path: fc.constant('/actions/pauses'), body: actionBody(pauseBody(known)) }) },
+    { weight: 2, arbitrary: fc.record({ path: fc.constant('/actions/cron'), body: actionBody(cronFormBody(known)) }) },
     {
       weight: 2,
       arbitrary: fc.record({
         path: fc
-          .tuple(segment(oneOfKnown(known.cronKeys)), segment(fc.constantFrom('enable', 'disable', 'run')))
+          .tuple(segment(oneOfKnown([...known.cronKeys, 'fuzz-runtime'])), segment(fc.constantFrom('enable', 'disable', 'run', 'delete')))
           .map(([key, action]) => `/actions/cron/${key}/${action}`),
         body: actionBody(fc.constant('{}')),
       }),
@@ -688,7 +701,7 @@ export interface QueueCall {
   method:
     | 'enqueue' | 'enqueueMany' | 'getJob' | 'getJobExecutions' | 'listJobs' | 'cancelJob' | 'retryJob' | 'rescheduleJob' | 'deleteJob'
     | 'createBatch' | 'getBatch' | 'getBatchHandle' | 'batchAdd' | 'retryBatch' | 'cancelBatch' | 'completeToken'
-    | 'pause' | 'resume' | 'enableCron' | 'disableCron' | 'runCronNow';
+    | 'pause' | 'resume' | 'enableCron' | 'disableCron' | 'runCronNow' | 'upsertCron' | 'removeCron';
   args: unknown[];
 }
 
@@ -875,5 +888,52 @@ export function queueCall(known: KnownValues): fc.Arbitrary<QueueCall> {
     weighted(1, call('enableCron', fc.tuple(cronKey))),
     weighted(1, call('disableCron', fc.tuple(cronKey))),
     weighted(1, call('runCronNow', fc.tuple(cronKey))),
+    weighted(2, call('upsertCron', fc.tuple(cronDefinitionArg(known)))),
+    weighted(
+      1,
+      call('removeCron', fc.tuple(mostly(fc.constantFrom(...known.cronKeys, RUNTIME_CRON_KEY), fc.oneof(hostileString, hostileValue)))),
+    ),
+  );
+}
+
+/** The key a fuzzed upsertCron mostly writes (the seeded queue's own entry is declared in code). */
+const RUNTIME_CRON_KEY = 'fuzz-runtime';
+
+/**
+ * Cron schedules that never tick during a run (29 February at night, or malformed): an entry that
+ * ticked would add jobs between a call and the checksum after it.
+ */
+const RARE_SCHEDULES = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom('0 3 29 2 *', '15 4 29 2 *', '0 0 3 29 2 *') },
+  { weight: 1, arbitrary: fc.constantFrom('61 * * * *', '* * *', '') },
+);
+
+/**
+ * upsertCron's entry: a valid one (so the fuzz also reaches what a stored entry does), mostly
+ * plausible fields (the key declared in code too) with hostile ones among them, or anything.
+ */
+function cronDefinitionArg(known: KnownValues): fc.Arbitrary<unknown> {
+  const hostileAny = fc.oneof(hostileString, hostileNumber, hostileValue);
+  const cronOptions = fc.constantFrom(undefined, {}, { priority: 3 }, { queue: 'fuzz', tags: ['t'] });
+  const valid = fc.record({
+    key: fc.constant(RUNTIME_CRON_KEY),
+    schedule: fc.constantFrom('0 3 29 2 *', '0 0 3 29 2 *'),
+    jobType: oneOfKnown(known.jobTypes),
+    payload: fc.jsonValue({ maxDepth: 2 }),
+    options: cronOptions,
+  });
+  const plausible = shapedRecord({
+    key: mostly(fc.constantFrom(RUNTIME_CRON_KEY, ...known.cronKeys), hostileAny),
+    schedule: mostly(RARE_SCHEDULES, hostileAny),
+    timezone: mostly(fc.constantFrom('UTC', 'Europe/Paris', 'Mars/Olympus', 'utc'), hostileAny),
+    jobType: jobTypeArg(known),
+    payload: payloadArg(),
+    options: mostly(cronOptions, enqueueOptions(known)),
+  });
+  return fc.oneof(
+    { weight: 2, arbitrary: valid },
+    { weight: 5, arbitrary: plausible },
+    { weight: 1, arbitrary: prototypeTricks(plausible) },
+    { weight: 1, arbitrary: hostileValue },
   );
 }

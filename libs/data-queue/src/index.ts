@@ -25,7 +25,7 @@ export type { BatchCallbackContext } from './batches/batch-callback-context.js';
 export type { BatchCallbackEvent, BatchCounts, BatchRecord, CreateBatchOptions } from './core/batch-record.js';
 export type { ConcurrencyRule } from './core/concurrency-rule.js';
 export type { ConcurrencyKeyInput, ConcurrencyKeySpec } from './core/concurrency-key.js';
-export type { CronEntryDefinition, CronEntryRecord, CronJobOptions, HandlerCronOption } from './core/cron-entry.js';
+export type { CronEntryDefinition, CronEntryRecord, CronEntrySource, CronJobOptions, HandlerCronOption } from './core/cron-entry.js';
 export type { PauseRecord, PauseTarget } from './scheduling/pause.service.js';
 export { DataQueueDashboardModule } from './dashboard/dashboard.module.js';
 export type { DataQueueDashboardExtras, DataQueueDashboardOptions } from './dashboard/dashboard-options.js';
@@ -36,6 +36,8 @@ export {
   BatchOptionsInvalidError,
   ConcurrencyKeyUnavailableError,
   ConcurrencyLimitError,
+  CronEntryDeclaredInCodeError,
+  CronEntryInvalidError,
   CronEntryNotFoundError,
   DataQueueError,
   DatabaseUnavailableError,

@@ -162,6 +162,28 @@ export class CronEntryNotFoundError extends DataQueueError {
   }
 }
 
+/**
+ * `upsertCron` received an invalid entry; `field` names what is wrong (`schedule`, `timezone`,
+ * `options.priority`…; empty when the entry is not an object), `key` is null when it is no string.
+ */
+export class CronEntryInvalidError extends DataQueueError {
+  constructor(
+    readonly key: string | null,
+    readonly field: string,
+    detail: string,
+  ) {
+    const entry = key === null ? 'cron entry' : `cron entry "${key}"`;
+    super(field ? `${entry}: ${field} is invalid: ${detail}` : `${entry} is invalid: ${detail}`);
+  }
+}
+
+/** `upsertCron` / `removeCron` on a key an app declares in code: only a deploy changes that entry. */
+export class CronEntryDeclaredInCodeError extends DataQueueError {
+  constructor(readonly key: string) {
+    super(`cron entry "${key}" is declared in code: change or remove it in the app's code (enable, disable and run now work)`);
+  }
+}
+
 /** An enqueue-side concurrency limit (totalLimit, enqueueLimit, enqueueThrottle) was reached; nothing was inserted. */
 export class ConcurrencyLimitError extends DataQueueError {
   constructor(

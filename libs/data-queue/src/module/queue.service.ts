@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { BatchService } from '../batches/batch.service.js';
 import type { BatchRecord, CreateBatchOptions } from '../core/batch-record.js';
 import type { Batch } from '../core/batch.js';
-import type { CronEntryRecord } from '../core/cron-entry.js';
+import type { CronEntryDefinition, CronEntryRecord } from '../core/cron-entry.js';
 import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { JobNotFoundError, JobOptionsInvalidError, JobStateError } from '../core/data-queue.errors.js';
@@ -215,6 +215,24 @@ export class QueueService {
 
   async listPauses(): Promise<PauseRecord[]> {
     return this.pauses.list();
+  }
+
+  /**
+   * Creates or changes a runtime cron entry (a per-tenant schedule, say), stored in the database
+   * and ticked by every process that runs cron; a change applies from its next tick, with no
+   * catch-up of ticks before it. Checked like a declared entry, and its job like at enqueue. A
+   * key declared in code is refused (CronEntryDeclaredInCodeError): a deploy owns it.
+   */
+  async upsertCron(definition: CronEntryDefinition): Promise<CronEntryRecord> {
+    return this.cron.upsert(definition);
+  }
+
+  /**
+   * Deletes a runtime cron entry: no process ticks it any more; jobs it enqueued already stay.
+   * False if there was none. A key declared in code is refused (CronEntryDeclaredInCodeError).
+   */
+  async removeCron(key: string): Promise<boolean> {
+    return this.cron.remove(key);
   }
 
   /** Every cron entry (of any process), with its next and last run. */

@@ -3,18 +3,25 @@ import { notifySql } from './sql/manage-jobs.sql.js';
 
 /**
  * NOTIFY channels of one schema: wake-ups (payload: queue names), cancellations (payload: job
- * id), job events for `@OnQueueEvent` (payload: see QueueEventMessages) and changes of who
- * subscribes to them.
+ * id), cron entry changes (payload: the entry's key), job events for `@OnQueueEvent` (payload:
+ * see queue-event-messages.ts) and changes of who subscribes to them.
  */
 export interface Channels {
   wake: string;
   cancel: string;
+  cron: string;
   events: string;
   subscriptions: string;
 }
 
 export function channelsOf(schema: string): Channels {
-  return { wake: `${schema}_wake`, cancel: `${schema}_cancel`, events: `${schema}_events`, subscriptions: `${schema}_subscriptions` };
+  return {
+    wake: `${schema}_wake`,
+    cancel: `${schema}_cancel`,
+    cron: `${schema}_cron`,
+    events: `${schema}_events`,
+    subscriptions: `${schema}_subscriptions`,
+  };
 }
 
 /** Sends this schema's notifications on one connection: inside a transaction, Postgres delivers them on commit. */

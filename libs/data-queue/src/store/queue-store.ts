@@ -125,7 +125,7 @@ export class QueueStore {
     this.concurrency = new ConcurrencyStore(db, sql.concurrency, schema);
     this.jobTypes = new JobTypeStore(db, sql.jobTypes);
     this.pauses = new PauseStore(db, sql.pauses, wake);
-    this.cron = new CronStore(db, sql.cron);
+    this.cron = new CronStore(db, sql.cron, sql.channels.cron);
     this.retention = new RetentionStore(db, sql.retention, schema);
     this.gauges = new GaugeStore(db, sql.gauges);
     this.eventSubscriptions = new EventSubscriptionStore(db, sql.eventSubscriptions, sql.channels);

@@ -28,6 +28,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
   private registered = false;
   private lastHeartbeatAt: Date | null = null;
   private checkingRuns = false;
+  private cronChanged: (() => void) | null = null;
 
   constructor(
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
@@ -53,7 +54,7 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     this.pools = parseQueuePools(this.options.queues).map((pool) => new WorkerPool(pool, this.worker.id, store.attempts, this.executor));
     this.localWake.attach((queues) => this.wakePoolsFor(queues));
     if (this.options.listen) {
-      const { wake, cancel, subscriptions } = store.channels;
+      const { wake, cancel, cron, subscriptions } = store.channels;
       this.listener = new NotificationListener(
         this.database.connectionConfig,
         {
@@ -63,12 +64,14 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
               this.pools.forEach((pool) => pool.forget(jobId));
               this.executor.abortCancelled(jobId);
             },
+            [cron]: () => this.cronChanged?.(),
             // A new @OnQueueEvent subscriber: publish for it from now on, not from the next read.
             [subscriptions]: () => {
               this.eventPublisher.refresh().catch((error) => this.logger.warn(`reading the event subscriptions failed: ${String(error)}`));
             },
           },
           onReconnect: () => {
+            this.cronChanged?.();
             this.wakeAll();
             this.abortLostRuns().catch((error) => this.logger.warn(`checking running jobs after a reconnect failed: ${String(error)}`));
           },
@@ -108,6 +111,11 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
     await stopped;
     await this.listener?.stop();
     if (this.registered) await this.database.store.workers.unregister(this.worker.id).catch(() => undefined);
+  }
+
+  /** The cron scheduler's reload: called when an entry changed anywhere, or after a LISTEN reconnect (changes may have been missed). */
+  whenCronChanges(reload: () => void): void {
+    this.cronChanged = reload;
   }
 
   /** What a health probe reports for this process's worker. */

@@ -1,4 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
+import type { CronEntryDefinition } from '../../core/cron-entry.js';
 import { JOB_STATES, type JobState } from '../../core/job-states.js';
 import { STORABLE_DATE, storableDate } from '../../core/storable-date.js';
 import { isJobId, isUuid } from '../../queue/ids.js';
@@ -91,6 +92,32 @@ export function parsePauseRequest(body: unknown): { target: PauseTarget; paused:
   if (typeof input.value !== 'string' || input.value.length === 0) bad('value must be a non-empty string');
   if (typeof input.paused !== 'boolean') bad('paused must be true or false');
   return { target: { [kind]: input.value } as PauseTarget, paused: input.paused };
+}
+
+/** What the cron form sends: its text fields, payload and options as JSON text (empty fields left out). */
+const CRON_FIELDS = ['key', 'schedule', 'timezone', 'jobType', 'payload', 'options'];
+
+/**
+ * The cron form's body as an entry for `upsertCron`, which checks the rest (and names the field).
+ * Here: no unknown field, and payload and options must be JSON text.
+ */
+export function parseCronEntryRequest(body: unknown): CronEntryDefinition {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) bad('the body must be a JSON object');
+  const input = body as Record<string, unknown>;
+  const other = Object.keys(input).find((field) => !CRON_FIELDS.includes(field));
+  if (other !== undefined) bad(`${other} is not a field of a cron entry (${CRON_FIELDS.join(', ')})`);
+  return { ...input, payload: jsonField(input, 'payload'), options: jsonField(input, 'options') } as CronEntryDefinition;
+}
+
+function jsonField(input: Record<string, unknown>, field: 'payload' | 'options'): unknown {
+  const text = input[field];
+  if (text === undefined) return undefined;
+  if (typeof text !== 'string') bad(`${field} must be JSON text`);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    return bad(`${field} must be JSON text: ${(error as Error).message}`);
+  }
 }
 
 function bad(message: string): never {

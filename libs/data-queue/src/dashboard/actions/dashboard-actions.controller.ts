@@ -1,6 +1,7 @@
 import { BadRequestException, Body, Controller, ForbiddenException, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import type { BatchRecord } from '../../core/batch-record.js';
-import { DataQueueError } from '../../core/data-queue.errors.js';
+import type { CronEntryRecord } from '../../core/cron-entry.js';
+import { CronEntryNotFoundError, DataQueueError } from '../../core/data-queue.errors.js';
 import { QueueService } from '../../module/queue.service.js';
 import type { ResolvedDashboardOptions } from '../dashboard-options.validation.js';
 import { DASHBOARD_OPTIONS } from '../dashboard.constants.js';
@@ -8,7 +9,7 @@ import { DashboardQueries } from '../queries/dashboard-queries.js';
 import { encodeJobCursor } from '../queries/keyset.js';
 import { CsrfGuard } from '../security/csrf.guard.js';
 import { DashboardAccessGuard } from '../security/dashboard-access.guard.js';
-import { parseJobActionRequest, parsePauseRequest, type JobActionRequest } from './action-requests.js';
+import { parseCronEntryRequest, parseJobActionRequest, parsePauseRequest, type JobActionRequest } from './action-requests.js';
 
 /** The most jobs one request acts on… */
 const CHUNK_JOBS = 500;
@@ -78,6 +79,15 @@ export class DashboardActionsController {
     return { ok: true };
   }
 
+  /** Creates or edits a runtime entry (`upsertCron`); an entry declared in code is refused. */
+  @Post('cron')
+  @HttpCode(200)
+  async saveCron(@Body() body: unknown): Promise<{ entry: CronEntryRecord }> {
+    this.refuseWhenReadOnly();
+    const definition = parseCronEntryRequest(body);
+    return this.asHttp(async () => ({ entry: await this.queue.upsertCron(definition) }));
+  }
+
   @Post('cron/:key/:action')
   @HttpCode(200)
   async cron(@Param('key') key: string, @Param('action') action: string): Promise<{ ok: true }> {
@@ -86,8 +96,12 @@ export class DashboardActionsController {
       await this.asHttp(() => (action === 'enable' ? this.queue.enableCron(key) : this.queue.disableCron(key)));
     } else if (action === 'run') {
       await this.asHttp(() => this.queue.runCronNow(key));
+    } else if (action === 'delete') {
+      await this.asHttp(async () => {
+        if (!(await this.queue.removeCron(key))) throw new CronEntryNotFoundError(key);
+      });
     } else {
-      throw new BadRequestException('action must be enable, disable or run');
+      throw new BadRequestException('action must be enable, disable, run or delete');
     }
     return { ok: true };
   }

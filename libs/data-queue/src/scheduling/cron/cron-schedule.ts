@@ -26,6 +26,11 @@ export class CronSchedule {
     return this.time.getNextDateFrom(from, this.timezone).toJSDate();
   }
 
+  /** Whether `at` is one of the schedule's ticks. */
+  includes(at: Date): boolean {
+    return this.next(new Date(at.getTime() - 1)).getTime() === at.getTime();
+  }
+
   /**
    * Ticks in (after, until], oldest first, at most `limit` (the most recent ones). Walking the
    * whole window costs a step per tick (86,400 for a per-second entry over a day, seconds of a

@@ -1,10 +1,13 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import type { CronEntryRecord } from '../../core/cron-entry.js';
 import type { ResolvedDataQueueOptions } from '../../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../../core/data-queue.constants.js';
 import { HandlerRegistry } from '../../handlers/handler-registry.js';
 import { QueueDatabase } from '../../store/queue-database.js';
-import { resolveCronEntries, type ResolvedCronEntry } from './cron-definitions.js';
+import { WorkerRuntime } from '../../worker/worker-runtime.js';
+import { resolveCronEntries } from './cron-definitions.js';
+import { CronSchedule } from './cron-schedule.js';
 import { CronService } from './cron.service.js';
 import { DatabaseClock } from './database-clock.js';
 
@@ -14,17 +17,34 @@ const CATCH_UP_LIMIT = 100;
 /** Longest timer: a far tick is re-aimed after this, with the clock offset measured again. */
 const MAX_TIMER_MS = 60_000;
 
+/** The entries are read again this often, in case a change's NOTIFY was missed or this process does not LISTEN. */
+const RELOAD_INTERVAL_MS = 10_000;
+
+/** An entry this process ticks, as read from the table; `schedule` null: one this version cannot read. */
+interface TickingEntry {
+  key: string;
+  schedule: CronSchedule | null;
+  /** What, when it changes, restarts the ticking: the schedule, its zone, since when it applies. */
+  version: string;
+}
+
 /**
- * Ticks this app's cron entries on the database's clock (timeouts in @nestjs/schedule's
- * registry). Every process may do so: the database keeps one job per (entry, tick). At boot it
- * declares the entries and enqueues the ticks missed within `cronCatchUpMs` (once each, whoever
- * gets there first).
+ * Ticks cron entries on the database's clock (timeouts in @nestjs/schedule's registry): every
+ * runtime entry (`upsertCron`, from any process), and the entries this app declares in code.
+ * Every process may do so: the database keeps one job per (entry, tick). It reads the table at
+ * boot, whenever an entry changes (NOTIFY on the cron channel, heard by the worker's LISTEN) and
+ * every RELOAD_INTERVAL_MS; each new or changed entry first enqueues the ticks it missed within
+ * `cronCatchUpMs`, never before its `scheduledSince` (once each, whoever gets there first).
  */
 @Injectable()
 export class CronScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('DataQueue');
-  private readonly names = new Set<string>();
   private readonly clock: DatabaseClock;
+  private readonly ticking = new Map<string, TickingEntry>();
+  /** Keys this app declares in code: a code entry is ticked by the apps that declare it. */
+  private readonly declared = new Set<string>();
+  private reloading: Promise<void> | null = null;
+  private reloadAgain = false;
   private stopped = false;
 
   constructor(
@@ -32,6 +52,7 @@ export class CronScheduler implements OnApplicationBootstrap, BeforeApplicationS
     private readonly handlers: HandlerRegistry,
     private readonly cron: CronService,
     private readonly scheduler: SchedulerRegistry,
+    private readonly runtime: WorkerRuntime,
     database: QueueDatabase,
   ) {
     this.clock = new DatabaseClock(database.store.cron);
@@ -41,34 +62,84 @@ export class CronScheduler implements OnApplicationBootstrap, BeforeApplicationS
     const entries = resolveCronEntries(this.options.cron, this.handlers.all());
     if (!this.options.runCron) return;
     for (const entry of entries) {
-      await this.cron.declare({
-        key: entry.key,
-        schedule: entry.schedule.expression,
-        timezone: entry.schedule.timezone,
-        jobType: entry.jobType,
-        payload: entry.payload,
-        options: entry.options,
+      await this.cron.declare(entry);
+      this.declared.add(entry.key);
+    }
+    this.runtime.whenCronChanges(() => this.requestReload());
+    this.scheduler.addInterval(
+      this.reloadTimerName(),
+      setInterval(() => this.requestReload(), RELOAD_INTERVAL_MS),
+    );
+    this.requestReload();
+    await this.reloading;
+  }
+
+  /** Waits for a reload in flight (it stops at its next entry), so none queries a closing pool. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.clearTimer('interval', this.reloadTimerName());
+    for (const key of this.ticking.keys()) this.clearTimer('timeout', this.timerName(key));
+    this.ticking.clear();
+    await this.reloading;
+  }
+
+  /** One reload at a time; a request during one runs another after it (the change may have come too late for it). */
+  private requestReload(): void {
+    if (this.stopped) return;
+    if (this.reloading) {
+      this.reloadAgain = true;
+      return;
+    }
+    this.reloading = this.reload()
+      .catch((error) => this.logger.warn(`cron: reading the entries failed: ${String(error)}`))
+      .finally(() => {
+        this.reloading = null;
+        if (!this.reloadAgain) return;
+        this.reloadAgain = false;
+        this.requestReload();
       });
-      const caughtUpTo = await this.catchUp(entry);
+  }
+
+  /** Starts ticking new and changed entries (after their catch-up), stops ticking removed and disabled ones. */
+  private async reload(): Promise<void> {
+    const due = (await this.cron.list()).filter(
+      (record) => record.enabled && (record.source === 'runtime' || this.declared.has(record.key)),
+    );
+    const keys = new Set(due.map((record) => record.key));
+    for (const key of [...this.ticking.keys()].filter((key) => !keys.has(key))) {
+      this.ticking.delete(key);
+      this.clearTimer('timeout', this.timerName(key));
+    }
+    for (const record of due) {
+      if (this.stopped) return;
+      const version = `${record.schedule}|${record.timezone}|${record.scheduledSince.toISOString()}`;
+      if (this.ticking.get(record.key)?.version === version) continue;
+      const entry: TickingEntry = { key: record.key, schedule: this.scheduleOf(record), version };
+      this.ticking.set(record.key, entry);
+      this.clearTimer('timeout', this.timerName(record.key));
+      if (!entry.schedule) continue;
+      const caughtUpTo = await this.catchUp(entry.schedule, record);
       this.schedule(entry, entry.schedule.next(caughtUpTo), await this.clock.now());
     }
   }
 
-  beforeApplicationShutdown(): void {
-    this.stopped = true;
-    for (const name of this.names) this.clearTimer(name);
-    this.names.clear();
+  private scheduleOf(record: CronEntryRecord): CronSchedule | null {
+    try {
+      return new CronSchedule(record.schedule, record.timezone);
+    } catch (error) {
+      // Written by another version of the app: that version ticks it.
+      this.logger.warn(`cron "${record.key}": not ticked by this process: ${(error as Error).message}`);
+      return null;
+    }
   }
 
   /** Returns the database time it caught up to. */
-  private async catchUp(entry: ResolvedCronEntry): Promise<Date> {
-    const { lastRunAt, createdAt } = await this.cron.get(entry.key);
+  private async catchUp(schedule: CronSchedule, record: CronEntryRecord): Promise<Date> {
     const now = await this.clock.now();
-    const windowStart = new Date(now.getTime() - this.options.cronCatchUpMs);
-    // A new entry has missed nothing: its first tick is the next one.
-    const ranUpTo = lastRunAt ?? createdAt;
-    const after = ranUpTo > windowStart ? ranUpTo : windowStart;
-    for (const tick of entry.schedule.between(after, now, CATCH_UP_LIMIT)) await this.cron.enqueueTick(entry.key, tick);
+    const windowStart = now.getTime() - this.options.cronCatchUpMs;
+    // A new (or changed, or re-enabled) entry has missed nothing from before its schedule applied.
+    const after = Math.max(record.lastRunAt?.getTime() ?? -Infinity, record.scheduledSince.getTime(), windowStart);
+    for (const tick of schedule.between(new Date(after), now, CATCH_UP_LIMIT)) await this.cron.enqueueTick(record.key, tick);
     return now;
   }
 
@@ -77,34 +148,45 @@ export class CronScheduler implements OnApplicationBootstrap, BeforeApplicationS
    * for the scheduled instant (not when the timer fired), so every process agrees. A tick more
    * than `cronCatchUpMs` late (a stalled process) is skipped like one missed in downtime.
    */
-  private schedule(entry: ResolvedCronEntry, due: Date, now: Date): void {
-    if (this.stopped) return;
+  private schedule(entry: TickingEntry, due: Date, now: Date): void {
+    if (this.stopped || this.ticking.get(entry.key) !== entry) return;
     const waitMs = due.getTime() - now.getTime();
-    const name = `dataqueue:${this.options.schema}:${entry.key}`;
-    this.clearTimer(name);
-    this.names.add(name);
+    const name = this.timerName(entry.key);
+    this.clearTimer('timeout', name);
     const timer = setTimeout(() => void this.fire(entry, due), Math.min(Math.max(waitMs, 0), MAX_TIMER_MS));
     this.scheduler.addTimeout(name, timer);
   }
 
-  /**
-   * The registry may have dropped the timer already: @nestjs/schedule clears every registered
-   * timeout at shutdown, possibly before this scheduler's own hook, while a tick is in flight.
-   */
-  private clearTimer(name: string): void {
-    if (this.scheduler.doesExist('timeout', name)) this.scheduler.deleteTimeout(name);
-  }
-
-  private async fire(entry: ResolvedCronEntry, due: Date): Promise<void> {
+  private async fire(entry: TickingEntry, due: Date): Promise<void> {
+    const schedule = entry.schedule!;
     const now = await this.clock.now();
-    if (this.stopped) return;
+    // Shut down, or replaced by a reload (a change, a removal) while reading the clock.
+    if (this.stopped || this.ticking.get(entry.key) !== entry) return;
     if (now < due) return this.schedule(entry, due, now);
-    if (now.getTime() - due.getTime() > this.options.cronCatchUpMs) return this.schedule(entry, entry.schedule.next(now), now);
+    if (now.getTime() - due.getTime() > this.options.cronCatchUpMs) return this.schedule(entry, schedule.next(now), now);
     try {
       await this.cron.enqueueTick(entry.key, due);
     } catch (error) {
       this.logger.warn(`cron "${entry.key}": enqueue of the ${due.toISOString()} tick failed: ${String(error)}`);
     }
-    this.schedule(entry, entry.schedule.next(due), await this.clock.now());
+    this.schedule(entry, schedule.next(due), await this.clock.now());
+  }
+
+  private timerName(key: string): string {
+    return `dataqueue:${this.options.schema}:${key}`;
+  }
+
+  private reloadTimerName(): string {
+    return `dataqueue:${this.options.schema}:cron-reload`;
+  }
+
+  /**
+   * The registry may have dropped the timer already: @nestjs/schedule clears every registered
+   * timer at shutdown, possibly before this scheduler's own hook, while a tick is in flight.
+   */
+  private clearTimer(kind: 'timeout' | 'interval', name: string): void {
+    if (!this.scheduler.doesExist(kind, name)) return;
+    if (kind === 'timeout') this.scheduler.deleteTimeout(name);
+    else this.scheduler.deleteInterval(name);
   }
 }

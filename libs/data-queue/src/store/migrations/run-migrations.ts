@@ -15,6 +15,7 @@ import { dashboardAndPausesMigration } from './dashboard-and-pauses.migration.js
 import { initialMigration } from './initial.migration.js';
 import { runnableByQueueMigration } from './runnable-by-queue.migration.js';
 import { eventSubscriptionsMigration } from './event-subscriptions.migration.js';
+import { runtimeCronMigration } from './runtime-cron.migration.js';
 import { sqlEnqueueMigration } from './sql-enqueue.migration.js';
 import { traceContextMigration } from './trace-context.migration.js';
 import { migrationsLockKey, sharingHistory } from './shared-history.js';
@@ -43,6 +44,7 @@ export function dataQueueMigrations(schema = 'data_queue'): (new () => Migration
     traceContextMigration(schema),
     idempotencyWindowsMigration(schema),
     eventSubscriptionsMigration(schema),
+    runtimeCronMigration(schema),
   ].map((migration, index) => sharingHistory(schema, migration, index === 0));
 }
 

@@ -200,7 +200,8 @@ export const de: Messages = {
   'pauses.resume': 'Fortsetzen',
 
   'cron.title': 'Cron-Einträge',
-  'cron.empty': 'Keine Cron-Einträge. Sie stammen aus DataQueueModule.forRoot({ cron }) oder aus @JobHandler(type, { cron }).',
+  'cron.empty':
+    'Keine Cron-Einträge. Sie stammen aus DataQueueModule.forRoot({ cron }), aus @JobHandler(type, { cron }) und aus upsertCron.',
   'cron.key': 'Schlüssel',
   'cron.schedule': 'Zeitplan',
   'cron.status': 'Status',
@@ -213,6 +214,17 @@ export const de: Messages = {
   'cron.enable': 'Aktivieren',
   'cron.disable': 'Deaktivieren',
   'cron.runNow': 'Jetzt ausführen',
+  'cron.source': 'Herkunft',
+  'cron.source.code': 'Code',
+  'cron.source.runtime': 'Laufzeit',
+  'cron.timezone': 'Zeitzone',
+  'cron.payloadJson': 'Payload (JSON)',
+  'cron.optionsJson': 'Optionen (JSON)',
+  'cron.create': 'Neuer Cron-Eintrag',
+  'cron.edit': 'Bearbeiten',
+  'cron.save': 'Speichern',
+  'cron.delete': 'Löschen',
+  'cron.confirmDelete': 'Den Cron-Eintrag {key} löschen? Bereits eingereihte Jobs bleiben.',
 
   'workers.title': 'Worker',
   'workers.empty': 'Kein Worker ist aktiv.',

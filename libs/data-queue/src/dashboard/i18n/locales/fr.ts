@@ -201,7 +201,8 @@ export const fr: Messages = {
   'pauses.resume': 'Reprendre',
 
   'cron.title': 'Entrées cron',
-  'cron.empty': 'Aucune entrée cron. Elles proviennent de DataQueueModule.forRoot({ cron }) ou de @JobHandler(type, { cron }).',
+  'cron.empty':
+    'Aucune entrée cron. Elles proviennent de DataQueueModule.forRoot({ cron }), de @JobHandler(type, { cron }) et de upsertCron.',
   'cron.key': 'Clé',
   'cron.schedule': 'Planification',
   'cron.status': 'Statut',
@@ -214,6 +215,17 @@ export const fr: Messages = {
   'cron.enable': 'Activer',
   'cron.disable': 'Désactiver',
   'cron.runNow': 'Exécuter maintenant',
+  'cron.source': 'Origine',
+  'cron.source.code': 'Code',
+  'cron.source.runtime': 'Exécution',
+  'cron.timezone': 'Fuseau horaire',
+  'cron.payloadJson': 'Payload (JSON)',
+  'cron.optionsJson': 'Options (JSON)',
+  'cron.create': 'Nouvelle entrée cron',
+  'cron.edit': 'Modifier',
+  'cron.save': 'Enregistrer',
+  'cron.delete': 'Supprimer',
+  'cron.confirmDelete': 'Supprimer l\u2019entrée cron {key}\u202f? Les tâches déjà mises en file restent.',
 
   'workers.title': 'Workers',
   'workers.empty': 'Aucun worker actif.',

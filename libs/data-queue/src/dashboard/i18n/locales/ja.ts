@@ -200,8 +200,7 @@ export const ja: Messages = {
   'pauses.resume': '再開',
 
   'cron.title': '定期実行エントリ',
-  'cron.empty':
-    '定期実行エントリはありません。エントリは DataQueueModule.forRoot({ cron }) または @JobHandler(type, { cron }) で宣言します。',
+  'cron.empty': '定期実行エントリはありません。DataQueueModule.forRoot({ cron })、@JobHandler(type, { cron })、upsertCron で作成します。',
   'cron.key': 'キー',
   'cron.schedule': 'スケジュール',
   'cron.status': 'ステータス',
@@ -214,6 +213,17 @@ export const ja: Messages = {
   'cron.enable': '有効にする',
   'cron.disable': '無効にする',
   'cron.runNow': '今すぐ実行',
+  'cron.source': '定義元',
+  'cron.source.code': 'コード',
+  'cron.source.runtime': 'ランタイム',
+  'cron.timezone': 'タイムゾーン',
+  'cron.payloadJson': 'ペイロード (JSON)',
+  'cron.optionsJson': 'オプション (JSON)',
+  'cron.create': '新しい定期実行エントリ',
+  'cron.edit': '編集',
+  'cron.save': '保存',
+  'cron.delete': '削除',
+  'cron.confirmDelete': '定期実行エントリ {key} を削除しますか？登録済みのジョブは残ります。',
 
   'workers.title': 'ワーカー',
   'workers.empty': '稼働中のワーカーはありません。',

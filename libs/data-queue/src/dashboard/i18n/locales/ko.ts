@@ -200,7 +200,8 @@ export const ko: Messages = {
   'pauses.resume': '재개',
 
   'cron.title': '크론 항목',
-  'cron.empty': '크론 항목이 없습니다. 크론 항목은 DataQueueModule.forRoot({ cron }) 또는 @JobHandler(type, { cron })에서 선언합니다.',
+  'cron.empty':
+    '크론 항목이 없습니다. 크론 항목은 DataQueueModule.forRoot({ cron }), @JobHandler(type, { cron }), upsertCron에서 만듭니다.',
   'cron.key': '키',
   'cron.schedule': '일정',
   'cron.status': '상태',
@@ -213,6 +214,17 @@ export const ko: Messages = {
   'cron.enable': '활성화',
   'cron.disable': '비활성화',
   'cron.runNow': '지금 실행',
+  'cron.source': '출처',
+  'cron.source.code': '코드',
+  'cron.source.runtime': '런타임',
+  'cron.timezone': '시간대',
+  'cron.payloadJson': '페이로드 (JSON)',
+  'cron.optionsJson': '옵션 (JSON)',
+  'cron.create': '새 크론 항목',
+  'cron.edit': '편집',
+  'cron.save': '저장',
+  'cron.delete': '삭제',
+  'cron.confirmDelete': '크론 항목 {key}을(를) 삭제할까요? 이미 등록된 작업은 남습니다.',
 
   'workers.title': '워커',
   'workers.empty': '활성 워커가 없습니다.',

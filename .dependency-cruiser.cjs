@@ -19,7 +19,7 @@ const TIERS = [
   // Pools, claiming, execution, failures, the crash reaper.
   ['worker'],
   // Features over the worker, independent of each other.
-  ['batches', 'scheduling', 'health'],
+  ['batches', 'flows', 'scheduling', 'health'],
   // DataQueueModule (the wiring) and QueueService (the API over every feature).
   ['module'],
   // HTTP adapters the edges share: DataQueueError → response, host access guard.

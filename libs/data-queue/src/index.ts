@@ -14,9 +14,18 @@ export type { DataQueueMetricsExtras, DataQueueMetricsOptions } from './metrics/
 export { DataQueueHealthIndicator } from './health/data-queue-health.indicator.js';
 export type { DataQueueHealthResult } from './health/data-queue-health.indicator.js';
 export { QueueService } from './module/queue.service.js';
-export type { CallerTransaction, EnqueueOptions, JobPage, JobToEnqueue, JobUpdate, ListJobsFilter } from './core/enqueue-options.js';
+export type {
+  CallerTransaction,
+  DependencyRef,
+  EnqueueOptions,
+  JobPage,
+  JobToEnqueue,
+  JobUpdate,
+  ListJobsFilter,
+} from './core/enqueue-options.js';
+export { MAX_DEPENDENCIES_PER_JOB } from './core/enqueue-options.js';
 export type { DataQueueJobs, EnqueueableJob } from './core/job-map.js';
-export type { FailureReason, JobErrorEntry, JobExecutionRecord, JobRecord } from './core/job-record.js';
+export type { DependencyFailureRule, FailureReason, JobErrorEntry, JobExecutionRecord, JobRecord } from './core/job-record.js';
 export type { JobStatus } from './core/job-states.js';
 export { Batch } from './core/batch.js';
 export type { BatchWriteOptions } from './core/batch.js';
@@ -45,6 +54,7 @@ export {
   DuplicateBatchCallbackError,
   DuplicateJobHandlerError,
   IdempotencyKeyConflictError,
+  JobDependencyNotFoundError,
   JobNotFoundError,
   JobOptionsInvalidError,
   JobPayloadInvalidError,

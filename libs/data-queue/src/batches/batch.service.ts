@@ -7,6 +7,7 @@ import { BatchNotFoundError, BatchOptionsInvalidError } from '../core/data-queue
 import { hasCallerTransaction, type CallerTransaction, type JobToEnqueue } from '../core/enqueue-options.js';
 import { validateCallerTransaction } from '../core/job-settings.validation.js';
 import { JobEventBus } from '../core/job-event-bus.js';
+import { bucketOf } from '../core/job-states.js';
 import type { JobRecord } from '../core/job-record.js';
 import { isValidQueueName } from '../core/queue-name.js';
 import { unstorableText } from '../core/storable-text.js';
@@ -81,10 +82,12 @@ export class BatchService implements BatchOperations {
     const result = await this.storeFor(options).transaction(async (tx) => {
       const { jobs: records, created } = await this.inserter.insertIn(tx, toInsert);
       const added = created.length;
+      // A job whose dependency was already discarded can be created cancelled or failed.
+      const discarded = created.filter((job) => bucketOf(job) === 'discarded').length;
       const record = await this.tracker.apply(
         tx,
         batchId,
-        { total: added, pending: added, succeeded: 0, discarded: 0 },
+        { total: added, pending: added - discarded, succeeded: 0, discarded },
         // `add` to a finished batch starts unarmed work: only a later `enqueue` fires callbacks again.
         { arm: options.arm, disarmIfFinished: !options.arm && added > 0, properties: options.properties },
       );

@@ -1,3 +1,4 @@
+import type { JobReference } from './enqueue-options.js';
 import { classesDeclaring } from './job-handler-classes.js';
 import type { JobStatus } from './job-states.js';
 
@@ -227,6 +228,21 @@ export class IdempotencyKeyConflictError extends DataQueueError {
       `idempotency key "${idempotencyKey}" of a "${jobType}" job is taken by job ${existingJobId} of type "${existingJobType}"; ` +
         `nothing was enqueued (keys are unique across job types: prefix them with the type)`,
     );
+  }
+}
+
+/**
+ * A job enqueued with `dependsOn` names a dependency that does not exist (`dependency`: its job
+ * id, or its idempotency key). Nothing was enqueued.
+ */
+export class JobDependencyNotFoundError extends DataQueueError {
+  constructor(
+    readonly jobType: string,
+    readonly field: string,
+    readonly dependency: JobReference,
+  ) {
+    const named = 'id' in dependency ? `job ${dependency.id}` : `a job with idempotency key "${dependency.idempotencyKey}"`;
+    super(`job type "${jobType}": ${field} names ${named}, which does not exist; nothing was enqueued`);
   }
 }
 

@@ -1,6 +1,6 @@
 import type { ClientBase } from 'pg';
 import type { EntityManager } from 'typeorm';
-import type { JobRecord } from './job-record.js';
+import type { DependencyFailureRule, JobRecord } from './job-record.js';
 import type { JobStatus } from './job-states.js';
 
 export interface EnqueueOptions {
@@ -39,6 +39,18 @@ export interface EnqueueOptions {
    * (database clock). Needs `idempotencyKey`; excludes `runAt` and `delayMs`.
    */
   debounceMs?: number;
+  /**
+   * Existing jobs (by id, or by idempotency key) this job waits for: it is `blocked` until every
+   * one of them has completed, then released at once. At most MAX_DEPENDENCIES_PER_JOB. See
+   * docs/flows.md.
+   */
+  dependsOn?: DependencyRef[];
+  /**
+   * What happens when a dependency fails for good, is cancelled or is deleted before completing:
+   * `'cancel'` (default) cancels this job, `'fail'` fails it for good, `'run'` counts that
+   * dependency as done. Only with `dependsOn`.
+   */
+  onDependencyFailure?: DependencyFailureRule;
   /** After the final failure, enqueue a job of this type carrying the payload and the failure. */
   deadLetterJobType?: string;
   /** The caller's TypeORM transaction: the job exists (and workers are woken) only if it commits. */
@@ -46,6 +58,15 @@ export interface EnqueueOptions {
   /** Or a `pg` client inside the caller's `BEGIN … COMMIT`, the same way (see CallerTransaction). */
   client?: ClientBase;
 }
+
+/** An existing job named in `dependsOn`: its id, or `{ idempotencyKey }`. */
+export type DependencyRef = string | { idempotencyKey: string };
+
+/** A job named by its id or its idempotency key (a `dependsOn` entry, validated). */
+export type JobReference = { id: string } | { idempotencyKey: string };
+
+/** The most dependencies one job may have (`dependsOn`). */
+export const MAX_DEPENDENCIES_PER_JOB = 1000;
 
 /**
  * A transaction of the caller's that an enqueue joins: a TypeORM `EntityManager`, or a `pg`

@@ -1,7 +1,13 @@
 import type { JobStatus } from './job-states.js';
 
 /** Why the last attempt of a job failed. */
-export type FailureReason = 'handler_error' | 'timeout' | 'no_handler' | 'interrupted';
+export type FailureReason = 'handler_error' | 'timeout' | 'no_handler' | 'interrupted' | 'dependency_failed';
+
+/**
+ * What a dependent does when one of its dependencies fails for good, is cancelled or is deleted
+ * before succeeding (see EnqueueOptions.onDependencyFailure).
+ */
+export type DependencyFailureRule = 'cancel' | 'fail' | 'run';
 
 export interface JobErrorEntry {
   message: string;
@@ -55,6 +61,12 @@ export interface JobRecord<Payload = unknown, Output = unknown> {
   cronAt: Date | null;
   /** Keys of the handler's concurrency rules that apply to this job. */
   concurrencyKeys: string[];
+  /** Of its dependencies (`dependsOn`), how many it still waits for; null: it has none. */
+  dependenciesLeft: number | null;
+  /** Its rule for a dependency that fails (null: it has no dependencies). */
+  onDependencyFailure: DependencyFailureRule | null;
+  /** Whether other jobs were enqueued depending on this one. */
+  hasDependents: boolean;
 }
 
 /** One finished attempt of a job, from the job history (`QueueService.getJobExecutions`). */

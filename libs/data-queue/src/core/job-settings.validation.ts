@@ -1,6 +1,6 @@
 import type { BackoffOptions } from './data-queue-options.js';
 import { JobOptionsInvalidError } from './data-queue.errors.js';
-import type { CallerTransaction, EnqueueOptions } from './enqueue-options.js';
+import { MAX_DEPENDENCIES_PER_JOB, type CallerTransaction, type EnqueueOptions, type JobReference } from './enqueue-options.js';
 import { isValidQueueName } from './queue-name.js';
 import { STORABLE_DATE, storableDate } from './storable-date.js';
 import { unstorableText } from './storable-text.js';
@@ -118,6 +118,48 @@ export function validateIdempotencyOptions(options: EnqueueOptions, context: Set
     const needless = IDEMPOTENCY_OPTIONS.find((field) => options[field as keyof EnqueueOptions] !== undefined);
     if (needless) fail(needless, 'needs an idempotencyKey');
   }
+}
+
+export const DEPENDENCY_OPTIONS = ['dependsOn', 'onDependencyFailure'];
+
+/**
+ * Checks `dependsOn` and `onDependencyFailure` (JobOptionsInvalidError naming the field, e.g.
+ * `dependsOn[2]`) and returns the dependencies, deduplicated, as ids or keys.
+ */
+export function validateDependencyOptions(options: EnqueueOptions, context: SettingsContext): JobReference[] {
+  const fail = (field: string, problem: string): never => {
+    throw new JobOptionsInvalidError(field, problem, context.jobType, context.index);
+  };
+  const { dependsOn, onDependencyFailure } = options as { dependsOn?: unknown; onDependencyFailure?: unknown };
+  if (onDependencyFailure !== undefined && !['cancel', 'fail', 'run'].includes(onDependencyFailure as string)) {
+    fail('onDependencyFailure', `must be 'cancel', 'fail' or 'run' (got ${describeValue(onDependencyFailure)})`);
+  }
+  if (dependsOn === undefined) {
+    if (onDependencyFailure !== undefined) fail('onDependencyFailure', 'needs dependsOn');
+    return [];
+  }
+  if (!Array.isArray(dependsOn))
+    return fail('dependsOn', `must be an array of job ids or { idempotencyKey } (got ${describeValue(dependsOn)})`);
+  if (dependsOn.length > MAX_DEPENDENCIES_PER_JOB) {
+    fail('dependsOn', `has ${dependsOn.length} dependencies; at most ${MAX_DEPENDENCIES_PER_JOB} are allowed`);
+  }
+  const refs = new Map<string, JobReference>();
+  Array.from(dependsOn as unknown[]).forEach((ref, i) => {
+    const field = `dependsOn[${i}]`;
+    if (typeof ref === 'string' || typeof ref === 'number') {
+      const id = String(ref);
+      if (!/^[1-9]\d{0,17}$/.test(id)) fail(field, `must be a job id (got ${describeValue(ref)})`);
+      refs.set(`id:${id}`, { id });
+      return;
+    }
+    const key = (ref as { idempotencyKey?: unknown } | null)?.idempotencyKey;
+    if (typeof ref !== 'object' || ref === null || Object.keys(ref).length !== 1 || text(MAX_KEY_LENGTH)(key) !== null) {
+      fail(field, `must be a job id or { idempotencyKey: string } (got ${describeValue(ref)})`);
+    }
+    if (key === options.idempotencyKey) fail(field, `is this job's own idempotency key: a job may not depend on itself`);
+    refs.set(`key:${key as string}`, { idempotencyKey: key as string });
+  });
+  return [...refs.values()];
 }
 
 const BACKOFF_RULES: Record<keyof BackoffOptions, Check> = {

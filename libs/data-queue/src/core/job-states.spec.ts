@@ -47,7 +47,7 @@ describe('job states', () => {
   });
 
   it('group states: unfinished jobs run again by themselves, discarded ones finished without succeeding', () => {
-    expect(statesMatching(UNFINISHED)).toEqual(['pending', 'processing', 'retrying', 'waiting']);
+    expect(statesMatching(UNFINISHED)).toEqual(['blocked', 'pending', 'processing', 'retrying', 'waiting']);
     expect(statesMatching(DISCARDED)).toEqual(['failed', 'cancelled']);
     expect(statesMatching(RETRYING)).toEqual(['retrying']);
     expect(statesMatching(FAILED_FOR_GOOD)).toEqual(['failed']);

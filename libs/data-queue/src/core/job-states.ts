@@ -1,12 +1,13 @@
 /*
  * A job's states. Each rule is written here once, in both forms: `matches` for a job record and
  * `sql` for the same condition on a `jobs` row (job-states.spec checks they agree on every row).
- * The `status` column holds six values; `failed` splits in two on `next_attempt_at`: set, the
- * job is retrying (its next attempt is due then); NULL, it failed for good.
+ * The `status` column holds seven values; `failed` splits in two on `next_attempt_at`: set, the
+ * job is retrying (its next attempt is due then); NULL, it failed for good. `blocked`: held until
+ * its dependencies (`dependsOn`) have finished; the claim never takes it.
  */
 
 /** The values of the `status` column. */
-export const JOB_STATUSES = ['pending', 'processing', 'completed', 'failed', 'cancelled', 'waiting'] as const;
+export const JOB_STATUSES = ['pending', 'processing', 'completed', 'failed', 'cancelled', 'waiting', 'blocked'] as const;
 
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
@@ -41,16 +42,17 @@ export const FAILED_FOR_GOOD: JobStateRule = {
   sql: (alias) => `(${prefix(alias)}status = 'failed' AND ${prefix(alias)}next_attempt_at IS NULL)`,
 };
 
-const LIVE_STATUSES: readonly JobStatus[] = ['pending', 'processing', 'failed', 'waiting'];
+const LIVE_STATUSES: readonly JobStatus[] = ['blocked', 'pending', 'processing', 'failed', 'waiting'];
 
 /**
- * Pending, running, waiting or retrying: the job will run (again) by itself. Written as "a live
+ * Blocked, pending, running, waiting or retrying: the job will run (again) by itself. Written as "a live
  * status, unless failed for good" so that it implies the predicate of the partial index of
  * unfinished jobs' concurrency keys, which the concurrency checks ride.
  */
 export const UNFINISHED: JobStateRule = {
   matches: (job) => LIVE_STATUSES.includes(job.status) && !FAILED_FOR_GOOD.matches(job),
-  sql: (alias) => `(${prefix(alias)}status IN ('pending', 'processing', 'failed', 'waiting') AND NOT ${FAILED_FOR_GOOD.sql(alias)})`,
+  sql: (alias) =>
+    `(${prefix(alias)}status IN ('blocked', 'pending', 'processing', 'failed', 'waiting') AND NOT ${FAILED_FOR_GOOD.sql(alias)})`,
 };
 
 /** Finished without succeeding: cancelled, or failed for good. */
@@ -64,6 +66,7 @@ export type JobState = Exclude<JobStatus, 'failed'> | 'retrying' | 'failed';
 
 /** Each state's rule, in the order states are listed (the order of a job's life). */
 export const JOB_STATE_RULES: Record<JobState, JobStateRule> = {
+  blocked: statusIs('blocked'),
   pending: statusIs('pending'),
   processing: statusIs('processing'),
   retrying: RETRYING,

@@ -19,7 +19,7 @@ export class QueueGauges {
     return [
       {
         name: 'dataqueue_jobs',
-        help: 'Unfinished jobs by queue and state (pending, processing, retrying, waiting).',
+        help: 'Unfinished jobs by queue and state (blocked, pending, processing, retrying, waiting).',
         type: 'gauge',
         samples: byState.map((row) => ({ labels: { queue: row.queue, state: row.state }, value: row.n })),
       },

@@ -6,6 +6,7 @@ import { BatchCallbackHandler } from '../batches/batch-callback.handler.js';
 import { BatchCallbackRegistry } from '../batches/batch-callback.registry.js';
 import { BatchReconciler } from '../batches/batch-reconciler.js';
 import { BatchTracker } from '../batches/batch-tracker.js';
+import { DependencyTracker } from '../flows/dependency-tracker.js';
 import { BatchService } from '../batches/batch.service.js';
 import type { DataQueueModuleOptions, ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { BATCH_OPERATIONS, DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
@@ -65,6 +66,7 @@ import { QueueService } from './queue.service.js';
     BatchCallbackExplorer,
     BatchCallbackHandler,
     BatchTracker,
+    DependencyTracker,
     BatchService,
     { provide: BATCH_OPERATIONS, useExisting: BatchService },
     BatchReconciler,

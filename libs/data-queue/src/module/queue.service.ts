@@ -99,9 +99,11 @@ export class QueueService {
     return { jobs: page, nextCursor: hasMore ? encodeCursor(page.at(-1)!.id) : null };
   }
 
-  /** Cancels a pending, waiting, running (its `ctx.signal` aborts) or retrying job. */
+  /** Cancels a blocked, pending, waiting, running (its `ctx.signal` aborts) or retrying job. */
   async cancelJob(id: string): Promise<JobRecord> {
-    const cancelled = await this.act(id, 'cancel', ['pending', 'waiting', 'processing', 'failed (retrying)'], (jobs) => jobs.cancel(id));
+    const cancelled = await this.act(id, 'cancel', ['blocked', 'pending', 'waiting', 'processing', 'failed (retrying)'], (jobs) =>
+      jobs.cancel(id),
+    );
     this.events.emit({ event: 'cancelled', job: cancelled, action: 'cancelJob' });
     return cancelled;
   }
@@ -113,11 +115,11 @@ export class QueueService {
     return job;
   }
 
-  /** Moves the start of a pending or retrying job. */
+  /** Moves the start of a blocked, pending or retrying job (a blocked job's applies once it is released). */
   async rescheduleJob(id: string, runAt: Date | string): Promise<JobRecord> {
     const at = storableDate(runAt);
     if (!at) throw new JobOptionsInvalidError('runAt', `must be ${STORABLE_DATE} (got ${describeValue(runAt)})`);
-    return this.act(id, 'reschedule', ['pending', 'failed (retrying)'], (jobs) => jobs.update(id, { runAt: at }));
+    return this.act(id, 'reschedule', ['blocked', 'pending', 'failed (retrying)'], (jobs) => jobs.update(id, { runAt: at }));
   }
 
   /**
@@ -142,7 +144,7 @@ export class QueueService {
       if (!job) throw new JobNotFoundError(String(id));
       payloadJson = await this.newJobs.replacementPayload(job, payload);
     }
-    return this.act(id, 'update', ['pending', 'failed (retrying)'], (jobs) =>
+    return this.act(id, 'update', ['blocked', 'pending', 'failed (retrying)'], (jobs) =>
       jobs.update(id, { payloadJson, priority: settings.priority, runAt: at }),
     );
   }

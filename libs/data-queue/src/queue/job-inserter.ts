@@ -46,9 +46,9 @@ export class JobInserter {
     if (hasCallerTransaction(caller)) {
       return (await this.database.store.joining(caller).transaction((tx) => this.insertIn(tx, jobs))).jobs;
     }
-    const result = this.gate.needsEnqueueCheck(jobs.rows)
-      ? await this.database.store.transaction((tx) => this.insertIn(tx, jobs))
-      : await this.batcher.insert(jobs.rows);
+    // Jobs with dependencies lock them first (see InsertStore): never in a shared statement.
+    const alone = this.gate.needsEnqueueCheck(jobs.rows) || jobs.rows.some((row) => row.dependsOn.length > 0);
+    const result = alone ? await this.database.store.transaction((tx) => this.insertIn(tx, jobs)) : await this.batcher.insert(jobs.rows);
     this.afterCommit(result.created);
     return result.jobs;
   }

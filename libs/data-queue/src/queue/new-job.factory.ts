@@ -2,12 +2,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { DataQueueError, JobOptionsInvalidError, JobTypeNotPublishedError, JobTypeUnknownError } from '../core/data-queue.errors.js';
-import type { EnqueueOptions, JobToEnqueue } from '../core/enqueue-options.js';
+import type { EnqueueOptions, JobReference, JobToEnqueue } from '../core/enqueue-options.js';
 import type { JobRecord } from '../core/job-record.js';
 import {
+  DEPENDENCY_OPTIONS,
   IDEMPOTENCY_OPTIONS,
   isValidJobType,
   JOB_TYPE,
+  validateDependencyOptions,
   validateIdempotencyOptions,
   validateJobSettings,
 } from '../core/job-settings.validation.js';
@@ -85,11 +87,12 @@ export class NewJobFactory {
     if (!handler && this.options.strictJobTypes) throw new JobTypeUnknownError(jobType);
     const settings = this.catalog.get(jobType);
     if (!settings) throw new JobTypeNotPublishedError(jobType, this.options.schema);
-    validateJobSettings(options, context, ['manager', 'client', ...IDEMPOTENCY_OPTIONS]);
+    validateJobSettings(options, context, ['manager', 'client', ...IDEMPOTENCY_OPTIONS, ...DEPENDENCY_OPTIONS]);
     validateIdempotencyOptions(options, context);
+    const dependsOn = validateDependencyOptions(options, context);
     const payloadJson = await this.checkedPayload(jobType, payload, index);
     const concurrencyKeys = this.concurrencyKeys(jobType, payload, options.tags ?? [], index);
-    return this.build(jobType, payloadJson, options, shared, concurrencyKeys, settings);
+    return { ...this.build(jobType, payloadJson, options, shared, concurrencyKeys, settings), ...dependenciesOf(dependsOn, options) };
   }
 
   /**
@@ -174,6 +177,14 @@ export class NewJobFactory {
       batchCallbackId: null, // callback jobs are inserted by the batch bookkeeping SQL
       concurrencyKeys,
       traceContext: shared.traceContext,
+      dependsOn: [],
+      onDependencyFailure: null,
     };
   }
+}
+
+/** A job's dependencies as the insert takes them; the rule defaults to 'cancel'. */
+function dependenciesOf(dependsOn: JobReference[], options: EnqueueOptions): Pick<NewJob, 'dependsOn' | 'onDependencyFailure'> {
+  if (dependsOn.length === 0) return { dependsOn, onDependencyFailure: null };
+  return { dependsOn, onDependencyFailure: options.onDependencyFailure ?? 'cancel' };
 }

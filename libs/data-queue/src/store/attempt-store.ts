@@ -103,7 +103,8 @@ export function attemptStatements(s: string) {
     claim: (selector: QueueSelector) => claimJobsSql(s, selector),
     claimById: claimJobByIdSql(s),
     bringForward: bringForwardSql(s),
-    complete: completeJobsSql(s),
+    complete: completeJobsSql(s, { withDependents: false }),
+    completeFollowed: completeJobsSql(s, { withDependents: true }),
     completeBatchJobs: completeBatchJobsSql(s),
     fail: failJobSql(s),
     handBack: handBackJobSql(s),
@@ -153,33 +154,45 @@ export class AttemptStore {
   }
 
   /**
-   * Completes attempts of `workerId` in one statement; returns the ids whose fence held. Jobs of
-   * a batch come ONE batch per call (see CompletionBatcher): their statement also moves the
-   * batch's counters (completeBatchJobsSql), the hot path of batch jobs, so the batch row is
-   * locked once per flush and never across a round trip. Other completions reach the
-   * transition listeners when one follows them (a batch callback job settles its batch).
+   * Completes attempts of `workerId`; returns the ids whose fence held. Jobs of a batch come ONE
+   * batch per call (see CompletionBatcher): their statement also moves the batch's counters
+   * (completeBatchJobsSql), the hot path of batch jobs, so the batch row is locked once per
+   * flush and never across a round trip. Other completions skip the transaction when no
+   * transition listener follows them. Both fast statements leave out jobs with dependents (which
+   * the claimed record cannot tell: a dependent may be enqueued while the job runs); those, and
+   * completions a listener follows, are completed in a transaction that announces them.
    */
   async complete(workerId: string, completions: Completion[]): Promise<Set<string>> {
-    const params = [completions.map((c) => c.job.id), workerId, completions.map((c) => c.attempt), completions.map((c) => c.outputJson)];
+    const params = (some: Completion[]) => [some.map((c) => c.job.id), workerId, some.map((c) => c.attempt), some.map((c) => c.outputJson)];
+    let completed = new Set<string>();
     if (completions[0]?.job.batchId) {
       const rows = await this.db.rows<{ id: string }>(
         this.sql.completeBatchJobs,
-        [...params, this.callbackMaxAttempts, this.wakeChannel],
+        [...params(completions), this.callbackMaxAttempts, this.wakeChannel],
         `${this.wakeChannel}_complete_batch_jobs`,
       );
-      return new Set(rows.map((row) => row.id));
+      completed = new Set(rows.map((row) => row.id));
+    } else if (
+      !this.moves.concern(
+        movesOf(
+          completions.map((c) => c.job),
+          'pending',
+          'succeeded',
+        ),
+      )
+    ) {
+      const rows = await this.db.rows<{ id: string }>(this.sql.complete, params(completions), `${this.wakeChannel}_complete`);
+      completed = new Set(rows.map((row) => row.id));
     }
-    const complete = async (db: SqlExecutor) =>
-      new Set((await db.rows<{ id: string }>(this.sql.complete, params, `${this.wakeChannel}_complete`)).map((row) => row.id));
-    const moves = movesOf(
-      completions.map((c) => c.job),
-      'pending',
-      'succeeded',
-    );
-    if (!this.moves.concern(moves)) return complete(this.db);
+    const rest = completions.filter((c) => !completed.has(c.job.id));
+    if (rest.length === 0) return completed;
     return this.moves.run(async (db) => {
-      const completed = await complete(db);
-      return { result: completed, moves: moves.filter((move) => completed.has(move.job.id)) };
+      const rows = await db.rows<{ id: string; has_dependents: boolean }>(this.sql.completeFollowed, params(rest));
+      const done = new Map(rows.map((row) => [row.id, row.has_dependents]));
+      const moves = rest
+        .filter((c) => done.has(c.job.id))
+        .map((c) => ({ job: { ...c.job, hasDependents: done.get(c.job.id)! }, from: 'pending' as const, to: 'succeeded' as const }));
+      return { result: new Set([...completed, ...done.keys()]), moves };
     });
   }
 

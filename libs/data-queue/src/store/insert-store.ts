@@ -1,6 +1,8 @@
 import type { JobRecord } from '../core/job-record.js';
-import { IdempotencyKeyConflictError, JobOptionsInvalidError } from '../core/data-queue.errors.js';
+import { IdempotencyKeyConflictError, JobDependencyNotFoundError, JobOptionsInvalidError } from '../core/data-queue.errors.js';
+import { bucketOf, type JobBucket, type JobStatus } from '../core/job-states.js';
 import { insertedJobRecord, toJobRecord, type InsertedRow, type JobRow, type NewJob } from './job-row.js';
+import { insertEdgesSql, lockPrerequisitesSql } from './sql/dependencies.sql.js';
 import type { SqlExecutor } from './sql/executor.js';
 import { enqueueCronTickSql, insertJobsSql, settleIdempotencyKeysSql } from './sql/insert-jobs.sql.js';
 
@@ -15,10 +17,20 @@ export function insertStatements(s: string) {
   return {
     insert: insertJobsSql(s, { withKeys: false }),
     insertWithKeys: insertJobsSql(s, { withKeys: true }),
+    insertHeld: insertJobsSql(s, { withKeys: false, withDependencies: true }),
+    insertHeldWithKeys: insertJobsSql(s, { withKeys: true, withDependencies: true }),
+    lockPrerequisites: lockPrerequisitesSql(s),
+    insertEdges: insertEdgesSql(s),
     settleKeys: settleIdempotencyKeysSql(s),
     cronTick: enqueueCronTickSql(s),
   };
 }
+
+/** A new job's dependencies as locked at its insert (see lockPrerequisitesSql): each one's id and bucket. */
+type Hold = { id: string; bucket: JobBucket }[];
+
+/** The holds of the jobs of one insert that have dependencies. */
+type Holds = Map<NewJob, Hold>;
 
 /** A holder of a key an insert found taken, and what settling did to it (see settleIdempotencyKeysSql). */
 type SettledRow = JobRow & { outcome: 'kept' | 'replaced' | 'released' | 'other_keys' | 'changed' };
@@ -45,16 +57,62 @@ export class InsertStore {
    * key are one job: the last of them that replaces speaks for the key, else the first.
    */
   async insert(jobs: NewJob[]): Promise<InsertResult> {
-    const inserted = await this.insertRows(jobs);
+    const holds = jobs.some((job) => job.dependsOn.length > 0) ? await this.lockPrerequisites(jobs) : null;
+    const createdBy = new Map<string, NewJob>();
+    const inserted = await this.insertRows(jobs, holds);
+    let result: InsertResult;
     if (inserted.length === jobs.length) {
       const created = inserted.map((row, i) => insertedJobRecord(jobs[i], row));
-      return { jobs: created, created };
+      created.forEach((record, i) => createdBy.set(record.id, jobs[i]));
+      result = { jobs: created, created };
+    } else {
+      result = await this.settleKeys(jobs, inserted, holds, createdBy);
     }
-    return this.settleKeys(jobs, inserted);
+    if (holds) await this.insertEdges(result.created, createdBy, holds);
+    return result;
   }
 
-  /** The INSERT (insertJobsSql); the keyed form only when a job has a key. */
-  private insertRows(jobs: NewJob[]): Promise<InsertedRow[]> {
+  /**
+   * Jobs with dependencies, before their insert: resolves and locks the dependencies (see
+   * lockPrerequisitesSql, the race argument); an unknown one fails the whole insert.
+   */
+  private async lockPrerequisites(jobs: NewJob[]): Promise<Holds> {
+    const refs = jobs.flatMap((job) => job.dependsOn);
+    const ids = [...new Set(refs.flatMap((ref) => ('id' in ref ? [ref.id] : [])))];
+    const keys = [...new Set(refs.flatMap((ref) => ('idempotencyKey' in ref ? [ref.idempotencyKey] : [])))];
+    const rows = await this.db.rows<{ id: string; idempotency_key: string | null; status: JobStatus; next_attempt_at: Date | null }>(
+      this.sql.lockPrerequisites,
+      [ids, keys],
+    );
+    const found = new Map<string, { id: string; bucket: JobBucket }>();
+    for (const row of rows) {
+      const prerequisite = { id: row.id, bucket: bucketOf({ status: row.status, nextAttemptAt: row.next_attempt_at }) };
+      found.set(`id:${row.id}`, prerequisite);
+      if (row.idempotency_key !== null) found.set(`key:${row.idempotency_key}`, prerequisite);
+    }
+    const holds: Holds = new Map();
+    for (const job of jobs) {
+      if (job.dependsOn.length === 0) continue;
+      const hold = new Map<string, { id: string; bucket: JobBucket }>();
+      job.dependsOn.forEach((ref, i) => {
+        const prerequisite = found.get('id' in ref ? `id:${ref.id}` : `key:${ref.idempotencyKey}`);
+        if (!prerequisite) throw new JobDependencyNotFoundError(job.jobType, `dependsOn[${i}]`, ref);
+        hold.set(prerequisite.id, prerequisite);
+      });
+      holds.set(job, [...hold.values()]);
+    }
+    return holds;
+  }
+
+  /** The edges of the jobs this insert created, each in its dependency's bucket at the insert. */
+  private async insertEdges(created: JobRecord[], createdBy: Map<string, NewJob>, holds: Holds): Promise<void> {
+    const edges = created.flatMap((record) => (holds.get(createdBy.get(record.id)!) ?? []).map((p) => ({ jobId: record.id, ...p })));
+    if (edges.length === 0) return;
+    await this.db.rows(this.sql.insertEdges, [edges.map((e) => e.jobId), edges.map((e) => e.id), edges.map((e) => e.bucket)]);
+  }
+
+  /** The INSERT (insertJobsSql); the keyed form only when a job has a key, the held form only when one has dependencies. */
+  private insertRows(jobs: NewJob[], holds: Holds | null): Promise<InsertedRow[]> {
     const column = <T>(pick: (job: NewJob) => T) => jobs.map(pick);
     const withKeys = jobs.some((j) => j.idempotencyKey !== null);
     const params: unknown[] = [
@@ -81,6 +139,17 @@ export class InsertStore {
         column((j) => (j.idempotencyWindow === 'unfinished' ? true : null)),
       );
     }
+    if (holds) {
+      const hold = (j: NewJob) => holds.get(j) ?? [];
+      const discarded = (j: NewJob) => hold(j).filter((p) => p.bucket === 'discarded');
+      params.push(
+        column((j) => hold(j).filter((p) => p.bucket === 'pending').length),
+        column((j) => discarded(j).length),
+        column((j) => discarded(j)[0]?.id ?? null),
+        column((j) => j.onDependencyFailure),
+      );
+      return this.db.rows<InsertedRow>(withKeys ? this.sql.insertHeldWithKeys : this.sql.insertHeld, params);
+    }
     return this.db.rows<InsertedRow>(
       withKeys ? this.sql.insertWithKeys : this.sql.insert,
       params,
@@ -94,9 +163,13 @@ export class InsertStore {
    * changed meanwhile, until every key is answered. Callers run keyed inserts in a transaction,
    * so an error thrown here rolls back every row of the call.
    */
-  private async settleKeys(jobs: NewJob[], inserted: InsertedRow[]): Promise<InsertResult> {
+  private async settleKeys(
+    jobs: NewJob[],
+    inserted: InsertedRow[],
+    holds: Holds | null,
+    createdBy: Map<string, NewJob>,
+  ): Promise<InsertResult> {
     const records: JobRecord[] = new Array<JobRecord>(jobs.length);
-    const createdIds = new Set<string>();
     const occurrences = new Map<string, number[]>();
     // The new rows come back in input order: unkeyed ones one by one, keyed ones under their key.
     const newUnkeyed = inserted.filter((row) => row.idempotency_key === null).values();
@@ -104,7 +177,7 @@ export class InsertStore {
       const key = job.idempotencyKey;
       if (key === null) {
         records[i] = insertedJobRecord(job, newUnkeyed.next().value!);
-        createdIds.add(records[i].id);
+        createdBy.set(records[i].id, job);
       } else {
         const indexes = occurrences.get(key);
         if (indexes) indexes.push(i);
@@ -121,7 +194,7 @@ export class InsertStore {
     const adopt = (rows: InsertedRow[], voices: Map<string, NewJob>) => {
       for (const row of rows) {
         const key = row.idempotency_key!;
-        createdIds.add(row.id);
+        createdBy.set(row.id, voices.get(key)!);
         answer(key, insertedJobRecord(voices.get(key)!, row));
         voices.delete(key);
       }
@@ -136,7 +209,7 @@ export class InsertStore {
       if (row && replacing === undefined) {
         adopt([row], new Map([[key, jobs[first]]]));
       } else {
-        if (row) createdIds.add(row.id); // created by this call, then replaced by a later job of it
+        if (row) createdBy.set(row.id, jobs[first]); // created by this call, then replaced by a later job of it
         unsettled.set(key, jobs[replacing ?? first]);
       }
     }
@@ -162,9 +235,9 @@ export class InsertStore {
         answer(key, toJobRecord(holder));
         unsettled.delete(key);
       }
-      if (unsettled.size > 0) adopt(await this.insertRows([...unsettled.values()]), unsettled);
+      if (unsettled.size > 0) adopt(await this.insertRows([...unsettled.values()], holds), unsettled);
     }
-    const created = [...new Set(records)].filter((record) => createdIds.has(record.id));
+    const created = [...new Set(records)].filter((record) => createdBy.has(record.id));
     return { jobs: records, created };
   }
 

@@ -1,4 +1,5 @@
-import type { FailureReason, JobErrorEntry, JobRecord } from '../core/job-record.js';
+import type { JobReference } from '../core/enqueue-options.js';
+import type { DependencyFailureRule, FailureReason, JobErrorEntry, JobRecord } from '../core/job-record.js';
 import type { JobStatus } from '../core/job-states.js';
 
 /** A `jobs` row as node-postgres returns it (bigint as string, timestamptz as Date, jsonb parsed). */
@@ -39,6 +40,9 @@ export interface JobRow {
   last_retried_at: Date | null;
   last_failed_at: Date | null;
   last_cancelled_at: Date | null;
+  dependencies_left: number | null;
+  on_dependency_failure: DependencyFailureRule | null;
+  has_dependents: boolean;
 }
 
 export function toJobRecord<Payload = unknown>(row: JobRow): JobRecord<Payload> {
@@ -78,6 +82,9 @@ export function toJobRecord<Payload = unknown>(row: JobRow): JobRecord<Payload> 
     cronKey: row.cron_key,
     cronAt: row.cron_at,
     concurrencyKeys: row.concurrency_keys,
+    dependenciesLeft: row.dependencies_left,
+    onDependencyFailure: row.on_dependency_failure,
+    hasDependents: row.has_dependents,
   };
 }
 
@@ -104,18 +111,20 @@ export interface NewJob {
   concurrencyKeys: string[];
   /** The OpenTelemetry context of the enqueue (W3C headers), null when it traced nothing. */
   traceContext: TraceCarrier | null;
+  /** The jobs this one waits for (`dependsOn`), deduplicated; empty: none. */
+  dependsOn: JobReference[];
+  /** Its rule for a dependency that fails; null when it has no dependencies. */
+  onDependencyFailure: DependencyFailureRule | null;
 }
 
 /** W3C trace context headers (`traceparent`, `tracestate`), as stored on a job. */
 export type TraceCarrier = Record<string, string>;
 
-/** What an insert returns of a new row: the values the database decided (see insertJobsSql). */
-export interface InsertedRow {
-  id: string;
-  run_at: Date;
-  created_at: Date;
-  idempotency_key: string | null;
-}
+/**
+ * What an insert returns of a new row: the values the database decided (see insertJobsSql);
+ * the whole row for jobs with dependencies, whose state the database decided too.
+ */
+export type InsertedRow = Pick<JobRow, 'id' | 'run_at' | 'created_at' | 'idempotency_key'> | JobRow;
 
 /**
  * The record of a job just inserted, built from its input and what the database decided: the
@@ -123,6 +132,7 @@ export interface InsertedRow {
  * compares the two).
  */
 export function insertedJobRecord<Payload = unknown>(job: NewJob, row: InsertedRow): JobRecord<Payload> {
+  if ('status' in row) return toJobRecord(row);
   return {
     id: row.id,
     jobType: job.jobType,
@@ -159,5 +169,8 @@ export function insertedJobRecord<Payload = unknown>(job: NewJob, row: InsertedR
     cronKey: null,
     cronAt: null,
     concurrencyKeys: [...job.concurrencyKeys],
+    dependenciesLeft: null,
+    onDependencyFailure: null,
+    hasDependents: false,
   };
 }

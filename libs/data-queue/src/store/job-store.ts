@@ -93,15 +93,20 @@ export class JobStore {
     });
   }
 
-  /** The job with a fresh attempt budget, or null if it does not exist or is neither failed nor cancelled. */
+  /**
+   * The job with a fresh attempt budget, or null if it does not exist or is neither failed nor
+   * cancelled. A dependent with dependencies left is held again (`blocked`) by the transition
+   * listeners in the same transaction; it is read again then, to return what was committed.
+   */
   async retry(jobId: string): Promise<JobRecord | null> {
-    return this.moves.run(async (db, notifier) => {
+    const job = await this.moves.run(async (db, notifier) => {
       const [row] = await db.rows<JobRow & { was_discarded: boolean }>(this.sql.retry, [jobId]);
       if (!row) return { result: null, moves: [] };
       const job = toJobRecord(row);
       await notifier.wake([job.queue]);
       return { result: job, moves: movesOf([job], row.was_discarded ? 'discarded' : 'pending', 'pending') };
     });
+    return job?.dependenciesLeft ? this.get(job.id) : job;
   }
 
   /** The changed job, or null if it does not exist or is neither pending nor retrying (see updateJobSql). */

@@ -4,6 +4,7 @@ import { AttemptStore, attemptStatements } from './attempt-store.js';
 import { BatchStore, batchStatements } from './batch-store.js';
 import { ConcurrencyStore, concurrencyStatements } from './concurrency-store.js';
 import { CronStore, cronStatements } from './cron-store.js';
+import { DependencyStore, dependencyStatements } from './dependency-store.js';
 import { EventSubscriptionStore, eventSubscriptionStatements } from './event-subscription-store.js';
 import { GaugeStore, gaugeStatements } from './gauge-store.js';
 import { InsertStore, insertStatements } from './insert-store.js';
@@ -19,7 +20,7 @@ import { WorkerStore, workerStatements } from './worker-store.js';
 
 /**
  * Follows changes of jobs' states inside the transaction that makes them: batch counters and
- * callbacks, dead letters, later job dependencies. Subscribe with `JobTransitions.subscribe`.
+ * callbacks, dead letters, job dependencies. Subscribe with `JobTransitions.subscribe`.
  */
 export interface JobTransitionListener {
   /** Whether this listener acts on the move; only such moves reach `jobsMoved`. */
@@ -63,6 +64,7 @@ function buildStatements(schema: string) {
     inserts: insertStatements(s),
     attempts: attemptStatements(s),
     jobs: jobStatements(s),
+    dependencies: dependencyStatements(s),
     workers: workerStatements(s),
     batches: batchStatements(s),
     concurrency: concurrencyStatements(s),
@@ -96,6 +98,7 @@ export class QueueStore {
   readonly inserts: InsertStore;
   readonly attempts: AttemptStore;
   readonly jobs: JobStore;
+  readonly dependencies: DependencyStore;
   readonly workers: WorkerStore;
   readonly batches: BatchStore;
   readonly concurrency: ConcurrencyStore;
@@ -120,6 +123,7 @@ export class QueueStore {
     this.inserts = new InsertStore(db, sql.inserts, wake);
     this.attempts = new AttemptStore(db, sql.attempts, moves, wake, callbackMaxAttempts);
     this.jobs = new JobStore(db, sql.jobs, moves, this.notifier);
+    this.dependencies = new DependencyStore(sql.dependencies, moves, wake);
     this.workers = new WorkerStore(db, sql.workers, moves);
     this.batches = new BatchStore(db, sql.batches, moves, wake, callbackMaxAttempts);
     this.concurrency = new ConcurrencyStore(db, sql.concurrency, schema);

@@ -114,5 +114,8 @@ function idleJob(
     cronKey: null,
     cronAt: null,
     concurrencyKeys: [],
+    dependenciesLeft: null,
+    onDependencyFailure: null,
+    hasDependents: false,
   };
 }

@@ -9,9 +9,9 @@ import type { AttemptView, JobPageModel, PageContext, TimelineEvent } from './vi
 /** Which actions each state allows (the store's guarded UPDATEs enforce the same rules). */
 const ALLOWED: Record<'retry' | 'cancel' | 'reschedule' | 'delete', JobState[]> = {
   retry: ['failed', 'cancelled', 'retrying'],
-  cancel: ['pending', 'waiting', 'processing', 'retrying'],
-  reschedule: ['pending', 'retrying'],
-  delete: ['pending', 'waiting', 'retrying', 'failed', 'cancelled', 'completed'],
+  cancel: ['blocked', 'pending', 'waiting', 'processing', 'retrying'],
+  reschedule: ['blocked', 'pending', 'retrying'],
+  delete: ['blocked', 'pending', 'waiting', 'retrying', 'failed', 'cancelled', 'completed'],
 };
 
 export function jobView(ctx: PageContext, model: JobPageModel): Html {

@@ -134,10 +134,10 @@ SELECT updated.*, (SELECT count(*) FROM woken) AS woken FROM updated`;
  * batch's bookkeeping in one statement, so the batch row is locked once per flush of completions
  * (not once per job) and only inside the server, never across a client round trip. $5 callback
  * attempts, $6 wake channel. Returns the ids completed (none when every fence failed; then the
- * batch row is not touched).
+ * batch row is not touched). Jobs with dependents are left out (see completeJobsUpdate).
  */
 export const completeBatchJobsSql = (s: string) => `
-WITH done AS (${completeJobsUpdate(s)}),
+WITH done AS (${completeJobsUpdate(s, { withDependents: false })}),
 history AS (${recordExecution(s, 'done', `'completed'`, '$2')}),
 moved AS (SELECT count(*)::int AS n FROM done),
 ${applyBatchChange(s, {

@@ -20,19 +20,23 @@ const RETRY_AT = `CASE WHEN attempts < max_attempts THEN now() + $6::float8 * in
  * numbers ($3) and outputs ($4: JSON, or NULL to keep what `ctx.setOutput` stored) into rows,
  * and each row is fenced on its own, so a stale attempt among them is simply left out of
  * RETURNING. Sorting by id makes concurrent flushes lock rows in one order (no deadlock).
+ *
+ * `withDependents: false` is the form of the statements that complete outside the transition
+ * listeners (the fast paths): it leaves out jobs with dependents — one may have been enqueued
+ * since the claim — which the caller then completes through the listeners.
  */
-export const completeJobsUpdate = (s: string) => `
+export const completeJobsUpdate = (s: string, { withDependents }: { withDependents: boolean }) => `
 UPDATE ${s}.jobs AS job
 SET status = 'completed', output = coalesce(done.output, job.output), progress = 100, failure_reason = NULL,
     completed_at = now(), locked_by = NULL, updated_at = now()
 FROM (SELECT * FROM unnest($1::bigint[], $3::int[], $4::jsonb[]) AS t(id, attempt, output) ORDER BY id) AS done
-WHERE job.id = done.id AND job.status = 'processing' AND job.locked_by = $2 AND job.attempts = done.attempt
-RETURNING job.id, job.attempts AS attempt, job.locked_at, job.batch_id`;
+WHERE job.id = done.id AND job.status = 'processing' AND job.locked_by = $2 AND job.attempts = done.attempt${withDependents ? '' : ' AND NOT job.has_dependents'}
+RETURNING job.id, job.attempts AS attempt, job.locked_at, job.batch_id, job.has_dependents`;
 
-export const completeJobsSql = (s: string) => `
-WITH done AS (${completeJobsUpdate(s)}),
+export const completeJobsSql = (s: string, form: { withDependents: boolean }) => `
+WITH done AS (${completeJobsUpdate(s, form)}),
 history AS (${recordExecution(s, 'done', `'completed'`, '$2')})
-SELECT id FROM done`;
+SELECT id, has_dependents FROM done`;
 
 /**
  * Records the error ($4: entry without timestamps; the database clock stamps when it ended,

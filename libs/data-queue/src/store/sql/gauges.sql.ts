@@ -5,7 +5,7 @@ import { jobStateSql, UNFINISHED } from '../../core/job-states.js';
  * history: the duration histogram counts them as they happen, so no gauge scans them.
  */
 
-/** Unfinished jobs by queue and state (pending, processing, retrying, waiting). */
+/** Unfinished jobs by queue and state (blocked, pending, processing, retrying, waiting). */
 export const jobsByStateSql = (s: string) => `
 SELECT queue, ${jobStateSql()} AS state, count(*)::int AS n
 FROM ${s}.jobs

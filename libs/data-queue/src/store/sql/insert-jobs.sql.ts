@@ -1,4 +1,5 @@
 import { UNFINISHED } from '../../core/job-states.js';
+import { dependencyFailedEntrySql, dependentStatusSql } from './dependencies.sql.js';
 
 /**
  * Inserts any number of jobs in one statement: each column arrives as one array parameter and
@@ -20,42 +21,75 @@ import { UNFINISHED } from '../../core/job-states.js';
  * - It returns only what the database decided (id, due time, creation time): the caller has the
  *   rest, and parsing whole rows back was a large share of a bulk enqueue's cost.
  */
-export const insertJobsSql = (s: string, { withKeys }: { withKeys: boolean }) => {
-  const window = withKeys ? KEY_WINDOW : { arrays: '', names: '', columns: '', values: '' };
+export const insertJobsSql = (s: string, { withKeys, withDependencies = false }: { withKeys: boolean; withDependencies?: boolean }) => {
+  const window = withKeys ? KEY_WINDOW : NONE;
+  const held = withDependencies ? heldColumns(withKeys ? 19 : 17) : NONE;
+  const available = withDependencies ? `CASE WHEN held.status = 'pending' THEN due.at END` : 'due.at';
   return `
 WITH input AS (
   SELECT *
   FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), jsonb_array_elements($3::jsonb), unnest($4::int[]),
                   unnest($5::timestamptz[]), unnest($6::float8[]), unnest($7::int[]), unnest($8::int[]), unnest($9::jsonb[]),
                   unnest($10::text[]), unnest($11::text[]), unnest($12::uuid[]), unnest($13::uuid[]), unnest($14::jsonb[]),
-                  unnest($16::jsonb[])${window.arrays})
+                  unnest($16::jsonb[])${window.arrays}${held.arrays})
        WITH ORDINALITY AS t(job_type, queue, payload, priority, run_at, delay_ms, max_attempts, timeout_ms,
                             tags, idempotency_key, dead_letter_job_type, batch_id, batch_callback_id, concurrency_keys,
-                            trace_context${window.names}, ord)
+                            trace_context${window.names}${held.names}, ord)
 ),
 inserted AS (
   INSERT INTO ${s}.jobs (job_type, queue, payload, priority, run_at, available_at, max_attempts, timeout_ms,
-                         tags, idempotency_key, dead_letter_job_type, batch_id, batch_callback_id, concurrency_keys, trace_context${window.columns})
-  SELECT job_type, queue, payload, priority, due.at, due.at, max_attempts, timeout_ms,
+                         tags, idempotency_key, dead_letter_job_type, batch_id, batch_callback_id, concurrency_keys, trace_context${window.columns}${held.columns})
+  SELECT job_type, queue, payload, priority, due.at, ${available}, max_attempts, timeout_ms,
          ARRAY(SELECT jsonb_array_elements_text(tags)), idempotency_key, dead_letter_job_type, batch_id, batch_callback_id,
-         ARRAY(SELECT jsonb_array_elements_text(concurrency_keys)), trace_context${window.values}
+         ARRAY(SELECT jsonb_array_elements_text(concurrency_keys)), trace_context${window.values}${held.values}
   FROM input
-  CROSS JOIN LATERAL (SELECT coalesce(input.run_at, now() + input.delay_ms * interval '1 millisecond') AS at) due
+  CROSS JOIN LATERAL (SELECT coalesce(input.run_at, now() + input.delay_ms * interval '1 millisecond') AS at) due${held.join}
   ORDER BY ord
   ${withKeys ? 'ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING' : ''}
-  RETURNING id, queue, run_at, available_at, created_at, idempotency_key
+  RETURNING ${withDependencies ? '*' : 'id, queue, run_at, available_at, created_at, idempotency_key'}
 ),
 woken AS (
   SELECT pg_notify($15, queues)
   FROM (SELECT string_agg(DISTINCT queue, ',') AS queues FROM inserted WHERE available_at <= now()) due
   WHERE queues IS NOT NULL
 )
-SELECT inserted.id, inserted.run_at, inserted.created_at, inserted.idempotency_key, (SELECT count(*) FROM woken) AS woken
+SELECT ${withDependencies ? 'inserted.*' : 'inserted.id, inserted.run_at, inserted.created_at, inserted.idempotency_key'}, (SELECT count(*) FROM woken) AS woken
 FROM inserted`;
 };
 
+const NONE = { arrays: '', names: '', columns: '', values: '', join: '' };
+
+/**
+ * The columns of jobs enqueued with `dependsOn` (from parameter $n on), whose state the database
+ * decides from their dependencies as locked by lockPrerequisitesSql: how many are unfinished and
+ * how many discarded, the first discarded one, and the job's rule. A discarded dependency under
+ * 'run' counts as satisfied; under 'cancel' or 'fail' the job is inserted cancelled or failed
+ * (dependentStatusSql, the rule dependencies settle by later too). The new rows come back
+ * whole, since the database decided their state.
+ */
+const heldColumns = (n: number) => ({
+  arrays: `, unnest($${n}::int[]), unnest($${n + 1}::int[]), unnest($${n + 2}::bigint[]), unnest($${n + 3}::text[])`,
+  names: ', unfinished_dependencies, discarded_dependencies, first_discarded, on_dependency_failure',
+  join: `
+  CROSS JOIN LATERAL (
+    SELECT unfinished_dependencies + CASE WHEN on_dependency_failure = 'run' THEN 0 ELSE discarded_dependencies END AS left,
+           CASE WHEN on_dependency_failure = 'run' THEN NULL ELSE first_discarded END AS failed_by
+  ) AS rule
+  CROSS JOIN LATERAL (
+    SELECT ${dependentStatusSql({ rule: 'on_dependency_failure', failedBy: 'rule.failed_by', left: 'rule.left' })} AS status
+  ) AS held`,
+  columns: ', status, dependencies_left, on_dependency_failure, failure_reason, error_history, last_cancelled_at, last_failed_at',
+  values: `, held.status, rule.left, on_dependency_failure,
+         CASE WHEN held.status IN ('cancelled', 'failed') THEN 'dependency_failed' END,
+         CASE WHEN held.status = 'failed'
+              THEN jsonb_build_array(${dependencyFailedEntrySql({ failedBy: 'rule.failed_by', outcome: "'was discarded'", attempt: '0' })})
+              ELSE '[]'::jsonb END,
+         CASE WHEN held.status = 'cancelled' THEN now() END, CASE WHEN held.status = 'failed' THEN now() END`,
+});
+
 /** The keyed insert's extra columns: how long each key holds ($17: ms, $18: while unfinished). */
 const KEY_WINDOW = {
+  ...NONE,
   arrays: ', unnest($17::float8[]), unnest($18::boolean[])',
   names: ', window_ms, until_finished',
   columns: ', idempotency_expires_at, idempotency_until_finished',

@@ -48,19 +48,20 @@ SELECT count(*)::int AS resumed, (SELECT count(pg_notify($3, queue)) FROM (SELEC
 FROM resumed`;
 
 /**
- * Changes a pending or retrying job ($1): its payload ($2 JSON), priority ($3) or start ($4);
- * NULL keeps a field. The status condition is the fence: a job a worker claimed meanwhile is not
- * changed (no row), so an attempt never runs with half an update.
+ * Changes a blocked, pending or retrying job ($1): its payload ($2 JSON), priority ($3) or start
+ * ($4); NULL keeps a field. The status condition is the fence: a job a worker claimed meanwhile
+ * is not changed (no row), so an attempt never runs with half an update. A blocked job is not
+ * runnable (available_at stays NULL): its new start applies when it is released.
  */
 export const updateJobSql = (s: string) => `
 UPDATE ${s}.jobs
 SET payload = coalesce($2::jsonb, payload),
     priority = coalesce($3::int, priority),
     run_at = coalesce($4::timestamptz, run_at),
-    available_at = coalesce($4::timestamptz, available_at),
+    available_at = CASE WHEN status = 'blocked' THEN NULL ELSE coalesce($4::timestamptz, available_at) END,
     next_attempt_at = CASE WHEN $4::timestamptz IS NOT NULL AND status = 'failed' THEN $4::timestamptz ELSE next_attempt_at END,
     updated_at = now()
-WHERE id = $1 AND (status = 'pending' OR ${RETRYING.sql()})
+WHERE id = $1 AND (status IN ('blocked', 'pending') OR ${RETRYING.sql()})
 RETURNING *`;
 
 /** Anything but a running job (cancel it first) can be deleted. */

@@ -21,6 +21,7 @@ export const de: Messages = {
   'client.selected': 'Ausgewählt: {count}',
   'client.allMatching': 'Alle Jobs, die den Filtern entsprechen, sind ausgewählt',
 
+  'state.blocked': 'Blockiert',
   'state.pending': 'Ausstehend',
   'state.processing': 'In Bearbeitung',
   'state.retrying': 'Wird wiederholt',
@@ -137,6 +138,7 @@ export const de: Messages = {
   'reason.timeout': 'Zeitüberschreitung',
   'reason.no_handler': 'Kein Handler für diesen Jobtyp',
   'reason.interrupted': 'Unterbrochen (Worker gestoppt oder abgestürzt)',
+  'reason.dependency_failed': 'Eine Abhängigkeit war nicht erfolgreich',
 
   'timeline.created': 'Erstellt',
   'timeline.started': 'Gestartet',

@@ -20,6 +20,7 @@ export const en = {
   'client.selected': 'Selected: {count}',
   'client.allMatching': 'Every job matching the filters is selected',
 
+  'state.blocked': 'Blocked',
   'state.pending': 'Pending',
   'state.processing': 'Processing',
   'state.retrying': 'Retrying',
@@ -136,6 +137,7 @@ export const en = {
   'reason.timeout': 'Timed out',
   'reason.no_handler': 'No handler for this job type',
   'reason.interrupted': 'Interrupted (worker stopped or crashed)',
+  'reason.dependency_failed': 'A job it depends on did not succeed',
 
   'timeline.created': 'Created',
   'timeline.started': 'Started',

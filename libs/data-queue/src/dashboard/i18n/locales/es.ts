@@ -21,6 +21,7 @@ export const es: Messages = {
   'client.selected': 'Seleccionados: {count}',
   'client.allMatching': 'Están seleccionados todos los trabajos que coinciden con los filtros',
 
+  'state.blocked': 'Bloqueado',
   'state.pending': 'Pendiente',
   'state.processing': 'En proceso',
   'state.retrying': 'Reintentando',
@@ -137,6 +138,7 @@ export const es: Messages = {
   'reason.timeout': 'Tiempo agotado',
   'reason.no_handler': 'No hay handler para este tipo de trabajo',
   'reason.interrupted': 'Interrumpido (el worker se detuvo o se bloqueó)',
+  'reason.dependency_failed': 'Una dependencia no tuvo éxito',
 
   'timeline.created': 'Creado',
   'timeline.started': 'Iniciado',

@@ -22,6 +22,7 @@ export const fr: Messages = {
   'client.selected': 'Sélectionnées\u00a0: {count}',
   'client.allMatching': 'Toutes les tâches correspondant aux filtres sont sélectionnées',
 
+  'state.blocked': 'Bloquée',
   'state.pending': 'En attente',
   'state.processing': 'En cours',
   'state.retrying': 'Relance prévue',
@@ -138,6 +139,7 @@ export const fr: Messages = {
   'reason.timeout': 'Délai dépassé',
   'reason.no_handler': 'Aucun handler pour ce type de tâche',
   'reason.interrupted': 'Interrompue (worker arrêté ou planté)',
+  'reason.dependency_failed': 'Une dépendance n’a pas réussi',
 
   'timeline.created': 'Créée',
   'timeline.started': 'Démarrée',

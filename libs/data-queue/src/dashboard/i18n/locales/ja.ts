@@ -21,6 +21,7 @@ export const ja: Messages = {
   'client.selected': '選択中：{count}',
   'client.allMatching': 'フィルターに一致するすべてのジョブを選択中',
 
+  'state.blocked': '依存待ち',
   'state.pending': '実行待ち',
   'state.processing': '処理中',
   'state.retrying': '再試行待ち',
@@ -137,6 +138,7 @@ export const ja: Messages = {
   'reason.timeout': 'タイムアウトしました',
   'reason.no_handler': 'このジョブタイプのハンドラーがありません',
   'reason.interrupted': '中断されました（ワーカーの停止またはクラッシュ）',
+  'reason.dependency_failed': '依存先のジョブが成功しませんでした',
 
   'timeline.created': '作成',
   'timeline.started': '開始',

@@ -21,6 +21,7 @@ export const ko: Messages = {
   'client.selected': '선택됨: {count}',
   'client.allMatching': '필터와 일치하는 모든 작업이 선택됨',
 
+  'state.blocked': '의존 대기',
   'state.pending': '실행 대기',
   'state.processing': '처리 중',
   'state.retrying': '재시도 대기',
@@ -137,6 +138,7 @@ export const ko: Messages = {
   'reason.timeout': '시간 초과',
   'reason.no_handler': '이 작업 유형의 핸들러가 없습니다',
   'reason.interrupted': '중단됨 (워커가 중지되었거나 비정상 종료됨)',
+  'reason.dependency_failed': '의존하는 작업이 성공하지 못함',
 
   'timeline.created': '생성됨',
   'timeline.started': '시작됨',

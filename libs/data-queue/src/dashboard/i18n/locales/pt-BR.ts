@@ -21,6 +21,7 @@ export const ptBR: Messages = {
   'client.selected': 'Selecionadas: {count}',
   'client.allMatching': 'Todas as tarefas que correspondem aos filtros estão selecionadas',
 
+  'state.blocked': 'Bloqueada',
   'state.pending': 'Pendente',
   'state.processing': 'Processando',
   'state.retrying': 'Aguardando nova tentativa',
@@ -137,6 +138,7 @@ export const ptBR: Messages = {
   'reason.timeout': 'Tempo esgotado',
   'reason.no_handler': 'Nenhum handler para este tipo de tarefa',
   'reason.interrupted': 'Interrompida (worker parado ou travado)',
+  'reason.dependency_failed': 'Uma dependência não teve sucesso',
 
   'timeline.created': 'Criada',
   'timeline.started': 'Iniciada',

@@ -21,6 +21,7 @@ export const zhCN: Messages = {
   'client.selected': '已选择：{count}',
   'client.allMatching': '已选择所有符合筛选条件的任务',
 
+  'state.blocked': '被阻塞',
   'state.pending': '待处理',
   'state.processing': '处理中',
   'state.retrying': '等待重试',
@@ -137,6 +138,7 @@ export const zhCN: Messages = {
   'reason.timeout': '已超时',
   'reason.no_handler': '没有此任务类型的处理器',
   'reason.interrupted': '已中断（工作进程停止或崩溃）',
+  'reason.dependency_failed': '所依赖的任务未成功',
 
   'timeline.created': '已创建',
   'timeline.started': '已开始',

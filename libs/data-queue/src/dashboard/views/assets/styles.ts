@@ -90,6 +90,7 @@ form.inline { display: inline-flex; gap: .35rem; align-items: center; margin: 0;
 .card-retrying { border-left-color: var(--warn); }
 .card-processing, .card-pending { border-left-color: var(--info); }
 .card-waiting { border-left-color: var(--wait); }
+.card-blocked { border-left-color: var(--idle); border-left-style: dashed; }
 .card-cancelled { border-left-color: var(--idle); }
 .table-wrap { overflow-x: auto; background: var(--surface); border: 1px solid var(--border); border-radius: 8px; }
 table { width: 100%; border-collapse: collapse; }
@@ -112,6 +113,7 @@ table.facts th { width: 12rem; }
 .state-failed, .batch-discarded, .outcome-failed, .badge.paused { background: var(--err-bg); color: var(--err); }
 .state-retrying, .badge.read-only { background: var(--warn-bg); color: var(--warn); }
 .state-waiting { background: var(--wait-bg); color: var(--wait); }
+.state-blocked { background: var(--idle-bg); color: var(--idle); outline: 1px dashed var(--idle); outline-offset: -1px; }
 .state-cancelled, .batch-finished { background: var(--idle-bg); color: var(--idle); }
 .outcome-running { background: var(--info-bg); color: var(--info); }
 .tag { display: inline-block; padding: 0 .4rem; margin: 0 .15rem .15rem 0; border-radius: 4px; background: var(--idle-bg); color: var(--fg); font-size: .8rem; }

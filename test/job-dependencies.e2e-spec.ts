@@ -1,0 +1,300 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { JobDependencyNotFoundError, JobHandler, JobOptionsInvalidError, MAX_DEPENDENCIES_PER_JOB } from '@dataqueue/nestjs';
+import type { JobContext, JobRecord } from '@dataqueue/nestjs';
+import { Gates } from './support/gates.js';
+import { rejectionOf } from './support/rejection.js';
+import { Tally } from './support/tally.js';
+import { createTestApp, waitForFinalFailure, waitForStatus, type TestApp } from './support/test-app.js';
+import { databaseUrl } from './support/unique-schema.js';
+import { waitFor } from './support/wait-for.js';
+
+const gates = new Gates();
+let tally: Tally;
+/** Jobs of type 'step' whose `failUntil` names a key in here succeed; the others with one fail. */
+const fixed = new Set<string>();
+
+interface StepPayload {
+  label: string;
+  /** Hold the run until the test opens this gate. */
+  gate?: string;
+  /** Fail every attempt until the test adds this to `fixed`. */
+  failUntil?: string;
+}
+
+@JobHandler('step')
+class StepHandler {
+  async handle(payload: StepPayload, ctx: JobContext): Promise<void> {
+    await tally.record(ctx.job.id, payload.label);
+    if (payload.gate) await gates.wait(payload.gate, ctx.signal);
+    if (payload.failUntil && !fixed.has(payload.failUntil))
+      throw new Error(`step ${payload.label} fails until ${payload.failUntil} is fixed`);
+  }
+}
+
+describe('job dependencies', () => {
+  let app: TestApp;
+  let db: pg.Pool;
+
+  beforeAll(async () => {
+    app = await createTestApp({ providers: [StepHandler], options: { pollIntervalMs: 50, defaultMaxAttempts: 1 } });
+    tally = await Tally.create(app.schema);
+    db = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
+  });
+
+  afterAll(async () => {
+    gates.openAll();
+    await db?.end();
+    await tally?.close();
+    await app?.close();
+  });
+
+  const step = (payload: StepPayload, options: Parameters<TestApp['queue']['enqueue']>[2] = {}) =>
+    app.queue.enqueue('step', payload, options) as Promise<JobRecord>;
+
+  /** When the handler of each job started, from the tally; a job that never ran is absent. */
+  async function starts(): Promise<Map<string, Date[]>> {
+    const runs = new Map<string, Date[]>();
+    for (const entry of await tally.entries()) runs.set(entry.jobId, [...(runs.get(entry.jobId) ?? []), entry.at]);
+    return runs;
+  }
+
+  async function edgesOf(jobId: string): Promise<{ depends_on_id: string; state: string }[]> {
+    const { rows } = await db.query<{ depends_on_id: string; state: string }>(
+      `SELECT depends_on_id, state FROM "${app.schema}".job_dependencies WHERE job_id = $1 ORDER BY depends_on_id`,
+      [jobId],
+    );
+    return rows;
+  }
+
+  async function jobCount(): Promise<number> {
+    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${app.schema}".jobs`);
+    return rows[0].n;
+  }
+
+  describe('release', () => {
+    it('holds C until A and B have both completed, then runs it once, after both', async () => {
+      const a = await step({ label: 'A', gate: 'release-a' });
+      const b = await step({ label: 'B', gate: 'release-b' }, { idempotencyKey: 'release-b' });
+      const c = await step({ label: 'C' }, { dependsOn: [a.id, { idempotencyKey: 'release-b' }] });
+      expect(c).toMatchObject({ status: 'blocked', dependenciesLeft: 2, onDependencyFailure: 'cancel' });
+      expect((await app.queue.getJob(a.id))!.hasDependents).toBe(true);
+
+      gates.open('release-a');
+      await waitForStatus(app.queue, a.id, 'completed');
+      expect(await app.queue.getJob(c.id)).toMatchObject({ status: 'blocked', dependenciesLeft: 1 });
+
+      gates.open('release-b');
+      const done = await waitForStatus(app.queue, c.id, 'completed');
+      expect(done.dependenciesLeft).toBe(0);
+      const runs = await starts();
+      expect(runs.get(c.id)).toHaveLength(1);
+      const [aDone, bDone] = [await app.queue.getJob(a.id), await app.queue.getJob(b.id)];
+      expect(runs.get(c.id)![0].getTime()).toBeGreaterThanOrEqual(Math.max(aDone!.completedAt!.getTime(), bDone!.completedAt!.getTime()));
+      expect(await edgesOf(c.id)).toEqual([
+        { depends_on_id: a.id, state: 'succeeded' },
+        { depends_on_id: b.id, state: 'succeeded' },
+      ]);
+    });
+
+    it('runs a job whose dependencies completed before its enqueue at once', async () => {
+      const a = await step({ label: 'done before' });
+      await waitForStatus(app.queue, a.id, 'completed');
+      const b = await step({ label: 'after done' }, { dependsOn: [a.id] });
+      expect(b).toMatchObject({ status: 'pending', dependenciesLeft: 0 });
+      await waitForStatus(app.queue, b.id, 'completed');
+    });
+
+    it('releases every dependent enqueued while its dependency finishes: none stays blocked', async () => {
+      const a = await step({ label: 'racing', gate: 'race' });
+      await waitFor('the racing job to start', async () => (await starts()).has(a.id));
+      const enqueues = Array.from({ length: 40 }, (_, i) => step({ label: `race dependent ${i}` }, { dependsOn: [a.id] }));
+      gates.open('race');
+      const dependents = await Promise.all(enqueues);
+      const finished = await waitFor(
+        'every racing dependent to complete',
+        () => Promise.all(dependents.map((job) => app.queue.getJob(job.id))),
+        (jobs) => jobs.every((job) => job?.status === 'completed'),
+        { timeoutMs: 20_000 },
+      );
+      const runs = await starts();
+      for (const job of finished) expect(runs.get(job!.id)).toHaveLength(1);
+    });
+  });
+
+  describe('failure rules', () => {
+    it('cancels down a chain by default, and retrying the failed job holds the chain again, which then runs once', async () => {
+      const a = await step({ label: 'chain A', failUntil: 'chain' });
+      const b = await step({ label: 'chain B' }, { dependsOn: [a.id] });
+      const c = await step({ label: 'chain C' }, { dependsOn: [b.id] });
+      await waitForFinalFailure(app.queue, a.id);
+      for (const id of [b.id, c.id]) {
+        expect(await waitForStatus(app.queue, id, 'cancelled')).toMatchObject({ failureReason: 'dependency_failed' });
+      }
+      expect(await edgesOf(b.id)).toEqual([{ depends_on_id: a.id, state: 'discarded' }]);
+
+      fixed.add('chain');
+      await app.queue.retryJob(a.id);
+      // Held again in the retry's own transaction, the whole chain.
+      expect(await app.queue.getJob(b.id)).toMatchObject({ status: 'blocked', failureReason: null });
+      expect(await app.queue.getJob(c.id)).toMatchObject({ status: 'blocked', failureReason: null });
+      await waitForStatus(app.queue, c.id, 'completed');
+      const runs = await starts();
+      expect([runs.get(a.id)?.length, runs.get(b.id)?.length, runs.get(c.id)?.length]).toEqual([2, 1, 1]);
+      expect(runs.get(c.id)![0] >= runs.get(b.id)![0]).toBe(true);
+    });
+
+    it("'fail' fails the dependent for good, with an error entry naming the dependency", async () => {
+      const a = await step({ label: 'fail A', failUntil: 'never' });
+      const b = await step({ label: 'fail B' }, { dependsOn: [a.id], onDependencyFailure: 'fail' });
+      const failed = await waitForFinalFailure(app.queue, b.id);
+      expect(failed.failureReason).toBe('dependency_failed');
+      expect(failed.errorHistory.at(-1)).toMatchObject({
+        reason: 'dependency_failed',
+        message: `dependency job ${a.id} failed before succeeding`,
+      });
+      expect((await starts()).has(b.id)).toBe(false);
+    });
+
+    it("'run' runs the dependent anyway once its other dependencies finished", async () => {
+      const a = await step({ label: 'run A', failUntil: 'never' });
+      const other = await step({ label: 'run other', gate: 'run-other' });
+      const b = await step({ label: 'run B' }, { dependsOn: [a.id, other.id], onDependencyFailure: 'run' });
+      await waitForFinalFailure(app.queue, a.id);
+      expect(await app.queue.getJob(b.id)).toMatchObject({ status: 'blocked', dependenciesLeft: 1 });
+      gates.open('run-other');
+      await waitForStatus(app.queue, b.id, 'completed');
+    });
+
+    it('applies the rule at enqueue when a dependency is already cancelled', async () => {
+      const a = await step({ label: 'cancelled early' }, { delayMs: 3_600_000 });
+      await app.queue.cancelJob(a.id);
+      const cancelled = await step({ label: 'never runs' }, { dependsOn: [a.id] });
+      expect(cancelled).toMatchObject({ status: 'cancelled', failureReason: 'dependency_failed', dependenciesLeft: 1 });
+      const failed = await step({ label: 'never runs either' }, { dependsOn: [a.id], onDependencyFailure: 'fail' });
+      expect(failed).toMatchObject({ status: 'failed', nextAttemptAt: null, failureReason: 'dependency_failed' });
+      const runs = await step({ label: 'runs anyway' }, { dependsOn: [a.id], onDependencyFailure: 'run' });
+      expect(runs).toMatchObject({ status: 'pending', dependenciesLeft: 0 });
+      await waitForStatus(app.queue, runs.id, 'completed');
+      expect(await edgesOf(cancelled.id)).toEqual([{ depends_on_id: a.id, state: 'discarded' }]);
+
+      // Retrying the cancelled dependency holds the cancelled dependent again.
+      await app.queue.retryJob(a.id);
+      expect(await app.queue.getJob(cancelled.id)).toMatchObject({ status: 'blocked', dependenciesLeft: 1 });
+      await waitForStatus(app.queue, cancelled.id, 'completed');
+    });
+  });
+
+  describe('actions on held jobs and their dependencies', () => {
+    it('deleting a held dependency applies the rule to its dependents', async () => {
+      const root = await step({ label: 'delete root', gate: 'delete-root' });
+      const middle = await step({ label: 'deleted' }, { dependsOn: [root.id] });
+      const cancelled = await step({ label: 'delete cancelled' }, { dependsOn: [middle.id] });
+      const released = await step({ label: 'delete released' }, { dependsOn: [middle.id], onDependencyFailure: 'run' });
+      expect(await app.queue.deleteJob(middle.id)).toBe(true);
+      expect(await app.queue.getJob(cancelled.id)).toMatchObject({ status: 'cancelled', failureReason: 'dependency_failed' });
+      await waitForStatus(app.queue, released.id, 'completed');
+      gates.open('delete-root');
+    });
+
+    it('cancels a blocked job, which stays cancelled when its dependency completes', async () => {
+      const a = await step({ label: 'cancel dep', gate: 'cancel-dep' });
+      const b = await step({ label: 'cancelled while blocked' }, { dependsOn: [a.id] });
+      expect(await app.queue.cancelJob(b.id)).toMatchObject({ status: 'cancelled', failureReason: null });
+      gates.open('cancel-dep');
+      await waitForStatus(app.queue, a.id, 'completed');
+      expect(await app.queue.getJob(b.id)).toMatchObject({ status: 'cancelled' });
+      expect((await starts()).has(b.id)).toBe(false);
+    });
+
+    it('retrying a dependent whose dependencies are unfinished holds it again', async () => {
+      const a = await step({ label: 'retry dep', gate: 'retry-dep' });
+      const b = await step({ label: 'retried dependent' }, { dependsOn: [a.id] });
+      await app.queue.cancelJob(b.id);
+      expect(await app.queue.retryJob(b.id)).toMatchObject({ status: 'blocked', dependenciesLeft: 1 });
+      gates.open('retry-dep');
+      await waitForStatus(app.queue, b.id, 'completed');
+    });
+
+    it('updates and reschedules a blocked job; its start applies once it is released', async () => {
+      const a = await step({ label: 'update dep', gate: 'update-dep' });
+      const b = await step({ label: 'updated' }, { dependsOn: [a.id] });
+      const later = new Date(Date.now() + 3_600_000);
+      expect(await app.queue.updateJob(b.id, { priority: 5, runAt: later })).toMatchObject({ status: 'blocked', priority: 5 });
+      gates.open('update-dep');
+      await waitForStatus(app.queue, a.id, 'completed');
+      const released = await app.queue.getJob(b.id);
+      expect(released).toMatchObject({ status: 'pending', runAt: later });
+      expect(await app.queue.retryJob(b.id).catch((error: unknown) => error)).toMatchObject({ name: 'JobStateError' });
+      await app.queue.cancelJob(b.id);
+    });
+  });
+
+  describe("in a caller's transaction", () => {
+    let dataSource: DataSource;
+    beforeAll(async () => {
+      dataSource = await new DataSource({ type: 'postgres', url: databaseUrl(), poolSize: 2 }).initialize();
+    });
+    afterAll(async () => {
+      await dataSource?.destroy();
+    });
+
+    it('leaves no job, edge or flag behind on rollback, and holds the job on commit', async () => {
+      const a = await step({ label: 'tx dep', gate: 'tx-dep' });
+      const before = await jobCount();
+      const rolledBack = await rejectionOf(
+        dataSource.transaction(async (manager) => {
+          await app.queue.enqueue('step', { label: 'rolled back' }, { manager, dependsOn: [a.id] });
+          throw new Error('rollback');
+        }),
+      );
+      expect(rolledBack.message).toBe('rollback');
+      expect(await jobCount()).toBe(before);
+      expect((await app.queue.getJob(a.id))!.hasDependents).toBe(false);
+
+      const committed = await dataSource.transaction((manager) =>
+        app.queue.enqueue('step', { label: 'committed' }, { manager, dependsOn: [a.id] }),
+      );
+      expect(await app.queue.getJob(committed.id)).toMatchObject({ status: 'blocked' });
+      gates.open('tx-dep');
+      await waitForStatus(app.queue, committed.id, 'completed');
+    });
+  });
+
+  describe('validation', () => {
+    it('rejects unknown dependencies, self-dependency, too many, a rule without dependsOn and bad types, inserting nothing', async () => {
+      const known = await step({ label: 'known' }, { delayMs: 3_600_000 });
+      const before = await jobCount();
+      const unknownId = await rejectionOf(step({ label: 'x' }, { dependsOn: [known.id, '999999999'] }));
+      expect(unknownId).toBeInstanceOf(JobDependencyNotFoundError);
+      expect(unknownId).toMatchObject({ field: 'dependsOn[1]', dependency: { id: '999999999' } });
+      const unknownKey = await rejectionOf(
+        app.queue.enqueueMany([
+          { jobType: 'step', payload: { label: 'fine' }, options: { dependsOn: [known.id] } },
+          { jobType: 'step', payload: { label: 'x' }, options: { dependsOn: [{ idempotencyKey: 'nobody' }] } },
+        ]),
+      );
+      expect(unknownKey).toMatchObject({ field: 'dependsOn[0]', dependency: { idempotencyKey: 'nobody' } });
+
+      const invalid: [object, string][] = [
+        [{ dependsOn: [{ idempotencyKey: 'me' }], idempotencyKey: 'me' }, 'dependsOn[0]'],
+        [{ dependsOn: Array.from({ length: MAX_DEPENDENCIES_PER_JOB + 1 }, () => known.id) }, 'dependsOn'],
+        [{ onDependencyFailure: 'run' }, 'onDependencyFailure'],
+        [{ dependsOn: [known.id], onDependencyFailure: 'ignore' }, 'onDependencyFailure'],
+        [{ dependsOn: known.id }, 'dependsOn'],
+        [{ dependsOn: [known.id, {}] }, 'dependsOn[1]'],
+        [{ dependsOn: [1.5] }, 'dependsOn[0]'],
+        [{ dependsOn: [{ idempotencyKey: 'k', extra: 1 }] }, 'dependsOn[0]'],
+      ];
+      for (const [options, field] of invalid) {
+        const error = await rejectionOf(step({ label: 'x' }, options));
+        expect([field, error]).toEqual([field, expect.any(JobOptionsInvalidError)]);
+        expect(error).toMatchObject({ field });
+      }
+      expect(await jobCount()).toBe(before);
+      expect(await app.queue.getJob(known.id)).toMatchObject({ hasDependents: false });
+      await app.queue.cancelJob(known.id);
+    });
+  });
+});

@@ -1,14 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { JobDependencyNotFoundError, JobHandler, JobOptionsInvalidError, MAX_DEPENDENCIES_PER_JOB } from '@dataqueue/nestjs';
-import type { JobContext, JobRecord } from '@dataqueue/nestjs';
+import type { JobContext, JobRecord, JobToEnqueue } from '@dataqueue/nestjs';
+import type { TallyJobPayload } from './fixtures/worker-process.js';
+import { TALLY_BATCH, callbackLabels } from './fixtures/tally-batch-callbacks.js';
 import { Gates } from './support/gates.js';
 import { rejectionOf } from './support/rejection.js';
 import { Tally } from './support/tally.js';
 import { createTestApp, waitForFinalFailure, waitForStatus, type TestApp } from './support/test-app.js';
 import { databaseUrl } from './support/unique-schema.js';
 import { waitFor } from './support/wait-for.js';
+import { allJobs, waitForBatch, waitForBatchFinished } from './support/batches.js';
+import { startCluster, type Cluster } from './support/cluster.js';
+import { withWorkerLogs } from './support/worker-processes.js';
 
 const gates = new Gates();
 let tally: Tally;
@@ -186,6 +191,43 @@ describe('job dependencies', () => {
     });
   });
 
+  describe('re-hold on retry', () => {
+    it("holds a dependent released by the rule 'run' again when the failed dependency is retried before it started", async () => {
+      const a = await step({ label: 'rehold A', failUntil: 'rehold' });
+      const b = await step({ label: 'rehold B' }, { dependsOn: [a.id], onDependencyFailure: 'run', delayMs: 3_600_000 });
+      await waitForFinalFailure(app.queue, a.id);
+      expect(await app.queue.getJob(b.id)).toMatchObject({ status: 'pending', dependenciesLeft: 0 });
+      await app.queue.retryJob(a.id);
+      expect(await app.queue.getJob(b.id)).toMatchObject({ status: 'blocked', dependenciesLeft: 1 });
+      fixed.add('rehold');
+      await waitForStatus(app.queue, a.id, 'completed');
+      expect(await app.queue.getJob(b.id)).toMatchObject({ status: 'pending', dependenciesLeft: 0 });
+      await app.queue.cancelJob(b.id);
+    });
+
+    it('keeps batch counters right through the cascade and the re-hold, and finishes the batch again', async () => {
+      const batch = await app.queue.createBatch({ description: 'dependent batch jobs' });
+      const [a] = await batch.add([{ jobType: 'step', payload: { label: 'batch A', failUntil: 'batch' } }]);
+      const [b] = await batch.add([{ jobType: 'step', payload: { label: 'batch B' }, options: { dependsOn: [a.id] } }]);
+      await batch.enqueue([{ jobType: 'step', payload: { label: 'batch C' }, options: { dependsOn: [b.id] } }]);
+      const discarded = await waitForBatchFinished(app.queue, batch.id);
+      expect(discarded.counts).toEqual({ total: 3, pending: 0, succeeded: 0, discarded: 3 });
+
+      fixed.add('batch');
+      await app.queue.retryJob(a.id);
+      expect((await app.queue.getBatch(batch.id))!.counts).toEqual({ total: 3, pending: 3, succeeded: 0, discarded: 0 });
+      await waitForBatch(app.queue, batch.id, (record) => record.counts.succeeded === 3 && record.finishedAt !== null);
+
+      // A job added to the batch behind an already discarded dependency counts as discarded at once.
+      const cancelledDep = await step({ label: 'batch dep' }, { delayMs: 3_600_000 });
+      await app.queue.cancelJob(cancelledDep.id);
+      const late = await app.queue.createBatch({ description: 'late' });
+      await late.enqueue([{ jobType: 'step', payload: { label: 'late' }, options: { dependsOn: [cancelledDep.id] } }]);
+      const finished = await waitForBatchFinished(app.queue, late.id);
+      expect(finished.counts).toEqual({ total: 1, pending: 0, succeeded: 0, discarded: 1 });
+    });
+  });
+
   describe('actions on held jobs and their dependencies', () => {
     it('deleting a held dependency applies the rule to its dependents', async () => {
       const root = await step({ label: 'delete root', gate: 'delete-root' });
@@ -298,3 +340,86 @@ describe('job dependencies', () => {
     });
   });
 });
+
+/**
+ * Worker processes (test/fixtures/worker-process.ts) run 'tally' jobs, each recording its start
+ * in the tally, and the batch callbacks; this process only enqueues.
+ */
+describe('job dependencies across worker processes', () => {
+  let cluster: Cluster | undefined;
+
+  afterEach(async () => {
+    await cluster?.close();
+    cluster = undefined;
+  });
+
+  it('runs each node of a diamond DAG (width 20, depth 5) once, after all its dependencies, across 3 processes', async () => {
+    cluster = await startCluster({ workers: 3, env: { DQ_QUEUES: '*:4' } });
+    const { queue } = cluster.producer;
+    const tally: TallyJob = (label, dependsOn = []) => ({
+      jobType: 'tally',
+      payload: { label, sleepMs: Math.floor(Math.random() * 15) },
+      options: dependsOn.length > 0 ? { dependsOn } : {},
+    });
+    const WIDTH = 20;
+    const [root] = await queue.enqueueMany([tally('root')]);
+    const dependencies = new Map<string, string[]>([[root.id, []]]);
+    let level = [root.id];
+    for (let depth = 1; depth <= 5; depth++) {
+      const parents = level;
+      const jobs = Array.from({ length: WIDTH }, (_, i) => {
+        const deps = [...new Set([parents[i % parents.length], parents[(i + 1) % parents.length], parents[(i + 7) % parents.length]])];
+        return { job: tally(`L${depth}-${i}`, deps), deps };
+      });
+      const enqueued = await queue.enqueueMany(jobs.map(({ job }) => job));
+      enqueued.forEach((job, i) => dependencies.set(job.id, jobs[i].deps));
+      level = enqueued.map((job) => job.id);
+    }
+    const [sink] = await queue.enqueueMany([tally('sink', level)]);
+    dependencies.set(sink.id, level);
+
+    await withWorkerLogs(cluster.workers, waitForStatus(queue, sink.id, 'completed', { timeoutMs: 20_000 }));
+    const jobs = new Map((await allJobs(queue, { jobType: 'tally' })).map((job) => [job.id, job]));
+    const runs = new Map<string, Date[]>();
+    for (const entry of await cluster.tally.entries()) runs.set(entry.jobId, [...(runs.get(entry.jobId) ?? []), entry.at]);
+
+    expect(jobs.size).toBe(1 + 5 * WIDTH + 1);
+    const early: string[] = [];
+    for (const [id, deps] of dependencies) {
+      expect([id, jobs.get(id)!.status, runs.get(id)?.length]).toEqual([id, 'completed', 1]);
+      const started = runs.get(id)![0].getTime();
+      for (const dep of deps) {
+        if (started < runs.get(dep)![0].getTime() || started < jobs.get(dep)!.completedAt!.getTime()) early.push(`${id} before ${dep}`);
+      }
+    }
+    expect(early).toEqual([]);
+    expect((await cluster.tally.runsPerPid()).size).toBeGreaterThan(1);
+  });
+
+  it('fires the batch callbacks once when a failure cascades through dependent batch jobs', async () => {
+    cluster = await startCluster({ workers: 2 });
+    const { queue } = cluster.producer;
+    const batch = await queue.createBatch({
+      description: 'cascade',
+      onFinish: TALLY_BATCH,
+      onSuccess: TALLY_BATCH,
+      onDiscard: TALLY_BATCH,
+    });
+    const [a] = await batch.add([{ jobType: 'tally', payload: { label: 'cascade A', fail: true }, options: { maxAttempts: 1 } }]);
+    const [b] = await batch.add([{ jobType: 'tally', payload: { label: 'cascade B' }, options: { dependsOn: [a.id] } }]);
+    await batch.enqueue([
+      { jobType: 'tally', payload: { label: 'cascade C' }, options: { dependsOn: [b.id] } },
+      { jobType: 'tally', payload: { label: 'independent' } },
+    ]);
+    const finished = await withWorkerLogs(cluster.workers, waitForBatchFinished(queue, batch.id, { timeoutMs: 20_000 }));
+    expect(finished.counts).toEqual({ total: 4, pending: 0, succeeded: 1, discarded: 3 });
+    const events = callbackLabels(await cluster.tally.labels())
+      .filter((run) => run.batchId === batch.id)
+      .map((run) => run.event)
+      .sort();
+    expect(events).toEqual(['discard', 'finish']);
+    expect((await cluster.tally.labels()).filter((label) => label === 'cascade B' || label === 'cascade C')).toEqual([]);
+  });
+});
+
+type TallyJob = (label: string, dependsOn?: string[]) => JobToEnqueue<TallyJobPayload>;

@@ -396,6 +396,39 @@ describe('job dependencies across worker processes', () => {
     expect((await cluster.tally.runsPerPid()).size).toBeGreaterThan(1);
   });
 
+  it("settles dependents of a SIGKILLed worker's jobs through the crash reaper: the final failure cancels, the retry releases", async () => {
+    cluster = await startCluster({ workers: 1, env: { DQ_QUEUES: '*:2', DQ_HEARTBEAT_INTERVAL_MS: '300', DQ_WORKER_TIMEOUT_MS: '1500' } });
+    const { queue } = cluster.producer;
+    const long = { sleepMs: 60_000, sleepFirstAttemptOnly: true };
+    const [lost, retried] = await queue.enqueueMany([
+      { jobType: 'tally', payload: { label: 'lost', ...long }, options: { maxAttempts: 1 } },
+      { jobType: 'tally', payload: { label: 'retried', ...long }, options: { maxAttempts: 2 } },
+    ]);
+    const [cancelled, released] = await queue.enqueueMany([
+      { jobType: 'tally', payload: { label: 'after lost' }, options: { dependsOn: [lost.id] } },
+      { jobType: 'tally', payload: { label: 'after retried' }, options: { dependsOn: [retried.id] } },
+    ]);
+    await withWorkerLogs(
+      cluster.workers,
+      waitFor(
+        'both long jobs to start',
+        () => cluster!.tally.count(),
+        (n) => n === 2,
+      ),
+    );
+    const [victim] = cluster.workers;
+    victim.kill('SIGKILL');
+    await victim.exited;
+    await cluster.addWorkers(1);
+
+    const done = await withWorkerLogs(cluster.workers, waitForStatus(queue, released.id, 'completed', { timeoutMs: 20_000 }));
+    expect(done.dependenciesLeft).toBe(0);
+    expect(await queue.getJob(lost.id)).toMatchObject({ status: 'failed', nextAttemptAt: null, failureReason: 'interrupted' });
+    expect(await queue.getJob(cancelled.id)).toMatchObject({ status: 'cancelled', failureReason: 'dependency_failed' });
+    const runs = await cluster.tally.runsPerJob();
+    expect([runs.get(cancelled.id), runs.get(released.id), runs.get(retried.id)]).toEqual([undefined, 1, 2]);
+  });
+
   it('fires the batch callbacks once when a failure cascades through dependent batch jobs', async () => {
     cluster = await startCluster({ workers: 2 });
     const { queue } = cluster.producer;

@@ -106,9 +106,14 @@ describe('job dependencies', () => {
     it('runs a job whose dependencies completed before its enqueue at once', async () => {
       const a = await step({ label: 'done before' });
       await waitForStatus(app.queue, a.id, 'completed');
-      const b = await step({ label: 'after done' }, { dependsOn: [a.id] });
+      const [b, plain] = await app.queue.enqueueMany([
+        { jobType: 'step', payload: { label: 'after done' }, options: { dependsOn: [a.id] } },
+        { jobType: 'step', payload: { label: 'plain, enqueued with it' } },
+      ]);
       expect(b).toMatchObject({ status: 'pending', dependenciesLeft: 0 });
+      expect(plain).toMatchObject({ status: 'pending', dependenciesLeft: null, onDependencyFailure: null });
       await waitForStatus(app.queue, b.id, 'completed');
+      await waitForStatus(app.queue, plain.id, 'completed');
     });
 
     it('releases every dependent enqueued while its dependency finishes: none stays blocked', async () => {

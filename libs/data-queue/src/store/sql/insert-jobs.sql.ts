@@ -64,15 +64,18 @@ const NONE = { arrays: '', names: '', columns: '', values: '', join: '' };
  * decides from their dependencies as locked by lockPrerequisitesSql: how many are unfinished and
  * how many discarded, the first discarded one, and the job's rule. A discarded dependency under
  * 'run' counts as satisfied; under 'cancel' or 'fail' the job is inserted cancelled or failed
- * (dependentStatusSql, the rule dependencies settle by later too). The new rows come back
- * whole, since the database decided their state.
+ * (dependentStatusSql, the rule dependencies settle by later too). A job of the same insert
+ * without dependencies (its rule NULL) is a plain pending job. The new rows come back whole,
+ * since the database decided their state.
  */
 const heldColumns = (n: number) => ({
   arrays: `, unnest($${n}::int[]), unnest($${n + 1}::int[]), unnest($${n + 2}::bigint[]), unnest($${n + 3}::text[])`,
   names: ', unfinished_dependencies, discarded_dependencies, first_discarded, on_dependency_failure',
   join: `
   CROSS JOIN LATERAL (
-    SELECT unfinished_dependencies + CASE WHEN on_dependency_failure = 'run' THEN 0 ELSE discarded_dependencies END AS left,
+    SELECT CASE WHEN on_dependency_failure IS NOT NULL
+                THEN unfinished_dependencies + CASE WHEN on_dependency_failure = 'run' THEN 0 ELSE discarded_dependencies END
+           END AS left,
            CASE WHEN on_dependency_failure = 'run' THEN NULL ELSE first_discarded END AS failed_by
   ) AS rule
   CROSS JOIN LATERAL (

@@ -82,7 +82,8 @@ describe('job dependencies', () => {
     it('holds C until A and B have both completed, then runs it once, after both', async () => {
       const a = await step({ label: 'A', gate: 'release-a' });
       const b = await step({ label: 'B', gate: 'release-b' }, { idempotencyKey: 'release-b' });
-      const c = await step({ label: 'C' }, { dependsOn: [a.id, { idempotencyKey: 'release-b' }] });
+      // Named twice (by id and by key), B is one dependency.
+      const c = await step({ label: 'C' }, { dependsOn: [a.id, { idempotencyKey: 'release-b' }, b.id] });
       expect(c).toMatchObject({ status: 'blocked', dependenciesLeft: 2, onDependencyFailure: 'cancel' });
       expect((await app.queue.getJob(a.id))!.hasDependents).toBe(true);
 
@@ -313,9 +314,9 @@ describe('job dependencies', () => {
     it('rejects unknown dependencies, self-dependency, too many, a rule without dependsOn and bad types, inserting nothing', async () => {
       const known = await step({ label: 'known' }, { delayMs: 3_600_000 });
       const before = await jobCount();
-      const unknownId = await rejectionOf(step({ label: 'x' }, { dependsOn: [known.id, '999999999'] }));
+      const unknownId = await rejectionOf(step({ label: 'x' }, { dependsOn: [known.id, known.id, '999999999'] }));
       expect(unknownId).toBeInstanceOf(JobDependencyNotFoundError);
-      expect(unknownId).toMatchObject({ field: 'dependsOn[1]', dependency: { id: '999999999' } });
+      expect(unknownId).toMatchObject({ field: 'dependsOn[2]', dependency: { id: '999999999' } });
       const unknownKey = await rejectionOf(
         app.queue.enqueueMany([
           { jobType: 'step', payload: { label: 'fine' }, options: { dependsOn: [known.id] } },

@@ -124,7 +124,8 @@ export const DEPENDENCY_OPTIONS = ['dependsOn', 'onDependencyFailure'];
 
 /**
  * Checks `dependsOn` and `onDependencyFailure` (JobOptionsInvalidError naming the field, e.g.
- * `dependsOn[2]`) and returns the dependencies, deduplicated, as ids or keys.
+ * `dependsOn[2]`) and returns the dependencies as ids or keys, in the given order (the insert
+ * names an unknown one by its index, and drops repeats once it has resolved them).
  */
 export function validateDependencyOptions(options: EnqueueOptions, context: SettingsContext): JobReference[] {
   const fail = (field: string, problem: string): never => {
@@ -143,23 +144,20 @@ export function validateDependencyOptions(options: EnqueueOptions, context: Sett
   if (dependsOn.length > MAX_DEPENDENCIES_PER_JOB) {
     fail('dependsOn', `has ${dependsOn.length} dependencies; at most ${MAX_DEPENDENCIES_PER_JOB} are allowed`);
   }
-  const refs = new Map<string, JobReference>();
-  Array.from(dependsOn as unknown[]).forEach((ref, i) => {
+  return Array.from(dependsOn as unknown[], (ref, i): JobReference => {
     const field = `dependsOn[${i}]`;
     if (typeof ref === 'string' || typeof ref === 'number') {
       const id = String(ref);
       if (!/^[1-9]\d{0,17}$/.test(id)) fail(field, `must be a job id (got ${describeValue(ref)})`);
-      refs.set(`id:${id}`, { id });
-      return;
+      return { id };
     }
     const key = (ref as { idempotencyKey?: unknown } | null)?.idempotencyKey;
     if (typeof ref !== 'object' || ref === null || Object.keys(ref).length !== 1 || text(MAX_KEY_LENGTH)(key) !== null) {
       fail(field, `must be a job id or { idempotencyKey: string } (got ${describeValue(ref)})`);
     }
     if (key === options.idempotencyKey) fail(field, `is this job's own idempotency key: a job may not depend on itself`);
-    refs.set(`key:${key as string}`, { idempotencyKey: key as string });
+    return { idempotencyKey: key as string };
   });
-  return [...refs.values()];
 }
 
 const BACKOFF_RULES: Record<keyof BackoffOptions, Check> = {

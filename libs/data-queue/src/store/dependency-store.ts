@@ -45,13 +45,8 @@ export class DependencyStore {
 
   /** Prerequisites were discarded or deleted before succeeding. */
   async prerequisitesDiscarded(prerequisites: { id: string; outcome: DiscardOutcome }[]): Promise<void> {
-    const outcomes = prerequisites.map((p) => p.outcome);
-    await this.settle(
-      prerequisites.map((p) => p.id),
-      'pending',
-      this.sql.discarded,
-      [outcomes],
-    );
+    const [ids, outcomes] = [prerequisites.map((p) => p.id), prerequisites.map((p) => p.outcome)];
+    await this.settle(ids, 'pending', this.sql.discarded, [outcomes]);
   }
 
   /** Discarded prerequisites `ids` run again. */

@@ -111,7 +111,7 @@ export interface NewJob {
   concurrencyKeys: string[];
   /** The OpenTelemetry context of the enqueue (W3C headers), null when it traced nothing. */
   traceContext: TraceCarrier | null;
-  /** The jobs this one waits for (`dependsOn`), deduplicated; empty: none. */
+  /** The jobs this one waits for (`dependsOn`), as given; empty: none. */
   dependsOn: JobReference[];
   /** Its rule for a dependency that fails; null when it has no dependencies. */
   onDependencyFailure: DependencyFailureRule | null;

@@ -5,6 +5,7 @@ import { JobDependencyNotFoundError, JobHandler, JobOptionsInvalidError, MAX_DEP
 import type { JobContext, JobRecord, JobToEnqueue } from '@dataqueue/nestjs';
 import type { TallyJobPayload } from './fixtures/worker-process.js';
 import { TALLY_BATCH, callbackLabels } from './fixtures/tally-batch-callbacks.js';
+import { drain } from '@dataqueue/nestjs/testing';
 import { Gates } from './support/gates.js';
 import { rejectionOf } from './support/rejection.js';
 import { Tally } from './support/tally.js';
@@ -344,6 +345,25 @@ describe('job dependencies', () => {
       expect(await app.queue.getJob(known.id)).toMatchObject({ hasDependents: false });
       await app.queue.cancelJob(known.id);
     });
+  });
+});
+
+describe('job dependencies under drain (tests of apps)', () => {
+  it('runs a dependent released by a drained job in the same drain, after it', async () => {
+    const app = await createTestApp({ providers: [StepHandler], options: { mode: 'external' } });
+    tally = await Tally.create(app.schema);
+    try {
+      const a = await app.queue.enqueue('step', { label: 'drained A' });
+      const b = await app.queue.enqueue('step', { label: 'drained B' }, { dependsOn: [a.id] });
+      const { jobs } = await drain(app.app);
+      expect(jobs.map((job) => [job.id, job.status])).toEqual([
+        [a.id, 'completed'],
+        [b.id, 'completed'],
+      ]);
+    } finally {
+      await tally.close();
+      await app.close();
+    }
   });
 });
 

@@ -28,6 +28,8 @@ export type { DataQueueJobs, EnqueueableJob } from './core/job-map.js';
 export type { DependencyFailureRule, FailureReason, JobErrorEntry, JobExecutionRecord, JobRecord } from './core/job-record.js';
 export type { JobStatus } from './core/job-states.js';
 export { Batch } from './core/batch.js';
+export { FlowBuilder, MAX_FLOW_STEPS } from './core/flow.js';
+export type { Flow, FlowRecord, FlowStepOptions, StepDependency } from './core/flow.js';
 export type { BatchWriteOptions } from './core/batch.js';
 export { OnBatchDiscard, OnBatchFinish, OnBatchSuccess } from './batches/batch-callback.decorators.js';
 export type { BatchCallbackContext } from './batches/batch-callback-context.js';
@@ -53,6 +55,7 @@ export {
   DataQueueOptionsInvalidError,
   DuplicateBatchCallbackError,
   DuplicateJobHandlerError,
+  FlowInvalidError,
   IdempotencyKeyConflictError,
   JobDependencyNotFoundError,
   JobNotFoundError,

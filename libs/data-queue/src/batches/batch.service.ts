@@ -12,7 +12,7 @@ import type { JobRecord } from '../core/job-record.js';
 import { isValidQueueName } from '../core/queue-name.js';
 import { unstorableText } from '../core/storable-text.js';
 import { idText, isUuid } from '../queue/ids.js';
-import { NewJobFactory } from '../queue/new-job.factory.js';
+import { NewJobFactory, type JobsToInsert } from '../queue/new-job.factory.js';
 import { jsonProblem } from '../queue/payload.validation.js';
 import { JobInserter } from '../queue/job-inserter.js';
 import { JobTracing } from '../queue/job-tracing.js';
@@ -44,7 +44,12 @@ export class BatchService implements BatchOperations {
 
   async create(options: CreateBatchOptions = {}, caller: CallerTransaction = {}): Promise<Batch> {
     this.validate(options);
-    const row = await this.storeFor(caller).batches.insert({
+    return this.createIn(this.storeFor(caller), options);
+  }
+
+  /** Creates a batch in `tx`, with options already validated (`validate`). */
+  async createIn(tx: QueueStore, options: CreateBatchOptions): Promise<Batch> {
+    const row = await tx.batches.insert({
       description: options.description ?? null,
       propertiesJson: JSON.stringify(options.properties ?? {}),
       onFinish: options.onFinish ?? null,
@@ -79,22 +84,33 @@ export class BatchService implements BatchOperations {
     options: AddJobsOptions,
   ): Promise<{ record: BatchRecord; jobs: JobRecord[] }> {
     const toInsert = await this.newJobs.createMany(jobs, { batchId });
-    const result = await this.storeFor(options).transaction(async (tx) => {
-      const { jobs: records, created } = await this.inserter.insertIn(tx, toInsert);
-      const added = created.length;
-      // A job whose dependency was already discarded can be created cancelled or failed.
-      const discarded = created.filter((job) => bucketOf(job) === 'discarded').length;
-      const record = await this.tracker.apply(
-        tx,
-        batchId,
-        { total: added, pending: added - discarded, succeeded: 0, discarded },
-        // `add` to a finished batch starts unarmed work: only a later `enqueue` fires callbacks again.
-        { arm: options.arm, disarmIfFinished: !options.arm && added > 0, properties: options.properties },
-      );
-      return { record, jobs: records, created };
-    });
+    const result = await this.storeFor(options).transaction((tx) => this.insertJobsIn(tx, batchId, toInsert, options));
     if (!hasCallerTransaction(options)) this.inserter.afterCommit(result.created);
     return { record: result.record, jobs: result.jobs };
+  }
+
+  /**
+   * Inserts jobs made for the batch (`NewJobFactory.createMany` with its id) and updates its
+   * counters, in `tx`; its owner calls `JobInserter.afterCommit` with `created` once committed.
+   */
+  async insertJobsIn(
+    tx: QueueStore,
+    batchId: string,
+    toInsert: JobsToInsert,
+    options: Omit<AddJobsOptions, keyof CallerTransaction>,
+  ): Promise<{ record: BatchRecord; jobs: JobRecord[]; created: JobRecord[] }> {
+    const { jobs: records, created } = await this.inserter.insertIn(tx, toInsert);
+    const added = created.length;
+    // A job whose dependency was already discarded can be created cancelled or failed.
+    const discarded = created.filter((job) => bucketOf(job) === 'discarded').length;
+    const record = await this.tracker.apply(
+      tx,
+      batchId,
+      { total: added, pending: added - discarded, succeeded: 0, discarded },
+      // `add` to a finished batch starts unarmed work: only a later `enqueue` fires callbacks again.
+      { arm: options.arm, disarmIfFinished: !options.arm && added > 0, properties: options.properties },
+    );
+    return { record, jobs: records, created };
   }
 
   async update(batchId: string, properties: Record<string, unknown>, caller: CallerTransaction = {}): Promise<BatchRecord> {
@@ -137,12 +153,13 @@ export class BatchService implements BatchOperations {
   }
 
   /** The caller's transaction, checked; the pool's store without one. */
-  private storeFor(caller: CallerTransaction): QueueStore {
+  storeFor(caller: CallerTransaction): QueueStore {
     validateCallerTransaction(caller);
     return this.database.store.joining(caller);
   }
 
-  private validate(options: CreateBatchOptions): void {
+  /** Checks batch options (`createBatch`, `createFlow`). */
+  validate(options: CreateBatchOptions): void {
     if (typeof options !== 'object' || options === null) throw new BatchOptionsInvalidError('options', 'must be an object');
     if (options.description !== undefined && (typeof options.description !== 'string' || options.description.length > 10_000)) {
       throw new BatchOptionsInvalidError('description', 'must be a string of at most 10,000 characters');

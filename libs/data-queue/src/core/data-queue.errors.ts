@@ -280,3 +280,17 @@ export interface DatabaseTarget {
   database?: string;
   user?: string;
 }
+
+/**
+ * A flow (`createFlow`) that cannot run: no steps, too many, a duplicate name, an `after` naming
+ * no step, a cycle, or a step's options. `field` names the place (`steps.load.after[0]`). Nothing
+ * was inserted.
+ */
+export class FlowInvalidError extends DataQueueError {
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`flow ${field} is invalid: ${detail}; nothing was enqueued`);
+  }
+}

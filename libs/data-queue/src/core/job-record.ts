@@ -67,6 +67,8 @@ export interface JobRecord<Payload = unknown, Output = unknown> {
   onDependencyFailure: DependencyFailureRule | null;
   /** Whether other jobs were enqueued depending on this one. */
   hasDependents: boolean;
+  /** Its step's name, for a job created by a flow (`createFlow`); null otherwise. */
+  stepName: string | null;
 }
 
 /** One finished attempt of a job, from the job history (`QueueService.getJobExecutions`). */

@@ -47,6 +47,11 @@ export interface JobContext<Payload = unknown> {
   waitForToken<T = unknown>(token: string, options?: { timeoutMs?: number }): Promise<T>;
   /** Runs `fn` once for this job, across waits and retries; later runs return its stored result. */
   step<T>(name: string, fn: () => T | Promise<T>): Promise<T>;
+  /**
+   * The records of the jobs this one depends on (`dependsOn`, a flow's `after`), with their
+   * `output`: by step name when the dependency has one, else by job id. Read once per attempt.
+   */
+  dependencies(): Promise<Record<string, JobRecord>>;
 }
 
 /** The shape a `@JobHandler` class implements. */

@@ -8,6 +8,7 @@ import { BatchReconciler } from '../batches/batch-reconciler.js';
 import { BatchTracker } from '../batches/batch-tracker.js';
 import { DependencyTracker } from '../flows/dependency-tracker.js';
 import { BatchService } from '../batches/batch.service.js';
+import { FlowService } from '../batches/flow.service.js';
 import type { DataQueueModuleOptions, ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { BATCH_OPERATIONS, DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { JobEventBus } from '../core/job-event-bus.js';
@@ -69,6 +70,7 @@ import { QueueService } from './queue.service.js';
     DependencyTracker,
     BatchService,
     { provide: BATCH_OPERATIONS, useExisting: BatchService },
+    FlowService,
     BatchReconciler,
     PauseService,
     CronService,

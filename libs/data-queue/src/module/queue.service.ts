@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BatchService } from '../batches/batch.service.js';
+import { FlowService } from '../batches/flow.service.js';
 import type { BatchRecord, CreateBatchOptions } from '../core/batch-record.js';
 import type { Batch } from '../core/batch.js';
 import type { CronEntryDefinition, CronEntryRecord } from '../core/cron-entry.js';
@@ -10,6 +11,7 @@ import type { CallerTransaction, EnqueueOptions, JobPage, JobUpdate, ListJobsFil
 import { validateCallerTransaction, validateJobSettings } from '../core/job-settings.validation.js';
 import type { DataQueueJobs, DeclaredJobType, EnqueueableJob, UndeclaredJobType } from '../core/job-map.js';
 import { JobEventBus } from '../core/job-event-bus.js';
+import { FlowBuilder, type FlowRecord } from '../core/flow.js';
 import type { JobExecutionRecord, JobRecord } from '../core/job-record.js';
 import { STORABLE_DATE, storableDate } from '../core/storable-date.js';
 import { describeValue } from '../core/value-description.js';
@@ -40,6 +42,7 @@ export class QueueService {
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
     private readonly events: JobEventBus,
     private readonly tracing: JobTracing,
+    private readonly flows: FlowService,
   ) {}
 
   /**
@@ -165,6 +168,20 @@ export class QueueService {
   /** Starts a batch; see `Batch` for `add` / `enqueue`. With `manager` or `client`, inside the caller's transaction. */
   async createBatch(options: CreateBatchOptions = {}, caller: CallerTransaction = {}): Promise<Batch> {
     return this.batches.create(options, caller ?? {});
+  }
+
+  /**
+   * Starts a flow: steps added with `.step(name, jobType, payload, { after })` are inserted by
+   * `.run()` as one batch (these options) in one transaction, each step waiting for its `after`
+   * steps. See docs/flows.md.
+   */
+  createFlow(options: CreateBatchOptions = {}): FlowBuilder {
+    return new FlowBuilder(this.flows, options ?? {});
+  }
+
+  /** A flow's batch and steps, each with the names of the steps it runs after; null if there is no such batch. */
+  async getFlow(id: string): Promise<FlowRecord | null> {
+    return this.flows.get(id);
   }
 
   async getBatch(id: string): Promise<BatchRecord | null> {

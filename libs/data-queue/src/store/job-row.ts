@@ -43,6 +43,7 @@ export interface JobRow {
   dependencies_left: number | null;
   on_dependency_failure: DependencyFailureRule | null;
   has_dependents: boolean;
+  step_name: string | null;
 }
 
 export function toJobRecord<Payload = unknown>(row: JobRow): JobRecord<Payload> {
@@ -85,6 +86,7 @@ export function toJobRecord<Payload = unknown>(row: JobRow): JobRecord<Payload> 
     dependenciesLeft: row.dependencies_left,
     onDependencyFailure: row.on_dependency_failure,
     hasDependents: row.has_dependents,
+    stepName: row.step_name,
   };
 }
 
@@ -172,5 +174,6 @@ export function insertedJobRecord<Payload = unknown>(job: NewJob, row: InsertedR
     dependenciesLeft: null,
     onDependencyFailure: null,
     hasDependents: false,
+    stepName: null,
   };
 }

@@ -6,6 +6,7 @@ import { ConcurrencyStore, concurrencyStatements } from './concurrency-store.js'
 import { CronStore, cronStatements } from './cron-store.js';
 import { DependencyStore, dependencyStatements } from './dependency-store.js';
 import { EventSubscriptionStore, eventSubscriptionStatements } from './event-subscription-store.js';
+import { FlowStore, flowStatements } from './flow-store.js';
 import { GaugeStore, gaugeStatements } from './gauge-store.js';
 import { InsertStore, insertStatements } from './insert-store.js';
 import type { JobMove, JobMoves, Moved } from './job-moves.js';
@@ -65,6 +66,7 @@ function buildStatements(schema: string) {
     attempts: attemptStatements(s),
     jobs: jobStatements(s),
     dependencies: dependencyStatements(s),
+    flows: flowStatements(s),
     workers: workerStatements(s),
     batches: batchStatements(s),
     concurrency: concurrencyStatements(s),
@@ -99,6 +101,7 @@ export class QueueStore {
   readonly attempts: AttemptStore;
   readonly jobs: JobStore;
   readonly dependencies: DependencyStore;
+  readonly flows: FlowStore;
   readonly workers: WorkerStore;
   readonly batches: BatchStore;
   readonly concurrency: ConcurrencyStore;
@@ -124,6 +127,7 @@ export class QueueStore {
     this.attempts = new AttemptStore(db, sql.attempts, moves, wake, callbackMaxAttempts);
     this.jobs = new JobStore(db, sql.jobs, moves, this.notifier);
     this.dependencies = new DependencyStore(sql.dependencies, moves, wake);
+    this.flows = new FlowStore(db, sql.flows);
     this.workers = new WorkerStore(db, sql.workers, moves);
     this.batches = new BatchStore(db, sql.batches, moves, wake, callbackMaxAttempts);
     this.concurrency = new ConcurrencyStore(db, sql.concurrency, schema);

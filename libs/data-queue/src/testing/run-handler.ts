@@ -13,6 +13,8 @@ export interface RunHandlerOptions<Payload> {
   batch?: Batch | null;
   /** What `ctx.waitForToken(token)` returns, by token; a token not listed times out (WaitTimeoutError). */
   tokens?: Record<string, unknown>;
+  /** What `ctx.dependencies()` returns: by step name (or job id), the fields of each dependency's record (`output`…). */
+  dependencies?: Record<string, Partial<JobRecord>>;
   /** `ctx.signal`; default one that never aborts. */
   signal?: AbortSignal;
 }
@@ -72,6 +74,7 @@ export async function runHandler<Payload, Output = unknown>(
       if (!options.tokens || !Object.hasOwn(options.tokens, token)) throw new WaitTimeoutError(token);
       return options.tokens[token] as T;
     },
+    dependencies: async () => dependencyRecords(options.dependencies ?? {}),
     step: async <T>(name: string, fn: () => T | Promise<T>) => {
       if (!Object.hasOwn(run.steps, name)) run.steps[name] = await fn();
       return run.steps[name] as T;
@@ -79,6 +82,32 @@ export async function runHandler<Payload, Output = unknown>(
   };
   run.output = (await handler.instance.handle(payload, ctx)) as Output;
   return run;
+}
+
+/** Completed jobs with the fields given, keyed as given. */
+function dependencyRecords(given: Record<string, Partial<JobRecord>>): Record<string, JobRecord> {
+  const now = new Date();
+  return Object.fromEntries(
+    Object.entries(given).map(([key, fields], i) => {
+      const job: JobRecord = {
+        ...idleJob(now),
+        id: String(i + 1),
+        jobType: 'dependency',
+        payload: null,
+        queue: 'default',
+        priority: 0,
+        maxAttempts: 1,
+        timeoutMs: null,
+        deadLetterJobType: null,
+        status: 'completed',
+        lockedAt: null,
+        lockedBy: null,
+        completedAt: now,
+        ...fields,
+      };
+      return [key, job];
+    }),
+  );
 }
 
 /** A job in its first attempt, with nothing recorded yet. */
@@ -117,5 +146,6 @@ function idleJob(
     dependenciesLeft: null,
     onDependencyFailure: null,
     hasDependents: false,
+    stepName: null,
   };
 }

@@ -1,9 +1,11 @@
 import type { Batch } from '../core/batch.js';
 import { JobOptionsInvalidError, WaitTimeoutError } from '../core/data-queue.errors.js';
+import { dependenciesByName } from '../core/flow.js';
 import type { JobRecord } from '../core/job-record.js';
 import type { JobContext } from '../handlers/job-handler.interfaces.js';
 import { waitTokenProblem } from '../queue/wait-token.js';
 import type { AttemptStore, PendingWait, RunFence, StepResults, StoredWait } from '../store/attempt-store.js';
+import type { FlowStore } from '../store/flow-store.js';
 import type { AttemptAbort } from './attempt-abort.js';
 import { serializeOutput } from './serialize-output.js';
 
@@ -19,11 +21,13 @@ export class RunningJobContext implements JobContext {
   /** `step` results and waits that are over, persisted with each step and wait. */
   readonly steps: StepResults;
   private waits = 0;
+  private dependencyRecords: Promise<Record<string, JobRecord>> | null = null;
 
   constructor(
     readonly job: JobRecord,
     private readonly abort: AttemptAbort,
     private readonly attempts: AttemptStore,
+    private readonly flows: FlowStore,
     private readonly fence: RunFence,
     readonly batch: Batch | null,
     steps: StepResults = {},
@@ -36,6 +40,11 @@ export class RunningJobContext implements JobContext {
   /** Created on first read (see AttemptAbort). */
   get signal(): AbortSignal {
     return this.abort.signal;
+  }
+
+  dependencies(): Promise<Record<string, JobRecord>> {
+    this.dependencyRecords ??= this.flows.dependenciesOf(this.job.id).then(dependenciesByName);
+    return this.dependencyRecords;
   }
 
   async setProgress(percent: number): Promise<void> {

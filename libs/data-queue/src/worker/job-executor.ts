@@ -180,7 +180,7 @@ export class JobExecutor {
       return { kind: 'failed', error, reason: 'no_handler' };
     }
     const batchHandle = batch && new Batch(this.batches, batch);
-    const ctx = new RunningJobContext(job, abort, store.attempts, fence, batchHandle, claimed.steps, claimed.resumedWait);
+    const ctx = new RunningJobContext(job, abort, store.attempts, store.flows, fence, batchHandle, claimed.steps, claimed.resumedWait);
     // A durable wait ends the attempt however the handler settles (even if it swallowed the signal).
     const waiting = (): Outcome | null => ctx.pendingWait && { kind: 'waiting', wait: ctx.pendingWait, steps: ctx.steps };
     try {

@@ -6,6 +6,7 @@ import { batchesMigration } from './batches.migration.js';
 import { concurrencyMigration } from './concurrency.migration.js';
 import { cronMigration } from './cron.migration.js';
 import { durableWaitsMigration } from './durable-waits.migration.js';
+import { flowStepsMigration } from './flow-steps.migration.js';
 import { jobDependenciesMigration } from './job-dependencies.migration.js';
 import { jobTypesMigration } from './job-types.migration.js';
 import { leanHotPathMigration } from './lean-hot-path.migration.js';
@@ -47,6 +48,7 @@ export function dataQueueMigrations(schema = 'data_queue'): (new () => Migration
     eventSubscriptionsMigration(schema),
     runtimeCronMigration(schema),
     jobDependenciesMigration(schema),
+    flowStepsMigration(schema),
   ].map((migration, index) => sharingHistory(schema, migration, index === 0));
 }
 

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import pg from 'pg';
 import { FlowInvalidError, JobHandler, MAX_FLOW_STEPS, OnBatchFinish, OnBatchSuccess } from '@dataqueue/nestjs';
 import type { BatchRecord, FlowBuilder, JobContext } from '@dataqueue/nestjs';
-import { runHandler } from '@dataqueue/nestjs/testing';
+import { drain, runHandler } from '@dataqueue/nestjs/testing';
 import { rejectionOf } from './support/rejection.js';
 import { createTestApp, waitForStatus, type TestApp } from './support/test-app.js';
 import { databaseUrl } from './support/unique-schema.js';
@@ -223,5 +223,40 @@ describe('flows', () => {
   it('runHandler passes the dependencies it is given to ctx.dependencies()', async () => {
     const run = await runHandler(app.app, 'renovate-interior', {}, { dependencies: { walls: { output: 5 }, floor: { output: 6 } } });
     expect(run.output).toEqual({ total: 11, children: ['floor', 'walls'] });
+  });
+
+  describe('in the other modes', () => {
+    const providers = [PaintHandler, RenovateInteriorHandler, WorkflowStepHandler, FlowCallbacks];
+
+    it('ctx.dependencies() works in inline mode, keyed by job id for a job outside a flow', async () => {
+      const inline = await createTestApp({ providers, options: { mode: 'inline' } });
+      try {
+        const paint = await inline.queue.enqueue('paint', { place: 'door', cost: 8 });
+        expect(paint.status).toBe('completed');
+        const parent = await inline.queue.enqueue('renovate-interior', {}, { dependsOn: [paint.id] });
+        expect(parent).toMatchObject({ status: 'completed', output: { total: 8, children: [paint.id] } });
+      } finally {
+        await inline.close();
+      }
+    });
+
+    it('drain runs a whole flow, level after level, and its callbacks', async () => {
+      const external = await createTestApp({ providers, options: { mode: 'external' } });
+      try {
+        const flow = await external.queue
+          .createFlow({ onFinish: 'flow-finished' })
+          .step('a', 'workflow-step', { name: 'a' })
+          .step('b', 'workflow-step', { name: 'b' }, { after: ['a'] })
+          .run();
+        const { jobs } = await drain(external.app);
+        expect(jobs.find((job) => job.id === flow.steps.b.id)).toMatchObject({
+          status: 'completed',
+          output: { name: 'b', read: { a: 'a' } },
+        });
+        expect(callbacks).toContain(`finish ${flow.id}`);
+      } finally {
+        await external.close();
+      }
+    });
   });
 });

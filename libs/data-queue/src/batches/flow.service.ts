@@ -40,6 +40,7 @@ export class FlowService implements FlowOperations {
         created.push(...inserted.created);
         batch.record = inserted.record;
       }
+      // Named in one statement after the inserts, so the shared insert statement keeps its shape.
       await tx.flows.nameSteps([...jobs].map(([name, job]) => ({ id: job.id, name })));
       return { batch, steps: Object.fromEntries(jobs), created };
     });

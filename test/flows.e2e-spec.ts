@@ -177,9 +177,23 @@ describe('flows', () => {
       ],
       [
         'a bad step option, found while inserting a later level',
-        (flow) => flow.step('a', 'paint', {}).step('b', 'paint', {}, { after: ['a'], priority: 1.5 }),
+        (flow) =>
+          flow
+            .step('a', 'paint', {})
+            .step('x', 'paint', {}, { after: ['a'] })
+            .step('b', 'paint', {}, { after: ['a'], priority: 1.5 }),
         'steps.b.priority',
-        /priority/,
+        /flow steps\.b\.priority is invalid: .*integer/,
+      ],
+      [
+        'a payload JSON cannot hold, in a later level',
+        (flow) =>
+          flow
+            .step('a', 'paint', {})
+            .step('x', 'paint', {}, { after: ['a'] })
+            .step('b', 'paint', { cost: 1n }, { after: ['a'] }),
+        'steps.b.payload',
+        /payload is not JSON-serializable: .*BigInt/,
       ],
       [
         'too many steps',

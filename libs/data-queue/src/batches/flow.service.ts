@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { CreateBatchOptions } from '../core/batch-record.js';
-import { FlowInvalidError, JobOptionsInvalidError } from '../core/data-queue.errors.js';
+import { FlowInvalidError, JobOptionsInvalidError, JobPayloadInvalidError } from '../core/data-queue.errors.js';
 import { hasCallerTransaction, type CallerTransaction, type DependencyRef, type JobToEnqueue } from '../core/enqueue-options.js';
 import type { Flow, FlowOperations, FlowRecord, FlowStep } from '../core/flow.js';
 import { planFlow, type PlannedStep } from '../core/flow-plan.js';
@@ -71,9 +71,14 @@ export class FlowService implements FlowOperations {
     try {
       return await this.newJobs.createMany(jobs, { batchId });
     } catch (error) {
-      if (!(error instanceof JobOptionsInvalidError)) throw error;
-      const step = level[error.index ?? 0];
-      throw new FlowInvalidError(`steps.${step.name}.${error.field}`, error.message);
+      // The factory's index is the step's place in its level: name the step instead.
+      if (error instanceof JobOptionsInvalidError) {
+        throw new FlowInvalidError(`steps.${level[error.index ?? 0].name}.${error.field}`, error.detail, error);
+      }
+      if (error instanceof JobPayloadInvalidError) {
+        throw new FlowInvalidError(`steps.${level[error.index ?? 0].name}.payload`, error.detail, error);
+      }
+      throw error;
     }
   }
 }

@@ -99,14 +99,18 @@ export interface PayloadViolation {
 }
 
 export class JobPayloadInvalidError extends DataQueueError {
+  /** The violations as text, without the job type and index. */
+  readonly detail: string;
+
   constructor(
     readonly jobType: string,
     readonly violations: PayloadViolation[],
     readonly index?: number,
   ) {
     const where = index === undefined ? '' : ` (jobs[${index}])`;
-    const details = violations.flatMap((v) => Object.values(v.constraints).map((c) => `${v.path}: ${c}`));
-    super(`job type "${jobType}"${where}: invalid payload: ${details.join('; ')}`);
+    const detail = violations.flatMap((v) => Object.values(v.constraints).map((c) => `${v.path}: ${c}`)).join('; ');
+    super(`job type "${jobType}"${where}: invalid payload: ${detail}`);
+    this.detail = detail;
   }
 }
 
@@ -114,7 +118,7 @@ export class JobPayloadInvalidError extends DataQueueError {
 export class JobOptionsInvalidError extends DataQueueError {
   constructor(
     readonly field: string,
-    detail: string,
+    readonly detail: string,
     readonly jobType?: string,
     readonly index?: number,
   ) {
@@ -290,7 +294,9 @@ export class FlowInvalidError extends DataQueueError {
   constructor(
     readonly field: string,
     detail: string,
+    /** The step's enqueue error (JobOptionsInvalidError, JobPayloadInvalidError), when that is the problem. */
+    cause?: DataQueueError,
   ) {
-    super(`flow ${field} is invalid: ${detail}; nothing was enqueued`);
+    super(`flow ${field} is invalid: ${detail}; nothing was enqueued`, { cause });
   }
 }

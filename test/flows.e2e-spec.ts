@@ -8,6 +8,9 @@ import { rejectionOf } from './support/rejection.js';
 import { createTestApp, waitForStatus, type TestApp } from './support/test-app.js';
 import { databaseUrl } from './support/unique-schema.js';
 import { waitForBatchFinished } from './support/batches.js';
+import { startCluster, type Cluster } from './support/cluster.js';
+import { withWorkerLogs } from './support/worker-processes.js';
+import { TALLY_BATCH, callbackLabels } from './fixtures/tally-batch-callbacks.js';
 
 /** Every batch callback that ran, as `event batchId`. */
 const callbacks: string[] = [];
@@ -271,6 +274,45 @@ describe('flows', () => {
       } finally {
         await external.close();
       }
+    });
+  });
+
+  describe('across worker processes', () => {
+    let cluster: Cluster | undefined;
+
+    afterAll(async () => {
+      await cluster?.close();
+    });
+
+    it('runs a fan-out/fan-in flow on three workers: every step once, after its steps; the callbacks once', async () => {
+      cluster = await startCluster({ workers: 3, env: { DQ_QUEUES: '*:4' } });
+      const WIDTH = 30;
+      const tallyStep = (label: string) => ({ label, sleepMs: Math.floor(Math.random() * 15) });
+      const builder = cluster.producer.queue
+        .createFlow({ onFinish: TALLY_BATCH, onSuccess: TALLY_BATCH })
+        .step('root', 'tally', tallyStep('root'));
+      const middle = Array.from({ length: WIDTH }, (_, i) => `m${i}`);
+      for (const name of middle) builder.step(name, 'tally', tallyStep(name), { after: ['root'] });
+      builder.step('sink', 'tally', tallyStep('sink'), { after: middle });
+      const flow = await builder.run();
+
+      await withWorkerLogs(cluster.workers, waitForBatchFinished(cluster.producer.queue, flow.id, { timeoutMs: 20_000 }));
+      const entries = await cluster.tally.entries();
+      const runs = new Map<string, { at: Date; pid: number }[]>();
+      for (const entry of entries) runs.set(entry.jobId, [...(runs.get(entry.jobId) ?? []), entry]);
+      const read = (await cluster.producer.queue.getFlow(flow.id))!;
+      expect(read.steps).toHaveLength(WIDTH + 2);
+      const completedAt = new Map(read.steps.map(({ name, job }) => [name, job.completedAt!.getTime()]));
+      const early: string[] = [];
+      for (const { name, job, after } of read.steps) {
+        expect([name, job.status, runs.get(job.id)?.length]).toEqual([name, 'completed', 1]);
+        for (const before of after)
+          if (runs.get(job.id)![0].at.getTime() < completedAt.get(before)!) early.push(`${name} before ${before}`);
+      }
+      expect(early).toEqual([]);
+      const callbackRuns = callbackLabels(entries.map((entry) => entry.label)).filter((run) => run.batchId === flow.id);
+      expect(callbackRuns.map((run) => run.event).sort()).toEqual(['finish', 'success']);
+      expect(new Set(read.steps.flatMap(({ job }) => runs.get(job.id)!.map((run) => run.pid))).size).toBeGreaterThan(1);
     });
   });
 });

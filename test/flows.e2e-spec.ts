@@ -137,6 +137,8 @@ describe('flows', () => {
     ]);
     expect(await app.queue.getFlow('00000000-0000-0000-0000-000000000000')).toBeNull();
     expect(await app.queue.getFlow('not a uuid')).toBeNull();
+    const plain = await app.queue.createBatch();
+    expect(await app.queue.getFlow(plain.id)).toMatchObject({ batch: { id: plain.id }, steps: [] });
   });
 
   it('a step may run after an existing job, named by id or idempotency key', async () => {

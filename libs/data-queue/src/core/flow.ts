@@ -62,7 +62,7 @@ export class FlowBuilder {
   ) {}
 
   /** Adds a step named `name` (unique in the flow) that runs `jobType` with `payload`. */
-  step<Payload = unknown>(name: string, jobType: string, payload: Payload, options: FlowStepOptions = {}): this {
+  step(name: string, jobType: string, payload: unknown, options: FlowStepOptions = {}): this {
     this.steps.push({ name, jobType, payload, options });
     return this;
   }

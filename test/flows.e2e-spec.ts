@@ -35,10 +35,10 @@ class RenovateInteriorHandler {
 // Oban's workflow with fan-in: a → b, c, d → e; every step records what it read of the steps before.
 @JobHandler('workflow-step')
 class WorkflowStepHandler {
-  async handle(payload: { name: string }, ctx: JobContext): Promise<{ name: string; read: Record<string, unknown> }> {
+  async handle(payload: { name: string }, ctx: JobContext): Promise<{ name: string; step: string | null; read: Record<string, unknown> }> {
     const before = await ctx.dependencies();
     const read = Object.fromEntries(Object.entries(before).map(([name, job]) => [name, (job.output as { name: string }).name]));
-    return { name: payload.name, read };
+    return { name: payload.name, step: ctx.job.stepName, read };
   }
 }
 
@@ -111,9 +111,9 @@ describe('flows', () => {
     const jobs = Object.fromEntries(
       await Promise.all(Object.entries(flow.steps).map(async ([name, job]) => [name, (await app.queue.getJob(job.id))!] as const)),
     );
-    expect(jobs.e.output).toEqual({ name: 'e', read: { b: 'b', c: 'c', d: 'd' } });
+    expect(jobs.e.output).toEqual({ name: 'e', step: 'e', read: { b: 'b', c: 'c', d: 'd' } });
     for (const name of ['b', 'c', 'd']) {
-      expect(jobs[name].output).toEqual({ name, read: { a: 'a' } });
+      expect(jobs[name]).toMatchObject({ stepName: name, output: { name, step: name, read: { a: 'a' } } });
       expect(jobs[name].startedAt!.getTime()).toBeGreaterThanOrEqual(jobs.a.completedAt!.getTime());
       expect(jobs.e.startedAt!.getTime()).toBeGreaterThanOrEqual(jobs[name].completedAt!.getTime());
     }

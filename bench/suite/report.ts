@@ -36,6 +36,8 @@ const ROWS: Row[] = [
   { label: 'W8 drain, no flow (jobs/s)', workload: 'W8', metric: 'referenceDrain', ratio: false },
   { label: 'W8 drain as a flow (jobs/s)', workload: 'W8', metric: 'flowDrain', ratio: false },
   { label: 'W8 flow overhead (%)', workload: 'W8', metric: 'overhead', ratio: false },
+  { label: 'W8 drain, no flow: CPU per job, worker + Postgres (µs)', workload: 'W8', metric: 'referenceCpuPerJob', ratio: false },
+  { label: 'W8 drain as a flow: CPU per job, worker + Postgres (µs)', workload: 'W8', metric: 'flowCpuPerJob', ratio: false },
   { label: 'W8 enqueue of the flow, level by level (jobs/s)', workload: 'W8', metric: 'flowEnqueue', ratio: false },
   { label: 'W7 peak RSS during W1 (MB)', workload: 'W1', metric: 'peakRss', ratio: true },
   { label: 'W7 RSS of the bare child process (MB)', workload: 'W1', metric: 'baselineRss', ratio: false },

@@ -284,14 +284,14 @@ const w6: Workload = async (system, sizes) => {
  * runnable at once, each job of the others depending on 2 jobs of the level above, so each drained
  * job releases its dependents as it completes.
  */
-const w8: Workload = async (system, sizes) => {
+const w8: Workload = async (system, sizes, cpu) => {
   if (!system.flows) throw new Error('this system has no job dependencies');
   await system.setup();
-  const plain = await bulkThenDrain(system, sizes, sizes.flowJobs);
+  const plain = await bulkThenDrain(system, sizes, sizes.flowJobs, { cpu });
   await system.teardown();
 
   await system.setup();
-  const flow = await bulkThenDrain(system, sizes, sizes.flowJobs, { shape: 'flow' });
+  const flow = await bulkThenDrain(system, sizes, sizes.flowJobs, { shape: 'flow', cpu });
   await system.teardown();
   return {
     referenceDrain: { value: plain.drainRate, unit: 'jobs/s', note: plain.partial },
@@ -299,6 +299,8 @@ const w8: Workload = async (system, sizes) => {
     flowDrainMs: { value: flow.drainMs, unit: 'ms' },
     flowEnqueue: { value: flow.enqueueRate, unit: 'jobs/s' },
     overhead: { value: overheadPercent(plain.drainRate, flow.drainRate), unit: '%' },
+    referenceCpuPerJob: cpuMetrics(plain.cpu).totalCpuPerJob,
+    flowCpuPerJob: cpuMetrics(flow.cpu).totalCpuPerJob,
   };
 };
 

@@ -27,7 +27,7 @@ describe('flow guarantees across worker processes', () => {
     cluster = undefined;
   });
 
-  it('runs a 1,000-node diamond DAG (width 100, depth 10) on 4 processes, one SIGKILLed mid-flow: each node succeeds once, after its dependencies; the callback fires once', async () => {
+  it('runs a 1,002-node diamond DAG (source, 10 levels of 100, sink) on 4 processes, one SIGKILLed mid-flow: each node succeeds once, after its dependencies; the callback fires once', async () => {
     cluster = await startCluster({
       workers: 4,
       env: { DQ_QUEUES: '*:4', DQ_HEARTBEAT_INTERVAL_MS: '300', DQ_WORKER_TIMEOUT_MS: '1500' },

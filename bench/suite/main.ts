@@ -11,7 +11,8 @@
  *
  * Systems: dataqueue, graphile (= graphile-batched + graphile-unbatched), pgboss, rawpg (= rawpg +
  * rawpg-notify). Workloads: W1 bulk enqueue + drain (W7 memory is measured during W1), W2 single
- * enqueue, W3 pickup latency, W5 drain with a 1,000,000-job backlog, W6 drain as one batch.
+ * enqueue, W3 pickup latency, W5 drain with a 1,000,000-job backlog, W6 drain as one batch, W8 drain as a
+ * flow (a DAG of dependsOn).
  * Prints a markdown table and writes bench/results/suite-<date>.{json,md} (unless --no-save);
  * `--render <that .json>` rewrites its .md after a change to report.ts.
  *
@@ -35,7 +36,7 @@ import { sleep } from './util.js';
 import type { ChildResult, ChildTask, Sizes, SystemId, WorkloadId } from './types.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ALL_WORKLOADS: WorkloadId[] = ['W1', 'W2', 'W3', 'W5', 'W6'];
+const ALL_WORKLOADS: WorkloadId[] = ['W1', 'W2', 'W3', 'W5', 'W6', 'W8'];
 const CHILD_TIMEOUT_MS = 15 * 60_000;
 
 const FULL: Sizes = {
@@ -45,6 +46,8 @@ const FULL: Sizes = {
   inFlight: 10,
   pickupJobs: 300,
   pickupGapMs: 20,
+  flowJobs: 10_000,
+  flowWidth: 100,
   backlog: 1_000_000,
   warmupJobs: 2_000,
   warmupSingles: 500,
@@ -57,6 +60,7 @@ const QUICK: Sizes = {
   chunk: 500,
   singleEnqueues: 500,
   pickupJobs: 50,
+  flowJobs: 1_000,
   backlog: 50_000,
   warmupJobs: 300,
   warmupSingles: 100,
@@ -84,7 +88,7 @@ function parseOptions(): RunOptions & { save: boolean } {
   }
   if (values.help) {
     console.log(
-      'npm run bench -- [--systems dataqueue,graphile,pgboss,rawpg] [--workloads W1,W2,W3,W5,W6] ' +
+      'npm run bench -- [--systems dataqueue,graphile,pgboss,rawpg] [--workloads W1,W2,W3,W5,W6,W8] ' +
         '[--quick] [--repeat n] [--jobs n] [--backlog n] [--chunk n] [--no-save]',
     );
     console.log("npm run bench -- --render bench/results/suite-….json   # rewrites that run's .md from its JSON");

@@ -33,6 +33,12 @@ const ROWS: Row[] = [
   { label: 'W6 batch overhead (%)', workload: 'W6', metric: 'overhead', ratio: false },
   { label: 'W6 last job recorded → onFinish runs (ms, ±1 poll)', workload: 'W6', metric: 'callbackLag', ratio: false },
   { label: 'W6 bulk enqueue into the batch (jobs/s)', workload: 'W6', metric: 'batchEnqueue', ratio: false },
+  { label: 'W8 drain, no flow (jobs/s)', workload: 'W8', metric: 'referenceDrain', ratio: false },
+  { label: 'W8 drain as a flow (jobs/s)', workload: 'W8', metric: 'flowDrain', ratio: false },
+  { label: 'W8 flow overhead (%)', workload: 'W8', metric: 'overhead', ratio: false },
+  { label: 'W8 drain, no flow: CPU per job, worker + Postgres (µs)', workload: 'W8', metric: 'referenceCpuPerJob', ratio: false },
+  { label: 'W8 drain as a flow: CPU per job, worker + Postgres (µs)', workload: 'W8', metric: 'flowCpuPerJob', ratio: false },
+  { label: 'W8 enqueue of the flow, level by level (jobs/s)', workload: 'W8', metric: 'flowEnqueue', ratio: false },
   { label: 'W7 peak RSS during W1 (MB)', workload: 'W1', metric: 'peakRss', ratio: true },
   { label: 'W7 RSS of the bare child process (MB)', workload: 'W1', metric: 'baselineRss', ratio: false },
 ];
@@ -163,6 +169,18 @@ export function checkTargets(summary: Summary): Target[] {
           status: overhead <= 10 ? 'PASS' : 'FAIL',
         },
   );
+  const flowOverhead = dq('W8', 'overhead');
+  targets.push(
+    flowOverhead === null
+      ? { name: 'W8 flow overhead ≤ 15%', detail: 'needs W8 for dataqueue', status: 'n/a' }
+      : {
+          name: 'W8 flow overhead ≤ 15%',
+          detail:
+            `${flowOverhead}% (each run's own pair; median rates ${fmt(dq('W8', 'referenceDrain'))} jobs/s plain, ` +
+            `${fmt(dq('W8', 'flowDrain'))} as a flow)`,
+          status: flowOverhead <= 15 ? 'PASS' : 'FAIL',
+        },
+  );
   const rss = dq('W1', 'peakRss');
   targets.push(
     rss === null
@@ -257,6 +275,7 @@ export function renderMarkdown(
     `- Sizes: W1/W5/W6 ${fmt(s.drainJobs)} jobs, bulk enqueue ${fmt(s.chunk)} jobs per call; W2 ${fmt(s.singleEnqueues)} calls, ` +
       `${s.inFlight} in flight; ` +
       `W3 ${s.pickupJobs} jobs, ${s.pickupGapMs} ms apart; W5 backlog ${fmt(s.backlog)} jobs due in a year; ` +
+      `W8 ${fmt(s.flowJobs)} jobs, as a flow in levels ${s.flowWidth} wide; ` +
       `warm-up ${fmt(s.warmupJobs)} bulk + ${fmt(s.warmupSingles)} single jobs on a throwaway schema; ` +
       `drain time limit ${s.drainTimeoutMs / 1000} s.`,
   );
@@ -276,13 +295,14 @@ export function renderMarkdown(
 
 const METHOD = [
   'Every (system, workload) runs in a fresh child process (so memory and JIT state are its own) on a freshly installed schema of its ' +
-    'own, one at a time, against the same Postgres, after a warm-up on a throwaway schema. W5 and W6 run their no-backlog / no-batch ' +
-    'reference in the same process right before, and their ratios use that pair.',
-  "Drain (W1, W5, W6): the jobs are bulk-enqueued with no worker running, the harness runs ANALYZE on the system's tables (untimed: " +
+    'own, one at a time, against the same Postgres, after a warm-up on a throwaway schema. W5, W6 and W8 run their no-backlog / no-batch / ' +
+    'no-flow reference in the same process right before, and their ratios use that pair.',
+  "Drain (W1, W5, W6, W8): the jobs are bulk-enqueued with no worker running, the harness runs ANALYZE on the system's tables (untimed: " +
     'statistics as a long-lived table has them), and the worker is started. The clock starts at the first handler call (worker boot is ' +
     'reported separately) and stops when the database shows every job completed: when the handler count reaches N, the jobs table is ' +
     'polled every 2 ms, and the time just before the poll that finds no unfinished job is the end. For a batch, the end is the first ' +
-    'line of the onFinish callback.',
+    'line of the onFinish callback. For a flow (W8), the jobs are enqueued level by level, one bulk call per level, the first level ' +
+    'runnable and every job of the others depending on 2 jobs of the level above: the drain includes releasing each level.',
   "CPU per drained job (W1): CPU time of the worker's process (which also runs the harness's handler counter and completion polls) and " +
     "of the Postgres server's processes (the postmaster and its children, read from /proc, so only when the server runs on this " +
     'machine), from the first handler call to the end of the drain, divided by the jobs. Linux counts it in 10 ms ticks, and a backend ' +

@@ -37,6 +37,7 @@ export interface SystemAdapter {
   teardown(): Promise<void>;
   /** Optional extras (dataqueue only). */
   readonly batches?: BatchCapable;
+  readonly flows?: FlowCapable;
 }
 
 /** W6: one batch of `count` jobs whose onFinish callback marks the end. */
@@ -47,8 +48,14 @@ export interface BatchCapable {
   finished(): Promise<number>;
 }
 
+/** W8: `count` jobs as a DAG of levels `width` wide, each job depending on 2 jobs of the level above. */
+export interface FlowCapable {
+  /** Enqueues the DAG level by level (one bulk call per level); resolves once enqueued. */
+  enqueueFlow(count: number, width: number): Promise<void>;
+}
+
 export type SystemId = 'dataqueue' | 'graphile' | 'graphile-unbatched' | 'pgboss' | 'rawpg' | 'rawpg-notify';
-export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W5' | 'W6';
+export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W5' | 'W6' | 'W8';
 
 export interface Sizes {
   /** W1/W5/W6 jobs. */
@@ -62,6 +69,9 @@ export interface Sizes {
   /** W3 jobs, and the spacing between their enqueues. */
   pickupJobs: number;
   pickupGapMs: number;
+  /** W8 jobs, in the flow and in its plain reference, and the width of the flow's levels. */
+  flowJobs: number;
+  flowWidth: number;
   /** W5 jobs waiting. */
   backlog: number;
   /** Warm-up before the measured run (bulk jobs drained, single enqueues). */

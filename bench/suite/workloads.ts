@@ -1,6 +1,6 @@
 /**
  * The workloads. Each runs in a fresh child process, after a warm-up on a throwaway schema, on a
- * freshly installed schema; W5 and W6 also run their W1 reference in the same process, right
+ * freshly installed schema; W5, W6 and W8 also run their W1 reference in the same process, right
  * before, so their ratios compare runs taken moments apart.
  */
 import { cpuPerJob, type CpuMeter, type CpuPerJob, type CpuSnapshot } from './cpu.js';
@@ -23,8 +23,11 @@ interface DrainOutcome {
   cpu?: CpuPerJob;
 }
 
+/** How the drained jobs are enqueued: bulk, as one batch, or as a flow (W8's DAG). */
+type DrainShape = 'bulk' | 'batch' | 'flow';
+
 /**
- * Enqueues `count` jobs with no worker running (bulk, or as one batch), then starts the worker.
+ * Enqueues `count` jobs with no worker running (bulk, as one batch, or as a flow), then starts the worker.
  * The clock starts on the first handler call (the first claim has just returned) and stops when
  * the database shows every job completed: the handler count reaching `count` triggers a poll of
  * the jobs table, and the stop time is taken just before the poll that finds none unfinished.
@@ -34,10 +37,11 @@ async function bulkThenDrain(
   system: SystemAdapter,
   sizes: Sizes,
   count: number,
-  { asBatch = false, cpu }: { asBatch?: boolean; cpu?: CpuMeter } = {},
+  { shape = 'bulk', cpu }: { shape?: DrainShape; cpu?: CpuMeter } = {},
 ): Promise<DrainOutcome> {
   const enqueueStart = performance.now();
-  if (asBatch) await system.batches!.enqueueBatch(count, sizes.chunk);
+  if (shape === 'batch') await system.batches!.enqueueBatch(count, sizes.chunk);
+  else if (shape === 'flow') await system.flows!.enqueueFlow(count, sizes.flowWidth);
   else await system.bulkEnqueue(count, sizes.chunk);
   const enqueueMs = performance.now() - enqueueStart;
   // Untimed: planner statistics as a long-lived queue table has them (autovacuum would take up to
@@ -84,7 +88,7 @@ async function bulkThenDrain(
       }
       await sleep(2);
     }
-    if (asBatch && !partial) {
+    if (shape === 'batch' && !partial) {
       const recorded = end;
       end = await system.batches!.finished();
       // The callback may run before the poll that sees the last completion: 0 then means "within one poll".
@@ -263,19 +267,46 @@ const w6: Workload = async (system, sizes) => {
   await system.teardown();
 
   await system.setup();
-  const batch = await bulkThenDrain(system, sizes, sizes.drainJobs, { asBatch: true });
+  const batch = await bulkThenDrain(system, sizes, sizes.drainJobs, { shape: 'batch' });
   await system.teardown();
-  const overhead = plain.drainRate && batch.drainRate ? (plain.drainRate / batch.drainRate - 1) * 100 : null;
   return {
     referenceDrain: { value: plain.drainRate, unit: 'jobs/s', note: plain.partial },
     batchDrain: { value: batch.drainRate, unit: 'jobs/s', note: batch.partial },
     batchDrainMs: { value: batch.drainMs, unit: 'ms' },
     callbackLag: { value: batch.callbackLagMs ?? null, unit: 'ms' },
     batchEnqueue: { value: batch.enqueueRate, unit: 'jobs/s' },
-    overhead: { value: overhead === null ? null : Math.round(overhead * 10) / 10, unit: '%' },
+    overhead: { value: overheadPercent(plain.drainRate, batch.drainRate), unit: '%' },
   };
 };
 
+/**
+ * W8: W1's drain of `flowJobs`, then as many jobs as a flow: levels `flowWidth` wide, the first
+ * runnable at once, each job of the others depending on 2 jobs of the level above, so each drained
+ * job releases its dependents as it completes.
+ */
+const w8: Workload = async (system, sizes, cpu) => {
+  if (!system.flows) throw new Error('this system has no job dependencies');
+  await system.setup();
+  const plain = await bulkThenDrain(system, sizes, sizes.flowJobs, { cpu });
+  await system.teardown();
+
+  await system.setup();
+  const flow = await bulkThenDrain(system, sizes, sizes.flowJobs, { shape: 'flow', cpu });
+  await system.teardown();
+  return {
+    referenceDrain: { value: plain.drainRate, unit: 'jobs/s', note: plain.partial },
+    flowDrain: { value: flow.drainRate, unit: 'jobs/s', note: flow.partial },
+    flowDrainMs: { value: flow.drainMs, unit: 'ms' },
+    flowEnqueue: { value: flow.enqueueRate, unit: 'jobs/s' },
+    overhead: { value: overheadPercent(plain.drainRate, flow.drainRate), unit: '%' },
+    referenceCpuPerJob: cpuMetrics(plain.cpu).totalCpuPerJob,
+    flowCpuPerJob: cpuMetrics(flow.cpu).totalCpuPerJob,
+  };
+};
+
+/** How much slower `rate` drains than `reference`, in %, to one decimal. */
+const overheadPercent = (reference: number, rate: number) => (reference && rate ? Math.round((reference / rate - 1) * 1000) / 10 : null);
+
 const ratio = (a: number, b: number) => (a && b ? Math.round((a / b) * 100) / 100 : null);
 
-export const WORKLOADS: Record<WorkloadId, Workload> = { W1: w1, W2: w2, W3: w3, W5: w5, W6: w6 };
+export const WORKLOADS: Record<WorkloadId, Workload> = { W1: w1, W2: w2, W3: w3, W5: w5, W6: w6, W8: w8 };

@@ -8,7 +8,7 @@ import { Injectable, Module, type DynamicModule, type INestApplicationContext } 
 import { NestFactory } from '@nestjs/core';
 import { DataQueueModule, JobHandler, OnBatchFinish, QueueService } from '@dataqueue/nestjs';
 import type { AdminDb } from '../util.js';
-import type { BatchCapable, BenchPayload, JobListener, SystemAdapter } from '../types.js';
+import type { BatchCapable, BenchPayload, FlowCapable, JobListener, SystemAdapter } from '../types.js';
 
 const SCHEMA = 'bench_dataqueue';
 const JOB_TYPE = 'noop';
@@ -45,11 +45,12 @@ function appModule(url: string, mode: 'external' | 'async'): DynamicModule {
 const boot = (url: string, mode: 'external' | 'async') =>
   NestFactory.createApplicationContext(appModule(url, mode), { logger: ['error', 'warn'] });
 
-export class DataQueueSystem implements SystemAdapter, BatchCapable {
+export class DataQueueSystem implements SystemAdapter, BatchCapable, FlowCapable {
   readonly settings =
     "DataQueueModule.forRoot({ queues: '*:10' }) defaults (poolSize 10, own LISTEN connection); " +
     "producer app mode 'external', worker app mode 'async'";
   readonly batches: BatchCapable = this;
+  readonly flows: FlowCapable = this;
   private producer: INestApplicationContext | null = null;
   private worker: INestApplicationContext | null = null;
   private queue!: QueueService;
@@ -129,6 +130,21 @@ export class DataQueueSystem implements SystemAdapter, BatchCapable {
   finished(): Promise<number> {
     if (!this.finishedAt) throw new Error('enqueueBatch first');
     return this.finishedAt;
+  }
+
+  async enqueueFlow(count: number, width: number): Promise<void> {
+    let parents: string[] = [];
+    for (let start = 0; start < count; start += width) {
+      const jobs = [];
+      for (let i = start; i < Math.min(count, start + width); i++) {
+        const k = i - start;
+        const dependsOn = parents.length === 0 ? [] : [...new Set([parents[k % parents.length], parents[(k + 1) % parents.length]])];
+        jobs.push({ jobType: JOB_TYPE, payload: { i }, options: dependsOn.length > 0 ? { dependsOn } : {} });
+      }
+      const level = await this.queue.enqueueMany(jobs);
+      this.track(level);
+      parents = level.map((job) => job.id);
+    }
   }
 
   async teardown(): Promise<void> {

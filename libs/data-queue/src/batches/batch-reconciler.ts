@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { QueueDatabase } from '../store/queue-database.js';
-import { MaintenanceScheduler } from '../worker/maintenance-scheduler.js';
+import { MaintenanceScheduler } from '../core/maintenance-scheduler.js';
 import { BatchTracker } from './batch-tracker.js';
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Periodic work of a process that runs workers: the heartbeat, the poll, the crash reaper, the
- * batch reconciler, retention. `MaintenanceScheduler` (worker/maintenance-scheduler.ts) runs each
+ * batch reconciler, retention. `MaintenanceScheduler` (core/maintenance-scheduler.ts) runs each
  * on its interval in @nestjs/schedule's registry; a feature above the worker registers its own.
  */
 export interface MaintenanceTask {

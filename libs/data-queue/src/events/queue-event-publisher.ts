@@ -1,6 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { hostname } from 'node:os';
 import { JobEventBus } from '../core/job-event-bus.js';
+import { MaintenanceScheduler } from '../core/maintenance-scheduler.js';
 import type { JobEvent, JobEventName } from '../core/job-events.js';
 import { subscribesTo, type QueueEvent, type QueueEventSubscription } from '../core/queue-events.js';
 import { QueueDatabase } from '../store/queue-database.js';
@@ -12,6 +13,7 @@ import { SUBSCRIPTION_LIFETIME_MS } from './queue-event-subscriber.js';
  * subscriber appears (NOTIFY), so this bounds the delay only for the other processes.
  */
 const SUBSCRIPTIONS_REFRESH_MS = 5_000;
+const REFRESH_TASK = 'event-subscriptions-read';
 
 /**
  * Publishes this process's job events for `@OnQueueEvent` subscribers of every process: after
@@ -26,10 +28,10 @@ export class QueueEventPublisher implements OnApplicationBootstrap, BeforeApplic
   private pending: QueueEvent[] = [];
   private sending: Promise<void> = Promise.resolve();
   private sendScheduled = false;
-  private refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly database: QueueDatabase,
+    private readonly maintenance: MaintenanceScheduler,
     events: JobEventBus,
   ) {
     events.forward((event) => this.offer(event));
@@ -39,15 +41,11 @@ export class QueueEventPublisher implements OnApplicationBootstrap, BeforeApplic
 
   async onApplicationBootstrap(): Promise<void> {
     await this.refresh();
-    this.refreshTimer = setInterval(
-      () => void this.refresh().catch((error) => this.logger.warn(`reading the event subscriptions failed: ${String(error)}`)),
-      SUBSCRIPTIONS_REFRESH_MS,
-    );
-    this.refreshTimer.unref();
+    this.maintenance.schedule({ name: REFRESH_TASK, intervalMs: SUBSCRIPTIONS_REFRESH_MS, run: () => this.refresh() });
   }
 
   beforeApplicationShutdown(): void {
-    clearInterval(this.refreshTimer);
+    this.maintenance.unschedule(REFRESH_TASK);
   }
 
   /** Reads the live subscriptions again (at once when a listening worker hears of a new one). */

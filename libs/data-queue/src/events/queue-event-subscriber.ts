@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { QueueEventSubscriptionInvalidError } from '../core/data-queue.errors.js';
+import { MaintenanceScheduler } from '../core/maintenance-scheduler.js';
 import { decoratedMethods, type DecoratedMethod } from '../core/decorated-methods.js';
 import { callListeners } from '../core/listener-calls.js';
 import { JOB_EVENT_NAMES } from '../core/job-events.js';
@@ -17,6 +18,7 @@ import { unpackMessage } from './queue-event-messages.js';
 const SUBSCRIPTION_REFRESH_MS = 30_000;
 /** Publishers stop sending for a subscription not refreshed for this long (its process died). */
 export const SUBSCRIPTION_LIFETIME_MS = 3 * SUBSCRIPTION_REFRESH_MS;
+const REFRESH_TASK = 'event-subscription-refresh';
 
 /**
  * Delivers job events of every process to this app's `@OnQueueEvent` methods. With any such
@@ -30,11 +32,11 @@ export class QueueEventSubscriber implements OnModuleInit, OnApplicationBootstra
   private readonly id = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private methods: DecoratedMethod<QueueEventSubscription>[] = [];
   private listener: NotificationListener | null = null;
-  private refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(DATA_QUEUE_OPTIONS) private readonly options: ResolvedDataQueueOptions,
     private readonly database: QueueDatabase,
+    private readonly maintenance: MaintenanceScheduler,
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
   ) {}
@@ -57,14 +59,13 @@ export class QueueEventSubscriber implements OnModuleInit, OnApplicationBootstra
     );
     await this.listener.start();
     await this.register();
-    this.refreshTimer = setInterval(() => void this.register(), SUBSCRIPTION_REFRESH_MS);
-    this.refreshTimer.unref();
+    this.maintenance.schedule({ name: REFRESH_TASK, intervalMs: SUBSCRIPTION_REFRESH_MS, run: () => this.register() });
     // Until the pool closes: the process's own last events (its running jobs' ends) still arrive.
     this.database.beforeClose(() => this.stop());
   }
 
   private async stop(): Promise<void> {
-    clearInterval(this.refreshTimer);
+    this.maintenance.unschedule(REFRESH_TASK);
     await this.listener?.stop();
     await this.database.store.eventSubscriptions.remove(this.id).catch(() => undefined);
   }

@@ -37,7 +37,7 @@ import { DeadLetterRouter } from '../worker/dead-letter.router.js';
 import { FailureRecorder } from '../worker/failure-recorder.js';
 import { InlineRunner } from '../worker/inline-runner.js';
 import { JobExecutor } from '../worker/job-executor.js';
-import { MaintenanceScheduler } from '../worker/maintenance-scheduler.js';
+import { MaintenanceScheduler } from '../core/maintenance-scheduler.js';
 import { WorkerRuntime } from '../worker/worker-runtime.js';
 import { resolveDataQueueOptions } from './data-queue-options.validation.js';
 import { ConfigurableDataQueueModule, DATA_QUEUE_MODULE_OPTIONS } from './data-queue.module-definition.js';

@@ -9,7 +9,7 @@ import { QueueDatabase } from '../store/queue-database.js';
 import { createWorkerInfo } from '../store/worker-identity.js';
 import { CrashReaper } from './crash-reaper.js';
 import { JobExecutor } from './job-executor.js';
-import { MaintenanceScheduler } from './maintenance-scheduler.js';
+import { MaintenanceScheduler } from '../core/maintenance-scheduler.js';
 import { parseQueuePools } from './queue-pools.js';
 import { WorkerPool } from './worker-pool.js';
 

@@ -3,7 +3,7 @@ import type { ResolvedDataQueueOptions } from '../../core/data-queue-options.js'
 import { DATA_QUEUE_OPTIONS } from '../../core/data-queue.constants.js';
 import { QueueDatabase } from '../../store/queue-database.js';
 import type { RetentionStore } from '../../store/retention-store.js';
-import { MaintenanceScheduler } from '../../worker/maintenance-scheduler.js';
+import { MaintenanceScheduler } from '../../core/maintenance-scheduler.js';
 
 /** A pass never runs away: at most this many batches of deletes per statement kind. */
 const MAX_ROUNDS = 100;

@@ -1,14 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
-import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
-import type { MaintenanceTask } from '../core/maintenance-task.js';
+import type { ResolvedDataQueueOptions } from './data-queue-options.js';
+import { DATA_QUEUE_OPTIONS } from './data-queue.constants.js';
+import type { MaintenanceTask } from './maintenance-task.js';
 
 /**
- * Runs this process's maintenance tasks, each on an interval in @nestjs/schedule's registry (where
+ * Runs this process's periodic tasks, each on an interval in @nestjs/schedule's registry (where
  * the cron ticks are timeouts). Features above the worker `register` their task at module init;
  * `WorkerRuntime` schedules its own (heartbeat, poll, crash reaper), each when its time comes,
- * `start`s the registered ones with its pools (`async` mode) and `stop`s all at shutdown.
+ * `start`s the registered ones with its pools (`async` mode) and `stop`s all at shutdown. Tasks
+ * of every mode (the event subscriptions' refreshes) are `schedule`d directly.
  * Intervals are unref'd: they never keep the process alive. A run never overlaps the previous one
  * of its task, and a failure (the database briefly away) is logged; the next tick runs as usual.
  */
@@ -39,7 +40,7 @@ export class MaintenanceScheduler {
   /** Runs `task` every `intervalMs` from now until `stop()`; a task with no interval never runs. */
   schedule(task: MaintenanceTask): void {
     if (task.intervalMs === null) return;
-    const name = `dataqueue:${this.options.schema}:${task.name}`;
+    const name = this.intervalName(task.name);
     let running = false;
     const timer = setInterval(() => {
       if (running) return;
@@ -53,6 +54,13 @@ export class MaintenanceScheduler {
     this.names.add(name);
   }
 
+  /** Stops one task `schedule`d earlier (a feature that ends before the worker does). */
+  unschedule(taskName: string): void {
+    const name = this.intervalName(taskName);
+    if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);
+    this.names.delete(name);
+  }
+
   /**
    * Clears every interval this scheduler added. The registry may have cleared them already:
    * @nestjs/schedule deletes every registered interval at shutdown, possibly before our hook.
@@ -61,6 +69,10 @@ export class MaintenanceScheduler {
     this.started = false;
     for (const name of this.names) if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);
     this.names.clear();
+  }
+
+  private intervalName(taskName: string): string {
+    return `dataqueue:${this.options.schema}:${taskName}`;
   }
 
   private async runOnce(task: MaintenanceTask): Promise<void> {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
+import type { ResolvedDataQueueOptions } from './data-queue-options.js';
 import { MaintenanceScheduler } from './maintenance-scheduler.js';
 
 /** A task that counts its runs; each run lasts until `finish()` when `manual`, else returns at once. */

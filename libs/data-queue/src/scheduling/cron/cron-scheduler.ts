@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
+import { MaintenanceScheduler } from '../../core/maintenance-scheduler.js';
 import type { CronEntryRecord } from '../../core/cron-entry.js';
 import type { ResolvedDataQueueOptions } from '../../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../../core/data-queue.constants.js';
@@ -19,6 +20,7 @@ const MAX_TIMER_MS = 60_000;
 
 /** The entries are read again this often, in case a change's NOTIFY was missed or this process does not LISTEN. */
 const RELOAD_INTERVAL_MS = 10_000;
+const RELOAD_TASK = 'cron-reload';
 
 /** An entry this process ticks, as read from the table; `schedule` null: one this version cannot read. */
 interface TickingEntry {
@@ -52,6 +54,7 @@ export class CronScheduler implements OnApplicationBootstrap, BeforeApplicationS
     private readonly handlers: HandlerRegistry,
     private readonly cron: CronService,
     private readonly scheduler: SchedulerRegistry,
+    private readonly maintenance: MaintenanceScheduler,
     private readonly runtime: WorkerRuntime,
     database: QueueDatabase,
   ) {
@@ -66,10 +69,7 @@ export class CronScheduler implements OnApplicationBootstrap, BeforeApplicationS
       this.declared.add(entry.key);
     }
     this.runtime.whenCronChanges(() => this.requestReload());
-    this.scheduler.addInterval(
-      this.reloadTimerName(),
-      setInterval(() => this.requestReload(), RELOAD_INTERVAL_MS),
-    );
+    this.maintenance.schedule({ name: RELOAD_TASK, intervalMs: RELOAD_INTERVAL_MS, run: async () => this.requestReload() });
     this.requestReload();
     await this.reloading;
   }
@@ -77,8 +77,8 @@ export class CronScheduler implements OnApplicationBootstrap, BeforeApplicationS
   /** Waits for a reload in flight (it stops at its next entry), so none queries a closing pool. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    this.clearTimer('interval', this.reloadTimerName());
-    for (const key of this.ticking.keys()) this.clearTimer('timeout', this.timerName(key));
+    this.maintenance.unschedule(RELOAD_TASK);
+    for (const key of this.ticking.keys()) this.clearTimer(this.timerName(key));
     this.ticking.clear();
     await this.reloading;
   }
@@ -108,7 +108,7 @@ export class CronScheduler implements OnApplicationBootstrap, BeforeApplicationS
     const keys = new Set(due.map((record) => record.key));
     for (const key of [...this.ticking.keys()].filter((key) => !keys.has(key))) {
       this.ticking.delete(key);
-      this.clearTimer('timeout', this.timerName(key));
+      this.clearTimer(this.timerName(key));
     }
     for (const record of due) {
       if (this.stopped) return;
@@ -116,7 +116,7 @@ export class CronScheduler implements OnApplicationBootstrap, BeforeApplicationS
       if (this.ticking.get(record.key)?.version === version) continue;
       const entry: TickingEntry = { key: record.key, schedule: this.scheduleOf(record), version };
       this.ticking.set(record.key, entry);
-      this.clearTimer('timeout', this.timerName(record.key));
+      this.clearTimer(this.timerName(record.key));
       if (!entry.schedule) continue;
       const caughtUpTo = await this.catchUp(entry.schedule, record);
       this.schedule(entry, entry.schedule.next(caughtUpTo), await this.clock.now());
@@ -152,7 +152,7 @@ export class CronScheduler implements OnApplicationBootstrap, BeforeApplicationS
     if (this.stopped || this.ticking.get(entry.key) !== entry) return;
     const waitMs = due.getTime() - now.getTime();
     const name = this.timerName(entry.key);
-    this.clearTimer('timeout', name);
+    this.clearTimer(name);
     const timer = setTimeout(() => void this.fire(entry, due), Math.min(Math.max(waitMs, 0), MAX_TIMER_MS));
     this.scheduler.addTimeout(name, timer);
   }
@@ -176,17 +176,11 @@ export class CronScheduler implements OnApplicationBootstrap, BeforeApplicationS
     return `dataqueue:${this.options.schema}:${key}`;
   }
 
-  private reloadTimerName(): string {
-    return `dataqueue:${this.options.schema}:cron-reload`;
-  }
-
   /**
    * The registry may have dropped the timer already: @nestjs/schedule clears every registered
    * timer at shutdown, possibly before this scheduler's own hook, while a tick is in flight.
    */
-  private clearTimer(kind: 'timeout' | 'interval', name: string): void {
-    if (!this.scheduler.doesExist(kind, name)) return;
-    if (kind === 'timeout') this.scheduler.deleteTimeout(name);
-    else this.scheduler.deleteInterval(name);
+  private clearTimer(name: string): void {
+    if (this.scheduler.doesExist('timeout', name)) this.scheduler.deleteTimeout(name);
   }
 }

@@ -158,8 +158,10 @@ describe('job dependencies', () => {
     });
 
     it("'fail' fails the dependent for good, with an error entry naming the dependency", async () => {
-      const a = await step({ label: 'fail A', failUntil: 'never' });
+      // Held until B is enqueued, so B waits for it (a dependency already failed is the insert's rule).
+      const a = await step({ label: 'fail A', failUntil: 'never', gate: 'fail-a' });
       const b = await step({ label: 'fail B' }, { dependsOn: [a.id], onDependencyFailure: 'fail' });
+      gates.open('fail-a');
       const failed = await waitForFinalFailure(app.queue, b.id);
       expect(failed.failureReason).toBe('dependency_failed');
       expect(failed.errorHistory.at(-1)).toMatchObject({
@@ -200,13 +202,17 @@ describe('job dependencies', () => {
 
   describe('re-hold on retry', () => {
     it("holds a dependent released by the rule 'run' again when the failed dependency is retried before it started", async () => {
-      const a = await step({ label: 'rehold A', failUntil: 'rehold' });
+      const a = await step({ label: 'rehold A', failUntil: 'rehold', gate: 'rehold-a' }, { tags: ['rehold-a'] });
       const b = await step({ label: 'rehold B' }, { dependsOn: [a.id], onDependencyFailure: 'run', delayMs: 3_600_000 });
+      gates.open('rehold-a');
       await waitForFinalFailure(app.queue, a.id);
       expect(await app.queue.getJob(b.id)).toMatchObject({ status: 'pending', dependenciesLeft: 0 });
+      // Paused, the retried A cannot run (and fail again) before it is fixed.
+      await app.queue.pause({ tag: 'rehold-a' });
       await app.queue.retryJob(a.id);
       expect(await app.queue.getJob(b.id)).toMatchObject({ status: 'blocked', dependenciesLeft: 1 });
       fixed.add('rehold');
+      await app.queue.resume({ tag: 'rehold-a' });
       await waitForStatus(app.queue, a.id, 'completed');
       expect(await app.queue.getJob(b.id)).toMatchObject({ status: 'pending', dependenciesLeft: 0 });
       await app.queue.cancelJob(b.id);
@@ -308,6 +314,44 @@ describe('job dependencies', () => {
       expect(await app.queue.getJob(committed.id)).toMatchObject({ status: 'blocked' });
       gates.open('tx-dep');
       await waitForStatus(app.queue, committed.id, 'completed');
+    });
+
+    it("releases a dependent committed while its dependency's completion waits for the row, when that completion releases dependents itself", async () => {
+      // One transaction, so the worker claims `a` knowing it has a dependent.
+      const [a, first] = await dataSource.transaction(async (manager) => {
+        const dependency = await app.queue.enqueue('step', { label: 'completes while locked', gate: 'locked-completion' }, { manager });
+        return [
+          dependency,
+          await app.queue.enqueue('step', { label: 'dependent known at the claim' }, { manager, dependsOn: [dependency.id] }),
+        ];
+      });
+      await waitFor('the dependency to start', async () => (await starts()).has(a.id));
+      const runner = dataSource.createQueryRunner();
+      await runner.startTransaction();
+      try {
+        // Locks a's row until the commit below: the worker's completion of a (which releases
+        // `first` in its own statement) queues behind it, with a snapshot that misses this edge.
+        const late = await app.queue.enqueue('step', { label: 'dependent committed late' }, { manager: runner.manager, dependsOn: [a.id] });
+        gates.open('locked-completion');
+        await waitFor(
+          "the completion to wait for a's row",
+          async () =>
+            (
+              await db.query<{ n: number }>(
+                `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%' || $1 || '%'`,
+                [`"${app.schema}".jobs`],
+              )
+            ).rows[0].n,
+          (n) => n > 0,
+        );
+        await runner.commitTransaction();
+        for (const job of [first, late]) await waitForStatus(app.queue, job.id, 'completed');
+        const runs = await starts();
+        expect([runs.get(first.id), runs.get(late.id)].map((r) => r?.length)).toEqual([1, 1]);
+      } finally {
+        if (runner.isTransactionActive) await runner.rollbackTransaction();
+        await runner.release();
+      }
     });
   });
 

@@ -19,6 +19,8 @@ const ZERO: BatchDelta = { total: 0, pending: 0, succeeded: 0, discarded: 0 };
  */
 @Injectable()
 export class BatchTracker implements JobTransitionListener {
+  readonly locks = 'batches';
+
   constructor(database: QueueDatabase) {
     database.transitions.subscribe(this);
   }

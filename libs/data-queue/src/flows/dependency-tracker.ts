@@ -14,6 +14,9 @@ import type { JobTransitionListener, QueueStore } from '../store/queue-store.js'
  */
 @Injectable()
 export class DependencyTracker implements JobTransitionListener {
+  /** The dependents' rows. */
+  readonly locks = 'jobs';
+
   constructor(database: QueueDatabase) {
     database.transitions.subscribe(this);
   }

@@ -2,7 +2,7 @@ import type { BatchRecord } from '../core/batch-record.js';
 import type { JobErrorEntry, JobRecord } from '../core/job-record.js';
 import { FAILED_FOR_GOOD, type JobStatus } from '../core/job-states.js';
 import { batchRowFromJson, toBatchRecord } from './batch-row.js';
-import { movesOf, type JobMoves } from './job-moves.js';
+import { movesOf, type JobMove, type JobMoves } from './job-moves.js';
 import { toJobRecord, type JobRow, type TraceCarrier } from './job-row.js';
 import { completeBatchJobsSql } from './sql/batches.sql.js';
 import { bringForwardSql, claimJobByIdSql, claimJobsSql, type QueueSelector } from './sql/claim-jobs.sql.js';
@@ -84,6 +84,15 @@ export function completionOf(job: JobRecord, fence: RunFence, outputJson: string
   return { job, attempt: fence.attempt, outputJson };
 }
 
+/**
+ * The moves of completions as the transition listeners would see them, apart from the release
+ * of dependents, which the completion statements make themselves.
+ */
+function completedMoves(completions: Completion[]): JobMove[] {
+  const jobs = completions.map((c) => (c.job.hasDependents ? { ...c.job, hasDependents: false } : c.job));
+  return movesOf(jobs, 'pending', 'succeeded');
+}
+
 /** Identifies one attempt of one job: the fence every write of that attempt carries. */
 export interface RunFence {
   jobId: string;
@@ -103,9 +112,11 @@ export function attemptStatements(s: string) {
     claim: (selector: QueueSelector) => claimJobsSql(s, selector),
     claimById: claimJobByIdSql(s),
     bringForward: bringForwardSql(s),
-    complete: completeJobsSql(s, { withDependents: false }),
-    completeFollowed: completeJobsSql(s, { withDependents: true }),
-    completeBatchJobs: completeBatchJobsSql(s),
+    complete: completeJobsSql(s, 'plain'),
+    completeReleasing: completeJobsSql(s, 'releasing'),
+    completeFollowed: completeJobsSql(s, 'followed'),
+    completeBatchJobs: completeBatchJobsSql(s, 'plain'),
+    completeBatchJobsReleasing: completeBatchJobsSql(s, 'releasing'),
     fail: failJobSql(s),
     handBack: handBackJobSql(s),
     release: releaseJobsSql(s),
@@ -158,30 +169,29 @@ export class AttemptStore {
    * batch per call (see CompletionBatcher): their statement also moves the batch's counters
    * (completeBatchJobsSql), the hot path of batch jobs, so the batch row is locked once per
    * flush and never across a round trip. Other completions skip the transaction when no
-   * transition listener follows them. Both fast statements leave out jobs with dependents (which
-   * the claimed record cannot tell: a dependent may be enqueued while the job runs); those, and
-   * completions a listener follows, are completed in a transaction that announces them.
+   * transition listener follows them. When a claimed job has dependents, both statements
+   * release them too (the `releasing` form); else they leave out jobs with dependents (`plain`).
+   * What either leaves out (see CompletionForm) is completed in a transaction that announces it.
    */
   async complete(workerId: string, completions: Completion[]): Promise<Set<string>> {
     const params = (some: Completion[]) => [some.map((c) => c.job.id), workerId, some.map((c) => c.attempt), some.map((c) => c.outputJson)];
+    const releasing = completions.some((c) => c.job.hasDependents);
     let completed = new Set<string>();
     if (completions[0]?.job.batchId) {
       const rows = await this.db.rows<{ id: string }>(
-        this.sql.completeBatchJobs,
+        releasing ? this.sql.completeBatchJobsReleasing : this.sql.completeBatchJobs,
         [...params(completions), this.callbackMaxAttempts, this.wakeChannel],
-        `${this.wakeChannel}_complete_batch_jobs`,
+        `${this.wakeChannel}_complete_batch_jobs${releasing ? '_releasing' : ''}`,
       );
       completed = new Set(rows.map((row) => row.id));
-    } else if (
-      !this.moves.concern(
-        movesOf(
-          completions.map((c) => c.job),
-          'pending',
-          'succeeded',
-        ),
-      )
-    ) {
-      const rows = await this.db.rows<{ id: string }>(this.sql.complete, params(completions), `${this.wakeChannel}_complete`);
+    } else if (!this.moves.concern(completedMoves(completions))) {
+      const rows = releasing
+        ? await this.db.rows<{ id: string }>(
+            this.sql.completeReleasing,
+            [...params(completions), this.wakeChannel],
+            `${this.wakeChannel}_complete_releasing`,
+          )
+        : await this.db.rows<{ id: string }>(this.sql.complete, params(completions), `${this.wakeChannel}_complete`);
       completed = new Set(rows.map((row) => row.id));
     }
     const rest = completions.filter((c) => !completed.has(c.job.id));

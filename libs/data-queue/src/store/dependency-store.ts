@@ -38,9 +38,10 @@ export class DependencyStore {
     private readonly wakeChannel: string,
   ) {}
 
-  /** Prerequisites `ids` succeeded. */
+  /** Prerequisites `ids` succeeded: their dependents' locks are taken by the statement itself (see releaseDependents). */
   async prerequisitesSucceeded(ids: string[]): Promise<void> {
-    await this.settle(ids, 'pending', this.sql.succeeded, []);
+    if (ids.length === 0) return;
+    await this.moves.run(async (db) => ({ result: undefined, moves: await this.changed(db, this.sql.succeeded, [ids, this.wakeChannel]) }));
   }
 
   /** Prerequisites were discarded or deleted before succeeding. */

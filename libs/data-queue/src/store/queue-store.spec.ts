@@ -5,10 +5,21 @@ import { JobTransitions, type JobTransitionListener, type QueueStore } from './q
 
 const job = (id: string, batchId: string | null = null) => ({ id, batchId }) as JobRecord;
 
-/** A listener that follows jobs of batches and records what it heard. */
-function batchListener(): JobTransitionListener & { heard: JobMove[][] } {
+/** A listener that follows jobs of batches and records what it heard (in `order`, if given). */
+function batchListener(
+  locks: JobTransitionListener['locks'] = 'batches',
+  order: string[] = [],
+): JobTransitionListener & { heard: JobMove[][] } {
   const heard: JobMove[][] = [];
-  return { heard, follows: (move) => move.job.batchId !== null, jobsMoved: async (_tx, moves) => void heard.push(moves) };
+  return {
+    locks,
+    heard,
+    follows: (move) => move.job.batchId !== null,
+    jobsMoved: async (_tx, moves) => {
+      order.push(locks);
+      heard.push(moves);
+    },
+  };
 }
 
 describe('JobTransitions', () => {
@@ -32,6 +43,15 @@ describe('JobTransitions', () => {
     transitions.subscribe(listener);
     await transitions.announce(tx, [{ job: job('2'), from: 'pending', to: 'succeeded' }]);
     expect(listener.heard).toEqual([]);
+  });
+
+  it('runs the listeners locking job rows before those locking batch rows, whatever the order they subscribed in', async () => {
+    const transitions = new JobTransitions();
+    const order: string[] = [];
+    transitions.subscribe(batchListener('batches', order));
+    transitions.subscribe(batchListener('jobs', order));
+    await transitions.announce(tx, [{ job: job('1', 'b'), from: 'pending', to: 'succeeded' }]);
+    expect(order).toEqual(['jobs', 'batches']);
   });
 
   it('is concerned only with real moves some listener follows (a write without any skips its transaction)', () => {

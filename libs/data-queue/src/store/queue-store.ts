@@ -24,6 +24,12 @@ import { WorkerStore, workerStatements } from './worker-store.js';
  * callbacks, dead letters, job dependencies. Subscribe with `JobTransitions.subscribe`.
  */
 export interface JobTransitionListener {
+  /**
+   * The rows it locks beyond the moved jobs'. Listeners locking job rows run before those locking
+   * batch rows, so every path takes job rows first and batch rows last, as the completion
+   * statements that settle dependents and batches together do (no lock-order deadlock).
+   */
+  readonly locks: 'jobs' | 'batches';
   /** Whether this listener acts on the move; only such moves reach `jobsMoved`. */
   follows(move: JobMove): boolean;
   /** Runs in the transaction that moved the jobs, so its writes commit or roll back with them. */
@@ -41,6 +47,7 @@ export class JobTransitions {
 
   subscribe(listener: JobTransitionListener): void {
     this.listeners.push(listener);
+    this.listeners.sort((a, b) => Number(a.locks === 'batches') - Number(b.locks === 'batches'));
   }
 
   concern(moves: JobMove[]): boolean {

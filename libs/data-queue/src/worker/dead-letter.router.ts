@@ -12,6 +12,9 @@ import type { JobTransitionListener, QueueStore } from '../store/queue-store.js'
  */
 @Injectable()
 export class DeadLetterRouter implements JobTransitionListener {
+  /** It inserts a dead-letter job and marks the failed one: no other existing row. */
+  readonly locks = 'jobs';
+
   constructor(
     private readonly newJobs: NewJobFactory,
     private readonly inserter: JobInserter,

@@ -1,5 +1,5 @@
 import { DISCARDED, UNFINISHED } from '../../core/job-states.js';
-import { completeJobsUpdate, recordExecution } from './finish-job.sql.js';
+import { afterCompletion, completeJobsUpdate, recordExecution, releaseNotified } from './finish-job.sql.js';
 import { BATCH_CALLBACK_JOB_TYPE } from '../../core/batch-record.js';
 
 /*
@@ -32,6 +32,11 @@ interface BatchChange {
   callbackMaxAttempts: string;
   /** NOTIFY channel that wakes workers for those callback jobs. */
   wakeChannel: string;
+  /**
+   * A CTE whose row locks come first: the batch row is locked after them. Job rows are locked
+   * before batch rows on every path (see JobTransitionListener.locks).
+   */
+  lockedAfter?: string;
 }
 
 /**
@@ -50,7 +55,7 @@ interface BatchChange {
 function applyBatchChange(s: string, c: BatchChange): string {
   return `
 old AS (
-  SELECT * FROM ${s}.batches WHERE id = ${c.id} FOR UPDATE
+  SELECT * FROM ${s}.batches WHERE id = ${c.id}${c.lockedAfter ? ` AND (SELECT count(*) FROM ${c.lockedAfter}) >= 0` : ''} FOR UPDATE
 ),
 next AS (
   SELECT old.pending_jobs + ${c.pending} AS pending,
@@ -134,11 +139,12 @@ SELECT updated.*, (SELECT count(*) FROM woken) AS woken FROM updated`;
  * batch's bookkeeping in one statement, so the batch row is locked once per flush of completions
  * (not once per job) and only inside the server, never across a client round trip. $5 callback
  * attempts, $6 wake channel. Returns the ids completed (none when every fence failed; then the
- * batch row is not touched). Jobs with dependents are left out (see completeJobsUpdate).
+ * batch row is not touched). `form`: see CompletionForm; a release does not move the batch's
+ * counters (a released job stays pending), and locks the dependents before the batch row.
  */
-export const completeBatchJobsSql = (s: string) => `
-WITH done AS (${completeJobsUpdate(s, { withDependents: false })}),
-history AS (${recordExecution(s, 'done', `'completed'`, '$2')}),
+export const completeBatchJobsSql = (s: string, form: 'plain' | 'releasing') => `
+WITH done AS (${completeJobsUpdate(s, form)}),
+${afterCompletion(s, form, '$6::text')},
 moved AS (SELECT count(*)::int AS n FROM done),
 ${applyBatchChange(s, {
   id: '(SELECT batch_id FROM done LIMIT 1)',
@@ -151,8 +157,9 @@ ${applyBatchChange(s, {
   disarmIfFinished: 'false',
   callbackMaxAttempts: '$5::int',
   wakeChannel: '$6::text',
+  lockedAfter: form === 'releasing' ? 'changed' : undefined,
 })}
-SELECT done.id, (SELECT count(*) FROM woken) AS woken, (SELECT count(*) FROM updated) AS batches FROM done`;
+SELECT done.id, (SELECT count(*) FROM woken) AS woken, (SELECT count(*) FROM updated) AS batches${releaseNotified(form)} FROM done`;
 
 /**
  * Counts callback jobs in ($2 > 0) or out ($2 < 0); the batch is finished once its jobs are

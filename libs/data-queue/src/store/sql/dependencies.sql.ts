@@ -8,12 +8,16 @@ import { DISCARDED } from '../../core/job-states.js';
  * prerequisite only has to re-pend the edge (see reopenSql).
  *
  * Every statement that changes dependents follows one lock order: the prerequisites' rows are
- * already locked by the transaction that moved them; the dependents are then locked by
- * lockDependentsSql, in id order, in a statement of their own. Two transactions finishing
- * sibling prerequisites therefore queue on the first shared dependent instead of deadlocking,
- * and the change statement that follows reads the dependents under those locks — its snapshot
- * is taken after they were granted, so `plan` sees their latest committed state and exactly one
- * transaction sees a counter reach 0.
+ * already locked by the transaction (or the statement) that moved them; the dependents are then
+ * locked in id order. Two transactions finishing sibling prerequisites therefore queue on the
+ * first shared dependent instead of deadlocking, and exactly one of them sees a counter reach 0.
+ * Either way, what a change reads of a dependent is its latest committed state, read under its lock:
+ * - a release (releaseDependents) reads only the dependents' own rows and its prerequisites'
+ *   edges, so it locks in the statement itself: a row locked FOR UPDATE is returned as its
+ *   latest version, whatever the statement's snapshot;
+ * - the other changes also read edges of other prerequisites (reopenSql), which a statement's
+ *   snapshot could show out of date, so lockDependentsSql locks first, in a statement of its
+ *   own, and the change statement's snapshot is taken after the locks were granted.
  */
 
 /**
@@ -67,8 +71,9 @@ FOR UPDATE`;
  * and status. A status change enters the new state as the action that causes it would: released
  * jobs become runnable (at their runAt, or now), held ones stop being runnable, cancelled and
  * failed ones carry failure_reason 'dependency_failed' (and a failed one an error entry). It
- * returns each changed row with its previous status and next attempt (for its bucket), and
- * NOTIFYs the queues of released jobs ($wake).
+ * yields (`changed`) each changed row with its previous status and next attempt (for its bucket),
+ * and NOTIFYs the queues of released jobs ($wake) in `dependents_woken`, which the statement's
+ * answer must reference for it to run.
  */
 const moveDependents = (s: string, wake: string) => `
 changed AS (
@@ -90,31 +95,51 @@ changed AS (
   WHERE job.id = plan.id
   RETURNING job.*, plan.previous_status, plan.previous_next_attempt_at
 ),
-woken AS (
+dependents_woken AS (
   SELECT pg_notify(${wake}, string_agg(DISTINCT queue, ','))
   FROM changed WHERE status = 'pending' AND previous_status = 'blocked' AND available_at <= now()
   HAVING count(*) > 0
-)
-SELECT changed.*, (SELECT count(*) FROM woken) AS woken FROM changed`;
+)`;
 
-/** Prerequisites $1 succeeded: their pending edges are satisfied; dependents left with none are released. $2: wake channel. */
-export const prerequisitesSucceededSql = (s: string) => `
-WITH edge AS (
+/** The answer of a statement that changes dependents: their rows (referencing the NOTIFY makes it run). */
+const CHANGED_ROWS = `SELECT changed.*, (SELECT count(*) FROM dependents_woken) AS woken FROM changed`;
+
+/**
+ * The CTEs that release the dependents of prerequisites that succeeded (`prerequisites`: a
+ * query of their ids): their pending edges are satisfied, and a blocked dependent left with none
+ * is released. `dependent` locks the dependents in id order and reads them as they are now (see
+ * the lock order above); the completion statements embed these CTEs, so a job and the release of
+ * its dependents are one statement.
+ */
+export const releaseDependents = (s: string, prerequisites: string, wake: string) => `
+edge AS (
   UPDATE ${s}.job_dependencies SET state = 'succeeded'
-  WHERE depends_on_id = ANY($1::bigint[]) AND state = 'pending'
+  WHERE depends_on_id IN (${prerequisites}) AND state = 'pending'
   RETURNING job_id
 ),
-plan AS (
-  SELECT job.id, job.status AS previous_status, job.next_attempt_at AS previous_next_attempt_at,
-         job.dependencies_left - settled.n AS left,
-         CASE WHEN job.status = 'blocked'
-              THEN ${dependentStatusSql({ rule: 'job.on_dependency_failure', failedBy: 'NULL', left: 'job.dependencies_left - settled.n' })}
-              ELSE job.status END AS status,
-         NULL::bigint AS failed_by, NULL::text AS outcome
-  FROM ${s}.jobs AS job
-  JOIN (SELECT job_id, count(*)::int AS n FROM edge GROUP BY job_id) AS settled ON settled.job_id = job.id
+settled AS (
+  SELECT job_id, count(*)::int AS n FROM edge GROUP BY job_id
 ),
-${moveDependents(s, '$2')}`;
+dependent AS MATERIALIZED (
+  SELECT job.id, job.status, job.next_attempt_at, job.dependencies_left - settled.n AS left, job.on_dependency_failure
+  FROM ${s}.jobs AS job JOIN settled ON settled.job_id = job.id
+  ORDER BY job.id
+  FOR UPDATE OF job
+),
+plan AS (
+  SELECT dependent.id, dependent.status AS previous_status, dependent.next_attempt_at AS previous_next_attempt_at, dependent.left,
+         CASE WHEN dependent.status = 'blocked'
+              THEN ${dependentStatusSql({ rule: 'dependent.on_dependency_failure', failedBy: 'NULL', left: 'dependent.left' })}
+              ELSE dependent.status END AS status,
+         NULL::bigint AS failed_by, NULL::text AS outcome
+  FROM dependent
+),
+${moveDependents(s, wake)}`;
+
+/** Prerequisites $1 succeeded (see releaseDependents). $2: wake channel. */
+export const prerequisitesSucceededSql = (s: string) => `
+WITH ${releaseDependents(s, 'SELECT unnest($1::bigint[])', '$2')}
+${CHANGED_ROWS}`;
 
 /**
  * Prerequisites $1 were discarded ($3: 'failed', 'was cancelled' or 'was deleted', one per
@@ -150,7 +175,8 @@ plan AS (
            CASE WHEN job.on_dependency_failure = 'run' THEN NULL ELSE settled.failed_by END AS failed_by
   ) AS rule
 ),
-${moveDependents(s, '$2')}`;
+${moveDependents(s, '$2')}
+${CHANGED_ROWS}`;
 
 /**
  * Prerequisites $1 run again (retryJob, retryBatch) after being discarded: their discarded edges
@@ -181,7 +207,8 @@ plan AS (
     SELECT CASE WHEN job.on_dependency_failure = 'run' THEN job.dependencies_left + reopened.n ELSE job.dependencies_left END AS left
   ) AS rule
 ),
-${moveDependents(s, '$2')}`;
+${moveDependents(s, '$2')}
+${CHANGED_ROWS}`;
 
 /**
  * Dependents $1 were retried (discarded → pending) while dependencies are unsatisfied: held
@@ -194,4 +221,5 @@ WITH plan AS (
   FROM ${s}.jobs AS job
   WHERE job.id = ANY($1::bigint[]) AND job.status = 'pending' AND job.dependencies_left > 0
 ),
-${moveDependents(s, '$2')}`;
+${moveDependents(s, '$2')}
+${CHANGED_ROWS}`;

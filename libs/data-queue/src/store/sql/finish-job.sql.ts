@@ -1,3 +1,5 @@
+import { releaseDependents } from './dependencies.sql.js';
+
 /*
  * Every write a running attempt makes is fenced on (id, status = 'processing', locked_by,
  * attempts): if the job was reaped, cancelled, timed out or handed back meanwhile, the stale
@@ -16,27 +18,61 @@ SELECT id, attempt, ${worker}, locked_at, ${outcome}, ${error} FROM ${from}`;
 const RETRY_AT = `CASE WHEN attempts < max_attempts THEN now() + $6::float8 * interval '1 millisecond' END`;
 
 /**
+ * How a completion statement treats jobs with dependents (`has_dependents`), which the claimed
+ * record cannot rule out: a dependent may be enqueued while the job runs.
+ * - `plain` leaves them out, for the caller to complete in a transaction that announces them
+ *   (the `followed` form) — the hot path of jobs without dependents stays one short statement.
+ * - `releasing` completes them and releases their dependents in the same statement
+ *   (releaseDependents). It leaves out a job whose row changed after the statement's snapshot:
+ *   that change may be an enqueue of a new dependent, whose edge the snapshot does not show (the
+ *   enqueue locks the job's row; see lockPrerequisitesSql). It also leaves out a job with
+ *   dependencies left (one that started anyway), which may itself be a dependent released by this
+ *   statement: a row is updated once per statement. Both go the `followed` way.
+ * - `followed` completes every job; the transition listeners do the rest.
+ */
+export type CompletionForm = 'plain' | 'releasing' | 'followed';
+
+/**
  * Completes many attempts of one worker ($2) in one statement: `unnest` zips ids ($1), attempt
  * numbers ($3) and outputs ($4: JSON, or NULL to keep what `ctx.setOutput` stored) into rows,
  * and each row is fenced on its own, so a stale attempt among them is simply left out of
  * RETURNING. Sorting by id makes concurrent flushes lock rows in one order (no deadlock).
- *
- * `withDependents: false` is the form of the statements that complete outside the transition
- * listeners (the fast paths): it leaves out jobs with dependents — one may have been enqueued
- * since the claim — which the caller then completes through the listeners.
  */
-export const completeJobsUpdate = (s: string, { withDependents }: { withDependents: boolean }) => `
+export const completeJobsUpdate = (s: string, form: CompletionForm) => `
 UPDATE ${s}.jobs AS job
 SET status = 'completed', output = coalesce(done.output, job.output), progress = 100, failure_reason = NULL,
     completed_at = now(), locked_by = NULL, updated_at = now()
-FROM (SELECT * FROM unnest($1::bigint[], $3::int[], $4::jsonb[]) AS t(id, attempt, output) ORDER BY id) AS done
-WHERE job.id = done.id AND job.status = 'processing' AND job.locked_by = $2 AND job.attempts = done.attempt${withDependents ? '' : ' AND NOT job.has_dependents'}
+FROM (${
+  form === 'releasing'
+    ? // The row version the snapshot shows: a newer one (xmin) is a change made since.
+      `SELECT t.*, seen.xmin AS seen_version FROM unnest($1::bigint[], $3::int[], $4::jsonb[]) AS t(id, attempt, output)
+      JOIN ${s}.jobs AS seen ON seen.id = t.id ORDER BY t.id`
+    : `SELECT * FROM unnest($1::bigint[], $3::int[], $4::jsonb[]) AS t(id, attempt, output) ORDER BY id`
+}) AS done
+WHERE job.id = done.id AND job.status = 'processing' AND job.locked_by = $2 AND job.attempts = done.attempt${
+  {
+    plain: ' AND NOT job.has_dependents',
+    releasing: ' AND job.xmin = done.seen_version AND coalesce(job.dependencies_left, 0) = 0',
+    followed: '',
+  }[form]
+}
 RETURNING job.id, job.attempts AS attempt, job.locked_at, job.batch_id, job.has_dependents`;
 
-export const completeJobsSql = (s: string, form: { withDependents: boolean }) => `
+/** The CTEs of a completion statement of `form`, after `done`: the history rows, and the release of dependents. */
+export const afterCompletion = (s: string, form: CompletionForm, wake: string) => `
+history AS (${recordExecution(s, 'done', `'completed'`, '$2')})${
+  form === 'releasing' ? `,${releaseDependents(s, 'SELECT id FROM done WHERE has_dependents', wake)}` : ''
+}`;
+
+/** What the answer of a completion statement of `form` references, so that the release's NOTIFY runs. */
+export const releaseNotified = (form: CompletionForm) =>
+  form === 'releasing' ? ', (SELECT count(*) FROM dependents_woken) AS dependents_woken' : '';
+
+/** Completes jobs of no batch; `releasing` takes $5, the wake channel. */
+export const completeJobsSql = (s: string, form: CompletionForm) => `
 WITH done AS (${completeJobsUpdate(s, form)}),
-history AS (${recordExecution(s, 'done', `'completed'`, '$2')})
-SELECT id, has_dependents FROM done`;
+${afterCompletion(s, form, '$5')}
+SELECT id, has_dependents${releaseNotified(form)} FROM done`;
 
 /**
  * Records the error ($4: entry without timestamps; the database clock stamps when it ended,

@@ -31,6 +31,7 @@ export function batchView(ctx: PageContext, model: BatchPageModel): Html {
   <h1>${title}</h1>${
     batch.description ? html`<span class="subtitle">${oneLine(batch.description)}</span>` : ''
   }${batchStateBadge(ctx, model.state)}
+  ${model.isFlow ? html`<a href="${href(ctx, `/flows/${encodeURIComponent(batch.id)}`)}" data-testid="batch-flow">${i18n.t('batch.openFlow')}</a>` : ''}
   ${
     ctx.readOnly
       ? ''

@@ -1,9 +1,9 @@
-import { actionForm, batchProgress, batchStateBadge, href, stateBadge } from './components.view.js';
+import { actionForm, batchHeading, batchProgress, href, stateBadge } from './components.view.js';
 import { flowGraph, layoutFlow } from './flow-graph.view.js';
 import { html, type Html } from './html.js';
 import { ALLOWED_JOB_ACTIONS } from './job.view.js';
 import { layout } from './layout.view.js';
-import { oneLine, PAGE_BUDGET } from './page-budget.js';
+import { PAGE_BUDGET } from './page-budget.js';
 import type { FlowPageModel, FlowStepView, PageContext } from './view-models.js';
 
 /** A flow: its DAG drawn (within the page budget), its steps listed with a retry for each one discarded, and its batch's counts. */
@@ -16,9 +16,7 @@ export function flowView(ctx: PageContext, model: FlowPageModel): Html {
     title,
     active: 'batches',
     body: html`<div class="page-head">
-  <h1>${title}</h1>${
-    batch.description ? html`<span class="subtitle">${oneLine(batch.description)}</span>` : ''
-  }${batchStateBadge(ctx, model.state)}
+  ${batchHeading(ctx, title, batch, model.state)}
   <a href="${href(ctx, batchPath)}" data-testid="flow-batch">${i18n.t('flow.openBatch')}</a>
   ${
     ctx.readOnly

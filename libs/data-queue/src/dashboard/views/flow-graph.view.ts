@@ -30,34 +30,37 @@ export interface FlowLayout {
  * flow's inserts), in the order the flow inserted them.
  */
 export function layoutFlow(steps: FlowStepView[], links: FlowLinkView[]): FlowLayout {
-  const stepIds = new Map(steps.map((step) => [step.id, step]));
-  const outside = new Map<string, GraphNode>();
+  const nodes = new Map<string, GraphNode>(
+    steps.map((step) => [step.id, { jobId: step.id, name: step.name, state: step.state, x: 0, y: 0 }]),
+  );
+  const outside: GraphNode[] = [];
   const after = new Map<string, StepDependency[]>();
   for (const link of links) {
-    const dependency = link.dependsOnStep ? stepIds.get(link.dependsOnId)!.name : { jobId: link.dependsOnId };
-    after.set(link.jobId, [...(after.get(link.jobId) ?? []), dependency]);
-    if (!link.dependsOnStep)
-      outside.set(link.dependsOnId, { jobId: link.dependsOnId, name: null, state: link.dependencyState, x: 0, y: 0 });
+    if (!link.dependsOnStep && !nodes.has(link.dependsOnId)) {
+      const node = { jobId: link.dependsOnId, name: null, state: link.dependencyState, x: 0, y: 0 };
+      nodes.set(node.jobId, node);
+      outside.push(node);
+    }
+    const dependencies = after.get(link.jobId) ?? [];
+    dependencies.push(link.dependsOnStep ? nodes.get(link.dependsOnId)!.name! : { jobId: link.dependsOnId });
+    after.set(link.jobId, dependencies);
   }
-  const byName = new Map(steps.map((step) => [step.name, { jobId: step.id, name: step.name, state: step.state, x: 0, y: 0 }]));
+  // planFlow reads only the steps' names and `after`: the levels are the ones the flow was inserted in.
   const levels = planFlow(
     steps.map((step) => ({ name: step.name, jobType: '', payload: null, options: { after: after.get(step.id) ?? [] } })),
   );
-  const columns = [
-    ...(outside.size > 0 ? [[...outside.values()]] : []),
-    ...levels.map((level) => level.map((step) => byName.get(step.name)!)),
-  ];
+  const byName = new Map(steps.map((step) => [step.name, nodes.get(step.id)!]));
+  const columns = [...(outside.length > 0 ? [outside] : []), ...levels.map((level) => level.map((step) => byName.get(step.name)!))];
   columns.forEach((column, c) =>
     column.forEach((node, r) => {
       node.x = NODE.margin + c * (NODE.width + NODE.columnGap);
       node.y = NODE.margin + r * (NODE.height + NODE.rowGap);
     }),
   );
-  const nodeOf = (jobId: string) => (stepIds.has(jobId) ? byName.get(stepIds.get(jobId)!.name)! : outside.get(jobId)!);
   const rows = Math.max(...columns.map((column) => column.length));
   return {
     nodes: columns.flat(),
-    links: links.map((link) => ({ from: nodeOf(link.dependsOnId), to: nodeOf(link.jobId) })),
+    links: links.map((link) => ({ from: nodes.get(link.dependsOnId)!, to: nodes.get(link.jobId)! })),
     width: 2 * NODE.margin + columns.length * (NODE.width + NODE.columnGap) - NODE.columnGap,
     height: 2 * NODE.margin + rows * (NODE.height + NODE.rowGap) - NODE.rowGap,
   };

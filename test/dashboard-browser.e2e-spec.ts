@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { JobHandler } from '@dataqueue/nestjs';
 import type { JobContext, QueueService } from '@dataqueue/nestjs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { waitForBatch, waitForBatchFinished } from './support/batches.js';
 import { launchChromium } from './support/chromium.js';
 import { createDashboardApp, type DashboardApp } from './support/dashboard-app.js';
 import { translated } from './support/dashboard-locales.js';
@@ -142,6 +143,62 @@ describe('the dashboard in a browser', () => {
     expect(JSON.parse((await page.textContent('[data-testid="output"]'))!)).toEqual({ ok: true });
     expect(await page.locator('[data-testid="action-retry"]').count()).toBe(0);
     await screenshot('job-retried');
+  });
+
+  it('shows a flow page in Simplified Chinese (zh-CN): a click on a node opens its job, a step retry reruns the failed step', async () => {
+    const flow = await queue
+      .createFlow({ description: '夜间报表' })
+      .step('fetch', 'note', { text: 'fetch' })
+      .step('parse', 'flaky', {}, { after: ['fetch'] })
+      .step('report', 'note', { text: 'report' }, { after: ['parse'] })
+      .run();
+    await waitForBatchFinished(queue, flow.id);
+    const node = (name: string) => `[data-testid="flow-node"][data-job-id="${flow.steps[name].id}"]`;
+    const stateOfNode = (name: string) => page.getAttribute(node(name), 'data-state');
+
+    await open(`/flows/${flow.id}?locale=zh-CN`);
+    expect(await page.getAttribute('html', 'lang')).toBe('zh-CN');
+    expect(await page.textContent('main h1')).toBe(translated('zh-CN', 'flow.title', { id: flow.id }));
+    expect(await page.title()).toBe(`${translated('zh-CN', 'flow.title', { id: flow.id })} · DataQueue`);
+    expect(await page.textContent('#graph')).toBe(translated('zh-CN', 'flow.graph'));
+    expect(await page.locator('[data-testid="flow-node"]').count()).toBe(3);
+    expect([await stateOfNode('fetch'), await stateOfNode('parse'), await stateOfNode('report')]).toEqual([
+      'completed',
+      'failed',
+      'cancelled',
+    ]);
+    const row = (name: string) => page.locator(`[data-testid="step-row"][data-job-id="${flow.steps[name].id}"]`);
+    expect(await row('parse').locator('.badge').textContent()).toBe(translated('zh-CN', 'state.failed'));
+    // The node wears its state's tone: the failed badge's colours.
+    type Colours = { fill: string; stroke: string; backgroundColor: string; color: string };
+    const style = (selector: string) =>
+      page.$eval(selector, (element) => {
+        const { fill, stroke, backgroundColor, color } = (
+          globalThis as unknown as { getComputedStyle(e: unknown): Colours }
+        ).getComputedStyle(element);
+        return { fill, stroke, backgroundColor, color };
+      });
+    const [rect, badge] = [await style(`${node('parse')} rect`), await style('.legend .state-failed')];
+    expect({ fill: rect.fill, stroke: rect.stroke }).toEqual({ fill: badge.backgroundColor, stroke: badge.color });
+    await screenshot('flow-zh-CN');
+
+    await page.click(node('parse'));
+    await page.waitForURL(`${dash.baseUrl}/jobs/${flow.steps.parse.id}?locale=zh-CN`);
+    expect(await page.textContent('main h1')).toBe(translated('zh-CN', 'job.title', { id: flow.steps.parse.id }));
+    await page.click('[data-testid="job-step"]');
+    await page.waitForURL(`${dash.baseUrl}/flows/${flow.id}?locale=zh-CN`);
+
+    await clickAndWaitForReload(`[data-testid="step-row"][data-job-id="${flow.steps.parse.id}"] [data-testid="step-retry"]`);
+    expect(await page.locator('#dataqueue-flash').textContent()).toBe(translated('zh-CN', 'client.affected', { count: 1 }));
+    await waitForBatch(queue, flow.id, (batch) => batch.counts.succeeded === 3);
+    await page.reload();
+    expect([await stateOfNode('fetch'), await stateOfNode('parse'), await stateOfNode('report')]).toEqual([
+      'completed',
+      'completed',
+      'completed',
+    ]);
+    expect(await page.locator('[data-testid="step-retry"]').count()).toBe(0);
+    await screenshot('flow-zh-CN-retried');
   });
 
   it('switches between the light and the dark theme, and remembers the choice', async () => {

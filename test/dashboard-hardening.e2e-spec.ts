@@ -307,12 +307,18 @@ describe('the hardened dashboard in a browser', () => {
   it('renders every page under its Content-Security-Policy without a single violation', async () => {
     const job = await dash.queue.enqueue('note', { text: 'under the policy' }, { delayMs: 3_600_000 });
     const batch = await dash.queue.createBatch({ description: 'under the policy' });
+    const flow = await dash.queue
+      .createFlow()
+      .step('first', 'note', {}, { delayMs: 3_600_000, after: [{ jobId: job.id }] })
+      .step('then', 'note', {}, { after: ['first'] })
+      .run();
     for (const path of [
       '',
       '/jobs',
       `/jobs/${job.id}`,
       '/batches',
       `/batches/${batch.id}`,
+      `/flows/${flow.id}`,
       '/queues',
       '/cron',
       '/workers',

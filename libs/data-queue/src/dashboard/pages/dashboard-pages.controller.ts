@@ -8,6 +8,7 @@ import { DashboardAccessGuard } from '../security/dashboard-access.guard.js';
 import { batchAttributes, batchView } from '../views/batch.view.js';
 import { batchesView } from '../views/batches.view.js';
 import { cronView } from '../views/cron.view.js';
+import { flowView } from '../views/flow.view.js';
 import { jobView } from '../views/job.view.js';
 import { jobsView } from '../views/jobs.view.js';
 import { compactJson } from '../views/json-text.js';
@@ -106,6 +107,14 @@ export class DashboardPagesController {
     const model = await this.queries.batchPage(id, typeof cursor === 'string' ? cursor : undefined);
     if (!model) throw new NotFoundException(`batch ${id} does not exist`);
     return batchView(this.contexts.create(request, response), model).value;
+  }
+
+  /** A batch without steps (not made by `createFlow`) is no flow: a 404 too. */
+  @HtmlPage('flows/:id')
+  async flow(@Req() request: DashboardRequest, @Res({ passthrough: true }) response: unknown, @Param('id') id: string): Promise<string> {
+    const model = await this.queries.flowPage(id);
+    if (!model) throw new NotFoundException(`flow ${id} does not exist (no batch with this id has steps)`);
+    return flowView(this.contexts.create(request, response), model).value;
   }
 
   @RawJson('batches/:id/attributes.json')

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager, SelectQueryBuilder } from 'typeorm';
 import { BATCH_CALLBACK_JOB_TYPE } from '../../core/batch-record.js';
 import type { BatchRecord } from '../../core/batch-record.js';
-import { JOB_STATE_RULES, jobState, JOB_STATES, type JobState } from '../../core/job-states.js';
+import { JOB_STATE_RULES, jobState, JOB_STATES, jobStateSql, type JobState } from '../../core/job-states.js';
 import { storableDate } from '../../core/storable-date.js';
 import { isJobId, isUuid } from '../../queue/ids.js';
 import { CronService } from '../../scheduling/cron/cron.service.js';
@@ -11,11 +11,15 @@ import { toBatchRecord, type BatchRow } from '../../store/batch-row.js';
 import { toJobRecord, type JobRow } from '../../store/job-row.js';
 import { QueueDatabase } from '../../store/queue-database.js';
 import { quoteIdent } from '../../store/sql/identifiers.js';
+import { PAGE_BUDGET } from '../views/page-budget.js';
 import type {
   BatchesPageModel,
   BatchPageModel,
   BatchState,
   CronPageModel,
+  FlowLinkView,
+  FlowPageModel,
+  FlowStepView,
   JobPageModel,
   JobsFilter,
   JobsPageModel,
@@ -33,7 +37,7 @@ const CHART_HOURS = 6;
 /** Enough (queue, job type) pairs for any sane dropdown; the walk stops there. */
 const MAX_KINDS = 1000;
 
-type TableName = 'jobs' | 'batches' | 'workers';
+type TableName = 'jobs' | 'batches' | 'workers' | 'job_dependencies';
 
 /**
  * The dashboard's reads, through TypeORM's query builder with bound parameters. Lists are
@@ -205,14 +209,74 @@ export class DashboardQueries {
         .orderBy('job.id', 'DESC')
         .getRawMany<JobRow>();
       const { rows, nextCursor } = await this.pageById(this.jobs(db).select('job.*').where('job.batch_id = :id::uuid', { id }), cursor);
+      // A flow inserts its steps first, so its batch's first job tells: one index probe, whatever the batch's size.
+      const first = await this.jobs(db)
+        .select('job.step_name IS NOT NULL', 'isStep')
+        .where('job.batch_id = :id::uuid', { id })
+        .orderBy('job.id')
+        .limit(1)
+        .getRawOne<{ isStep: boolean }>();
       return {
         batch,
         state: batchState(batch),
         callbackJobs: callbackJobs.map((row) => toJobRecord(row)),
         jobs: rows.map((row) => toJobRecord(row)),
         nextCursor,
+        isFlow: first?.isStep === true,
       };
     });
+  }
+
+  /**
+   * A flow (a batch with steps): its first steps, and the links between them when the flow is
+   * small enough to draw; null when there is no such batch or it has no step.
+   */
+  async flowPage(id: string): Promise<FlowPageModel | null> {
+    return this.read(async (db) => {
+      const batch = await this.batch(db, id);
+      if (!batch) return null;
+      const rows = await this.jobs(db)
+        .select([
+          'job.id AS id',
+          'job.step_name AS name',
+          `${jobStateSql('job')} AS state`,
+          'job.attempts AS attempts',
+          'job.max_attempts AS "maxAttempts"',
+          'count(*) OVER ()::int AS total',
+        ])
+        .where('job.batch_id = :id::uuid AND job.step_name IS NOT NULL', { id })
+        .orderBy('job.id')
+        .limit(PAGE_BUDGET.flowSteps)
+        .getRawMany<FlowStepView & { total: number }>();
+      if (rows.length === 0) return null;
+      const totalSteps = rows[0].total;
+      const steps = rows.map(({ total: _, ...step }) => step);
+      const links = totalSteps <= PAGE_BUDGET.flowGraphNodes ? await this.flowLinks(db, id, totalSteps) : null;
+      return { batch, state: batchState(batch), steps, totalSteps, links };
+    });
+  }
+
+  /**
+   * The links into the steps of flow `id`, or null when they are more than the graph draws, or
+   * the outside jobs they name, with the steps, make more nodes (it reads one link more to know).
+   */
+  private async flowLinks(db: EntityManager, id: string, totalSteps: number): Promise<FlowLinkView[] | null> {
+    const rows: { jobId: string; dependsOnId: string; dependsOnStep: boolean | null; dependencyState: JobState | null }[] = await db.query(
+      `SELECT edge.job_id::text AS "jobId", edge.depends_on_id::text AS "dependsOnId",
+              (dependency.batch_id = $1 AND dependency.step_name IS NOT NULL) AS "dependsOnStep",
+              ${jobStateSql('dependency')} AS "dependencyState"
+       FROM ${this.quotedTable('jobs')} AS job
+       JOIN ${this.quotedTable('job_dependencies')} AS edge ON edge.job_id = job.id
+       LEFT JOIN ${this.quotedTable('jobs')} AS dependency ON dependency.id = edge.depends_on_id
+       WHERE job.batch_id = $1 AND job.step_name IS NOT NULL
+       ORDER BY edge.job_id, edge.depends_on_id
+       LIMIT $2`,
+      [id, PAGE_BUDGET.flowGraphLinks + 1],
+    );
+    if (rows.length > PAGE_BUDGET.flowGraphLinks) return null;
+    const outsideJobs = new Set(rows.filter((row) => !row.dependsOnStep).map((row) => row.dependsOnId));
+    if (totalSteps + outsideJobs.size > PAGE_BUDGET.flowGraphNodes) return null;
+    return rows.map((row) => ({ ...row, dependsOnStep: row.dependsOnStep === true }));
   }
 
   async queuesPage(): Promise<QueuesPageModel> {

@@ -1,8 +1,8 @@
 import type { BatchRecord } from '../../core/batch-record.js';
-import { actionForm, batchProgress, batchStateBadge, emptyState, href, jobsTable, pager } from './components.view.js';
+import { actionForm, batchHeading, batchProgress, emptyState, href, jobsTable, pager } from './components.view.js';
 import { html, type Html } from './html.js';
 import { layout } from './layout.view.js';
-import { jsonBlock, oneLine } from './page-budget.js';
+import { jsonBlock } from './page-budget.js';
 import type { BatchPageModel, PageContext } from './view-models.js';
 
 /** The stored attributes, in the order GoodJob's batch page lists them (counts are shown apart). */
@@ -28,9 +28,8 @@ export function batchView(ctx: PageContext, model: BatchPageModel): Html {
     title,
     active: 'batches',
     body: html`<div class="page-head">
-  <h1>${title}</h1>${
-    batch.description ? html`<span class="subtitle">${oneLine(batch.description)}</span>` : ''
-  }${batchStateBadge(ctx, model.state)}
+  ${batchHeading(ctx, title, batch, model.state)}
+  ${model.isFlow ? html`<a href="${href(ctx, `/flows/${encodeURIComponent(batch.id)}`)}" data-testid="batch-flow">${i18n.t('batch.openFlow')}</a>` : ''}
   ${
     ctx.readOnly
       ? ''

@@ -1,8 +1,8 @@
-import type { BatchCounts } from '../../core/batch-record.js';
+import type { BatchCounts, BatchRecord } from '../../core/batch-record.js';
 import type { JobRecord } from '../../core/job-record.js';
 import { jobState, type JobState } from '../../core/job-states.js';
 import { html, type Html } from './html.js';
-import { PAGE_BUDGET } from './page-budget.js';
+import { oneLine, PAGE_BUDGET } from './page-budget.js';
 import type { BatchState, PageContext } from './view-models.js';
 
 /** A dashboard URL: basePath + path + the non-empty params. An explicit `?locale=` is carried along. */
@@ -20,6 +20,12 @@ export function stateBadge(ctx: PageContext, state: JobState, testId?: string): 
 
 export function batchStateBadge(ctx: PageContext, state: BatchState): Html {
   return html`<span class="badge batch-${state}">${ctx.i18n.t(`batchState.${state}`)}</span>`;
+}
+
+/** The head of a batch's page (and of a flow's, which is a batch): title, description, state. */
+export function batchHeading(ctx: PageContext, title: string, batch: BatchRecord, state: BatchState): Html {
+  const description = batch.description ? html`<span class="subtitle">${oneLine(batch.description)}</span>` : '';
+  return html`<h1>${title}</h1>${description}${batchStateBadge(ctx, state)}`;
 }
 
 /** "850 ms", "12 s", "3 min 4 s", "2 h 5 min", "3 d 4 h". */

@@ -7,7 +7,7 @@ import { errorText, jsonBlock, latestAttemptsNotice, oneLine, PAGE_BUDGET } from
 import type { AttemptView, JobPageModel, PageContext, TimelineEvent } from './view-models.js';
 
 /** Which actions each state allows (the store's guarded UPDATEs enforce the same rules). */
-const ALLOWED: Record<'retry' | 'cancel' | 'reschedule' | 'delete', JobState[]> = {
+export const ALLOWED_JOB_ACTIONS: Record<'retry' | 'cancel' | 'reschedule' | 'delete', JobState[]> = {
   retry: ['failed', 'cancelled', 'retrying'],
   cancel: ['blocked', 'pending', 'waiting', 'processing', 'retrying'],
   reschedule: ['blocked', 'pending', 'retrying'],
@@ -58,7 +58,7 @@ ${facts(ctx, model)}
 
 function actions(ctx: PageContext, job: JobRecord, state: JobState): Html {
   const { i18n } = ctx;
-  const allowed = (action: keyof typeof ALLOWED) => ALLOWED[action].includes(state);
+  const allowed = (action: keyof typeof ALLOWED_JOB_ACTIONS) => ALLOWED_JOB_ACTIONS[action].includes(state);
   const common = { action: '/actions/jobs' };
   const ids = [job.id];
   return html`<div class="actions">
@@ -127,6 +127,12 @@ function facts(ctx: PageContext, { job, state, batch }: JobPageModel): Html {
     [i18n.t('job.idempotencyKey'), job.idempotencyKey],
     [i18n.t('job.tags'), job.tags.length ? tagList(ctx, job.tags) : null],
     [i18n.t('job.batch'), job.batchId && batchLink(job.batchId)],
+    [
+      i18n.t('job.step'),
+      job.stepName &&
+        job.batchId &&
+        html`<a href="${href(ctx, `/flows/${encodeURIComponent(job.batchId)}`)}" data-testid="job-step">${job.stepName}</a>`,
+    ],
     [i18n.t('job.batchCallback'), job.batchCallbackId && batchLink(job.batchCallbackId)],
     [i18n.t('job.failureReason'), job.failureReason && reason(ctx, job.failureReason)],
     [i18n.t('job.pendingReason'), job.pendingReason],

@@ -18,6 +18,11 @@ export const PAGE_BUDGET = {
   attempts: 10,
   /** Tags a row of a jobs table shows (a job carries up to 32; its page lists them all). */
   tagsPerRow: 5,
+  /** Steps a flow page lists (a flow may have 10,000; the jobs list filtered by batch pages through them all). */
+  flowSteps: 500,
+  /** Nodes (steps and the outside jobs they run after) and links the flow graph draws: past either, it is not drawn. */
+  flowGraphNodes: 200,
+  flowGraphLinks: 1_000,
 } as const;
 
 /** A part of a page within the budget: the text to show, and a notice when it was cut. */

@@ -93,6 +93,36 @@ export interface BatchPageModel {
   callbackJobs: JobRecord[];
   jobs: JobRecord[];
   nextCursor: string | null;
+  /** Made by `createFlow`: the batch page links to its flow page. */
+  isFlow: boolean;
+}
+
+/** A step as the flow page lists and draws it. */
+export interface FlowStepView {
+  /** The step's job. */
+  id: string;
+  name: string;
+  state: JobState;
+  attempts: number;
+  maxAttempts: number;
+}
+
+/** Step `jobId` runs after job `dependsOnId`: a step of the flow, or a job outside it (null state once deleted). */
+export interface FlowLinkView {
+  jobId: string;
+  dependsOnId: string;
+  dependsOnStep: boolean;
+  dependencyState: JobState | null;
+}
+
+export interface FlowPageModel {
+  batch: BatchRecord;
+  state: BatchState;
+  /** The first steps in id order (insertion order), at most `PAGE_BUDGET.flowSteps`. */
+  steps: FlowStepView[];
+  totalSteps: number;
+  /** Every link between the steps, or null when the flow is past the graph's budget (then it is not drawn). */
+  links: FlowLinkView[] | null;
 }
 
 export type PauseKind = 'queue' | 'jobType' | 'tag';

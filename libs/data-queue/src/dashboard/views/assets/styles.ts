@@ -104,18 +104,18 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 th.check, td.check { width: 2rem; }
 .table-wrap.facts { max-width: 56rem; }
 table.facts th { width: 12rem; }
+/* Each state's tone (--tone, --tone-bg), set once: the badges and the flow graph's nodes wear it. */
 .badge {
   display: inline-block; padding: .08rem .5rem; border-radius: 999px; font-size: .8rem; font-weight: 600;
-  white-space: nowrap; background: var(--idle-bg); color: var(--idle);
+  white-space: nowrap; --tone: var(--idle); --tone-bg: var(--idle-bg); background: var(--tone-bg); color: var(--tone);
 }
-.state-pending, .state-processing, .batch-running { background: var(--info-bg); color: var(--info); }
-.state-completed, .batch-succeeded, .outcome-completed { background: var(--ok-bg); color: var(--ok); }
-.state-failed, .batch-discarded, .outcome-failed, .badge.paused { background: var(--err-bg); color: var(--err); }
-.state-retrying, .badge.read-only { background: var(--warn-bg); color: var(--warn); }
-.state-waiting { background: var(--wait-bg); color: var(--wait); }
-.state-blocked { background: var(--idle-bg); color: var(--idle); outline: 1px dashed var(--idle); outline-offset: -1px; }
-.state-cancelled, .batch-finished { background: var(--idle-bg); color: var(--idle); }
-.outcome-running { background: var(--info-bg); color: var(--info); }
+.state-pending, .state-processing, .batch-running, .outcome-running { --tone: var(--info); --tone-bg: var(--info-bg); }
+.state-completed, .batch-succeeded, .outcome-completed { --tone: var(--ok); --tone-bg: var(--ok-bg); }
+.state-failed, .batch-discarded, .outcome-failed, .badge.paused { --tone: var(--err); --tone-bg: var(--err-bg); }
+.state-retrying, .badge.read-only { --tone: var(--warn); --tone-bg: var(--warn-bg); }
+.state-waiting { --tone: var(--wait); --tone-bg: var(--wait-bg); }
+.state-blocked, .state-cancelled, .batch-finished { --tone: var(--idle); --tone-bg: var(--idle-bg); }
+.badge.state-blocked { outline: 1px dashed var(--idle); outline-offset: -1px; }
 .tag { display: inline-block; padding: 0 .4rem; margin: 0 .15rem .15rem 0; border-radius: 4px; background: var(--idle-bg); color: var(--fg); font-size: .8rem; }
 .progress { display: flex; height: .6rem; min-width: 8rem; border-radius: 999px; overflow: hidden; background: var(--idle-bg); }
 .progress .segment { display: block; height: 100%; }
@@ -160,5 +160,13 @@ details.stack pre { margin-top: .4rem; max-height: 20rem; }
   border-radius: 50%; background: var(--surface); border: 2px solid var(--accent);
 }
 .timeline time { color: var(--muted); margin-right: .6rem; }
+.flow-graph { overflow: auto; max-height: 75vh; background: var(--surface); border: 1px solid var(--border); border-radius: 8px; }
+.flow-graph svg { display: block; }
+.flow-links path { fill: none; stroke: var(--muted); stroke-width: 1.2; }
+.flow-arrow { fill: var(--muted); }
+.flow-node rect { fill: var(--tone-bg, var(--idle-bg)); stroke: var(--tone, var(--idle)); stroke-width: 1.5; }
+.flow-node text { fill: var(--fg); font-size: 12px; }
+.flow-node.state-blocked rect, .flow-node.outside rect { stroke-dasharray: 4 3; }
+.flow-node:hover rect, .flow-node:focus rect { stroke-width: 3; }
 .stack-form { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin-top: .8rem; }
 `;

@@ -23,6 +23,17 @@ class HeldHandler {
   }
 }
 
+/** What each 'fan-in' job read from `ctx.dependencies()`: its dependencies' outputs, by job id. */
+const fannedIn: Record<string, unknown>[] = [];
+
+@JobHandler('fan-in')
+class FanInHandler {
+  async handle(_payload: unknown, ctx: JobContext): Promise<void> {
+    const dependencies = await ctx.dependencies();
+    fannedIn.push(Object.fromEntries(Object.entries(dependencies).map(([id, job]) => [id, job.output])));
+  }
+}
+
 @Injectable()
 class HeldCallback {
   @OnBatchFinish('held-callback')
@@ -106,6 +117,41 @@ describe('retention', () => {
     expect(await queue.getJob(pending.id)).toMatchObject({ status: 'pending' });
     // Failed for good an hour ago at the earliest: kept.
     expect(await queue.getJob(failed.id)).toMatchObject({ status: 'failed', nextAttemptAt: null });
+  });
+
+  it('keeps a finished dependency while a job depending on it is unfinished, so that job reads its output', async () => {
+    app = await createTestApp({
+      providers: [FlakyHandler, HeldHandler, FanInHandler],
+      options: { retention: { completedAfterMs: 0, cancelledAfterMs: 0, intervalMs: 100 } },
+    });
+    const { queue } = app;
+    const done = await queue.enqueue('flaky', { failures: 0 });
+    const held = await queue.enqueue('held', { gate: 'second-dependency' });
+    const dependent = await queue.enqueue('fan-in', {}, { dependsOn: [done.id, held.id] });
+    await waitForStatus(queue, done.id, 'completed');
+    // A job finished after `done` is deleted: retention has passed over `done` since.
+    const sentinel = await queue.enqueue('flaky', { failures: 0 });
+    await waitFor(
+      'a later finished job to be deleted',
+      () => queue.getJob(sentinel.id),
+      (job) => job === null,
+    );
+    expect(await queue.getJob(done.id)).toMatchObject({ status: 'completed', output: 'ok' });
+
+    gates.open('second-dependency');
+    await waitFor(
+      'the dependent to run',
+      () => fannedIn.length,
+      (n) => n === 1,
+    );
+    expect(fannedIn[0]).toEqual({ [done.id]: 'ok', [held.id]: null });
+    // Once its dependents finished, it goes like any finished job.
+    for (const job of [done, held, dependent])
+      await waitFor(
+        `job ${job.id} to be deleted`,
+        () => queue.getJob(job.id),
+        (j) => j === null,
+      );
   });
 
   it('deletes a finished batch with its jobs, but never a batch whose jobs or callbacks are unfinished', async () => {

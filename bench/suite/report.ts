@@ -38,7 +38,7 @@ const ROWS: Row[] = [
   { label: 'W8 flow overhead (%)', workload: 'W8', metric: 'overhead', ratio: false },
   { label: 'W8 drain, no flow: CPU per job, worker + Postgres (µs)', workload: 'W8', metric: 'referenceCpuPerJob', ratio: false },
   { label: 'W8 drain as a flow: CPU per job, worker + Postgres (µs)', workload: 'W8', metric: 'flowCpuPerJob', ratio: false },
-  { label: 'W8 enqueue of the flow, level by level (jobs/s)', workload: 'W8', metric: 'flowEnqueue', ratio: false },
+  { label: 'W8 enqueue of the flow, one createFlow (jobs/s)', workload: 'W8', metric: 'flowEnqueue', ratio: false },
   { label: 'W7 peak RSS during W1 (MB)', workload: 'W1', metric: 'peakRss', ratio: true },
   { label: 'W7 RSS of the bare child process (MB)', workload: 'W1', metric: 'baselineRss', ratio: false },
 ];
@@ -291,8 +291,9 @@ const METHOD = [
     'statistics as a long-lived table has them), and the worker is started. The clock starts at the first handler call (worker boot is ' +
     'reported separately) and stops when the database shows every job completed: when the handler count reaches N, the jobs table is ' +
     'polled every 2 ms, and the time just before the poll that finds no unfinished job is the end. For a batch, the end is the first ' +
-    'line of the onFinish callback. For a flow (W8), the jobs are enqueued level by level, one bulk call per level, the first level ' +
-    'runnable and every job of the others depending on 2 jobs of the level above: the drain includes releasing each level.',
+    'line of the onFinish callback. For a flow (W8), the jobs are enqueued as one flow (DataQueue: one createFlow, which inserts it level ' +
+    'by level in one transaction) of levels of jobs, the first level runnable and every job of the others running after 2 jobs of the level ' +
+    'above: the drain includes releasing each level.',
   "CPU per drained job (W1): CPU time of the worker's process (which also runs the harness's handler counter and completion polls) and " +
     "of the Postgres server's processes (the postmaster and its children, read from /proc, so only when the server runs on this " +
     'machine), from the first handler call to the end of the drain, divided by the jobs. Linux counts it in 10 ms ticks, and a backend ' +

@@ -50,7 +50,7 @@ export interface BatchCapable {
 
 /** W8: `count` jobs as a DAG of levels `width` wide, each job depending on 2 jobs of the level above. */
 export interface FlowCapable {
-  /** Enqueues the DAG level by level (one bulk call per level); resolves once enqueued. */
+  /** Enqueues the DAG (levels `width` wide, each job after 2 of the level above) as one flow; resolves once enqueued. */
   enqueueFlow(count: number, width: number): Promise<void>;
 }
 

@@ -133,18 +133,19 @@ export class DataQueueSystem implements SystemAdapter, BatchCapable, FlowCapable
   }
 
   async enqueueFlow(count: number, width: number): Promise<void> {
+    const flow = this.queue.createFlow({ description: 'bench suite W8' });
     let parents: string[] = [];
     for (let start = 0; start < count; start += width) {
-      const jobs = [];
+      const level: string[] = [];
       for (let i = start; i < Math.min(count, start + width); i++) {
         const k = i - start;
-        const dependsOn = parents.length === 0 ? [] : [...new Set([parents[k % parents.length], parents[(k + 1) % parents.length]])];
-        jobs.push({ jobType: JOB_TYPE, payload: { i }, options: dependsOn.length > 0 ? { dependsOn } : {} });
+        const after = parents.length === 0 ? [] : [...new Set([parents[k % parents.length], parents[(k + 1) % parents.length]])];
+        flow.step(`s${i}`, JOB_TYPE, { i }, { after });
+        level.push(`s${i}`);
       }
-      const level = await this.queue.enqueueMany(jobs);
-      this.track(level);
-      parents = level.map((job) => job.id);
+      parents = level;
     }
+    this.track(Object.values((await flow.run()).steps));
   }
 
   async teardown(): Promise<void> {

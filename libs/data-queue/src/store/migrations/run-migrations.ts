@@ -5,6 +5,7 @@ import { admittedRunsMigration } from './admitted-runs.migration.js';
 import { batchesMigration } from './batches.migration.js';
 import { concurrencyMigration } from './concurrency.migration.js';
 import { cronMigration } from './cron.migration.js';
+import { dependencyEdgesFillfactorMigration } from './dependency-edges-fillfactor.migration.js';
 import { durableWaitsMigration } from './durable-waits.migration.js';
 import { flowStepsMigration } from './flow-steps.migration.js';
 import { jobDependenciesMigration } from './job-dependencies.migration.js';
@@ -49,6 +50,7 @@ export function dataQueueMigrations(schema = 'data_queue'): (new () => Migration
     runtimeCronMigration(schema),
     jobDependenciesMigration(schema),
     flowStepsMigration(schema),
+    dependencyEdgesFillfactorMigration(schema),
   ].map((migration, index) => sharingHistory(schema, migration, index === 0));
 }
 

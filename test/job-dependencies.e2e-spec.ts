@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { JobDependencyNotFoundError, JobHandler, JobOptionsInvalidError, MAX_DEPENDENCIES_PER_JOB } from '@dataqueue/nestjs';
-import type { JobContext, JobRecord, JobToEnqueue } from '@dataqueue/nestjs';
+import { Injectable } from '@nestjs/common';
+import { JobDependencyNotFoundError, JobHandler, JobOptionsInvalidError, MAX_DEPENDENCIES_PER_JOB, OnJobEvent } from '@dataqueue/nestjs';
+import type { JobContext, JobEvent, JobRecord, JobToEnqueue } from '@dataqueue/nestjs';
 import type { TallyJobPayload } from './fixtures/worker-process.js';
 import { TALLY_BATCH, callbackLabels } from './fixtures/tally-batch-callbacks.js';
 import { drain } from '@dataqueue/nestjs/testing';
@@ -39,12 +40,23 @@ class StepHandler {
   }
 }
 
+/** The job events this process announced for the cascade (`action: 'dependency'`), in order. */
+const cascadeEvents: JobEvent[] = [];
+
+@Injectable()
+class CascadeEvents {
+  @OnJobEvent('cancelled', 'failed', 'retried')
+  heard(event: JobEvent): void {
+    if (event.action === 'dependency') cascadeEvents.push(event);
+  }
+}
+
 describe('job dependencies', () => {
   let app: TestApp;
   let db: pg.Pool;
 
   beforeAll(async () => {
-    app = await createTestApp({ providers: [StepHandler], options: { pollIntervalMs: 50, defaultMaxAttempts: 1 } });
+    app = await createTestApp({ providers: [StepHandler, CascadeEvents], options: { pollIntervalMs: 50, defaultMaxAttempts: 1 } });
     tally = await Tally.create(app.schema);
     db = new pg.Pool({ connectionString: databaseUrl(), max: 2 });
   });
@@ -137,20 +149,39 @@ describe('job dependencies', () => {
 
   describe('failure rules', () => {
     it('cancels down a chain by default, and retrying the failed job holds the chain again, which then runs once', async () => {
-      const a = await step({ label: 'chain A', failUntil: 'chain' });
+      // Held until the chain is enqueued, so its failure cascades (rather than the inserts' rule applying).
+      const a = await step({ label: 'chain A', failUntil: 'chain', gate: 'chain-a' });
       const b = await step({ label: 'chain B' }, { dependsOn: [a.id] });
       const c = await step({ label: 'chain C' }, { dependsOn: [b.id] });
+      gates.open('chain-a');
       await waitForFinalFailure(app.queue, a.id);
       for (const id of [b.id, c.id]) {
         expect(await waitForStatus(app.queue, id, 'cancelled')).toMatchObject({ failureReason: 'dependency_failed' });
       }
       expect(await edgesOf(b.id)).toEqual([{ depends_on_id: a.id, state: 'discarded' }]);
 
+      // Each cascaded move is a job event, once committed.
+      const ofChain = (event: string) =>
+        cascadeEvents.filter((e) => e.event === event && [b.id, c.id].includes(e.job.id)).map((e) => [e.job.id, e.job.status]);
+      await waitFor(
+        'the cascade to be announced',
+        () => ofChain('cancelled'),
+        (heard) => heard.length === 2,
+      );
+      expect(ofChain('cancelled')).toEqual([
+        [b.id, 'cancelled'],
+        [c.id, 'cancelled'],
+      ]);
+
       fixed.add('chain');
       await app.queue.retryJob(a.id);
       // Held again in the retry's own transaction, the whole chain.
       expect(await app.queue.getJob(b.id)).toMatchObject({ status: 'blocked', failureReason: null });
       expect(await app.queue.getJob(c.id)).toMatchObject({ status: 'blocked', failureReason: null });
+      expect(ofChain('retried')).toEqual([
+        [b.id, 'blocked'],
+        [c.id, 'blocked'],
+      ]);
       await waitForStatus(app.queue, c.id, 'completed');
       const runs = await starts();
       expect([runs.get(a.id)?.length, runs.get(b.id)?.length, runs.get(c.id)?.length]).toEqual([2, 1, 1]);
@@ -167,6 +198,12 @@ describe('job dependencies', () => {
       expect(failed.errorHistory.at(-1)).toMatchObject({
         reason: 'dependency_failed',
         message: `dependency job ${a.id} failed before succeeding`,
+      });
+      const announced = await waitFor('the failure to be announced', () => cascadeEvents.find((e) => e.job.id === b.id));
+      expect(announced).toMatchObject({
+        event: 'failed',
+        action: 'dependency',
+        failure: { reason: 'dependency_failed', message: `dependency job ${a.id} failed before succeeding`, willRetry: false },
       });
       expect((await starts()).has(b.id)).toBe(false);
     });

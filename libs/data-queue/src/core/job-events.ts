@@ -12,6 +12,10 @@ import type { FailureReason, JobRecord } from './job-record.js';
  *   running job's `ctx.signal` aborts in the process that runs it; that process announces nothing.
  * - `retried`: `retryJob` or `retryBatch` (one event per job) made it pending again.
  * - `deleted`: `deleteJob` removed it.
+ * - A dependent (`dependsOn`) that a dependency's failure, cancel or delete cancels or fails by its
+ *   rule is announced as `cancelled` or `failed` (`failure.reason` `'dependency_failed'`), and one
+ *   the retry of that dependency holds again as `retried`, all with `action: 'dependency'`, by the
+ *   process that moved the dependency.
  */
 export const JOB_EVENT_NAMES = ['started', 'completed', 'failed', 'waiting', 'cancelled', 'retried', 'deleted'] as const;
 export type JobEventName = (typeof JOB_EVENT_NAMES)[number];
@@ -36,12 +40,15 @@ export interface JobEvent {
    * process measured it. Absent on the reaper's `failed` (no live process saw the attempt end).
    */
   durationMs?: number;
-  /** For `cancelled`, `retried` and `deleted`: the QueueService call that did it. */
+  /** For `cancelled`, `retried` and `deleted`: the QueueService call that did it, or `'dependency'`. */
   action?: JobEventAction;
 }
 
-/** The operator calls behind `cancelled`, `retried` and `deleted` events. */
-export type JobEventAction = 'cancelJob' | 'cancelBatch' | 'retryJob' | 'retryBatch' | 'deleteJob';
+/**
+ * What is behind `cancelled`, `retried` and `deleted` events: an operator call, or (`'dependency'`)
+ * the settling of a dependent when one of its dependencies was discarded or retried.
+ */
+export type JobEventAction = 'cancelJob' | 'cancelBatch' | 'retryJob' | 'retryBatch' | 'deleteJob' | 'dependency';
 
 export const OnJobEventDiscovery = DiscoveryService.createDecorator<JobEventName[]>();
 

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { JobEventBus } from '../core/job-event-bus.js';
+import type { JobEvent } from '../core/job-events.js';
 import type { DiscardOutcome } from '../store/dependency-store.js';
 import type { JobMove } from '../store/job-moves.js';
 import { QueueDatabase } from '../store/queue-database.js';
@@ -10,14 +12,18 @@ import type { JobTransitionListener, QueueStore } from '../store/queue-store.js'
  * failed or held again in that same transaction — whichever path moved the dependency (a
  * completion, a final failure, the crash reaper, cancel, delete, retry). The changes it makes
  * to dependents are moves too, announced in turn: batches count them, and the dependents' own
- * dependents follow, level by level.
+ * dependents follow, level by level. Once the transaction commits, the dependents it cancelled,
+ * failed or held again are announced as job events (`action: 'dependency'`).
  */
 @Injectable()
 export class DependencyTracker implements JobTransitionListener {
   /** The dependents' rows. */
   readonly locks = 'jobs';
 
-  constructor(database: QueueDatabase) {
+  constructor(
+    database: QueueDatabase,
+    private readonly events: JobEventBus,
+  ) {
     database.transitions.subscribe(this);
   }
 
@@ -27,15 +33,27 @@ export class DependencyTracker implements JobTransitionListener {
 
   async jobsMoved(tx: QueueStore, moves: JobMove[]): Promise<void> {
     const ofPrerequisites = moves.filter((move) => move.job.hasDependents);
+    const discarded = ofPrerequisites.filter((m) => m.to === 'discarded' || m.to === null);
+    const reopened = ofPrerequisites.filter((m) => m.from === 'discarded' && m.to === 'pending');
+    // Registered before the cascade runs, so this level's events come before those of the levels below it.
+    const announced: JobEvent[] = [];
+    if (discarded.length + reopened.length > 0) tx.afterCommit(() => announced.forEach((event) => this.events.emit(event)));
+
     await tx.dependencies.prerequisitesSucceeded(ofPrerequisites.filter((m) => m.to === 'succeeded').map((m) => m.job.id));
-    await tx.dependencies.prerequisitesDiscarded(
-      ofPrerequisites.filter((m) => m.to === 'discarded' || m.to === null).map((m) => ({ id: m.job.id, outcome: outcomeOf(m) })),
-    );
-    await tx.dependencies.prerequisitesReopened(
-      ofPrerequisites.filter((m) => m.from === 'discarded' && m.to === 'pending').map((m) => m.job.id),
-    );
+    const settled = await tx.dependencies.prerequisitesDiscarded(discarded.map((m) => ({ id: m.job.id, outcome: outcomeOf(m) })));
+    const heldAgain = await tx.dependencies.prerequisitesReopened(reopened.map((m) => m.job.id));
     await tx.dependencies.dependentsRetried(moves.filter(isRetriedDependent).map((m) => m.job.id));
+    announced.push(...[...settled, ...heldAgain].flatMap(eventOf));
   }
+}
+
+/** The job event of a dependent the cascade moved between buckets (a release stays pending: none). */
+function eventOf({ job, from, to }: JobMove): JobEvent[] {
+  if (from === to) return [];
+  if (to === 'pending') return [{ event: 'retried', job, action: 'dependency' }];
+  if (job.status === 'cancelled') return [{ event: 'cancelled', job, action: 'dependency' }];
+  const message = job.errorHistory.at(-1)?.message ?? 'a dependency failed before succeeding';
+  return [{ event: 'failed', job, action: 'dependency', failure: { reason: 'dependency_failed', message, willRetry: false } }];
 }
 
 /** A dependent run again (retryJob, retryBatch): it waits again if dependencies are left. */

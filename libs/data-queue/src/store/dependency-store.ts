@@ -44,15 +44,15 @@ export class DependencyStore {
     await this.moves.run(async (db) => ({ result: undefined, moves: await this.changed(db, this.sql.succeeded, [ids, this.wakeChannel]) }));
   }
 
-  /** Prerequisites were discarded or deleted before succeeding. */
-  async prerequisitesDiscarded(prerequisites: { id: string; outcome: DiscardOutcome }[]): Promise<void> {
+  /** Prerequisites were discarded or deleted before succeeding; returns the dependents' moves. */
+  prerequisitesDiscarded(prerequisites: { id: string; outcome: DiscardOutcome }[]): Promise<JobMove[]> {
     const [ids, outcomes] = [prerequisites.map((p) => p.id), prerequisites.map((p) => p.outcome)];
-    await this.settle(ids, 'pending', this.sql.discarded, [outcomes]);
+    return this.settle(ids, 'pending', this.sql.discarded, [outcomes]);
   }
 
-  /** Discarded prerequisites `ids` run again. */
-  async prerequisitesReopened(ids: string[]): Promise<void> {
-    await this.settle(ids, 'discarded', this.sql.reopen, []);
+  /** Discarded prerequisites `ids` run again; returns the dependents' moves. */
+  prerequisitesReopened(ids: string[]): Promise<JobMove[]> {
+    return this.settle(ids, 'discarded', this.sql.reopen, []);
   }
 
   /** Dependents `ids` were retried: those with dependencies left are held again. */
@@ -64,11 +64,12 @@ export class DependencyStore {
     }));
   }
 
-  private async settle(ids: string[], edgeState: 'pending' | 'discarded', sql: string, extra: unknown[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.moves.run(async (db) => {
+  private async settle(ids: string[], edgeState: 'pending' | 'discarded', sql: string, extra: unknown[]): Promise<JobMove[]> {
+    if (ids.length === 0) return [];
+    return this.moves.run(async (db) => {
       await db.rows(this.sql.lockDependents, [ids, edgeState]);
-      return { result: undefined, moves: await this.changed(db, sql, [ids, this.wakeChannel, ...extra]) };
+      const moves = await this.changed(db, sql, [ids, this.wakeChannel, ...extra]);
+      return { result: moves, moves };
     });
   }
 

@@ -125,6 +125,8 @@ export class QueueStore {
     readonly db: SqlExecutor,
     /** Opens a transaction on the pool; null when this store is on one already (its own or a caller's). */
     private readonly transact: (<T>(work: (tx: SqlExecutor) => Promise<T>) => Promise<T>) | null,
+    /** On a transaction of its own: what runs once it commits (see afterCommit); null otherwise. */
+    private readonly commitHooks: (() => void)[] | null = null,
   ) {
     const { statements: sql, schema, callbackMaxAttempts } = settings;
     const moves: JobMoves = { concern: (m) => settings.transitions.concern(m), run: (work) => this.moveJobs(work) };
@@ -176,9 +178,22 @@ export class QueueStore {
   }
 
   /** Runs `work` with a store whose statements share one transaction (this one, if it is one already). */
-  transaction<T>(work: (tx: QueueStore) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: QueueStore) => Promise<T>): Promise<T> {
     if (!this.transact) return work(this);
-    return this.transact((db) => work(new QueueStore(this.settings, db, null)));
+    const hooks: (() => void)[] = [];
+    const result = await this.transact((db) => work(new QueueStore(this.settings, db, null, hooks)));
+    for (const hook of hooks) hook();
+    return result;
+  }
+
+  /**
+   * Runs `hook` once what this store wrote is committed: after its transaction commits, or at once
+   * on the pool (each statement commits by itself). Never on a caller's transaction, whose commit
+   * DataQueue does not see; nor after a rollback.
+   */
+  afterCommit(hook: () => void): void {
+    if (this.commitHooks) this.commitHooks.push(hook);
+    else if (this.transact) hook();
   }
 
   private moveJobs<T>(work: (db: SqlExecutor, notifier: Notifier) => Promise<Moved<T>>): Promise<T> {

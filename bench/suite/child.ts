@@ -22,11 +22,8 @@ try {
   settings = system.settings;
   const info = SYSTEMS.find((s) => s.id === task.system)!;
   await warmUp(system, task.sizes, info.workloads.includes('W1'));
-  const metrics = await WORKLOADS[task.workload](
-    system,
-    task.sizes,
-    system.serverPid === undefined ? await CpuMeter.locate(admin) : CpuMeter.forProcess(system.serverPid),
-  );
+  const cpu = system.serverPid === undefined ? await CpuMeter.locate(admin) : CpuMeter.forProcess(system.serverPid);
+  const metrics = await WORKLOADS[task.workload](system, task.sizes, cpu);
   if (task.workload === 'W1') metrics.baselineRss = { value: mb(baselineRss), unit: 'MB' };
   result = { system: task.system, workload: task.workload, settings, metrics, durationMs: Math.round(performance.now() - started) };
 } catch (error) {

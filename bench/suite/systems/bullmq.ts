@@ -55,7 +55,9 @@ export class BullMqSystem implements SystemAdapter {
       .join(', ');
     const settings =
       `new Worker(queue, handler, { concurrency: 10 }), otherwise defaults (removeOnComplete false keeps every completed job); ` +
-      `Queue.addBulk / add; Redis ${field(info, 'redis_version')} on 127.0.0.1 with ${persistence}; ` +
+      `Queue.addBulk / add; 3 Redis connections (the Queue's, the Worker's and its blocking one); ` +
+      `W5 backlog: one add({ delay: a year }) copied by a Lua script (HSET + ZADD delayed per copy); ` +
+      `Redis ${field(info, 'redis_version')} on 127.0.0.1 with ${persistence}; ` +
       "the server CPU rows are redis-server's (with any AOF-rewrite child)";
     return new BullMqSystem(url, admin, settings, localRedisPid(info));
   }

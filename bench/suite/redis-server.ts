@@ -45,9 +45,11 @@ async function startRedisServer(binary: string): Promise<RedisServer> {
   const server = spawn(binary, ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, ...REDIS_SETTINGS, '--logfile', ''], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Read for as long as it runs (a full pipe would stall Redis); the tail explains a failed start.
   let output = '';
-  server.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  server.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const keepTail = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-2_000));
+  server.stdout.on('data', keepTail);
+  server.stderr.on('data', keepTail);
   const exited = new Promise<string>((resolve) =>
     server.once('exit', (code, signal) => resolve(`exited (${signal ?? code})`)).once('error', (error) => resolve(error.message)),
   );

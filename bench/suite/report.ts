@@ -48,6 +48,7 @@ const RATIO_COLUMNS: { label: string; other: SystemId }[] = [
   { label: 'dataqueue / graphile (unbatched)', other: 'graphile-unbatched' },
   { label: 'dataqueue / pg-boss', other: 'pgboss' },
   { label: 'dataqueue / raw INSERT', other: 'rawpg' },
+  { label: 'dataqueue / BullMQ', other: 'bullmq' },
 ];
 
 /** system → workload → metric, the median over repeats. */
@@ -203,6 +204,8 @@ export interface RunOptions {
   systems: SystemId[];
   workloads: WorkloadId[];
   sizes: Sizes;
+  /** Why a system asked for has no column (BullMQ where redis-server is absent). */
+  notes?: string[];
 }
 
 export function renderMarkdown(
@@ -243,6 +246,7 @@ export function renderMarkdown(
   lines.push('');
   footnotes.forEach((note, i) => lines.push(`${'*'.repeat(i + 1)} ${note}`));
   if (footnotes.length) lines.push('');
+  for (const note of options.notes ?? []) lines.push(note, '');
   lines.push('Ratios are dataqueue ÷ the other system: above 1 is better for rates, below 1 is better for latencies, CPU and memory.', '');
 
   lines.push('## Targets', '');

@@ -35,6 +35,8 @@ export interface SystemAdapter {
   seedBacklog(count: number): Promise<void>;
   /** Stops everything and drops the schema. */
   teardown(): Promise<void>;
+  /** The server's pid when it is not the Postgres of `url` (BullMQ's Redis), for the CPU meter. */
+  readonly serverPid?: number;
   /** Optional extras (dataqueue only). */
   readonly batches?: BatchCapable;
   readonly flows?: FlowCapable;
@@ -54,7 +56,7 @@ export interface FlowCapable {
   enqueueFlow(count: number, width: number): Promise<void>;
 }
 
-export type SystemId = 'dataqueue' | 'graphile' | 'graphile-unbatched' | 'pgboss' | 'rawpg' | 'rawpg-notify';
+export type SystemId = 'dataqueue' | 'graphile' | 'graphile-unbatched' | 'pgboss' | 'rawpg' | 'rawpg-notify' | 'bullmq';
 export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W5' | 'W6' | 'W8';
 
 export interface Sizes {
@@ -86,6 +88,8 @@ export interface ChildTask {
   system: SystemId;
   workload: WorkloadId;
   url: string;
+  /** The Redis main.ts started, for bullmq. */
+  redisUrl?: string;
   sizes: Sizes;
 }
 

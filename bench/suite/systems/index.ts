@@ -18,6 +18,7 @@ export const SYSTEMS: SystemInfo[] = [
   { id: 'pgboss', label: 'pg-boss', packageName: 'pg-boss', workloads: ['W1', 'W2', 'W3', 'W5'] },
   { id: 'rawpg', label: 'raw pg INSERT', packageName: 'pg', workloads: ['W2'] },
   { id: 'rawpg-notify', label: 'raw pg INSERT+NOTIFY', packageName: 'pg', workloads: ['W2'] },
+  { id: 'bullmq', label: 'BullMQ (Redis)', packageName: 'bullmq', workloads: ['W1', 'W2', 'W3', 'W5'] },
 ];
 
 export const ALIASES: Record<string, SystemId[]> = {
@@ -31,10 +32,11 @@ export const ALIASES: Record<string, SystemId[]> = {
   rawpg: ['rawpg', 'rawpg-notify'],
   'raw-pg': ['rawpg', 'rawpg-notify'],
   'rawpg-notify': ['rawpg-notify'],
+  bullmq: ['bullmq'],
 };
 
 /** Loads only the adapter asked for, so a child process holds one system's modules. */
-export async function createSystem(id: SystemId, url: string, admin: AdminDb): Promise<SystemAdapter> {
+export async function createSystem(id: SystemId, url: string, admin: AdminDb, redisUrl?: string): Promise<SystemAdapter> {
   switch (id) {
     case 'dataqueue':
       return new (await import('./dataqueue.js')).DataQueueSystem(url, admin);
@@ -46,5 +48,8 @@ export async function createSystem(id: SystemId, url: string, admin: AdminDb): P
     case 'rawpg':
     case 'rawpg-notify':
       return new (await import('./raw-pg.js')).RawPgSystem(url, admin, id === 'rawpg-notify');
+    case 'bullmq':
+      if (!redisUrl) throw new Error('bullmq needs the Redis that main.ts starts (redisUrl in the task)');
+      return (await import('./bullmq.js')).BullMqSystem.open(redisUrl);
   }
 }

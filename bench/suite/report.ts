@@ -26,6 +26,7 @@ const ROWS: Row[] = [
   { label: 'W1 drain: CPU per job, both (µs)', workload: 'W1', metric: 'totalCpuPerJob', ratio: true },
   { label: 'W1 drain: WAL per job (bytes)', workload: 'W1', metric: 'drainWalBytesPerJob', ratio: true },
   { label: 'W1 drain: heap rows written per job', workload: 'W1', metric: 'drainRowsPerJob', ratio: true },
+  { label: 'W1 drain: row locks written per job', workload: 'W1', metric: 'drainRowLocksPerJob', ratio: true },
   { label: 'W1 drain: index entries written per job', workload: 'W1', metric: 'drainIndexEntriesPerJob', ratio: true },
   { label: 'W1 bulk enqueue: WAL per job (bytes)', workload: 'W1', metric: 'enqueueWalBytesPerJob', ratio: true },
   { label: 'W1 bulk enqueue: heap rows written per job', workload: 'W1', metric: 'enqueueRowsPerJob', ratio: true },
@@ -398,7 +399,7 @@ const METHOD = [
     'else writes meanwhile (children run one at a time) but autovacuum. It includes full-page images: a CHECKPOINT runs before each ' +
     'child, so the first change to each page writes all of it, as after any checkpoint. Rows and index entries come from ' +
     "pg_walinspect's pg_get_wal_stats over the same ranges: rows written are Heap INSERT, UPDATE, HOT_UPDATE and DELETE records (a " +
-    'multi-insert counts once), index entries are B-tree INSERT_LEAF, INSERT_UPPER and INSERT_POST, GIN and hash inserts (an entry ' +
+    'multi-insert counts once), row locks are Heap LOCK records (a claim by SELECT … FOR UPDATE writes one per row), index entries are B-tree INSERT_LEAF, INSERT_UPPER and INSERT_POST, GIN and hash inserts (an entry ' +
     'that splits its page is logged in the split record and not counted: a few per thousand). The saved JSON keeps every record type ' +
     'counted (walRecords).',
   "W2: before the clock starts, 2 × 10 untimed enqueues fill each system's pool (connections opened, statements prepared); afterwards " +

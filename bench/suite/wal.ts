@@ -6,6 +6,8 @@ import { sleep, type AdminDb } from './util.js';
 
 /** Heap rows written: inserted, updated (HOT or not) or deleted. A multi-insert record (COPY) counts once. */
 const ROW_WRITE = /^Heap2?\/(INSERT|MULTI_INSERT|UPDATE|HOT_UPDATE|DELETE)(\+INIT)?$/;
+/** Row locks written (SELECT … FOR UPDATE and the like): not rows, but WAL records of their own. */
+const ROW_LOCK = /^Heap2?\/(LOCK|LOCK_UPDATED)$/;
 /** Index entries written: B-tree leaf, posting-list and parent-page inserts, GIN and hash inserts. */
 const INDEX_ENTRY = /^(Btree\/INSERT_(LEAF|UPPER|POST)|Gin\/INSERT(_LISTPAGE)?|Hash\/INSERT)$/;
 
@@ -69,13 +71,15 @@ export class WalMeter {
   }
 }
 
-/** Heap rows and index entries written, from a range's records. */
-export function writesOf(records: Record<string, number>): { rows: number; indexEntries: number } {
+/** Heap rows, row locks and index entries written, from a range's records. */
+export function writesOf(records: Record<string, number>): { rows: number; rowLocks: number; indexEntries: number } {
   let rows = 0;
+  let rowLocks = 0;
   let indexEntries = 0;
   for (const [type, count] of Object.entries(records)) {
     if (ROW_WRITE.test(type)) rows += count;
+    else if (ROW_LOCK.test(type)) rowLocks += count;
     else if (INDEX_ENTRY.test(type)) indexEntries += count;
   }
-  return { rows, indexEntries };
+  return { rows, rowLocks, indexEntries };
 }

@@ -212,7 +212,7 @@ function cpuMetrics(cpu: CpuPerJob | undefined): Metrics {
   };
 }
 
-/** WAL bytes, heap rows and index entries per job: `drainWalBytesPerJob`, `enqueueRowsPerJob`, … */
+/** WAL bytes, heap rows, row locks and index entries per job: `drainWalBytesPerJob`, `enqueueRowsPerJob`, … */
 function walMetrics(phase: 'enqueue' | 'drain', cost: WalCost | undefined, jobs: number): Metrics {
   const per = (n: number) => Math.round((n / jobs) * 100) / 100;
   const writes = cost?.records ? writesOf(cost.records) : null;
@@ -220,6 +220,7 @@ function walMetrics(phase: 'enqueue' | 'drain', cost: WalCost | undefined, jobs:
   return {
     [`${phase}WalBytesPerJob`]: { value: cost ? Math.round(cost.bytes / jobs) : null, unit: 'B' },
     [`${phase}RowsPerJob`]: { value: writes && per(writes.rows), unit: 'rows', note },
+    [`${phase}RowLocksPerJob`]: { value: writes && per(writes.rowLocks), unit: 'locks', note },
     [`${phase}IndexEntriesPerJob`]: { value: writes && per(writes.indexEntries), unit: 'entries', note },
   };
 }

@@ -16,8 +16,9 @@ const FLUSH_TIMEOUT_MS = 10_000;
 
 export interface WalCost {
   bytes: number;
-  /** Records per type ("Heap/INSERT", …); null without pg_walinspect. */
+  /** Records per type ("Heap/INSERT", …); null when they could not be read, and `missing` says why. */
   records: Record<string, number> | null;
+  missing?: string;
 }
 
 export class WalMeter {
@@ -43,18 +44,25 @@ export class WalMeter {
     return lsn;
   }
 
-  /** What was written between two positions; the records are kept under `label`. */
+  /**
+   * What was written between two positions; the records are kept under `label`. Reading them may
+   * fail (a checkpoint may have recycled the range's segments) without failing the workload.
+   */
   async between(from: string, to: string, label: string): Promise<WalCost> {
     const [{ bytes }] = await this.admin.query<{ bytes: string }>('SELECT ($2::pg_lsn - $1::pg_lsn)::text AS bytes', [from, to]);
-    if (!this.inspect) return { bytes: Number(bytes), records: null };
-    await this.flushedUpTo(to);
-    const rows = await this.admin.query<{ type: string; count: string }>(
-      `SELECT "resource_manager/record_type" AS type, count::text FROM pg_get_wal_stats($1, $2, true) WHERE count > 0`,
-      [from, to],
-    );
-    const records = Object.fromEntries(rows.map((row) => [row.type, Number(row.count)]));
-    this.measured[label] = records;
-    return { bytes: Number(bytes), records };
+    if (!this.inspect) return { bytes: Number(bytes), records: null, missing: 'pg_walinspect is not installed (it needs a superuser)' };
+    try {
+      await this.flushedUpTo(to);
+      const rows = await this.admin.query<{ type: string; count: string }>(
+        `SELECT "resource_manager/record_type" AS type, count::text FROM pg_get_wal_stats($1, $2, true) WHERE count > 0`,
+        [from, to],
+      );
+      const records = Object.fromEntries(rows.map((row) => [row.type, Number(row.count)]));
+      this.measured[label] = records;
+      return { bytes: Number(bytes), records };
+    } catch (error) {
+      return { bytes: Number(bytes), records: null, missing: `pg_walinspect could not read the WAL: ${(error as Error).message}` };
+    }
   }
 
   /** pg_walinspect reads flushed WAL only. */

@@ -216,7 +216,7 @@ function cpuMetrics(cpu: CpuPerJob | undefined): Metrics {
 function walMetrics(phase: 'enqueue' | 'drain', cost: WalCost | undefined, jobs: number): Metrics {
   const per = (n: number) => Math.round((n / jobs) * 100) / 100;
   const writes = cost?.records ? writesOf(cost.records) : null;
-  const note = cost && !writes ? 'pg_walinspect is not installed (it needs a superuser)' : undefined;
+  const note = cost?.missing;
   return {
     [`${phase}WalBytesPerJob`]: { value: cost ? Math.round(cost.bytes / jobs) : null, unit: 'B' },
     [`${phase}RowsPerJob`]: { value: writes && per(writes.rows), unit: 'rows', note },

@@ -12,7 +12,7 @@ interface Row {
   label: string;
   workload: WorkloadId;
   metric: string;
-  /** Ratio columns make sense for comparable quantities (rates, latencies, memory). */
+  /** Ratio columns make sense for comparable quantities (rates, latencies, CPU, memory, WAL and writes). */
   ratio: boolean;
 }
 
@@ -360,7 +360,7 @@ function renderTable({ durability, summary, targets }: Table, options: RunOption
   footnotes.forEach((note, i) => lines.push(`${'*'.repeat(i + 1)} ${note}`));
   if (footnotes.length) lines.push('');
   lines.push(
-    'Ratios are dataqueue ÷ the other system: above 1 is better for rates, below 1 is better for latencies, CPU, WAL and writes.',
+    'Ratios are dataqueue ÷ the other system: above 1 is better for rates, below 1 is better for latencies, CPU, memory, WAL and writes.',
     '',
   );
 

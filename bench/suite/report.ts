@@ -1,14 +1,18 @@
-/** The markdown table, ratios and target checks from the children's results. */
+/** The markdown tables (one per durability), ratios and target checks from the children's results. */
+import { DURABILITY } from './durability.js';
 import { SYSTEMS } from './systems/index.js';
 import { median } from './util.js';
-import { machineLines, type MachineInfo } from './machine.js';
-import type { ChildResult, Metric, Sizes, SystemId, WorkloadId } from './types.js';
+import { commitCostLine, machineLines, type MachineInfo } from './machine.js';
+import type { ChildResult, Durability, Metric, Sizes, SystemId, WorkloadId } from './types.js';
+
+/** BullMQ on Redis, a system of its own (bench-bullmq): its targets read n/a until it runs. */
+const BULLMQ: SystemId = 'bullmq';
 
 interface Row {
   label: string;
   workload: WorkloadId;
   metric: string;
-  /** Ratio columns make sense for comparable quantities (rates, latencies, memory). */
+  /** Ratio columns make sense for comparable quantities (rates, latencies, CPU, memory, WAL and writes). */
   ratio: boolean;
 }
 
@@ -20,6 +24,13 @@ const ROWS: Row[] = [
   { label: 'W1 drain: worker process CPU per job (µs)', workload: 'W1', metric: 'workerCpuPerJob', ratio: true },
   { label: 'W1 drain: Postgres CPU per job (µs)', workload: 'W1', metric: 'serverCpuPerJob', ratio: true },
   { label: 'W1 drain: CPU per job, both (µs)', workload: 'W1', metric: 'totalCpuPerJob', ratio: true },
+  { label: 'W1 drain: WAL per job (bytes)', workload: 'W1', metric: 'drainWalBytesPerJob', ratio: true },
+  { label: 'W1 drain: heap rows written per job', workload: 'W1', metric: 'drainRowsPerJob', ratio: true },
+  { label: 'W1 drain: row locks written per job', workload: 'W1', metric: 'drainRowLocksPerJob', ratio: true },
+  { label: 'W1 drain: index entries written per job', workload: 'W1', metric: 'drainIndexEntriesPerJob', ratio: true },
+  { label: 'W1 bulk enqueue: WAL per job (bytes)', workload: 'W1', metric: 'enqueueWalBytesPerJob', ratio: true },
+  { label: 'W1 bulk enqueue: heap rows written per job', workload: 'W1', metric: 'enqueueRowsPerJob', ratio: true },
+  { label: 'W1 bulk enqueue: index entries written per job', workload: 'W1', metric: 'enqueueIndexEntriesPerJob', ratio: true },
   { label: 'W2 single enqueue, 10 in flight (enqueues/s)', workload: 'W2', metric: 'singleEnqueue', ratio: true },
   { label: 'W3 pickup p50 (ms)', workload: 'W3', metric: 'p50', ratio: true },
   { label: 'W3 pickup p95 (ms)', workload: 'W3', metric: 'p95', ratio: true },
@@ -48,7 +59,7 @@ const RATIO_COLUMNS: { label: string; other: SystemId }[] = [
   { label: 'dataqueue / graphile (unbatched)', other: 'graphile-unbatched' },
   { label: 'dataqueue / pg-boss', other: 'pgboss' },
   { label: 'dataqueue / raw INSERT', other: 'rawpg' },
-  { label: 'dataqueue / BullMQ', other: 'bullmq' },
+  { label: 'dataqueue / BullMQ', other: BULLMQ },
 ];
 
 /** system → workload → metric, the median over repeats. */
@@ -88,63 +99,127 @@ const value = (summary: Summary, system: SystemId, workload: WorkloadId, metric:
 export interface Target {
   name: string;
   detail: string;
-  status: 'PASS' | 'FAIL' | 'n/a';
+  /** `info`: a withdrawn target, kept for its measurement. */
+  status: 'PASS' | 'FAIL' | 'n/a' | 'info';
 }
 
-export function checkTargets(summary: Summary): Target[] {
-  const targets: Target[] = [];
-  const ratioTarget = (name: string, ours: number | null, theirs: number | null, op: '≥' | '≤', bound: number, what: string) => {
-    if (ours === null || theirs === null || theirs === 0) {
-      targets.push({ name, detail: `needs ${what}`, status: 'n/a' });
-      return;
-    }
-    const r = ours / theirs;
-    const pass = op === '≥' ? r >= bound : r <= bound;
-    targets.push({ name, detail: `${fmt(ours)} / ${fmt(theirs)} = ${r.toFixed(2)}× (${op} ${bound}×)`, status: pass ? 'PASS' : 'FAIL' });
-  };
-  const dq = (w: WorkloadId, m: string) => value(summary, 'dataqueue', w, m);
+/** One table of the report: the runs at one durability, their medians and their targets. */
+export interface Table {
+  durability: Durability;
+  summary: Summary;
+  targets: Target[];
+}
 
-  ratioTarget(
-    'W1 drain ≥ 1.5× graphile-worker (batched)',
+export function tablesOf(results: ChildResult[], durabilities: Durability[]): Table[] {
+  return durabilities.map((durability) => {
+    const summary = summarize(results.filter((r) => r.durability === durability));
+    return { durability, summary, targets: durability === 'durable' ? durableTargets(summary) : cpuBoundTargets(summary) };
+  });
+}
+
+/** `ours` ÷ `theirs` against `bound`; n/a, saying what is missing, when either did not run. */
+function ratioTarget(name: string, ours: number | null, theirs: number | null, op: '≥' | '≤', bound: number, needs: string): Target {
+  if (ours === null || theirs === null || theirs === 0) return { name, detail: needs, status: 'n/a' };
+  const r = ours / theirs;
+  const pass = op === '≥' ? r >= bound : r <= bound;
+  return { name, detail: `${fmt(ours)} / ${fmt(theirs)} = ${r.toFixed(2)}× (${op} ${bound}×)`, status: pass ? 'PASS' : 'FAIL' };
+}
+
+const NO_REDIS = 'n/a (no Redis): BullMQ did not run';
+
+/** Issue 19's targets, at fsync=on: drain, enqueue and pickup, and the primary's cost per drained job. */
+function durableTargets(summary: Summary): Target[] {
+  const dq = (w: WorkloadId, m: string) => value(summary, 'dataqueue', w, m);
+  const graphile = (m: string) => value(summary, 'graphile', 'W1', m);
+  const needsGraphile = 'needs W1 for dataqueue and graphile (batched)';
+  return [
+    ratioTarget('W1 drain ≥ 1.5× graphile-worker (batched)', dq('W1', 'drain'), graphile('drain'), '≥', 1.5, needsGraphile),
+    ratioTarget('W1 drain ≥ 1.0× BullMQ (Redis, AOF)', dq('W1', 'drain'), value(summary, BULLMQ, 'W1', 'drain'), '≥', 1.0, NO_REDIS),
+    ratioTarget(
+      'W1 bulk enqueue ≥ 1.0× graphile-worker (batched)',
+      dq('W1', 'bulkEnqueue'),
+      graphile('bulkEnqueue'),
+      '≥',
+      1.0,
+      needsGraphile,
+    ),
+    ratioTarget(
+      'W2 single enqueue ≥ 0.8× raw INSERT',
+      dq('W2', 'singleEnqueue'),
+      value(summary, 'rawpg', 'W2', 'singleEnqueue'),
+      '≥',
+      0.8,
+      'needs W2 for dataqueue and rawpg',
+    ),
+    ratioTarget('W3 pickup p50 ≤ 1.5× BullMQ p50', dq('W3', 'p50'), value(summary, BULLMQ, 'W3', 'p50'), '≤', 1.5, NO_REDIS),
+    ratioTarget('W3 pickup p99 ≤ 3× our p50', dq('W3', 'p99'), dq('W3', 'p50'), '≤', 3, 'needs W3 for dataqueue'),
+    ratioTarget(
+      'W1 drain: Postgres CPU per job ≤ 1.3× graphile-worker (batched)',
+      dq('W1', 'serverCpuPerJob'),
+      graphile('serverCpuPerJob'),
+      '≤',
+      1.3,
+      `${needsGraphile}, with the server's processes readable`,
+    ),
+    ratioTarget(
+      'W1 drain: WAL bytes per job ≤ 1.5× graphile-worker (batched)',
+      dq('W1', 'drainWalBytesPerJob'),
+      graphile('drainWalBytesPerJob'),
+      '≤',
+      1.5,
+      needsGraphile,
+    ),
+  ];
+}
+
+/** The targets set before issue 19, at fsync=off; the drain target is withdrawn and reads as information. */
+function cpuBoundTargets(summary: Summary): Target[] {
+  const dq = (w: WorkloadId, m: string) => value(summary, 'dataqueue', w, m);
+  const needsGraphile = (w: WorkloadId) => `needs ${w} for dataqueue and graphile`;
+  const withdrawnDrain = ratioTarget(
+    'W1 drain ≥ 1.5× graphile-worker (batched) (withdrawn by issue 19)',
     dq('W1', 'drain'),
     value(summary, 'graphile', 'W1', 'drain'),
     '≥',
     1.5,
-    'W1 for dataqueue and graphile',
+    needsGraphile('W1'),
   );
-  ratioTarget(
-    'W1 bulk enqueue ≥ 1.0× graphile-worker',
-    dq('W1', 'bulkEnqueue'),
-    value(summary, 'graphile', 'W1', 'bulkEnqueue') ?? value(summary, 'graphile-unbatched', 'W1', 'bulkEnqueue'),
-    '≥',
-    1.0,
-    'W1 for dataqueue and graphile',
-  );
-  ratioTarget(
-    'W2 single enqueue ≥ 3× graphile-worker',
-    dq('W2', 'singleEnqueue'),
-    value(summary, 'graphile', 'W2', 'singleEnqueue'),
-    '≥',
-    3,
-    'W2 for dataqueue and graphile',
-  );
-  ratioTarget(
-    'W2 single enqueue ≥ 0.6× raw INSERT',
-    dq('W2', 'singleEnqueue'),
-    value(summary, 'rawpg', 'W2', 'singleEnqueue'),
-    '≥',
-    0.6,
-    'W2 for dataqueue and rawpg',
-  );
-  ratioTarget(
-    'W3 pickup p50 ≤ 0.8× graphile-worker (unbatched) p50',
-    dq('W3', 'p50'),
-    value(summary, 'graphile-unbatched', 'W3', 'p50'),
-    '≤',
-    0.8,
-    'W3 for dataqueue and graphile',
-  );
-  ratioTarget('W3 pickup p99 ≤ 2× our p50', dq('W3', 'p99'), dq('W3', 'p50'), '≤', 2, 'W3 for dataqueue');
+  const targets: Target[] = [
+    { ...withdrawnDrain, status: withdrawnDrain.status === 'n/a' ? 'n/a' : 'info' },
+    ratioTarget(
+      'W1 bulk enqueue ≥ 1.0× graphile-worker',
+      dq('W1', 'bulkEnqueue'),
+      value(summary, 'graphile', 'W1', 'bulkEnqueue') ?? value(summary, 'graphile-unbatched', 'W1', 'bulkEnqueue'),
+      '≥',
+      1.0,
+      needsGraphile('W1'),
+    ),
+    ratioTarget(
+      'W2 single enqueue ≥ 3× graphile-worker',
+      dq('W2', 'singleEnqueue'),
+      value(summary, 'graphile', 'W2', 'singleEnqueue'),
+      '≥',
+      3,
+      needsGraphile('W2'),
+    ),
+    ratioTarget(
+      'W2 single enqueue ≥ 0.6× raw INSERT',
+      dq('W2', 'singleEnqueue'),
+      value(summary, 'rawpg', 'W2', 'singleEnqueue'),
+      '≥',
+      0.6,
+      'needs W2 for dataqueue and rawpg',
+    ),
+    ratioTarget(
+      'W3 pickup p50 ≤ 0.8× graphile-worker (unbatched) p50',
+      dq('W3', 'p50'),
+      value(summary, 'graphile-unbatched', 'W3', 'p50'),
+      '≤',
+      0.8,
+      needsGraphile('W3'),
+    ),
+    ratioTarget('W3 pickup p99 ≤ 2× our p50', dq('W3', 'p99'), dq('W3', 'p50'), '≤', 2, 'needs W3 for dataqueue'),
+  ];
 
   const backlog = dq('W5', 'ratio');
   targets.push(
@@ -203,14 +278,15 @@ export interface RunOptions {
   repeat: number;
   systems: SystemId[];
   workloads: WorkloadId[];
+  /** The tables run, in order (runs saved before there were two ran at fsync=off: `cpu`). */
+  durabilities: Durability[];
   sizes: Sizes;
   /** Why a system asked for has no column (BullMQ where redis-server is absent). */
   notes?: string[];
 }
 
 export function renderMarkdown(
-  summary: Summary,
-  targets: Target[],
+  tables: Table[],
   results: ChildResult[],
   machine: MachineInfo,
   options: RunOptions,
@@ -218,48 +294,17 @@ export function renderMarkdown(
   totalMs: number,
 ): string {
   const systems = SYSTEMS.filter((s) => options.systems.includes(s.id));
-  const ratios = RATIO_COLUMNS.filter((c) => options.systems.includes('dataqueue') && options.systems.includes(c.other));
-  const rows = ROWS.filter(
-    (row) => options.workloads.includes(row.workload) && systems.some((s) => get(summary, s.id, row.workload, row.metric)),
-  );
-  const footnotes: string[] = [];
-  const cell = (metric: Metric | undefined): string => {
-    if (!metric || metric.value === null) return metric?.note ? mark(footnotes, metric.note, '—') : '—';
-    return metric.note ? mark(footnotes, metric.note, fmt(metric.value)) : fmt(metric.value);
-  };
-
   const lines: string[] = [];
   lines.push(`# DataQueue benchmark suite — ${startedAt.toISOString()}${options.quick ? ' (quick)' : ''}`, '');
   lines.push(`\`npm run bench -- ${cliLine(options)}\` · ${Math.round(totalMs / 1000)} s · repeat ${options.repeat} (median)`, '');
-  lines.push(`| workload | ${systems.map((s) => s.label).join(' | ')}${ratios.map((c) => ` | ${c.label}`).join('')} |`);
-  lines.push(`|---|${systems.map(() => '---:').join('|')}${ratios.map(() => '|---:').join('')}|`);
-  for (const row of rows) {
-    const cells = systems.map((s) => cell(get(summary, s.id, row.workload, row.metric)));
-    const ratioCells = ratios.map((c) => {
-      if (!row.ratio) return '';
-      const ours = value(summary, 'dataqueue', row.workload, row.metric);
-      const theirs = value(summary, c.other, row.workload, row.metric);
-      return ours !== null && theirs ? `${(ours / theirs).toFixed(2)}×` : '';
-    });
-    lines.push(`| ${row.label} | ${[...cells, ...ratioCells].join(' | ')} |`);
-  }
-  lines.push('');
-  footnotes.forEach((note, i) => lines.push(`${'*'.repeat(i + 1)} ${note}`));
-  if (footnotes.length) lines.push('');
+  if (machine.commitCost) lines.push(commitCostLine(machine.commitCost), '');
+  for (const table of tables) lines.push(...renderTable(table, options, machine.cores));
   for (const note of options.notes ?? []) lines.push(note, '');
-  lines.push('Ratios are dataqueue ÷ the other system: above 1 is better for rates, below 1 is better for latencies, CPU and memory.', '');
-
-  lines.push('## Targets', '');
-  lines.push('| target | measured | result |', '|---|---|---|');
-  for (const t of targets) lines.push(`| ${t.name} | ${t.detail} | ${t.status === 'PASS' ? '**PASS**' : t.status} |`);
-  lines.push('');
-  const budget = drainCpuBudget(summary, machine.cores);
-  if (budget) lines.push(budget, '');
 
   const failed = results.filter((r) => r.error);
   if (failed.length) {
     lines.push('## Errors', '');
-    for (const r of failed) lines.push(`- ${r.system} ${r.workload}: \`${r.error!.split('\n')[0]}\``);
+    for (const r of failed) lines.push(`- ${r.system} ${r.workload} (${r.durability}): \`${r.error!.split('\n')[0]}\``);
     lines.push('');
   }
 
@@ -287,7 +332,57 @@ export function renderMarkdown(
   return lines.join('\n');
 }
 
+/** One durability's table, its footnotes and its targets. */
+function renderTable({ durability, summary, targets }: Table, options: RunOptions, cores: number): string[] {
+  const systems = SYSTEMS.filter((s) => options.systems.includes(s.id));
+  const ratios = RATIO_COLUMNS.filter((c) => options.systems.includes('dataqueue') && options.systems.includes(c.other));
+  const rows = ROWS.filter(
+    (row) => options.workloads.includes(row.workload) && systems.some((s) => get(summary, s.id, row.workload, row.metric)),
+  );
+  const footnotes: string[] = [];
+  const cell = (metric: Metric | undefined): string => {
+    if (!metric || metric.value === null) return metric?.note ? mark(footnotes, metric.note, '—') : '—';
+    return metric.note ? mark(footnotes, metric.note, fmt(metric.value)) : fmt(metric.value);
+  };
+
+  const title = DURABILITY[durability].title;
+  const lines: string[] = [`## ${title}`, ''];
+  lines.push(`| workload | ${systems.map((s) => s.label).join(' | ')}${ratios.map((c) => ` | ${c.label}`).join('')} |`);
+  lines.push(`|---|${systems.map(() => '---:').join('|')}${ratios.map(() => '|---:').join('')}|`);
+  for (const row of rows) {
+    const cells = systems.map((s) => cell(get(summary, s.id, row.workload, row.metric)));
+    const ratioCells = ratios.map((c) => {
+      if (!row.ratio) return '';
+      const ours = value(summary, 'dataqueue', row.workload, row.metric);
+      const theirs = value(summary, c.other, row.workload, row.metric);
+      return ours !== null && theirs ? `${(ours / theirs).toFixed(2)}×` : '';
+    });
+    lines.push(`| ${row.label} | ${[...cells, ...ratioCells].join(' | ')} |`);
+  }
+  lines.push('');
+  footnotes.forEach((note, i) => lines.push(`${'*'.repeat(i + 1)} ${note}`));
+  if (footnotes.length) lines.push('');
+  lines.push(
+    'Ratios are dataqueue ÷ the other system: above 1 is better for rates, below 1 is better for latencies, CPU, memory, WAL and writes.',
+    '',
+  );
+
+  lines.push(`### Targets: ${title}`, '');
+  lines.push('| target | measured | result |', '|---|---|---|');
+  for (const t of targets) lines.push(`| ${t.name} | ${t.detail} | ${t.status === 'PASS' ? '**PASS**' : t.status} |`);
+  lines.push('');
+  const budget = drainCpuBudget(summary, cores);
+  if (budget) lines.push(budget, '');
+  return lines;
+}
+
 const METHOD = [
+  'Two tables, one server. Production durability: fsync=on and synchronous_commit=on, the defaults, so every commit waits for the ' +
+    "disk's flush (the embedded server's data directory is on this machine's disk). CPU-bound: fsync=off, so a commit costs no disk " +
+    "wait and the table shows the systems' CPU cost. Every (system, workload) runs at each; the settings are switched by ALTER SYSTEM " +
+    'and a reload between children and checked with SHOW before each. The commit cost line (one-row autocommit INSERTs, median and ' +
+    'p99) is what the disk charges a commit: on another disk, a system that commits once per job scales with it, one that commits ' +
+    'many jobs together much less.',
   'Every (system, workload) runs in a fresh child process (so memory and JIT state are its own) on a freshly installed schema of its ' +
     'own, one at a time, against the same Postgres, after a warm-up on a throwaway schema. W5, W6 and W8 run their no-backlog / no-batch / ' +
     'no-flow reference in the same process right before, and their ratios use that pair.',
@@ -302,6 +397,14 @@ const METHOD = [
     "of the Postgres server's processes (the postmaster and its children, read from /proc, so only when the server runs on this " +
     'machine), from the first handler call to the end of the drain, divided by the jobs. Linux counts it in 10 ms ticks, and a backend ' +
     'that exits meanwhile is not counted: take it to ±1 µs. When the sum nears cores ÷ rate, the drain is CPU-bound on this machine.',
+  'WAL per job (W1): pg_current_wal_insert_lsn() before and after, divided by the jobs. The drain range starts just before the ' +
+    'worker starts (its start-up writes are in it) and ends with the drain; the enqueue range covers the bulk enqueue calls. Nothing ' +
+    'else writes meanwhile (children run one at a time) but autovacuum. It includes full-page images: a CHECKPOINT runs before each ' +
+    'child, so the first change to each page writes all of it, as after any checkpoint. Rows and index entries come from ' +
+    "pg_walinspect's pg_get_wal_stats over the same ranges: rows written are Heap INSERT, UPDATE, HOT_UPDATE and DELETE records (a " +
+    'multi-insert counts once), row locks are Heap LOCK records (a claim by SELECT … FOR UPDATE writes one per row), index entries are B-tree INSERT_LEAF, INSERT_UPPER and INSERT_POST, GIN and hash inserts (an entry ' +
+    'that splits its page is logged in the split record and not counted: a few per thousand). The saved JSON keeps every record type ' +
+    'counted (walRecords).',
   "W2: before the clock starts, 2 × 10 untimed enqueues fill each system's pool (connections opened, statements prepared); afterwards " +
     'the table is counted to check that every call stored its job. DataQueue merges concurrent enqueue calls into one INSERT (each call ' +
     'still returns after its row is committed), which is how it can beat one autocommit INSERT per call.',
@@ -320,8 +423,7 @@ const METHOD = [
     'cannot burst and waits out its 30 s notify backstop between fetches.',
   'The machine has 2 cores shared by Postgres, the bench and whatever else runs. Other work on the machine or its VM host makes numbers ' +
     'noisy (see the load averages): run-to-run differences of 30% or more happened while building this suite. Use --repeat for medians; ' +
-    'repeats take turns between systems, so a slowdown mid-run hits each system alike. Postgres runs with fsync=off (embedded, as in the ' +
-    "tests), which flatters every system's commit cost equally.",
+    'repeats take turns between systems, so a slowdown mid-run hits each system alike.',
 ];
 
 function mark(footnotes: string[], note: string, text: string): string {
@@ -334,6 +436,7 @@ function cliLine(options: RunOptions): string {
   return [
     `--systems ${options.systems.join(',')}`,
     `--workloads ${options.workloads.join(',')}`,
+    options.durabilities.length === 1 ? `--durability ${options.durabilities[0]}` : '',
     options.quick ? '--quick' : '',
     options.repeat > 1 ? `--repeat ${options.repeat}` : '',
   ]

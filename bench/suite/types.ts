@@ -58,6 +58,8 @@ export interface FlowCapable {
 
 export type SystemId = 'dataqueue' | 'graphile' | 'graphile-unbatched' | 'pgboss' | 'rawpg' | 'rawpg-notify' | 'bullmq';
 export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W5' | 'W6' | 'W8';
+/** The server's settings for a run: `durable` fsync=on, `cpu` fsync=off (synchronous_commit=on in both). */
+export type Durability = 'durable' | 'cpu';
 
 export interface Sizes {
   /** W1/W5/W6 jobs. */
@@ -87,6 +89,7 @@ export interface Sizes {
 export interface ChildTask {
   system: SystemId;
   workload: WorkloadId;
+  durability: Durability;
   url: string;
   /** The Redis main.ts started, for bullmq. */
   redisUrl?: string;
@@ -105,8 +108,11 @@ export type Metrics = Record<string, Metric>;
 export interface ChildResult {
   system: SystemId;
   workload: WorkloadId;
+  durability: Durability;
   settings: string;
   metrics: Metrics;
+  /** W1: WAL records written per record type (pg_walinspect) in the enqueue and the drain, the counts behind the per-job rows. */
+  walRecords?: Record<string, Record<string, number>>;
   error?: string;
   durationMs: number;
 }

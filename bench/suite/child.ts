@@ -23,8 +23,10 @@ try {
   settings = system.settings;
   const info = SYSTEMS.find((s) => s.id === task.system)!;
   await warmUp(system, task.sizes, info.workloads.includes('W1'));
-  const wal = await WalMeter.locate(admin);
-  const cpu = system.serverPid === undefined ? await CpuMeter.locate(admin) : CpuMeter.forProcess(system.serverPid);
+  // A system with a server of its own (BullMQ's Redis) writes no WAL, and its CPU is that server's.
+  const onPostgres = system.serverPid === undefined;
+  const wal = onPostgres ? await WalMeter.locate(admin) : undefined;
+  const cpu = onPostgres ? await CpuMeter.locate(admin) : CpuMeter.forProcess(system.serverPid!);
   const metrics = await WORKLOADS[task.workload](system, task.sizes, { cpu, wal });
   if (task.workload === 'W1') metrics.baselineRss = { value: mb(baselineRss), unit: 'MB' };
   result = {
@@ -33,7 +35,7 @@ try {
     durability: task.durability,
     settings,
     metrics,
-    ...(Object.keys(wal.measured).length ? { walRecords: wal.measured } : {}),
+    ...(wal && Object.keys(wal.measured).length ? { walRecords: wal.measured } : {}),
     durationMs: Math.round(performance.now() - started),
   };
 } catch (error) {

@@ -22,7 +22,7 @@ const ROWS: Row[] = [
   { label: 'W1 worker start → first job (ms)', workload: 'W1', metric: 'startup', ratio: false },
   { label: 'W1 longest pause between two jobs (ms)', workload: 'W1', metric: 'maxGap', ratio: false },
   { label: 'W1 drain: worker process CPU per job (µs)', workload: 'W1', metric: 'workerCpuPerJob', ratio: true },
-  { label: 'W1 drain: Postgres CPU per job (µs)', workload: 'W1', metric: 'serverCpuPerJob', ratio: true },
+  { label: 'W1 drain: server CPU per job, Postgres (BullMQ: Redis) (µs)', workload: 'W1', metric: 'serverCpuPerJob', ratio: true },
   { label: 'W1 drain: CPU per job, both (µs)', workload: 'W1', metric: 'totalCpuPerJob', ratio: true },
   { label: 'W1 drain: WAL per job (bytes)', workload: 'W1', metric: 'drainWalBytesPerJob', ratio: true },
   { label: 'W1 drain: heap rows written per job', workload: 'W1', metric: 'drainRowsPerJob', ratio: true },

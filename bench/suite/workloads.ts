@@ -172,10 +172,10 @@ export async function warmUp(system: SystemAdapter, sizes: Sizes, hasWorker: boo
   await system.teardown();
 }
 
-/** What a workload may measure besides time: CPU of both sides, and the server's WAL. */
+/** What a workload may measure besides time: CPU of both sides, and the server's WAL (Postgres systems only). */
 export interface Meters {
   cpu: CpuMeter;
-  wal: WalMeter;
+  wal?: WalMeter;
 }
 
 type Workload = (system: SystemAdapter, sizes: Sizes, meters: Meters) => Promise<Metrics>;
@@ -195,8 +195,8 @@ const w1: Workload = async (system, sizes, { cpu, wal }) => {
     startup: { value: outcome.startupMs, unit: 'ms' },
     maxGap: { value: outcome.maxGapMs, unit: 'ms' },
     ...cpuMetrics(outcome.cpu),
-    ...walMetrics('enqueue', outcome.wal?.enqueue, sizes.drainJobs),
-    ...walMetrics('drain', outcome.wal?.drain, outcome.completed),
+    ...(wal && walMetrics('enqueue', outcome.wal?.enqueue, sizes.drainJobs)),
+    ...(wal && walMetrics('drain', outcome.wal?.drain, outcome.completed)),
     peakRss: { value: mb(peak), unit: 'MB' },
     rssBefore: { value: mb(before), unit: 'MB' },
   };

@@ -232,6 +232,7 @@ class Bench {
     }
   }
 
+  /** Counting millions of rows takes a while: callers poll it once a second, not faster. */
   async expiredLeft(): Promise<number> {
     const [row] = await this.admin.query<{ n: string }>(
       `SELECT count(*) AS n FROM ${this.schema}.jobs WHERE status = 'completed' AND completed_at < now() - $1::float8 * interval '1 millisecond'`,
@@ -281,11 +282,11 @@ class Bench {
   }
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000, everyMs = 50): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
+    await sleep(everyMs);
   }
 }
 
@@ -380,6 +381,7 @@ async function main(): Promise<void> {
         `retention to delete ${RETENTION_WARMUP} rows`,
         async () => (await big.expiredLeft()) <= before - RETENTION_WARMUP,
         600_000,
+        1000,
       );
       const drained = await big.drain();
       await retention.close();
@@ -394,7 +396,21 @@ async function main(): Promise<void> {
     const left = await big.expiredLeft();
     const retentionStart = performance.now();
     retention = await big.boot('retention');
-    await until('retention to finish', async () => (await big.expiredLeft()) === 0, 6 * 3_600_000);
+    let reported = retentionStart;
+    await until(
+      'retention to finish',
+      async () => {
+        const remaining = await big.expiredLeft();
+        if (performance.now() - reported > 30_000) {
+          reported = performance.now();
+          const deleted = left - remaining;
+          log(`retention: ${thousands(remaining)} expired jobs left, ${thousands(rate(deleted, reported - retentionStart))} jobs/s so far`);
+        }
+        return remaining === 0;
+      },
+      6 * 3_600_000,
+      1000,
+    );
     const retentionMs = performance.now() - retentionStart;
     await retention.close();
     retention = null;

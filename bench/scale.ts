@@ -5,7 +5,7 @@
  *   npm run bench:scale                          # 10,000,000 finished jobs (≈ 20 min on 2 cores)
  *   npm run bench:scale -- --quick               # 1,000,000
  *   JOBS_IN_TABLE=3000000 npm run bench:scale    # any size (half of them expired for retention)
- *   DRAIN_JOBS=20000 DRAIN_RUNS=3 npm run bench:scale
+ *   DRAIN_JOBS=20000 DRAIN_RUNS=5 npm run bench:scale
  *   DATABASE_URL=postgres://… npm run bench:scale  # your server: schema bench_scale, dropped at the end
  *
  * Durability as in production: the embedded server runs with fsync=on and synchronous_commit=on;
@@ -38,7 +38,7 @@ import { AdminDb, median, sleep } from './suite/util.js';
 const QUICK = process.argv.includes('--quick');
 const JOBS_IN_TABLE = positiveInt('JOBS_IN_TABLE', process.env.JOBS_IN_TABLE ?? (QUICK ? '1000000' : '10000000'));
 const DRAIN_JOBS = positiveInt('DRAIN_JOBS', process.env.DRAIN_JOBS ?? '20000');
-const DRAIN_RUNS = positiveInt('DRAIN_RUNS', process.env.DRAIN_RUNS ?? '3');
+const DRAIN_RUNS = positiveInt('DRAIN_RUNS', process.env.DRAIN_RUNS ?? '5');
 const RETENTION_WARMUP = positiveInt('RETENTION_WARMUP', process.env.RETENTION_WARMUP ?? '100000');
 const EXPIRED = Math.floor(JOBS_IN_TABLE / 2);
 const KEPT = JOBS_IN_TABLE - EXPIRED;
@@ -383,7 +383,13 @@ async function main(): Promise<void> {
         600_000,
         1000,
       );
+      const leftBefore = await big.expiredLeft();
+      const started = performance.now();
       const drained = await big.drain();
+      const deleted = leftBefore - (await big.expiredLeft());
+      log(
+        `retention deleted ${thousands(deleted)} jobs during the next run's enqueue and drain (${thousands(rate(deleted, performance.now() - started))} jobs/s)`,
+      );
       await retention.close();
       retention = null;
       return drained;

@@ -2,11 +2,11 @@
  * Big tables (issue 19, part 5): W1's drain with millions of finished jobs in the table, the same
  * drain while retention deletes half of them, and the bytes each finished job costs on disk.
  *
- *   npm run bench:scale                          # 10,000,000 finished jobs (≈ 20 min on 2 cores)
+ *   npm run bench:scale                          # 10,000,000 finished jobs (≈ 10 min on 2 cores)
  *   npm run bench:scale -- --quick               # 1,000,000
  *   JOBS_IN_TABLE=3000000 npm run bench:scale    # any size (half of them expired for retention)
  *   DRAIN_JOBS=20000 DRAIN_RUNS=5 npm run bench:scale
- *   DATABASE_URL=postgres://… npm run bench:scale  # your server: schema bench_scale, dropped at the end
+ *   DATABASE_URL=postgres://… npm run bench:scale  # your server: two schemas, dropped at the end (KEEP_SCHEMA=1 keeps them)
  *
  * Durability as in production: the embedded server runs with fsync=on and synchronous_commit=on;
  * on your own server the settings are only printed (with a warning if either is off).

@@ -18,6 +18,8 @@ export class MaintenanceScheduler {
   private readonly logger = new Logger('DataQueue');
   private readonly registered: MaintenanceTask[] = [];
   private readonly names = new Set<string>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopping = new AbortController();
   private started = false;
 
   constructor(
@@ -34,6 +36,7 @@ export class MaintenanceScheduler {
   /** Starts the registered tasks. */
   start(): void {
     this.started = true;
+    if (this.stopping.signal.aborted) this.stopping = new AbortController();
     this.registered.forEach((task) => this.schedule(task));
   }
 
@@ -45,9 +48,11 @@ export class MaintenanceScheduler {
     const timer = setInterval(() => {
       if (running) return;
       running = true;
-      void this.runOnce(task).finally(() => {
+      const run = this.runOnce(task).finally(() => {
         running = false;
+        this.inFlight.delete(run);
       });
+      this.inFlight.add(run);
     }, task.intervalMs);
     timer.unref();
     this.registry.addInterval(name, timer);
@@ -62,13 +67,17 @@ export class MaintenanceScheduler {
   }
 
   /**
-   * Clears every interval this scheduler added. The registry may have cleared them already:
-   * @nestjs/schedule deletes every registered interval at shutdown, possibly before our hook.
+   * Clears every interval this scheduler added, and resolves once the runs in flight have ended
+   * (they see their signal aborted), so none uses the pool after it closes. The registry may have
+   * cleared the intervals already: @nestjs/schedule deletes every registered interval at
+   * shutdown, possibly before our hook.
    */
-  stop(): void {
+  async stop(): Promise<void> {
     this.started = false;
     for (const name of this.names) if (this.registry.doesExist('interval', name)) this.registry.deleteInterval(name);
     this.names.clear();
+    this.stopping.abort();
+    await Promise.all(this.inFlight);
   }
 
   private intervalName(taskName: string): string {
@@ -77,7 +86,7 @@ export class MaintenanceScheduler {
 
   private async runOnce(task: MaintenanceTask): Promise<void> {
     try {
-      await task.run();
+      await task.run(this.stopping.signal);
     } catch (error) {
       this.logger.warn(`periodic task "${task.name}" failed: ${String(error)}`);
     }

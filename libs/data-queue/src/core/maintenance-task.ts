@@ -8,6 +8,10 @@ export interface MaintenanceTask {
   readonly name: string;
   /** Time between runs; null: the task is off in this process (e.g. `retention: false`). */
   readonly intervalMs: number | null;
-  /** One run. A rejection is logged, not thrown; a tick that finds the last run unfinished is skipped. */
-  run(): Promise<unknown>;
+  /**
+   * One run. A rejection is logged, not thrown; a tick that finds the last run unfinished is
+   * skipped. `stopping` aborts at shutdown: a long run ends early between its statements, since
+   * shutdown waits for it before the pool closes.
+   */
+  run(stopping: AbortSignal): Promise<unknown>;
 }

@@ -101,14 +101,14 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
 
   async beforeApplicationShutdown(): Promise<void> {
     this.localWake.detach();
-    this.maintenance.stop();
+    const maintenanceStopped = this.maintenance.stop();
     const stopped = Promise.all(this.pools.map((pool) => pool.stop()));
     if (this.executor.runningCount > 0) {
       this.logger.log(`waiting up to ${this.options.shutdownTimeoutMs} ms for ${this.executor.runningCount} running job(s)`);
       await Promise.all(this.pools.map((pool) => pool.drain(this.options.shutdownTimeoutMs)));
     }
     this.executor.abortAll();
-    await stopped;
+    await Promise.all([stopped, maintenanceStopped]);
     await this.listener?.stop();
     if (this.registered) await this.database.store.workers.unregister(this.worker.id).catch(() => undefined);
   }

@@ -35,15 +35,15 @@ export class RetentionCleaner implements OnModuleInit {
 
   onModuleInit(): void {
     const { enabled, intervalMs } = this.options.retention;
-    this.maintenance.register({ name: 'retention', intervalMs: enabled ? intervalMs : null, run: () => this.clean() });
+    this.maintenance.register({ name: 'retention', intervalMs: enabled ? intervalMs : null, run: (stopping) => this.clean(stopping) });
   }
 
-  /** One pass; returns how many rows (jobs and batches) it deleted. */
-  async clean(): Promise<number> {
+  /** One pass; returns how many rows (jobs and batches) it deleted. It ends early once `stopping` aborts. */
+  async clean(stopping?: AbortSignal): Promise<number> {
     const limit = this.options.retention.batchSize;
     let deleted = 0;
     for (const remove of this.deletes) {
-      for (let round = 0; round < MAX_ROUNDS; round++) {
+      for (let round = 0; round < MAX_ROUNDS && !stopping?.aborted; round++) {
         const count = await this.database.store.transaction(async (tx) =>
           (await tx.retention.tryLock()) ? remove(tx.retention, limit) : -1,
         );

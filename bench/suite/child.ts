@@ -26,7 +26,7 @@ try {
   // A system with a server of its own (BullMQ's Redis) writes no WAL, and its CPU is that server's.
   const onPostgres = system.serverPid === undefined;
   const wal = onPostgres ? await WalMeter.locate(admin) : undefined;
-  const cpu = onPostgres ? await CpuMeter.locate(admin) : CpuMeter.forProcess(system.serverPid!);
+  const cpu = onPostgres ? await CpuMeter.locate(admin) : CpuMeter.forProcess(system.serverPid);
   const metrics = await WORKLOADS[task.workload](system, task.sizes, { cpu, wal });
   if (task.workload === 'W1') metrics.baselineRss = { value: mb(baselineRss), unit: 'MB' };
   result = {

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { JobHandler } from '@dataqueue/nestjs';
 import type { JobRecord, QueueService } from '@dataqueue/nestjs';
 import pg from 'pg';
 import type { Browser } from 'playwright-core';
@@ -17,6 +16,7 @@ import {
 import { launchChromium } from './support/chromium.js';
 import { translated } from './support/dashboard-locales.js';
 import { databaseUrl, dropSchema } from './support/unique-schema.js';
+import { NoteHandler } from './fixtures/dashboard-handlers.js';
 
 /** Far in the future: the job stays pending until something is done to it. */
 const LATER = { delayMs: 3_600_000 };
@@ -29,13 +29,6 @@ interface JobActionResult {
   affected: number;
   errors: { id: string; message: string }[];
   next: string | null;
-}
-
-@JobHandler('note')
-class NoteHandler {
-  async handle(payload: { text?: string }): Promise<{ noted: string | null }> {
-    return { noted: payload.text ?? null };
-  }
 }
 
 /** A queue name of its own for one test, so its jobs can be told from every other test's. */

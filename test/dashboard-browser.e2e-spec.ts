@@ -1,36 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { JobHandler } from '@dataqueue/nestjs';
-import type { JobContext, QueueService } from '@dataqueue/nestjs';
+import type { QueueService } from '@dataqueue/nestjs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { waitForBatch, waitForBatchFinished } from './support/batches.js';
 import { launchChromium } from './support/chromium.js';
 import { createDashboardApp, type DashboardApp } from './support/dashboard-app.js';
 import { translated } from './support/dashboard-locales.js';
 import { waitForFinalFailure, waitForStatus } from './support/test-app.js';
+import { NoteHandler, FlakyHandler } from './fixtures/dashboard-handlers.js';
 
 const SCREENSHOTS = fileURLToPath(new URL('./artifacts/screenshots/', import.meta.url));
 /** Far in the future: the job stays pending until something is done to it. */
 const LATER = { delayMs: 3_600_000 };
 /** Would set `window.__xss` if the dashboard let it run. */
 const XSS_PAYLOAD = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">';
-
-@JobHandler('note')
-class NoteHandler {
-  async handle(payload: { text?: string }): Promise<{ noted: string | null }> {
-    return { noted: payload.text ?? null };
-  }
-}
-
-/** Fails until someone retries it by hand, then succeeds. */
-@JobHandler('flaky', { maxAttempts: 1 })
-class FlakyHandler {
-  async handle(_payload: unknown, ctx: JobContext): Promise<{ ok: true }> {
-    if (ctx.job.lastRetriedAt === null) throw new Error('flaky: fails until retried');
-    return { ok: true };
-  }
-}
 
 describe('the dashboard in a browser', () => {
   let dash: DashboardApp;

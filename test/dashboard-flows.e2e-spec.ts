@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { JobHandler } from '@dataqueue/nestjs';
-import type { FlowRecord, JobContext, JobRecord, QueueService } from '@dataqueue/nestjs';
+import type { FlowRecord, JobRecord, QueueService } from '@dataqueue/nestjs';
 import { waitForBatch, waitForBatchFinished } from './support/batches.js';
 import {
   createDashboardApp,
@@ -16,6 +15,7 @@ import {
   type Platform,
 } from './support/dashboard-app.js';
 import { translated } from './support/dashboard-locales.js';
+import { NoteHandler, FlakyHandler } from './fixtures/dashboard-handlers.js';
 
 /** Far in the future: the step stays pending until something is done to it. */
 const LATER = { delayMs: 3_600_000 };
@@ -24,22 +24,6 @@ const XSS_SCRIPT = '<script>alert(1)</script>';
 const GRAPH_NODES = 200;
 const GRAPH_LINKS = 1_000;
 const LISTED_STEPS = 500;
-
-@JobHandler('note')
-class NoteHandler {
-  async handle(payload: { text?: string }): Promise<{ noted: string | null }> {
-    return { noted: payload.text ?? null };
-  }
-}
-
-/** Fails until someone retries it by hand, then succeeds. */
-@JobHandler('flaky', { maxAttempts: 1 })
-class FlakyHandler {
-  async handle(_payload: unknown, ctx: JobContext): Promise<{ ok: true }> {
-    if (ctx.job.lastRetriedAt === null) throw new Error('flaky: fails until retried');
-    return { ok: true };
-  }
-}
 
 const HANDLERS = [NoteHandler, FlakyHandler];
 

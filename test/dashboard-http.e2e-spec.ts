@@ -24,6 +24,7 @@ import { translated, type LocaleCode } from './support/dashboard-locales.js';
 import { Gates } from './support/gates.js';
 import { waitForFinalFailure, waitForJob, waitForStatus } from './support/test-app.js';
 import { databaseUrl } from './support/unique-schema.js';
+import { NoteHandler, FlakyHandler } from './fixtures/dashboard-handlers.js';
 
 const gates = new Gates();
 /** Far in the future: the job stays pending until something is done to it. */
@@ -31,27 +32,11 @@ const LATER = { delayMs: 3_600_000 };
 const XSS_SCRIPT = '<script>alert(1)</script>';
 const XSS_ATTRIBUTE = '"><img src=x onerror=alert(1)>';
 
-@JobHandler('note')
-class NoteHandler {
-  async handle(payload: { text?: string }): Promise<{ noted: string | null }> {
-    return { noted: payload.text ?? null };
-  }
-}
-
 /** Fails every attempt, for good after the first (maxAttempts 1), with the payload's message. */
 @JobHandler('doomed', { maxAttempts: 1 })
 class DoomedHandler {
   async handle(payload: { message?: string }): Promise<never> {
     throw new Error(payload.message ?? 'doomed to fail');
-  }
-}
-
-/** Fails until someone retries it by hand, then succeeds. */
-@JobHandler('flaky', { maxAttempts: 1 })
-class FlakyHandler {
-  async handle(_payload: unknown, ctx: JobContext): Promise<{ ok: true }> {
-    if (ctx.job.lastRetriedAt === null) throw new Error('flaky: fails until retried');
-    return { ok: true };
   }
 }
 

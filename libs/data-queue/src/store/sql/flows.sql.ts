@@ -6,11 +6,12 @@ WHERE job.id = step.id`;
 
 /**
  * The steps of flow $1, in id order (at most $2), each with what it runs after: the step name of
- * each dependency, or its id when it has none (an existing job, or one deleted since).
+ * each dependency of the same flow, or the id of any other (an existing job, a step of another
+ * flow, or a job deleted since), as the dashboard's flow page tells them apart.
  */
 export const flowStepsSql = (s: string) => `
 SELECT job.*,
-       ARRAY(SELECT coalesce(dependency.step_name, edge.depends_on_id::text)
+       ARRAY(SELECT coalesce(CASE WHEN dependency.batch_id = job.batch_id THEN dependency.step_name END, edge.depends_on_id::text)
              FROM ${s}.job_dependencies AS edge
              LEFT JOIN ${s}.jobs AS dependency ON dependency.id = edge.depends_on_id
              WHERE edge.job_id = job.id

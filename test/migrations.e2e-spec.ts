@@ -183,6 +183,15 @@ describe("migrations through TypeORM's runner", () => {
     expect(oldJob).toMatchObject({ id: old.id, jobType: 'greet', queue: 'default', payload: { name: 'old' }, tags: ['legacy'] });
     expect((await waitForStatus(app.queue, old.id, 'completed')).output).toEqual({ greeting: 'hello old' });
     await expectAJobToRun(app, 'new');
+    // The dashboard's dropdowns read the pairs enqueued: those before the upgrade, and since.
+    await app.queue.enqueue('greet', { name: 'elsewhere' }, { queue: 'other' });
+    const kinds = await sql<{ queue: string; job_type: string }>(
+      `SELECT DISTINCT queue, job_type FROM "${schema}".job_kinds ORDER BY queue`,
+    );
+    expect(kinds).toEqual([
+      { queue: 'default', job_type: 'greet' },
+      { queue: 'other', job_type: 'greet' },
+    ]);
   });
 
   describe("switching between autoMigrate and the app's runner", () => {

@@ -37,7 +37,7 @@ const CHART_HOURS = 6;
 /** Enough (queue, job type) pairs for any sane dropdown; the walk stops there. */
 const MAX_KINDS = 1000;
 
-type TableName = 'jobs' | 'batches' | 'workers' | 'job_dependencies';
+type TableName = 'jobs' | 'batches' | 'workers' | 'job_dependencies' | 'job_kinds';
 
 /**
  * The dashboard's reads, through TypeORM's query builder with bound parameters. Lists are
@@ -368,23 +368,9 @@ export class DashboardQueries {
     return { rows: page, nextCursor: rows.length > PAGE_SIZE && last ? encodeJobCursor(String(last.id)) : null };
   }
 
-  /**
-   * The (queue, job type) pairs present, for the dropdowns: a loose index scan of `jobs_by_kind`
-   * that jumps from one pair to the next, so it costs one index probe per pair, not one per job.
-   */
+  /** The (queue, job type) pairs ever enqueued, for the dropdowns (see the job-kinds migration). */
   private async kinds(db: EntityManager): Promise<{ queue: string; job_type: string }[]> {
-    const jobs = this.quotedTable('jobs');
-    return db.query(
-      `WITH RECURSIVE kind AS (
-         (SELECT queue, job_type FROM ${jobs} ORDER BY queue, job_type LIMIT 1)
-         UNION ALL
-         SELECT next.queue, next.job_type FROM kind CROSS JOIN LATERAL (
-           SELECT queue, job_type FROM ${jobs}
-           WHERE (queue, job_type) > (kind.queue, kind.job_type) ORDER BY queue, job_type LIMIT 1
-         ) AS next
-       )
-       SELECT queue, job_type FROM kind LIMIT ${MAX_KINDS}`,
-    );
+    return db.query(`SELECT DISTINCT queue, job_type FROM ${this.quotedTable('job_kinds')} ORDER BY queue, job_type LIMIT ${MAX_KINDS}`);
   }
 
   private read<T>(reads: (db: EntityManager) => Promise<T>): Promise<T> {

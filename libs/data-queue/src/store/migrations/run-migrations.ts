@@ -9,6 +9,7 @@ import { dependencyEdgesFillfactorMigration } from './dependency-edges-fillfacto
 import { durableWaitsMigration } from './durable-waits.migration.js';
 import { flowStepsMigration } from './flow-steps.migration.js';
 import { jobDependenciesMigration } from './job-dependencies.migration.js';
+import { jobKindsMigration } from './job-kinds.migration.js';
 import { jobTypesMigration } from './job-types.migration.js';
 import { leanHotPathMigration } from './lean-hot-path.migration.js';
 import { leanIndexesMigration } from './lean-indexes.migration.js';
@@ -51,6 +52,7 @@ export function dataQueueMigrations(schema = 'data_queue'): (new () => Migration
     jobDependenciesMigration(schema),
     flowStepsMigration(schema),
     dependencyEdgesFillfactorMigration(schema),
+    jobKindsMigration(schema),
   ].map((migration, index) => sharingHistory(schema, migration, index === 0));
 }
 

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import pg from 'pg';
-import { ConcurrencyKeyUnavailableError, ConcurrencyLimitError, JobTypeNotPublishedError, type JobRecord } from '@dataqueue/nestjs';
+import {
+  ConcurrencyKeyUnavailableError,
+  ConcurrencyLimitError,
+  FairKeyUnavailableError,
+  JobTypeNotPublishedError,
+  type JobRecord,
+} from '@dataqueue/nestjs';
 import { CONFIGURED, CONFIGURED_HANDLERS, type ConfiguredPayload } from './fixtures/configured-handlers.js';
 import { GAUGE_TABLES } from './fixtures/limited-handlers.js';
 import { rejectionOf } from './support/rejection.js';
@@ -73,7 +79,7 @@ describe('job settings travel with the job type, from any process', () => {
     it('gets the queue, priority, attempts, timeout, dead letter and keys its handler declares, and runs', async () => {
       const user = `u-${Math.random().toString(36).slice(2, 8)}`;
       const job = await enqueue({ user, holdMs: 0 });
-      const expected = { ...CONFIGURED, concurrencyKeys: [user, `total:${user}`] };
+      const expected = { ...CONFIGURED, concurrencyKeys: [user, `total:${user}`], fairKey: user, fairWeight: 2 };
       expect(job).toMatchObject(expected);
       expect(await own.queue.getJob(job.id)).toMatchObject(expected);
       await withWorkerLogs(workers, waitForStatus(own.queue, job.id, 'completed'));
@@ -92,7 +98,7 @@ describe('job settings travel with the job type, from any process', () => {
 
   it('a cron tick gets the declared settings too', async () => {
     const job = await external.queue.runCronNow('configured-yearly');
-    expect(job).toMatchObject({ ...CONFIGURED, concurrencyKeys: ['cron', 'total:cron'] });
+    expect(job).toMatchObject({ ...CONFIGURED, concurrencyKeys: ['cron', 'total:cron'], fairKey: 'cron', fairWeight: 2 });
     await withWorkerLogs(workers, waitForStatus(own.queue, job.id, 'completed'));
   });
 
@@ -132,6 +138,18 @@ describe('job settings travel with the job type, from any process', () => {
     // The handler's own app can run the function: there the rule holds as declared.
     const twice = Array.from({ length: 2 }, () => ({ jobType: 'keyed-by-function', payload: { user: 'ada' } }));
     await expect(own.queue.enqueueMany(twice)).rejects.toBeInstanceOf(ConcurrencyLimitError);
+  });
+
+  it('refuses, with a typed error, a fair key only the handler can derive, unless the enqueue gives it', async () => {
+    const error = await rejectionOf(external.queue.enqueue('fair-by-function', { user: 'ada' }));
+    expect(error).toBeInstanceOf(FairKeyUnavailableError);
+    expect(error).toMatchObject({ jobType: 'fair-by-function' });
+    expect((await own.queue.listJobs({ jobType: 'fair-by-function' })).jobs).toHaveLength(0);
+    const given = await external.queue.enqueue('fair-by-function', { user: 'ada' }, { fairKey: 'tenant-ada' });
+    expect(given).toMatchObject({ fairKey: 'tenant-ada', fairWeight: 1 });
+    const derived = await own.queue.enqueue('fair-by-function', { user: 'ada' });
+    expect(await own.queue.getJob(derived.id)).toMatchObject({ fairKey: 'ada', fairWeight: 3 });
+    await withWorkerLogs(workers, waitForStatus(own.queue, derived.id, 'completed'));
   });
 
   it('refuses a type no app with its handler has published yet, inserting nothing', async () => {

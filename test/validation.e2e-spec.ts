@@ -107,6 +107,11 @@ describe('validation', () => {
       ['tags', { tags: Array.from({ length: 33 }, (_, i) => `tag-${i}`) }],
       ['idempotencyKey', { idempotencyKey: '' }],
       ['idempotencyKey', { idempotencyKey: 'half \ud83d' }],
+      ['fairKey', { fairKey: '' }],
+      ['fairKey', { fairKey: 42 }],
+      ['fairWeight', { fairKey: 'acme', fairWeight: 0 }],
+      ['fairWeight', { fairKey: 'acme', fairWeight: Number.NaN }],
+      ['fairWeight', { fairWeight: 2 }], // a weight without a key
       ['nonsense', { nonsense: true }],
     ])('rejects a bad %s option with JobOptionsInvalidError naming it, inserting nothing', async (field, options) => {
       const error = await rejectionOf(app.queue.enqueue('email', valid, options));

@@ -46,6 +46,7 @@ export {
   BatchNotFoundError,
   BatchOptionsInvalidError,
   ConcurrencyKeyUnavailableError,
+  FairKeyUnavailableError,
   ConcurrencyLimitError,
   CronEntryDeclaredInCodeError,
   CronEntryInvalidError,

@@ -218,6 +218,21 @@ export class ConcurrencyKeyUnavailableError extends DataQueueError {
 }
 
 /**
+ * A job type's `fairShare` is a function, which only an app with the handler can run, and the
+ * enqueue gave no `fairKey`: the job's tenant is unknown here, so nothing is enqueued rather than
+ * queued under the default key.
+ */
+export class FairKeyUnavailableError extends DataQueueError {
+  constructor(readonly jobType: string) {
+    super(
+      `job type "${jobType}": its fairShare derives the key with a function, which only an app with the handler can run; ` +
+        `pass options.fairKey, enqueue from such an app, or make fairShare declarative ({ payload: 'path' }, { tagPrefix }, { template }). ` +
+        `Nothing was enqueued`,
+    );
+  }
+}
+
+/**
  * An enqueue's idempotency key belongs to a job of another type. Keys are unique across job types,
  * and answering with that job would hand the caller a job it did not ask for: nothing is enqueued.
  */

@@ -53,6 +53,13 @@ export interface EnqueueOptions {
   onDependencyFailure?: DependencyFailureRule;
   /** After the final failure, enqueue a job of this type carrying the payload and the failure. */
   deadLetterJobType?: string;
+  /**
+   * Fair share: the job's tenant (docs/fair-share.md). Default: what the handler's `fairShare`
+   * derives, else the default key that every job without one shares.
+   */
+  fairKey?: string;
+  /** The weight of the job's fair key, 0.01 to 1000 (default: the handler's `fairShare`, else 1). Needs a fair key. */
+  fairWeight?: number;
   /** The caller's TypeORM transaction: the job exists (and workers are woken) only if it commits. */
   manager?: EntityManager;
   /** Or a `pg` client inside the caller's `BEGIN … COMMIT`, the same way (see CallerTransaction). */

@@ -61,6 +61,10 @@ export interface JobRecord<Payload = unknown, Output = unknown> {
   cronAt: Date | null;
   /** Keys of the handler's concurrency rules that apply to this job. */
   concurrencyKeys: string[];
+  /** Its fair-share key (its tenant; see docs/fair-share.md), null: the default key. */
+  fairKey: string | null;
+  /** Its key's weight in fair share: a key of weight 3 gets about 3× the starts of weight 1. */
+  fairWeight: number;
   /** Of its dependencies (`dependsOn`), how many it still waits for; null: it has none. */
   dependenciesLeft: number | null;
   /** Its rule for a dependency that fails (null: it has no dependencies). */

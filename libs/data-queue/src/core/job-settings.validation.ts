@@ -1,6 +1,7 @@
 import type { BackoffOptions } from './data-queue-options.js';
 import { JobOptionsInvalidError } from './data-queue.errors.js';
 import { MAX_DEPENDENCIES_PER_JOB, type CallerTransaction, type EnqueueOptions, type JobReference } from './enqueue-options.js';
+import { fairKeyProblem, fairWeightProblem } from './fair-share.js';
 import { isValidQueueName } from './queue-name.js';
 import { STORABLE_DATE, storableDate } from './storable-date.js';
 import { unstorableText } from './storable-text.js';
@@ -118,6 +119,18 @@ export function validateIdempotencyOptions(options: EnqueueOptions, context: Set
     const needless = IDEMPOTENCY_OPTIONS.find((field) => options[field as keyof EnqueueOptions] !== undefined);
     if (needless) fail(needless, 'needs an idempotencyKey');
   }
+}
+
+/** Enqueue-only options of fair share (the handler's option is `fairShare`). */
+export const FAIR_SHARE_OPTIONS = ['fairKey', 'fairWeight'];
+
+/** Throws `JobOptionsInvalidError` for a `fairKey` or `fairWeight` that breaks its rule. */
+export function validateFairShareOptions(options: EnqueueOptions, context: SettingsContext): void {
+  const { fairKey, fairWeight } = options as { fairKey?: unknown; fairWeight?: unknown };
+  const problem = fairKey === undefined ? null : (fairKeyProblem(fairKey) ?? unstorableText(fairKey as string));
+  if (problem) throw new JobOptionsInvalidError('fairKey', problem, context.jobType, context.index);
+  const weightProblem = fairWeight === undefined ? null : fairWeightProblem(fairWeight);
+  if (weightProblem) throw new JobOptionsInvalidError('fairWeight', weightProblem, context.jobType, context.index);
 }
 
 export const DEPENDENCY_OPTIONS = ['dependsOn', 'onDependencyFailure'];

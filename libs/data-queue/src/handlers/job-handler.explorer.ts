@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { concurrencyRuleProblem } from '../core/concurrency-rule.js';
+import { fairShareSpecProblem } from '../core/fair-share.js';
 import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
 import { DataQueueError, JobOptionsInvalidError } from '../core/data-queue.errors.js';
@@ -34,10 +35,12 @@ export class JobHandlerExplorer implements OnModuleInit {
       if (typeof instance?.handle !== 'function') {
         throw new DataQueueError(`@JobHandler('${jobType}') class ${name} must have a handle(payload, ctx) method`);
       }
-      const { backoff, payload: _dto, cron: _cron, concurrency, ...settings } = options;
+      const { backoff, payload: _dto, cron: _cron, concurrency, fairShare, ...settings } = options;
       validateJobSettings(settings, { jobType });
       const problem = concurrency === undefined ? null : [concurrency].flat().map(concurrencyRuleProblem).find(Boolean);
       if (problem) throw new JobOptionsInvalidError('concurrency', problem, jobType);
+      const unfair = fairShare === undefined ? null : fairShareSpecProblem(fairShare);
+      if (unfair) throw new JobOptionsInvalidError('fairShare', unfair, jobType);
       if (backoff !== undefined) validateBackoff(backoff, { jobType });
       this.registry.register({ jobType, options, instance, name });
     }

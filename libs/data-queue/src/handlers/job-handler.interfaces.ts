@@ -3,6 +3,7 @@ import type { Batch } from '../core/batch.js';
 import type { ConcurrencyRule } from '../core/concurrency-rule.js';
 import type { HandlerCronOption } from '../core/cron-entry.js';
 import type { BackoffOptions } from '../core/data-queue-options.js';
+import type { FairShareSpec } from '../core/fair-share.js';
 import type { JobRecord } from '../core/job-record.js';
 
 export interface JobHandlerOptions {
@@ -17,6 +18,13 @@ export interface JobHandlerOptions {
   payload?: Type<object>;
   /** Limits and throttles per key (e.g. per user), enforced across every process. */
   concurrency?: ConcurrencyRule | ConcurrencyRule[];
+  /**
+   * Fair share across tenants (docs/fair-share.md): each job's key, or key and weight. A function
+   * `(payload, { jobType, tags }) => key | [key, weight] | null`, or declaratively
+   * `{ payload: 'tenant.id', weight?: 2 }` (or `{ tagPrefix }`, `{ template }`), which any process
+   * can apply. An enqueue's `fairKey` / `fairWeight` override it.
+   */
+  fairShare?: FairShareSpec;
   /** Enqueue this job type on a schedule: `'0 8 * * *'`, or `{ schedule, timezone, payload, key }`. */
   cron?: HandlerCronOption;
 }

@@ -1,6 +1,7 @@
 import type { ConcurrencyKeySpec } from '../core/concurrency-key.js';
 import type { RuleLimits } from '../core/concurrency-rule.js';
 import type { BackoffOptions, ResolvedDataQueueOptions } from '../core/data-queue-options.js';
+import type { FairShareSpec } from '../core/fair-share.js';
 import type { RegisteredHandler } from './handler-registry.js';
 
 /**
@@ -18,6 +19,8 @@ export interface JobTypeSettings {
   deadLetterJobType: string | null;
   /** `key` null: a function, which only the handler's own app can run. */
   concurrency: PublishedRule[];
+  /** `'function'`: published from a function, which only the handler's own app can run. */
+  fairShare: FairShareSpec | 'function' | null;
 }
 
 export type PublishedRule = RuleLimits & { key: ConcurrencyKeySpec | null };
@@ -31,6 +34,7 @@ export function settingsOfHandler({ options }: RegisteredHandler, moduleOptions:
     backoff: { ...moduleOptions.defaultBackoff, ...options.backoff },
     deadLetterJobType: options.deadLetterJobType ?? null,
     concurrency: options.concurrency === undefined ? [] : [options.concurrency].flat(),
+    fairShare: options.fairShare ?? null,
   };
 }
 
@@ -39,5 +43,6 @@ export function toPublished(settings: JobTypeSettings): JobTypeSettings {
   return {
     ...settings,
     concurrency: settings.concurrency.map((rule) => ({ ...rule, key: typeof rule.key === 'function' ? null : rule.key })),
+    fairShare: typeof settings.fairShare === 'function' ? 'function' : settings.fairShare,
   };
 }

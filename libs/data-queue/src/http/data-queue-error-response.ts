@@ -2,6 +2,7 @@ import {
   BatchNotFoundError,
   BatchOptionsInvalidError,
   ConcurrencyKeyUnavailableError,
+  FairKeyUnavailableError,
   ConcurrencyLimitError,
   CronEntryDeclaredInCodeError,
   CronEntryInvalidError,
@@ -61,9 +62,10 @@ const MAPPINGS = [
   mapping(CronEntryDeclaredInCodeError, 409, (e) => ({ key: e.key })),
   mapping(JobStateError, 409, (e) => ({ jobId: e.jobId, status: e.status, action: e.action, allowedFrom: e.allowedFrom })),
   mapping(ConcurrencyLimitError, 429, (e) => ({ jobType: e.jobType, key: e.key, limit: e.limit })),
-  // The caller cannot fix it: this app lacks the handler its rule's key function lives in. A 500
-  // (not a 4xx) so it reaches server-error alerting; the message says what to change.
+  // The caller cannot fix these: this app lacks the handler a key function lives in. A 500
+  // (not a 4xx) so they reach server-error alerting; the message says what to change.
   mapping(ConcurrencyKeyUnavailableError, 500, (e) => ({ jobType: e.jobType, rule: e.rule })),
+  mapping(FairKeyUnavailableError, 500, (e) => ({ jobType: e.jobType })),
 ];
 
 /**

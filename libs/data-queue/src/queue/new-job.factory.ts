@@ -1,15 +1,24 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ResolvedDataQueueOptions } from '../core/data-queue-options.js';
 import { DATA_QUEUE_OPTIONS } from '../core/data-queue.constants.js';
-import { DataQueueError, JobOptionsInvalidError, JobTypeNotPublishedError, JobTypeUnknownError } from '../core/data-queue.errors.js';
+import {
+  DataQueueError,
+  FairKeyUnavailableError,
+  JobOptionsInvalidError,
+  JobTypeNotPublishedError,
+  JobTypeUnknownError,
+} from '../core/data-queue.errors.js';
 import type { EnqueueOptions, JobReference, JobToEnqueue } from '../core/enqueue-options.js';
+import { DEFAULT_FAIR_SHARE, fairShareOf, type FairShare } from '../core/fair-share.js';
 import type { JobRecord } from '../core/job-record.js';
 import {
   DEPENDENCY_OPTIONS,
+  FAIR_SHARE_OPTIONS,
   IDEMPOTENCY_OPTIONS,
   isValidJobType,
   JOB_TYPE,
   validateDependencyOptions,
+  validateFairShareOptions,
   validateIdempotencyOptions,
   validateJobSettings,
 } from '../core/job-settings.validation.js';
@@ -87,12 +96,17 @@ export class NewJobFactory {
     if (!handler && this.options.strictJobTypes) throw new JobTypeUnknownError(jobType);
     const settings = this.catalog.get(jobType);
     if (!settings) throw new JobTypeNotPublishedError(jobType, this.options.schema);
-    validateJobSettings(options, context, ['manager', 'client', ...IDEMPOTENCY_OPTIONS, ...DEPENDENCY_OPTIONS]);
+    validateJobSettings(options, context, ['manager', 'client', ...IDEMPOTENCY_OPTIONS, ...DEPENDENCY_OPTIONS, ...FAIR_SHARE_OPTIONS]);
     validateIdempotencyOptions(options, context);
+    validateFairShareOptions(options, context);
     const dependsOn = validateDependencyOptions(options, context);
     const payloadJson = await this.checkedPayload(jobType, payload, index);
     const concurrencyKeys = this.concurrencyKeys(jobType, payload, options.tags ?? [], index);
-    return { ...this.build(jobType, payloadJson, options, shared, concurrencyKeys, settings), ...dependenciesOf(dependsOn, options) };
+    const share = this.fairShare(jobType, payload, options, settings, index);
+    return {
+      ...this.build(jobType, payloadJson, options, shared, concurrencyKeys, settings, share),
+      ...dependenciesOf(dependsOn, options),
+    };
   }
 
   /**
@@ -134,6 +148,50 @@ export class NewJobFactory {
   }
 
   /**
+   * The job's fair share: `fairKey` (and `fairWeight`) given, else what the type's `fairShare`
+   * derives, else the default key. A weight needs a key to weigh.
+   */
+  private fairShare(
+    jobType: string,
+    payload: unknown,
+    options: EnqueueOptions,
+    settings: JobTypeSettings,
+    index: number | undefined,
+  ): FairShare {
+    const derived = options.fairKey === undefined ? this.derivedFairShare(jobType, payload, options.tags ?? [], settings, index) : null;
+    const key = options.fairKey ?? derived?.key ?? '';
+    if (key === '') {
+      if (options.fairWeight !== undefined) {
+        throw new JobOptionsInvalidError('fairWeight', 'weighs a fair key, and this job has none (give fairKey)', jobType, index);
+      }
+      return DEFAULT_FAIR_SHARE;
+    }
+    return { key, weight: options.fairWeight ?? derived?.weight ?? 1 };
+  }
+
+  private derivedFairShare(
+    jobType: string,
+    payload: unknown,
+    tags: string[],
+    settings: JobTypeSettings,
+    index: number | undefined,
+  ): FairShare {
+    const spec = settings.fairShare ?? null; // settings published before fair share have none
+    if (spec === null) return DEFAULT_FAIR_SHARE;
+    if (spec === 'function') throw new FairKeyUnavailableError(jobType);
+    try {
+      return fairShareOf(spec, payload, { jobType, tags });
+    } catch (error) {
+      throw new JobOptionsInvalidError(
+        'fairShare',
+        `the fairShare function ${error instanceof Error ? error.message : describeValue(error)}`,
+        jobType,
+        index,
+      );
+    }
+  }
+
+  /**
    * A job DataQueue enqueues itself (a cron tick, a dead letter): never rejected, so the
    * transaction that records a final failure cannot fail because of it. A type nobody has
    * published yet gets the module's defaults, with a warning.
@@ -148,7 +206,14 @@ export class NewJobFactory {
     } catch {
       // a key this process cannot derive just does not limit the job at enqueue
     }
-    return this.build(jobType, JSON.stringify(payload), options, { traceContext: this.tracing.carrier() }, concurrencyKeys, settings);
+    let share = DEFAULT_FAIR_SHARE;
+    try {
+      if (settings) share = this.fairShare(jobType, payload, options, settings, undefined);
+    } catch {
+      // nor does a fair key it cannot derive: the job shares the default key
+    }
+    const traced = { traceContext: this.tracing.carrier() };
+    return this.build(jobType, JSON.stringify(payload), options, traced, concurrencyKeys, settings, share);
   }
 
   private build(
@@ -158,6 +223,7 @@ export class NewJobFactory {
     shared: SharedByCall,
     concurrencyKeys: string[],
     settings: JobTypeSettings | undefined,
+    share: FairShare,
   ): NewJob {
     return {
       jobType,
@@ -176,6 +242,8 @@ export class NewJobFactory {
       batchId: shared.batchId ?? null,
       batchCallbackId: null, // callback jobs are inserted by the batch bookkeeping SQL
       concurrencyKeys,
+      fairKey: share.key,
+      fairWeight: share.weight,
       traceContext: shared.traceContext,
       dependsOn: [],
       onDependencyFailure: null,

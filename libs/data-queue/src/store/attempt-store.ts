@@ -5,7 +5,7 @@ import { batchRowFromJson, toBatchRecord } from './batch-row.js';
 import { movesOf, type JobMove, type JobMoves } from './job-moves.js';
 import { toJobRecord, type JobRow, type TraceCarrier } from './job-row.js';
 import { completeBatchJobsSql } from './sql/batches.sql.js';
-import { bringForwardSql, claimJobByIdSql, claimJobsSql, type QueueSelector } from './sql/claim-jobs.sql.js';
+import { bringForwardSql, claimFairJobsSql, claimJobByIdSql, claimJobsSql, type QueueSelector } from './sql/claim-jobs.sql.js';
 import type { SqlExecutor } from './sql/executor.js';
 import {
   completeJobsSql,
@@ -32,6 +32,8 @@ export interface ClaimedJob {
 }
 
 type ClaimedRow = JobRow & {
+  /** Every row of a claim's answer carries it (see ClaimResult). */
+  keyed_waiting: boolean;
   /** The job's batch (or the batch it calls back for). */
   batch_ref: string | null;
   /** That batch's row, on the first of its jobs in a claim. */
@@ -41,17 +43,61 @@ type ClaimedRow = JobRow & {
   trace_context: TraceCarrier | null;
 };
 
-/** Claimed rows as jobs; jobs of one batch share the batch row read once. */
+/** A claim's answer: the claimed jobs, and whether keyed (fair-share) work is runnable in the pool's queues. */
+export interface ClaimResult {
+  jobs: ClaimedJob[];
+  keyedWaiting: boolean;
+}
+
+/** A pair (queue, fair key) of fair share; the default key is ('', ''). */
+export interface FairPair {
+  queue: string;
+  fairKey: string;
+}
+
+/** What a fair claim needs of its pool's state (see claimFairJobsSql). */
+export interface FairClaimInput {
+  virtualTime: number;
+  /** Where each pair's last claimed job left it. */
+  finishTags: (FairPair & { finish: number })[];
+  /** The window starts after this pair (null: from the first). */
+  cursor: FairPair | null;
+  /** How many keyed pairs one claim looks at. */
+  windowSize: number;
+}
+
+/** A fair claim's answer: each claimed job's tag, and what moves the pool's state. */
+export interface FairClaimResult extends ClaimResult {
+  tags: (FairPair & { tag: number; weight: number })[];
+  /** A pair read all it was allowed: claiming again at once may find more. */
+  moreWaiting: boolean;
+  /** The last pair of a full window, where the next claim's window starts; null: from the first. */
+  nextCursor: FairPair | null;
+}
+
+type FairClaimedRow = ClaimedRow & {
+  fair_tag: number;
+  fair_pair_weight: number;
+  fair_pair_queue: string;
+  fair_pair_key: string;
+  more_waiting: boolean;
+  next_cursor_queue: string | null;
+  next_cursor_key: string | null;
+};
+
+/** Claimed rows as jobs (the row of NULLs of an empty claim is none); jobs of one batch share the batch row read once. */
 function toClaimedJobs(rows: ClaimedRow[]): ClaimedJob[] {
   const batches = new Map<string, BatchRecord>();
   for (const row of rows) if (row.batch_ref && row.batch_json) batches.set(row.batch_ref, toBatchRecord(batchRowFromJson(row.batch_json)));
-  return rows.map((row) => ({
-    job: toJobRecord(row),
-    batch: (row.batch_ref && batches.get(row.batch_ref)) || null,
-    steps: row.steps ?? {},
-    resumedWait: row.wait,
-    traceContext: row.trace_context,
-  }));
+  return rows
+    .filter((row) => row.id !== null)
+    .map((row) => ({
+      job: toJobRecord(row),
+      batch: (row.batch_ref && batches.get(row.batch_ref)) || null,
+      steps: row.steps ?? {},
+      resumedWait: row.wait,
+      traceContext: row.trace_context,
+    }));
 }
 
 /** `ctx.step` results and waits already over, by step id. */
@@ -110,6 +156,7 @@ export interface LostRun {
 export function attemptStatements(s: string) {
   return {
     claim: (selector: QueueSelector) => claimJobsSql(s, selector),
+    claimFair: (selector: QueueSelector) => claimFairJobsSql(s, selector),
     claimById: claimJobByIdSql(s),
     bringForward: bringForwardSql(s),
     complete: completeJobsSql(s, 'plain'),
@@ -148,14 +195,49 @@ export class AttemptStore {
     return claimed ?? null;
   }
 
-  /** Claims up to `limit` runnable jobs, by priority, then id. */
-  async claim(workerId: string, selector: QueueSelector, limit: number): Promise<ClaimedJob[]> {
+  /** Claims up to `limit` runnable jobs of the default fair key, by priority, then due time, then id. */
+  async claim(workerId: string, selector: QueueSelector, limit: number): Promise<ClaimResult> {
     const rows = await this.db.rows<ClaimedRow>(
       this.sql.claim(selector),
       [selector.queues, workerId, limit],
       `${this.wakeChannel}_claim_${selector.kind}_${selector.queues.length === 1 ? 'one' : 'many'}`,
     );
-    return toClaimedJobs(rows);
+    return { jobs: toClaimedJobs(rows), keyedWaiting: rows[0].keyed_waiting };
+  }
+
+  /** Claims up to `limit` jobs across the fair keys of the pool's queues (see claimFairJobsSql). */
+  async claimFair(workerId: string, selector: QueueSelector, limit: number, fair: FairClaimInput): Promise<FairClaimResult> {
+    const known = fair.finishTags;
+    const rows = await this.db.rows<FairClaimedRow>(
+      this.sql.claimFair(selector),
+      [
+        selector.queues,
+        workerId,
+        limit,
+        fair.virtualTime,
+        known.map((pair) => pair.queue),
+        known.map((pair) => pair.fairKey),
+        known.map((pair) => pair.finish),
+        fair.cursor?.queue ?? '',
+        fair.cursor?.fairKey ?? '',
+        fair.windowSize,
+      ],
+      `${this.wakeChannel}_claim_fair_${selector.kind}`,
+    );
+    const [summary] = rows;
+    const claimed = rows.filter((row) => row.id !== null);
+    return {
+      jobs: toClaimedJobs(claimed),
+      keyedWaiting: summary.keyed_waiting,
+      tags: claimed.map((row) => ({
+        queue: row.fair_pair_queue,
+        fairKey: row.fair_pair_key,
+        tag: row.fair_tag,
+        weight: row.fair_pair_weight,
+      })),
+      moreWaiting: summary.more_waiting,
+      nextCursor: summary.next_cursor_queue === null ? null : { queue: summary.next_cursor_queue, fairKey: summary.next_cursor_key! },
+    };
   }
 
   /** Tests' clock: jobs of `queue` (null: all) runnable by `until` become runnable now (see bringForwardSql). */

@@ -132,6 +132,8 @@ export class InsertStore {
       column((j) => JSON.stringify(j.concurrencyKeys)),
       this.wakeChannel,
       column((j) => (j.traceContext === null ? null : JSON.stringify(j.traceContext))),
+      column((j) => j.fairKey),
+      column((j) => j.fairWeight),
     ];
     if (withKeys) {
       params.push(
@@ -276,6 +278,8 @@ export class InsertStore {
       job.deadLetterJobType,
       this.wakeChannel,
       job.concurrencyKeys,
+      job.fairKey,
+      job.fairWeight,
     ]);
     return row ? toJobRecord(row) : null;
   }

@@ -33,6 +33,8 @@ export interface JobRow {
   cron_key: string | null;
   cron_at: Date | null;
   concurrency_keys: string[];
+  fair_key: string;
+  fair_weight: number;
   created_at: Date;
   updated_at: Date;
   started_at: Date | null;
@@ -83,6 +85,8 @@ export function toJobRecord<Payload = unknown>(row: JobRow): JobRecord<Payload> 
     cronKey: row.cron_key,
     cronAt: row.cron_at,
     concurrencyKeys: row.concurrency_keys,
+    fairKey: row.fair_key === '' ? null : row.fair_key,
+    fairWeight: row.fair_weight,
     dependenciesLeft: row.dependencies_left,
     onDependencyFailure: row.on_dependency_failure,
     hasDependents: row.has_dependents,
@@ -111,6 +115,9 @@ export interface NewJob {
   /** Set on the callback jobs of a batch. */
   batchCallbackId: string | null;
   concurrencyKeys: string[];
+  /** Its fair-share key, '' for the default key, and the key's weight. */
+  fairKey: string;
+  fairWeight: number;
   /** The OpenTelemetry context of the enqueue (W3C headers), null when it traced nothing. */
   traceContext: TraceCarrier | null;
   /** The jobs this one waits for (`dependsOn`), as given; empty: none. */
@@ -171,6 +178,8 @@ export function insertedJobRecord<Payload = unknown>(job: NewJob, row: InsertedR
     cronKey: null,
     cronAt: null,
     concurrencyKeys: [...job.concurrencyKeys],
+    fairKey: job.fairKey === '' ? null : job.fairKey,
+    fairWeight: job.fairWeight,
     dependenciesLeft: null,
     onDependencyFailure: null,
     hasDependents: false,

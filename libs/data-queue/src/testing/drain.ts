@@ -5,6 +5,7 @@ import { DataQueueError } from '../core/data-queue.errors.js';
 import type { JobRecord } from '../core/job-record.js';
 import { QueueDatabase } from '../store/queue-database.js';
 import { JobExecutor } from '../worker/job-executor.js';
+import { JobClaimer } from '../worker/job-claimer.js';
 import { WorkerRuntime } from '../worker/worker-runtime.js';
 
 export interface DrainOptions {
@@ -49,11 +50,15 @@ export async function drain(app: INestApplicationContext, options: DrainOptions 
   // Registered, so that a crash reaper elsewhere does not take drain's jobs for a dead worker's.
   await store.workers.heartbeat(worker);
   const ran = new Set<string>();
+  const claimer = new JobClaimer(store.attempts, worker.id, selector);
   let attempts = 0;
   for (;;) {
     await store.attempts.bringForward(queue, until === 'all' ? 'infinity' : until);
-    const claimed = await store.attempts.claim(worker.id, selector, Math.min(CLAIM_SIZE, maxAttempts - attempts + 1));
-    if (claimed.length === 0) break;
+    const { jobs: claimed, more } = await claimer.claim(Math.min(CLAIM_SIZE, maxAttempts - attempts + 1));
+    if (claimed.length === 0) {
+      if (more) continue; // keyed work: the next claim is a fair one
+      break;
+    }
     if (attempts + claimed.length > maxAttempts) {
       await store.attempts.release(
         worker.id,

@@ -143,6 +143,8 @@ function idleJob(
     cronKey: null,
     cronAt: null,
     concurrencyKeys: [],
+    fairKey: null,
+    fairWeight: 1,
     dependenciesLeft: null,
     onDependencyFailure: null,
     hasDependents: false,

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { AttemptStore, ClaimedJob } from '../store/attempt-store.js';
 import { ClaimPace } from './claim-pace.js';
+import { JobClaimer } from './job-claimer.js';
 import type { JobExecutor } from './job-executor.js';
 import type { QueuePool } from './queue-pools.js';
 
@@ -20,6 +21,7 @@ export class WorkerPool {
   /** Ends of attempts not yet in the database. */
   private readonly recording = new Set<Promise<void>>();
   private readonly pace: ClaimPace;
+  private readonly claimer: JobClaimer;
   /** At most one claim loop per pool; `stop` awaits the latest. */
   private claiming = false;
   private claimLoop: Promise<void> = Promise.resolve();
@@ -34,6 +36,7 @@ export class WorkerPool {
     private readonly executor: JobExecutor,
   ) {
     this.pace = new ClaimPace(config.slots);
+    this.claimer = new JobClaimer(attempts, workerId, config.selector);
   }
 
   /** Whether jobs of `queue` are this pool's. */
@@ -90,12 +93,12 @@ export class WorkerPool {
         if (room <= 0 || this.buffer.length > prefetch / 2) return; // a finishing job wakes us again
         this.wanted = false;
         const asked = performance.now();
-        const jobs = await this.attempts.claim(this.workerId, this.config.selector, room);
+        const { jobs, more } = await this.claimer.claim(room);
         this.pace.claimTook(performance.now() - asked);
         this.failures = 0;
         this.buffer.push(...jobs);
         this.startBuffered();
-        if (jobs.length === room) this.wanted = true; // a full claim: more may be waiting
+        if (more) this.wanted = true; // a full claim, or a fair one that left work: more may be waiting
       }
     } catch (error) {
       // Database unreachable: back off, then try again (the poll timer also keeps waking us).

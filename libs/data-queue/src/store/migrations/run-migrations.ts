@@ -7,6 +7,7 @@ import { concurrencyMigration } from './concurrency.migration.js';
 import { cronMigration } from './cron.migration.js';
 import { dependencyEdgesFillfactorMigration } from './dependency-edges-fillfactor.migration.js';
 import { durableWaitsMigration } from './durable-waits.migration.js';
+import { fairShareMigration } from './fair-share.migration.js';
 import { flowStepsMigration } from './flow-steps.migration.js';
 import { jobDependenciesMigration } from './job-dependencies.migration.js';
 import { jobKindsMigration } from './job-kinds.migration.js';
@@ -53,6 +54,7 @@ export function dataQueueMigrations(schema = 'data_queue'): (new () => Migration
     flowStepsMigration(schema),
     dependencyEdgesFillfactorMigration(schema),
     jobKindsMigration(schema),
+    fairShareMigration(schema),
   ].map((migration, index) => sharingHistory(schema, migration, index === 0));
 }
 

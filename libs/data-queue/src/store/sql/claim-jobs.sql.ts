@@ -24,11 +24,49 @@ const PAUSED = `(pause.kind = 'queue' AND pause.value = queue)
        OR (pause.kind = 'jobType' AND pause.value = job_type)
        OR (pause.kind = 'tag' AND pause.value = ANY(tags))`;
 
+/** Runnable now: pending, retrying, or waiting with its wait over (see claimJobsSql). */
+const DUE = `status IN ('pending', 'failed', 'waiting') AND available_at <= now()`;
+
+/** Unpaused, due jobs, in the WHERE clause of a read of `jobs` (unqualified columns). */
+const claimable = (s: string) => `${DUE} AND NOT EXISTS (SELECT 1 FROM ${s}.pauses AS pause WHERE ${PAUSED})`;
+
+/** Runnable keyed (fair-share) work, due or not: the rows of `jobs_fair_keys`. */
+const RUNNABLE_KEYED = `status IN ('pending', 'failed', 'waiting') AND available_at IS NOT NULL AND fair_key <> ''`;
+
+/** Whether keyed work is runnable in the pool's queues: the pool then claims with claimFairJobsSql. */
+const keyedWaiting = (s: string, selector: QueueSelector) =>
+  `EXISTS (SELECT 1 FROM ${s}.jobs WHERE ${RUNNABLE_KEYED} AND ${queueCondition(selector)})`;
+
 /**
- * Claims up to $3 runnable jobs for worker $2 in one round trip.
+ * The UPDATE of a claim ($2: the worker) over the ids a CTE `chosen` picked, and what it returns:
+ * each job's row with its batch row on the first job of each batch (`first_of_batch`, which sorts
+ * only the claimed batch jobs; a window over every claimed row cost about 2 µs per claimed job).
+ */
+const claimChosen = (s: string) => `
+claimed AS (
+  UPDATE ${s}.jobs AS job ${CLAIM}
+  WHERE job.id = ANY(ARRAY(SELECT id FROM chosen))
+  RETURNING job.*, coalesce(job.batch_id, job.batch_callback_id) AS batch_ref
+),
+first_of_batch AS (
+  SELECT DISTINCT ON (batch_ref) id, batch_ref FROM claimed WHERE batch_ref IS NOT NULL ORDER BY batch_ref, id
+)`;
+
+/**
+ * The claim commits without waiting for the disk (`synchronous_commit` off for its transaction
+ * only): a claim lost in a crash of Postgres leaves the job runnable, as if the claim had never
+ * happened, and the fence makes the lost run's writes match nothing, so the job runs again, as
+ * after any crash. Nothing that must survive depends on it: enqueues, completions and failures
+ * still wait for the disk, and their flush carries every claim logged before them. This takes a
+ * disk flush out of every pickup and every claim of a drain.
+ */
+const NO_FLUSH_WAIT = `set_config('synchronous_commit', 'off', true)`;
+
+/**
+ * Claims up to $3 runnable jobs of the default fair key for worker $2 in one round trip (the
+ * plain claim, while no keyed job is runnable in the pool's queues).
  *
- * Runnable: pending, retrying, or waiting with its wait over (a timer, a token's timeout or
- * completion set `available_at`). The inner SELECT walks a partial index of runnable rows (see the initial migration) in
+ * The inner SELECT walks a partial index of runnable rows (see the fair-share migration) in
  * claim order — smaller priority first, then due time, then id (FIFO) — and stops after $3 rows, so
  * its cost does not grow with finished jobs or jobs scheduled for later.
  * `FOR UPDATE SKIP LOCKED` lets any number of workers claim at once: each takes rows nobody
@@ -37,38 +75,123 @@ const PAUSED = `(pause.kind = 'queue' AND pause.value = queue)
  * later write of this run. The pause check reads the (tiny, usually empty) pauses table, so a
  * pause or resume takes effect at every worker's next claim. `id = ANY(ARRAY(…))` makes the
  * UPDATE find its rows by primary key, whatever the planner believes about the table's size.
- * Batch jobs come with their batch row (`ctx.batch`) once per batch and claim, not once per job:
- * on the batch's first job (`first_of_batch`, which sorts only the claimed batch jobs; a window
- * over every claimed row cost about 2 µs per claimed job).
- *
- * The claim commits without waiting for the disk (`synchronous_commit` off for its transaction
- * only): a claim lost in a crash of Postgres leaves the job runnable, as if the claim had never
- * happened, and the fence makes the lost run's writes match nothing, so the job runs again, as
- * after any crash. Nothing that must survive depends on it: enqueues, completions and failures
- * still wait for the disk, and their flush carries every claim logged before them. This takes a
- * disk flush out of every pickup and every claim of a drain.
+ * The answer always has a row: with nothing claimed, one of NULLs that carries `keyed_waiting`.
  */
 export const claimJobsSql = (s: string, selector: QueueSelector) => `
-WITH claimed AS (
-  UPDATE ${s}.jobs AS job ${CLAIM}
-  WHERE job.id = ANY(ARRAY(
-    SELECT id
-    FROM ${s}.jobs
-    WHERE status IN ('pending', 'failed', 'waiting') AND available_at <= now()
-      AND ${queueCondition(selector)}
-      AND NOT EXISTS (SELECT 1 FROM ${s}.pauses AS pause WHERE ${PAUSED})
-    ORDER BY priority, available_at, id
-    LIMIT $3
-    FOR UPDATE SKIP LOCKED
-  ))
-  RETURNING job.*, coalesce(job.batch_id, job.batch_callback_id) AS batch_ref
+WITH chosen AS (
+  SELECT id
+  FROM ${s}.jobs
+  WHERE fair_key = '' AND ${queueCondition(selector)} AND ${claimable(s)}
+  ORDER BY priority, available_at, id
+  LIMIT $3
+  FOR UPDATE SKIP LOCKED
+),${claimChosen(s)}
+SELECT claimed.*, ${BATCH_JSON(s, 'first.batch_ref')} AS batch_json, answer.keyed_waiting
+FROM (SELECT ${keyedWaiting(s, selector)} AS keyed_waiting, ${NO_FLUSH_WAIT}) AS answer
+LEFT JOIN (claimed LEFT JOIN first_of_batch AS first USING (id)) ON true
+ORDER BY claimed.priority, claimed.id`;
+
+/**
+ * The pairs (queue, fair key) with runnable keyed work, in key order after the row value `from`
+ * (and up to `until`, if given): a loose index scan of `jobs_fair_keys` that jumps from one pair
+ * to the next, one index probe per pair.
+ */
+const keyedPairs = (s: string, selector: QueueSelector, name: string, from: string, until: string | null) => {
+  const bounded = `${RUNNABLE_KEYED} AND ${queueCondition(selector)}${until ? ` AND (queue, fair_key) <= ${until}` : ''}`;
+  return `
+${name} AS (
+  (SELECT queue, fair_key FROM ${s}.jobs WHERE ${bounded} AND (queue, fair_key) > ${from} ORDER BY queue, fair_key LIMIT 1)
+  UNION ALL
+  SELECT next.queue, next.fair_key FROM ${name} AS pair CROSS JOIN LATERAL (
+    SELECT queue, fair_key FROM ${s}.jobs WHERE ${bounded} AND (queue, fair_key) > (pair.queue, pair.fair_key)
+    ORDER BY queue, fair_key LIMIT 1
+  ) AS next
+)`;
+};
+/**
+ * Claims up to $3 jobs for worker $2 when keyed work is runnable: start-time fair queuing
+ * across the pairs (queue, fair key) of the pool's queues (docs/fair-share.md), one round trip.
+ *
+ * - The window: up to $10 pairs with runnable keyed work, in key order from just after the pool's
+ *   cursor ($8, $9), wrapping round (a loose index scan, one probe per pair), plus the default
+ *   key ('', '') when it has claimable jobs. Pairs without a claimable job drop out.
+ * - Each pair's weight is that of the first job in its line. A pair starts at the pool's virtual
+ *   time $4 or, if later, where its last claimed job left it ($5, $6 → $7: the pool's finish tags).
+ *   Its n-th job gets the tag start + (n - 1) / weight: a pair of weight 3 advances a third as
+ *   fast, so it gets three starts for each one of a weight-1 pair.
+ * - Each pair reads at most its share of $3 (by weight, rounded up) from the head of its line,
+ *   in claim order (priority, due time, id), locking with SKIP LOCKED as the plain claim does.
+ *   The $3 smallest tags are claimed; ties go to the pair nearest the cursor.
+ * The answer always has a row; its summary columns let the pool keep its state: whether keyed
+ * work remains, whether a pair may have more than it read, and the last pair of a full window
+ * (the next cursor).
+ */
+export const claimFairJobsSql = (s: string, selector: QueueSelector) => `
+WITH RECURSIVE ${keyedPairs(s, selector, 'after_cursor', '($8::text, $9::text)', null)},
+${keyedPairs(s, selector, 'before_cursor', `('', '')`, '($8::text, $9::text)')},
+window_pairs AS (
+  SELECT queue, fair_key, row_number() OVER (ORDER BY lap, queue, fair_key) AS place
+  FROM ((SELECT *, 1 AS lap FROM after_cursor LIMIT $10) UNION ALL (SELECT *, 2 AS lap FROM before_cursor LIMIT $10)) AS pair
+  ORDER BY place
+  LIMIT $10
 ),
-first_of_batch AS (
-  SELECT DISTINCT ON (batch_ref) id, batch_ref FROM claimed WHERE batch_ref IS NOT NULL ORDER BY batch_ref, id
+heads AS (
+  SELECT pair.queue, pair.fair_key, pair.place, head.fair_weight AS weight
+  FROM window_pairs AS pair CROSS JOIN LATERAL (
+    SELECT fair_weight FROM ${s}.jobs
+    WHERE queue = pair.queue AND fair_key = pair.fair_key AND ${claimable(s)}
+    ORDER BY priority, available_at, id LIMIT 1
+  ) AS head
+  UNION ALL
+  SELECT '', '', 0, 1 FROM (
+    SELECT 1 FROM ${s}.jobs WHERE fair_key = '' AND ${queueCondition(selector)} AND ${claimable(s)} LIMIT 1
+  ) AS default_key
+),
+shares AS (
+  SELECT head.queue, head.fair_key, head.place, head.weight,
+         ceil($3::int * head.weight / sum(head.weight) OVER ())::int AS quota,
+         greatest($4::float8, coalesce(known.finish, $4::float8)) AS start
+  FROM heads AS head
+  LEFT JOIN unnest($5::text[], $6::text[], $7::float8[]) AS known(queue, fair_key, finish)
+    ON known.queue = head.queue AND known.fair_key = head.fair_key
+),
+fetched AS (
+  SELECT share.place, share.queue AS pair_queue, share.fair_key AS pair_key, share.weight, share.start, share.quota, line.id,
+         row_number() OVER (PARTITION BY share.place ORDER BY line.priority, line.available_at, line.id) AS rn
+  FROM shares AS share CROSS JOIN LATERAL (
+    SELECT id, priority, available_at FROM ${s}.jobs
+    WHERE queue = share.queue AND fair_key = share.fair_key AND ${claimable(s)}
+    ORDER BY priority, available_at, id LIMIT share.quota
+    FOR UPDATE SKIP LOCKED
+  ) AS line
+  WHERE share.place > 0
+  UNION ALL
+  SELECT share.place, '', '', share.weight, share.start, share.quota, line.id,
+         row_number() OVER (ORDER BY line.priority, line.available_at, line.id)
+  FROM shares AS share CROSS JOIN LATERAL (
+    SELECT id, priority, available_at FROM ${s}.jobs
+    WHERE fair_key = '' AND ${queueCondition(selector)} AND ${claimable(s)}
+    ORDER BY priority, available_at, id LIMIT share.quota
+    FOR UPDATE SKIP LOCKED
+  ) AS line
+  WHERE share.place = 0
+),
+chosen AS (
+  SELECT *, start + (rn - 1) / weight AS tag FROM fetched ORDER BY tag, place, id LIMIT $3
+),${claimChosen(s)},
+answer AS (
+  SELECT EXISTS (SELECT 1 FROM window_pairs) AS keyed_waiting,
+         coalesce((SELECT bool_or(n >= quota) FROM (SELECT quota, count(*) AS n FROM fetched GROUP BY place, quota) AS per_pair), false) AS more_waiting,
+         last.queue AS next_cursor_queue, last.fair_key AS next_cursor_key,
+         ${NO_FLUSH_WAIT}
+  FROM (SELECT 1) AS one
+  LEFT JOIN (SELECT queue, fair_key FROM window_pairs WHERE (SELECT count(*) FROM window_pairs) = $10 ORDER BY place DESC LIMIT 1) AS last ON true
 )
-SELECT claimed.*, ${BATCH_JSON(s, 'first.batch_ref')} AS batch_json
-FROM claimed LEFT JOIN first_of_batch AS first USING (id), (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush_wait
-ORDER BY priority, id`;
+SELECT claimed.*, ${BATCH_JSON(s, 'first.batch_ref')} AS batch_json, chosen.tag AS fair_tag, chosen.weight AS fair_pair_weight,
+       chosen.pair_queue AS fair_pair_queue, chosen.pair_key AS fair_pair_key,
+       answer.keyed_waiting, answer.more_waiting, answer.next_cursor_queue, answer.next_cursor_key
+FROM answer LEFT JOIN (claimed JOIN chosen USING (id) LEFT JOIN first_of_batch AS first USING (id)) ON true
+ORDER BY chosen.tag, chosen.place, claimed.id`;
 
 /** Inline mode: claims the job it just inserted, whatever its due time. */
 export const claimJobByIdSql = (s: string) => `

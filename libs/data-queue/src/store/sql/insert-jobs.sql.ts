@@ -23,7 +23,7 @@ import { dependencyFailedEntrySql, dependentStatusSql } from './dependencies.sql
  */
 export const insertJobsSql = (s: string, { withKeys, withDependencies = false }: { withKeys: boolean; withDependencies?: boolean }) => {
   const window = withKeys ? KEY_WINDOW : NONE;
-  const held = withDependencies ? heldColumns(withKeys ? 19 : 17) : NONE;
+  const held = withDependencies ? heldColumns(withKeys ? 21 : 19) : NONE;
   const available = withDependencies ? `CASE WHEN held.status = 'pending' THEN due.at END` : 'due.at';
   return `
 WITH input AS (
@@ -31,17 +31,18 @@ WITH input AS (
   FROM ROWS FROM (unnest($1::text[]), unnest($2::text[]), jsonb_array_elements($3::jsonb), unnest($4::int[]),
                   unnest($5::timestamptz[]), unnest($6::float8[]), unnest($7::int[]), unnest($8::int[]), unnest($9::jsonb[]),
                   unnest($10::text[]), unnest($11::text[]), unnest($12::uuid[]), unnest($13::uuid[]), unnest($14::jsonb[]),
-                  unnest($16::jsonb[])${window.arrays}${held.arrays})
+                  unnest($16::jsonb[]), unnest($17::text[]), unnest($18::real[])${window.arrays}${held.arrays})
        WITH ORDINALITY AS t(job_type, queue, payload, priority, run_at, delay_ms, max_attempts, timeout_ms,
                             tags, idempotency_key, dead_letter_job_type, batch_id, batch_callback_id, concurrency_keys,
-                            trace_context${window.names}${held.names}, ord)
+                            trace_context, fair_key, fair_weight${window.names}${held.names}, ord)
 ),
 inserted AS (
   INSERT INTO ${s}.jobs (job_type, queue, payload, priority, run_at, available_at, max_attempts, timeout_ms,
-                         tags, idempotency_key, dead_letter_job_type, batch_id, batch_callback_id, concurrency_keys, trace_context${window.columns}${held.columns})
+                         tags, idempotency_key, dead_letter_job_type, batch_id, batch_callback_id, concurrency_keys, trace_context,
+                         fair_key, fair_weight${window.columns}${held.columns})
   SELECT job_type, queue, payload, priority, due.at, ${available}, max_attempts, timeout_ms,
          ARRAY(SELECT jsonb_array_elements_text(tags)), idempotency_key, dead_letter_job_type, batch_id, batch_callback_id,
-         ARRAY(SELECT jsonb_array_elements_text(concurrency_keys)), trace_context${window.values}${held.values}
+         ARRAY(SELECT jsonb_array_elements_text(concurrency_keys)), trace_context, fair_key, fair_weight${window.values}${held.values}
   FROM input
   CROSS JOIN LATERAL (SELECT coalesce(input.run_at, now() + input.delay_ms * interval '1 millisecond') AS at) due${held.join}
   ORDER BY ord
@@ -90,10 +91,10 @@ const heldColumns = (n: number) => ({
          CASE WHEN held.status = 'cancelled' THEN now() END, CASE WHEN held.status = 'failed' THEN now() END`,
 });
 
-/** The keyed insert's extra columns: how long each key holds ($17: ms, $18: while unfinished). */
+/** The keyed insert's extra columns: how long each key holds ($19: ms, $20: while unfinished). */
 const KEY_WINDOW = {
   ...NONE,
-  arrays: ', unnest($17::float8[]), unnest($18::boolean[])',
+  arrays: ', unnest($19::float8[]), unnest($20::boolean[])',
   names: ', window_ms, until_finished',
   columns: ', idempotency_expires_at, idempotency_until_finished',
   values: ", now() + window_ms * interval '1 millisecond', until_finished",
@@ -174,7 +175,7 @@ SELECT settled.*, (SELECT count(*) FROM woken) AS woken FROM settled`;
  * Enqueues the job of one tick ($2; null: now, to the millisecond) of entry $1, in one
  * statement: only if the entry is enabled (or $3, run-now), and only once per tick across every
  * process — the unique (cron_key, cron_at) index turns the losers' inserts into no-ops. Locking
- * the entry row also orders concurrent ticks of one entry. $4-$11, $13: the job's columns; $12:
+ * the entry row also orders concurrent ticks of one entry. $4-$11, $13-$15: the job's columns; $12:
  * wake channel.
  */
 export const enqueueCronTickSql = (s: string) => `
@@ -190,8 +191,8 @@ entry AS (
 ),
 inserted AS (
   INSERT INTO ${s}.jobs (job_type, queue, payload, priority, max_attempts, timeout_ms, tags, dead_letter_job_type,
-                         concurrency_keys, cron_key, cron_at)
-  SELECT $4, $5, $6::jsonb, $7, $8, $9, $10::text[], $11, $13::text[], entry.key, entry.at FROM entry
+                         concurrency_keys, fair_key, fair_weight, cron_key, cron_at)
+  SELECT $4, $5, $6::jsonb, $7, $8, $9, $10::text[], $11, $13::text[], $14, $15, entry.key, entry.at FROM entry
   ON CONFLICT (cron_key, cron_at) WHERE cron_key IS NOT NULL DO NOTHING
   RETURNING *
 ),

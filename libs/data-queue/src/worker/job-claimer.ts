@@ -1,0 +1,37 @@
+import type { AttemptStore, ClaimedJob } from '../store/attempt-store.js';
+import type { QueueSelector } from '../store/sql/claim-jobs.sql.js';
+import { FairShareState } from './fair-share-state.js';
+
+/** What one claim took, and whether claiming again at once may find more. */
+export interface Claimed {
+  jobs: ClaimedJob[];
+  more: boolean;
+}
+
+/**
+ * Claims for one pool. While no keyed (fair-share) job is runnable in its queues it uses the
+ * plain claim, which also says when one is; from then on, fair claims with the pool's
+ * start-time fair queuing state, until a fair claim finds no keyed work left.
+ */
+export class JobClaimer {
+  private fair = false;
+  private readonly share = new FairShareState();
+
+  constructor(
+    private readonly attempts: AttemptStore,
+    private readonly workerId: string,
+    private readonly selector: QueueSelector,
+  ) {}
+
+  async claim(limit: number): Promise<Claimed> {
+    if (!this.fair) {
+      const { jobs, keyedWaiting } = await this.attempts.claim(this.workerId, this.selector, limit);
+      this.fair = keyedWaiting;
+      return { jobs, more: jobs.length === limit || keyedWaiting };
+    }
+    const result = await this.attempts.claimFair(this.workerId, this.selector, limit, this.share.input());
+    this.share.record(result);
+    this.fair = result.keyedWaiting;
+    return { jobs: result.jobs, more: result.jobs.length === limit || result.moreWaiting };
+  }
+}

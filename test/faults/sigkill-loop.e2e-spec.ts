@@ -15,7 +15,8 @@ const BATCH_SIZE = 100;
 
 /**
  * Workers die by SIGKILL every second and a half, and come back: no job may be lost, stuck in
- * `processing`, or completed twice, and each batch's callbacks are enqueued once.
+ * `processing`, or completed twice, and each batch's callbacks are enqueued once. The plain jobs
+ * have fair keys (docs/fair-share.md), the batch jobs do not.
  */
 describe('SIGKILL of a random worker process, again and again', () => {
   let cluster: Cluster | undefined;
@@ -36,11 +37,13 @@ describe('SIGKILL of a random worker process, again and again', () => {
       const { queue } = producer;
 
       // Every tenth job fails its first attempt; attempts leave room for several interruptions.
+      // They belong to five tenants of weights 1 to 3, so the fair claim runs beside the
+      // batches' jobs of the default key.
       const plain = (count: number): JobToEnqueue[] =>
         Array.from({ length: count }, (_, i) => ({
           jobType: 'tally',
           payload: { sleepMs: 80, fail: i % 10 === 0 ? 1 : undefined },
-          options: { maxAttempts: 10 },
+          options: { maxAttempts: 10, fairKey: `tenant-${i % 5}`, fairWeight: 1 + (i % 3) },
         }));
       const jobs: JobRecord[] = await queue.enqueueMany(plain(JOBS));
       const batchIds: string[] = [];

@@ -222,7 +222,8 @@ export class AttemptStore {
         fair.cursor?.fairKey ?? '',
         fair.windowSize,
       ],
-      `${this.wakeChannel}_claim_fair_${selector.kind}`,
+      // Unnamed: planned for its parameters every time. Prepared, Postgres switched to a generic
+      // plan after five runs, which took 75 ms instead of 6 for a claim of 200 default-key jobs.
     );
     const [summary] = rows;
     const claimed = rows.filter((row) => row.id !== null);

@@ -31,7 +31,9 @@ export function fairShareMigration(schema: string): new () => MigrationInterface
       await runner.query(
         `CREATE INDEX jobs_runnable ON ${s}.jobs (priority, available_at, id) INCLUDE (queue) WHERE ${runnable} AND fair_key = ''`,
       );
-      await runner.query(`CREATE INDEX jobs_fair_keys ON ${s}.jobs (queue, fair_key) WHERE ${runnable} AND fair_key <> ''`);
+      await runner.query(
+        `CREATE INDEX jobs_fair_keys ON ${s}.jobs (queue, fair_key) INCLUDE (fair_weight) WHERE ${runnable} AND fair_key <> ''`,
+      );
     }
 
     async down(runner: QueryRunner): Promise<void> {

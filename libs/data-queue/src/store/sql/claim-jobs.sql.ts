@@ -92,30 +92,41 @@ LEFT JOIN (claimed LEFT JOIN first_of_batch AS first USING (id)) ON true
 ORDER BY claimed.priority, claimed.id`;
 
 /**
- * The pairs (queue, fair key) with runnable keyed work, in key order after the row value `from`
- * (and up to `until`, if given): a loose index scan of `jobs_fair_keys` that jumps from one pair
- * to the next, one index probe per pair.
+ * The pairs (queue, fair key) with runnable keyed work, each with a job's weight, in key order
+ * after the cursor ($8, $9) — or, for `lap` 2, from the first pair up to the cursor: a loose
+ * index scan of `jobs_fair_keys` that jumps from one pair to the next, one index probe per pair.
+ * Within one queue it steps by key (`queue = … AND fair_key > …` positions the probe; a row
+ * comparison beside an equality on its first column would not, and the probe would read the
+ * queue's keys from the start); across queues, by the (queue, key) row.
  */
-const keyedPairs = (s: string, selector: QueueSelector, name: string, from: string, until: string | null) => {
-  const bounded = `${RUNNABLE_KEYED} AND ${queueCondition(selector)}${until ? ` AND (queue, fair_key) <= ${until}` : ''}`;
+const keyedPairs = (s: string, selector: QueueSelector, lap: 1 | 2) => {
+  const oneQueue = selector.kind === 'only' && selector.queues.length === 1;
+  const past = (queue: string, key: string, op: '>' | '<=') =>
+    oneQueue ? `fair_key ${op} ${key}` : `(queue, fair_key) ${op} (${queue}, ${key})`;
+  const where = `${RUNNABLE_KEYED} AND ${queueCondition(selector)}${lap === 2 ? ` AND ${past('$8::text', '$9::text', '<=')}` : ''}`;
+  const name = lap === 1 ? 'after_cursor' : 'before_cursor';
+  // The first lap starts past the cursor; the second, which exists only when there is a cursor, from the first pair.
+  // ($8, the cursor's queue, is typed in the one-queue form too, which steps by key alone.)
+  const first = lap === 1 ? `${past('$8::text', '$9::text', '>')} AND $8::text IS NOT NULL` : `$9::text <> ''`;
   return `
 ${name} AS (
-  (SELECT queue, fair_key FROM ${s}.jobs WHERE ${bounded} AND (queue, fair_key) > ${from} ORDER BY queue, fair_key LIMIT 1)
+  (SELECT queue, fair_key, fair_weight FROM ${s}.jobs WHERE ${where} AND ${first} ORDER BY queue, fair_key LIMIT 1)
   UNION ALL
-  SELECT next.queue, next.fair_key FROM ${name} AS pair CROSS JOIN LATERAL (
-    SELECT queue, fair_key FROM ${s}.jobs WHERE ${bounded} AND (queue, fair_key) > (pair.queue, pair.fair_key)
+  SELECT next.queue, next.fair_key, next.fair_weight FROM ${name} AS pair CROSS JOIN LATERAL (
+    SELECT queue, fair_key, fair_weight FROM ${s}.jobs WHERE ${where} AND ${past('pair.queue', 'pair.fair_key', '>')}
     ORDER BY queue, fair_key LIMIT 1
   ) AS next
 )`;
 };
+
 /**
  * Claims up to $3 jobs for worker $2 when keyed work is runnable: start-time fair queuing
  * across the pairs (queue, fair key) of the pool's queues (docs/fair-share.md), one round trip.
  *
  * - The window: up to $10 pairs with runnable keyed work, in key order from just after the pool's
  *   cursor ($8, $9), wrapping round (a loose index scan, one probe per pair), plus the default
- *   key ('', '') when it has claimable jobs. Pairs without a claimable job drop out.
- * - Each pair's weight is that of the first job in its line. A pair starts at the pool's virtual
+ *   key ('', '') when it has claimable jobs.
+ * - Each pair's weight is that of the job its index entry came from (`jobs_fair_keys` includes it). A pair starts at the pool's virtual
  *   time $4 or, if later, where its last claimed job left it ($5, $6 → $7: the pool's finish tags).
  *   Its n-th job gets the tag start + (n - 1) / weight: a pair of weight 3 advances a third as
  *   fast, so it gets three starts for each one of a weight-1 pair.
@@ -127,33 +138,28 @@ ${name} AS (
  * (the next cursor).
  */
 export const claimFairJobsSql = (s: string, selector: QueueSelector) => `
-WITH RECURSIVE ${keyedPairs(s, selector, 'after_cursor', '($8::text, $9::text)', null)},
-${keyedPairs(s, selector, 'before_cursor', `('', '')`, '($8::text, $9::text)')},
+WITH RECURSIVE ${keyedPairs(s, selector, 1)},
+${keyedPairs(s, selector, 2)},
 window_pairs AS (
-  SELECT queue, fair_key, row_number() OVER (ORDER BY lap, queue, fair_key) AS place
+  SELECT queue, fair_key, fair_weight AS weight, row_number() OVER (ORDER BY lap, queue, fair_key) AS place
   FROM ((SELECT *, 1 AS lap FROM after_cursor LIMIT $10) UNION ALL (SELECT *, 2 AS lap FROM before_cursor LIMIT $10)) AS pair
   ORDER BY place
   LIMIT $10
 ),
-heads AS (
-  SELECT pair.queue, pair.fair_key, pair.place, head.fair_weight AS weight
-  FROM window_pairs AS pair CROSS JOIN LATERAL (
-    SELECT fair_weight FROM ${s}.jobs
-    WHERE queue = pair.queue AND fair_key = pair.fair_key AND ${claimable(s)}
-    ORDER BY priority, available_at, id LIMIT 1
-  ) AS head
+competing AS (
+  SELECT queue, fair_key, place, weight FROM window_pairs
   UNION ALL
   SELECT '', '', 0, 1 FROM (
     SELECT 1 FROM ${s}.jobs WHERE fair_key = '' AND ${queueCondition(selector)} AND ${claimable(s)} LIMIT 1
   ) AS default_key
 ),
 shares AS (
-  SELECT head.queue, head.fair_key, head.place, head.weight,
-         ceil($3::int * head.weight / sum(head.weight) OVER ())::int AS quota,
+  SELECT pair.queue, pair.fair_key, pair.place, pair.weight,
+         ceil($3::int * pair.weight / sum(pair.weight) OVER ())::int AS quota,
          greatest($4::float8, coalesce(known.finish, $4::float8)) AS start
-  FROM heads AS head
+  FROM competing AS pair
   LEFT JOIN unnest($5::text[], $6::text[], $7::float8[]) AS known(queue, fair_key, finish)
-    ON known.queue = head.queue AND known.fair_key = head.fair_key
+    ON known.queue = pair.queue AND known.fair_key = pair.fair_key
 ),
 fetched AS (
   SELECT share.place, share.queue AS pair_queue, share.fair_key AS pair_key, share.weight, share.start, share.quota, line.id,

@@ -10,7 +10,7 @@ import {
 import { Test } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { DataQueueMetricsModule, DataQueueModule, DataQueueOptionsInvalidError, JobHandler, QueueService } from '@dataqueue/nestjs';
-import type { DataQueueMetricsOptions, DataQueueModuleOptions } from '@dataqueue/nestjs';
+import type { DataQueueMetricsOptions, DataQueueModuleOptions, JobToEnqueue } from '@dataqueue/nestjs';
 import { rejectionOf } from './support/rejection.js';
 import { waitForStatus } from './support/test-app.js';
 import { databaseUrl, dropSchema, uniqueSchema } from './support/unique-schema.js';
@@ -125,6 +125,91 @@ describe('Prometheus metrics', () => {
   });
 });
 
+describe('fair-key metrics', () => {
+  let served: MetricsApp;
+  let text: string;
+
+  /** `count` jobs of `queue` under `fairKey` (undefined: the default key); nothing runs them (mode 'external'). */
+  const jobs = (queue: string, fairKey: string | undefined, count: number): JobToEnqueue[] =>
+    Array.from({ length: count }, () => ({ jobType: 'measured', payload: {}, options: { queue, ...(fairKey ? { fairKey } : {}) } }));
+  /** The samples of `metric` for `queue`, as exposition lines. */
+  const linesOf = (metric: string, queue: string) => text.split('\n').filter((line) => line.startsWith(`${metric}{queue="${queue}"`));
+
+  beforeAll(async () => {
+    served = await serveMetrics(DataQueueMetricsModule.forRoot({ public: true, fairKeysPerQueue: 3 }), {
+      options: { mode: 'external' },
+      providers: [MeasuredHandler],
+    });
+    await served.app
+      .get(QueueService)
+      .enqueueMany([
+        ...jobs('tenants', 'we"ird\\key', 7),
+        ...jobs('tenants', undefined, 6),
+        ...jobs('tenants', 'other', 5),
+        ...jobs('tenants', 'a', 4),
+        ...jobs('tenants', 'b', 3),
+        ...jobs('tenants', 'c', 1),
+        ...Array.from({ length: 500 }, (_, i) => jobs('crowd', `tenant-${i}`, 1)).flat(),
+        ...jobs('plain', undefined, 2),
+      ]);
+    const response = await fetch(`${served.origin}/metrics`);
+    expect(response.status).toBe(200);
+    text = await response.text();
+  });
+
+  afterAll(async () => {
+    await served?.close();
+  });
+
+  it('gives the top fairKeysPerQueue keys of a queue a series each, the default key its own group, and sums the others', () => {
+    expect(text).toContain('# HELP dataqueue_fair_key_backlog ');
+    expect(text).toContain('# TYPE dataqueue_fair_key_backlog gauge');
+    expect(text).toContain('# TYPE dataqueue_fair_key_running gauge');
+    expect(text).toContain('# TYPE dataqueue_fair_keys gauge');
+    expect(linesOf('dataqueue_fair_key_backlog', 'tenants')).toEqual([
+      'dataqueue_fair_key_backlog{queue="tenants",fair_key="we\\"ird\\\\key"} 7',
+      'dataqueue_fair_key_backlog{queue="tenants",fair_key_group="default"} 6',
+      'dataqueue_fair_key_backlog{queue="tenants",fair_key="other"} 5',
+      'dataqueue_fair_key_backlog{queue="tenants",fair_key_group="other"} 8',
+    ]);
+    expect(linesOf('dataqueue_fair_key_running', 'tenants')).toEqual([
+      'dataqueue_fair_key_running{queue="tenants",fair_key="we\\"ird\\\\key"} 0',
+      'dataqueue_fair_key_running{queue="tenants",fair_key_group="default"} 0',
+      'dataqueue_fair_key_running{queue="tenants",fair_key="other"} 0',
+      'dataqueue_fair_key_running{queue="tenants",fair_key_group="other"} 0',
+    ]);
+    expect(linesOf('dataqueue_fair_keys', 'tenants')).toEqual(['dataqueue_fair_keys{queue="tenants"} 6']);
+  });
+
+  it("never gives a tenant's key the labels of the summed series, even a tenant called 'other'", () => {
+    expect(text).toContain('dataqueue_fair_key_backlog{queue="tenants",fair_key="other"} 5');
+    expect(text).toContain('dataqueue_fair_key_backlog{queue="tenants",fair_key_group="other"} 8');
+    const labelSets = text
+      .split('\n')
+      .filter((line) => line.startsWith('dataqueue_fair_key_backlog{'))
+      .map((line) => line.split(' ')[0]);
+    expect(new Set(labelSets).size).toBe(labelSets.length);
+  });
+
+  it('bounds the series of a queue with 500 keys to fairKeysPerQueue + 1', () => {
+    expect(linesOf('dataqueue_fair_key_backlog', 'crowd')).toEqual([
+      'dataqueue_fair_key_backlog{queue="crowd",fair_key="tenant-0"} 1',
+      'dataqueue_fair_key_backlog{queue="crowd",fair_key="tenant-1"} 1',
+      'dataqueue_fair_key_backlog{queue="crowd",fair_key="tenant-10"} 1',
+      'dataqueue_fair_key_backlog{queue="crowd",fair_key_group="other"} 497',
+    ]);
+    expect(linesOf('dataqueue_fair_key_running', 'crowd')).toHaveLength(4);
+    expect(linesOf('dataqueue_fair_keys', 'crowd')).toEqual(['dataqueue_fair_keys{queue="crowd"} 500']);
+  });
+
+  it('has no fair-key series for a queue without keyed work', () => {
+    expect(text).toContain('dataqueue_jobs{queue="plain",state="pending"} 2');
+    for (const metric of ['dataqueue_fair_key_backlog', 'dataqueue_fair_key_running', 'dataqueue_fair_keys']) {
+      expect(linesOf(metric, 'plain')).toEqual([]);
+    }
+  });
+});
+
 describe('access to the metrics', () => {
   const schema = uniqueSchema('metrics');
   const apps: MetricsApp[] = [];
@@ -208,6 +293,10 @@ describe('access to the metrics', () => {
       ['metrics.public', { public: 'yes' }],
       ['metrics.guard', { guard: 'admins only' }],
       ['metrics.guard', { guard: null }],
+      ['metrics.fairKeysPerQueue', { public: true, fairKeysPerQueue: -1 }],
+      ['metrics.fairKeysPerQueue', { public: true, fairKeysPerQueue: 101 }],
+      ['metrics.fairKeysPerQueue', { public: true, fairKeysPerQueue: 2.5 }],
+      ['metrics.fairKeysPerQueue', { public: true, fairKeysPerQueue: '10' }],
     ])('fail it with DataQueueOptionsInvalidError naming %s (%p)', async (option, options) => {
       const error = await bootFailure(DataQueueMetricsModule.forRoot(options));
       expect(error).toBeInstanceOf(DataQueueOptionsInvalidError);

@@ -282,21 +282,12 @@ export class DashboardQueries {
   async queuesPage(): Promise<QueuesPageModel> {
     const pauses = await this.pauses.list();
     const pausedQueues = new Set(pauses.filter((p) => p.kind === 'queue').map((p) => p.value));
-    const rows = await this.read((db) =>
-      this.jobs(db)
-        .select('job.queue', 'queue')
-        .addSelect(`count(*) FILTER (WHERE job.status IN ('pending', 'failed') AND job.available_at <= now())::int`, 'runnable')
-        .addSelect(`count(*) FILTER (WHERE job.status IN ('pending', 'failed') AND job.available_at > now())::int`, 'scheduled')
-        .addSelect(`count(*) FILTER (WHERE job.status = 'processing')::int`, 'processing')
-        .addSelect(
-          `(extract(epoch FROM now() - min(job.available_at) ` +
-            `FILTER (WHERE job.status IN ('pending', 'failed') AND job.available_at <= now())) * 1000)::float8`,
-          'oldestRunnableMs',
-        )
-        .where(`job.status IN ('pending', 'failed', 'processing') AND (job.status = 'processing' OR job.available_at IS NOT NULL)`)
-        .groupBy('job.queue')
-        .orderBy('job.queue')
-        .getRawMany<Omit<QueuesPageModel['queues'][number], 'paused'>>(),
+    const [rows, fairKeys] = await this.read(
+      async (db) =>
+        [
+          await this.queueCounts(db),
+          await this.database.store.joining({ manager: db }).gauges.fairKeys(PAGE_BUDGET.fairKeysPerQueue),
+        ] as const,
     );
     const known = new Set(rows.map((row) => row.queue));
     const idlePaused = [...pausedQueues].filter((queue) => !known.has(queue));
@@ -304,7 +295,25 @@ export class DashboardQueries {
       ...rows,
       ...idlePaused.map((queue) => ({ queue, runnable: 0, scheduled: 0, processing: 0, oldestRunnableMs: null })),
     ].map((row) => ({ ...row, paused: pausedQueues.has(row.queue) }));
-    return { queues, pauses };
+    return { queues, pauses, fairKeys };
+  }
+
+  /** Runnable, scheduled and running jobs of each queue, and how long its oldest runnable job has waited. */
+  private async queueCounts(db: EntityManager): Promise<Omit<QueuesPageModel['queues'][number], 'paused'>[]> {
+    return this.jobs(db)
+      .select('job.queue', 'queue')
+      .addSelect(`count(*) FILTER (WHERE job.status IN ('pending', 'failed') AND job.available_at <= now())::int`, 'runnable')
+      .addSelect(`count(*) FILTER (WHERE job.status IN ('pending', 'failed') AND job.available_at > now())::int`, 'scheduled')
+      .addSelect(`count(*) FILTER (WHERE job.status = 'processing')::int`, 'processing')
+      .addSelect(
+        `(extract(epoch FROM now() - min(job.available_at) ` +
+          `FILTER (WHERE job.status IN ('pending', 'failed') AND job.available_at <= now())) * 1000)::float8`,
+        'oldestRunnableMs',
+      )
+      .where(`job.status IN ('pending', 'failed', 'processing') AND (job.status = 'processing' OR job.available_at IS NOT NULL)`)
+      .groupBy('job.queue')
+      .orderBy('job.queue')
+      .getRawMany<Omit<QueuesPageModel['queues'][number], 'paused'>>();
   }
 
   async cronPage(): Promise<CronPageModel> {

@@ -23,6 +23,8 @@ export const PAGE_BUDGET = {
   /** Nodes (steps and the outside jobs they run after) and links the flow graph draws: past either, it is not drawn. */
   flowGraphNodes: 200,
   flowGraphLinks: 1_000,
+  /** Fair keys the Queues page lists per queue, those with the most backlog (the others are summed in one line). */
+  fairKeysPerQueue: 10,
 } as const;
 
 /** A part of a page within the budget: the text to show, and a notice when it was cut. */

@@ -1,6 +1,8 @@
+import type { FairKeyLoad, QueueFairKeys } from '../../store/gauge-store.js';
 import { actionForm, duration, emptyState, href } from './components.view.js';
 import { html, type Html } from './html.js';
 import { layout } from './layout.view.js';
+import { oneLine, PAGE_BUDGET } from './page-budget.js';
 import type { PageContext, PauseKind, QueuesPageModel } from './view-models.js';
 
 const PAUSES = '/actions/pauses';
@@ -13,6 +15,7 @@ export function queuesView(ctx: PageContext, model: QueuesPageModel): Html {
     active: 'queues',
     body: html`<div class="page-head"><h1>${title}</h1></div>
 ${model.queues.length ? queuesTable(ctx, model) : emptyState(i18n.t('queues.empty'))}
+${model.fairKeys.length ? fairKeysSection(ctx, model.fairKeys) : ''}
 <section aria-labelledby="pauses">
   <h2 id="pauses">${i18n.t('pauses.title')}</h2>
   ${model.pauses.length ? pausesTable(ctx, model) : emptyState(i18n.t('pauses.empty'))}
@@ -58,6 +61,41 @@ function queuesTable(ctx: PageContext, model: QueuesPageModel): Html {
     )}
   </tbody>
 </table></div>`;
+}
+
+/** Per queue with keyed work: its busiest fair keys by backlog, then the others in one line. */
+function fairKeysSection(ctx: PageContext, fairKeys: QueueFairKeys[]): Html {
+  const { i18n } = ctx;
+  return html`<section aria-labelledby="fair-keys">
+  <h2 id="fair-keys">${i18n.t('fairKeys.title')}</h2>
+  <p class="muted">${i18n.t('fairKeys.hint', { count: PAGE_BUDGET.fairKeysPerQueue })}</p>
+  <div class="table-wrap"><table>
+    <thead><tr>
+      <th>${i18n.t('job.queue')}</th><th>${i18n.t('fairKeys.key')}</th>
+      <th class="num">${i18n.t('fairKeys.backlog')}</th><th class="num">${i18n.t('fairKeys.running')}</th>
+    </tr></thead>
+    ${fairKeys.map((queue) => fairKeysOfQueue(ctx, queue))}
+  </table></div>
+</section>`;
+}
+
+function fairKeysOfQueue(ctx: PageContext, { queue, top, rest }: QueueFairKeys): Html {
+  const { i18n } = ctx;
+  const line = (label: Html, load: FairKeyLoad) => html`<td>${label}</td>
+      <td class="num">${i18n.number(load.backlog)}</td><td class="num">${i18n.number(load.running)}</td>`;
+  const lines = top.map((key) => line(fairKeyLabel(ctx, key.fairKey), key));
+  if (rest) lines.push(line(html`<span class="muted">${i18n.t('fairKeys.more', { count: rest.keys })}</span>`, rest));
+  const queueCell = html`<th scope="rowgroup" rowspan="${lines.length}"><a href="${href(ctx, '/jobs', { queue })}">${queue}</a></th>`;
+  return html`<tbody data-testid="fair-keys" data-queue="${queue}">
+    ${lines.map((cells, i) => html`<tr>${i === 0 ? queueCell : ''}${cells}</tr>`)}
+  </tbody>`;
+}
+
+/** A tenant's key as text (cut past the label budget, whole in its tooltip); the default key as "(no key)". */
+function fairKeyLabel(ctx: PageContext, fairKey: string): Html {
+  return fairKey === ''
+    ? html`<span class="muted">${ctx.i18n.t('fairKeys.noKey')}</span>`
+    : html`<span class="mono" title="${fairKey}">${oneLine(fairKey)}</span>`;
 }
 
 function pausesTable(ctx: PageContext, model: QueuesPageModel): Html {

@@ -2,6 +2,7 @@ import type { BatchRecord } from '../../core/batch-record.js';
 import type { CronEntryRecord } from '../../core/cron-entry.js';
 import type { FailureReason, JobRecord } from '../../core/job-record.js';
 import type { JobState } from '../../core/job-states.js';
+import type { QueueFairKeys } from '../../store/gauge-store.js';
 import type { LocaleCode } from '../i18n/locales.js';
 import type { Translator } from '../i18n/translator.js';
 
@@ -140,6 +141,8 @@ export interface QueuesPageModel {
     paused: boolean;
   }[];
   pauses: { kind: PauseKind; value: string; pausedAt: Date }[];
+  /** The busiest fair keys of each queue with keyed work (see PAGE_BUDGET.fairKeysPerQueue). */
+  fairKeys: QueueFairKeys[];
 }
 
 export interface WorkersPageModel {

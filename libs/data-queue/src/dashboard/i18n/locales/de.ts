@@ -206,6 +206,14 @@ export const de: Messages = {
   'queues.active': 'Aktiv',
   'queues.paused': 'Pausiert',
   'queues.actions': 'Aktionen',
+  'fairKeys.title': 'Fair-Share-Schlüssel',
+  'fairKeys.hint':
+    'Je Warteschlange mit Schlüssel-Jobs die {count} Schlüssel mit dem größten Rückstand (ausstehende, geplante oder zu wiederholende Jobs) und ihre laufenden Jobs.',
+  'fairKeys.key': 'Fair-Schlüssel',
+  'fairKeys.backlog': 'Rückstand',
+  'fairKeys.running': 'Laufend',
+  'fairKeys.noKey': '(kein Schlüssel)',
+  'fairKeys.more': 'Weitere Schlüssel ({count})',
 
   'pauses.title': 'Pausen',
   'pauses.empty': 'Nichts ist pausiert.',

@@ -204,6 +204,14 @@ export const en = {
   'queues.active': 'Active',
   'queues.paused': 'Paused',
   'queues.actions': 'Actions',
+  'fairKeys.title': 'Fair share keys',
+  'fairKeys.hint':
+    'Per queue with keyed work, the {count} keys with the largest backlog (jobs pending, scheduled or retrying) and their running jobs.',
+  'fairKeys.key': 'Fair key',
+  'fairKeys.backlog': 'Backlog',
+  'fairKeys.running': 'Running',
+  'fairKeys.noKey': '(no key)',
+  'fairKeys.more': 'Other keys ({count})',
 
   'pauses.title': 'Pauses',
   'pauses.empty': 'Nothing is paused.',

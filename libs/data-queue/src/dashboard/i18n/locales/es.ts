@@ -206,6 +206,14 @@ export const es: Messages = {
   'queues.active': 'Activa',
   'queues.paused': 'En pausa',
   'queues.actions': 'Acciones',
+  'fairKeys.title': 'Claves de reparto equitativo',
+  'fairKeys.hint':
+    'En cada cola con trabajos con clave, las {count} claves con más trabajos acumulados (pendientes, programados o por reintentar) y sus trabajos en ejecución.',
+  'fairKeys.key': 'Clave de equidad',
+  'fairKeys.backlog': 'Acumulados',
+  'fairKeys.running': 'En ejecución',
+  'fairKeys.noKey': '(sin clave)',
+  'fairKeys.more': 'Otras claves ({count})',
 
   'pauses.title': 'Pausas',
   'pauses.empty': 'No hay nada en pausa.',

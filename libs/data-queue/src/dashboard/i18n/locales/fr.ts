@@ -207,6 +207,14 @@ export const fr: Messages = {
   'queues.active': 'Active',
   'queues.paused': 'En pause',
   'queues.actions': 'Actions',
+  'fairKeys.title': 'Clés de partage équitable',
+  'fairKeys.hint':
+    'Pour chaque file qui a des tâches avec clé, les {count} clés à l’arriéré le plus grand (tâches en attente, planifiées ou à relancer) et leurs tâches en cours.',
+  'fairKeys.key': 'Clé d’équité',
+  'fairKeys.backlog': 'Arriéré',
+  'fairKeys.running': 'En cours',
+  'fairKeys.noKey': '(sans clé)',
+  'fairKeys.more': 'Autres clés ({count})',
 
   'pauses.title': 'Pauses',
   'pauses.empty': 'Rien n’est en pause.',

@@ -206,6 +206,14 @@ export const ja: Messages = {
   'queues.active': 'アクティブ',
   'queues.paused': '一時停止中',
   'queues.actions': '操作',
+  'fairKeys.title': 'フェアシェアキー',
+  'fairKeys.hint':
+    'キー付きのジョブがあるキューごとに、バックログ（実行待ち・予約済み・再試行待ちのジョブ）が最も多い {count} 個のキーと、その実行中のジョブ。',
+  'fairKeys.key': 'フェアキー',
+  'fairKeys.backlog': 'バックログ',
+  'fairKeys.running': '実行中',
+  'fairKeys.noKey': '（キーなし）',
+  'fairKeys.more': 'その他のキー（{count} 個）',
 
   'pauses.title': '一時停止',
   'pauses.empty': '一時停止中のものはありません。',

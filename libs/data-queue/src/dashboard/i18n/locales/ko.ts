@@ -206,6 +206,14 @@ export const ko: Messages = {
   'queues.active': '활성',
   'queues.paused': '일시 중지됨',
   'queues.actions': '동작',
+  'fairKeys.title': '공정 분배 키',
+  'fairKeys.hint':
+    '키가 있는 작업이 있는 큐마다 백로그(실행 대기, 예약됨, 재시도 대기 작업)가 가장 많은 키 {count}개와 실행 중인 작업입니다.',
+  'fairKeys.key': '공정 키',
+  'fairKeys.backlog': '백로그',
+  'fairKeys.running': '실행 중',
+  'fairKeys.noKey': '(키 없음)',
+  'fairKeys.more': '기타 키 ({count}개)',
 
   'pauses.title': '일시 중지',
   'pauses.empty': '일시 중지된 항목이 없습니다.',

@@ -206,6 +206,14 @@ export const ptBR: Messages = {
   'queues.active': 'Ativa',
   'queues.paused': 'Pausada',
   'queues.actions': 'Ações',
+  'fairKeys.title': 'Chaves de divisão justa',
+  'fairKeys.hint':
+    'Em cada fila com tarefas com chave, as {count} chaves com mais tarefas acumuladas (pendentes, agendadas ou aguardando nova tentativa) e suas tarefas em execução.',
+  'fairKeys.key': 'Chave de equidade',
+  'fairKeys.backlog': 'Acumuladas',
+  'fairKeys.running': 'Em execução',
+  'fairKeys.noKey': '(sem chave)',
+  'fairKeys.more': 'Outras chaves ({count})',
 
   'pauses.title': 'Pausas',
   'pauses.empty': 'Nada está pausado.',

@@ -205,6 +205,13 @@ export const zhCN: Messages = {
   'queues.active': '活跃',
   'queues.paused': '已暂停',
   'queues.actions': '操作',
+  'fairKeys.title': '公平共享键',
+  'fairKeys.hint': '每个含有带键任务的队列中，积压最多的 {count} 个键（待处理、已计划或等待重试的任务）及其运行中的任务。',
+  'fairKeys.key': '公平键',
+  'fairKeys.backlog': '积压',
+  'fairKeys.running': '运行中',
+  'fairKeys.noKey': '（无键）',
+  'fairKeys.more': '其他键（{count} 个）',
 
   'pauses.title': '暂停',
   'pauses.empty': '当前没有暂停项。',

@@ -4,6 +4,7 @@
  */
 import 'reflect-metadata';
 import { CpuMeter } from './cpu.js';
+import { StatementMeter } from './statements.js';
 import { createSystem, SYSTEMS } from './systems/index.js';
 import { AdminDb, mb } from './util.js';
 import { WalMeter } from './wal.js';
@@ -27,7 +28,8 @@ try {
   const onPostgres = system.serverPid === undefined;
   const wal = onPostgres ? await WalMeter.locate(admin) : undefined;
   const cpu = onPostgres ? await CpuMeter.locate(admin) : CpuMeter.forProcess(system.serverPid);
-  const metrics = await WORKLOADS[task.workload](system, task.sizes, { cpu, wal });
+  const statements = onPostgres ? await StatementMeter.locate(admin) : undefined;
+  const metrics = await WORKLOADS[task.workload](system, task.sizes, { cpu, wal, statements }, task.run);
   if (task.workload === 'W1') metrics.baselineRss = { value: mb(baselineRss), unit: 'MB' };
   result = {
     system: task.system,

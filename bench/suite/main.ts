@@ -9,14 +9,16 @@
  *   npm run bench -- --durability durable                  # only the fsync=on table (default both; or cpu)
  *   DATABASE_URL=postgres://… npm run bench                # your server (schemas bench_* are dropped and recreated)
  *   BENCH_PROF=/tmp/prof npm run bench -- --workloads W1   # each child writes a V8 CPU profile (.cpuprofile) there
+ *   npm run bench -- --systems dataqueue --workloads W9 --fair-jobs 100000 --pg-stat-statements   # fair share, smaller, with claim times
  *
  * Systems: dataqueue, graphile (= graphile-batched + graphile-unbatched), pgboss, rawpg (= rawpg +
  * rawpg-notify), bullmq (on a redis-server this process starts; skipped with a note where there is none). Workloads: W1 bulk enqueue + drain (W7 memory is measured during W1), W2 single
  * enqueue, W3 pickup latency, W5 drain with a 1,000,000-job backlog, W6 drain as one batch, W8 drain as a
- * flow (a DAG of dependsOn).
+ * flow (a DAG of dependsOn), W9 drain of 1,000,000 jobs across 1,000 tenants, under one fair key and
+ * without fair keys.
  * Every (system, workload) runs twice on the same server, at production durability (fsync=on,
  * synchronous_commit=on) and CPU-bound (fsync=off), switched by ALTER SYSTEM and a reload between
- * children (durability.ts); the report has a table for each.
+ * children (durability.ts); the report has a table for each. W9 runs at one of them (see durabilitiesOf).
  * Prints markdown tables and writes bench/results/suite-<date>.{json,md} (unless --no-save);
  * `--render <that .json>` rewrites its .md after a change to report.ts.
  *
@@ -43,9 +45,10 @@ import { sleep } from './util.js';
 import type { ChildResult, ChildTask, Durability, Sizes, SystemId, WorkloadId } from './types.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const ALL_WORKLOADS: WorkloadId[] = ['W1', 'W2', 'W3', 'W5', 'W6', 'W8'];
+const ALL_WORKLOADS: WorkloadId[] = ['W1', 'W2', 'W3', 'W5', 'W6', 'W8', 'W9'];
 const DURABILITY_CHOICES: Record<string, Durability[]> = { both: ['durable', 'cpu'], durable: ['durable'], cpu: ['cpu'] };
-const CHILD_TIMEOUT_MS = 15 * 60_000;
+/** W9 enqueues and drains 3 × 1,000,000 jobs in one child, each drain allowed `fairDrainTimeoutMs`. */
+const CHILD_TIMEOUT_MS = 30 * 60_000;
 
 const FULL: Sizes = {
   drainJobs: 20_000,
@@ -57,9 +60,13 @@ const FULL: Sizes = {
   flowJobs: 10_000,
   flowWidth: 100,
   backlog: 1_000_000,
+  fairJobs: 1_000_000,
+  fairChunk: 10_000,
+  fairTenants: 1_000,
   warmupJobs: 2_000,
   warmupSingles: 500,
   drainTimeoutMs: 120_000,
+  fairDrainTimeoutMs: 300_000,
 };
 
 const QUICK: Sizes = {
@@ -70,6 +77,7 @@ const QUICK: Sizes = {
   pickupJobs: 50,
   flowJobs: 1_000,
   backlog: 50_000,
+  fairJobs: 50_000,
   warmupJobs: 300,
   warmupSingles: 100,
   drainTimeoutMs: 60_000,
@@ -86,6 +94,8 @@ function parseOptions(): RunOptions & { save: boolean } {
       jobs: { type: 'string' },
       backlog: { type: 'string' },
       chunk: { type: 'string' },
+      'fair-jobs': { type: 'string' },
+      'pg-stat-statements': { type: 'boolean', default: false },
       'no-save': { type: 'boolean', default: false },
       render: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -97,9 +107,11 @@ function parseOptions(): RunOptions & { save: boolean } {
   }
   if (values.help) {
     console.log(
-      'npm run bench -- [--systems dataqueue,graphile,pgboss,rawpg,bullmq] [--workloads W1,W2,W3,W5,W6,W8] ' +
-        '[--durability both|durable|cpu] [--quick] [--repeat n] [--jobs n] [--backlog n] [--chunk n] [--no-save]',
+      'npm run bench -- [--systems dataqueue,graphile,pgboss,rawpg,bullmq] [--workloads W1,W2,W3,W5,W6,W8,W9] ' +
+        '[--durability both|durable|cpu] [--quick] [--repeat n] [--jobs n] [--backlog n] [--chunk n] [--fair-jobs n] ' +
+        '[--pg-stat-statements] [--no-save]',
     );
+    console.log("--pg-stat-statements: the embedded server loads pg_stat_statements, for W9's claim time per job");
     console.log("npm run bench -- --render bench/results/suite-….json   # rewrites that run's .md from its JSON");
     process.exit(0);
   }
@@ -128,6 +140,7 @@ function parseOptions(): RunOptions & { save: boolean } {
   if (values.jobs) sizes.drainJobs = positive(values.jobs, '--jobs');
   if (values.backlog) sizes.backlog = positive(values.backlog, '--backlog');
   if (values.chunk) sizes.chunk = positive(values.chunk, '--chunk');
+  if (values['fair-jobs']) sizes.fairJobs = positive(values['fair-jobs'], '--fair-jobs');
   return {
     quick: values.quick,
     repeat: positive(values.repeat, '--repeat'),
@@ -136,6 +149,7 @@ function parseOptions(): RunOptions & { save: boolean } {
     durabilities,
     sizes,
     save: !values['no-save'],
+    pgStatStatements: values['pg-stat-statements'],
   };
 }
 
@@ -183,17 +197,36 @@ async function settle(url: string): Promise<void> {
   await sleep(300);
 }
 
-/** For the WAL records per job (wal.ts); without a superuser the bench measures WAL bytes only. */
-async function installWalInspect(url: string): Promise<void> {
+/**
+ * pg_walinspect for the WAL records per job (wal.ts; without a superuser the bench measures WAL
+ * bytes only), and pg_stat_statements where the server loads it (statements.ts: W9's claim time).
+ */
+async function installExtensions(url: string): Promise<void> {
   const client = new pg.Client(url);
   await client.connect();
   try {
     await client.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
   } catch (error) {
     console.log(`pg_walinspect is not available (${(error as Error).message}): rows and index entries per job are not measured`);
+  }
+  try {
+    const { rows } = await client.query<{ preload: string }>("SELECT current_setting('shared_preload_libraries') AS preload");
+    if (rows[0].preload.includes('pg_stat_statements')) await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  } catch (error) {
+    console.log(`pg_stat_statements is not available (${(error as Error).message}): W9's claim time per job is not measured`);
   } finally {
     await client.end();
   }
+}
+
+/**
+ * W9 enqueues and drains 3 × `fairJobs` jobs, minutes at 1,000,000, so it runs at one setting: the
+ * CPU-bound one when asked for. Its ratios compare DataQueue's own drains, whose claims commit
+ * without waiting for the disk.
+ */
+function durabilitiesOf(workload: WorkloadId, chosen: Durability[]): Durability[] {
+  if (workload !== 'W9') return chosen;
+  return [chosen.includes('cpu') ? 'cpu' : chosen[0]];
 }
 
 function progressLine(result: ChildResult): string {
@@ -233,7 +266,12 @@ async function main(): Promise<void> {
   const options = parseOptions();
   const childScript = join(await compileForChildren(ROOT), 'bench/suite/child.js');
   // fsync as configured (on), not pinned off on the command line, so ALTER SYSTEM can switch it between tables.
-  const embedded = process.env.DATABASE_URL ? null : await startEmbeddedPostgres({ fsync: true });
+  const embedded = process.env.DATABASE_URL
+    ? null
+    : await startEmbeddedPostgres({
+        fsync: true,
+        postgresFlags: options.pgStatStatements ? ['-c', 'shared_preload_libraries=pg_stat_statements'] : [],
+      });
   const url = process.env.DATABASE_URL ?? embedded!.url;
   const redis = options.systems.includes('bullmq') ? await startBenchRedis() : null;
   if (redis && 'skipped' in redis) {
@@ -253,7 +291,7 @@ async function main(): Promise<void> {
       `systems ${options.systems.join(', ')}; workloads ${options.workloads.join(', ')}; durability ${options.durabilities.join(', ')}` +
         `${options.quick ? '; quick' : ''}`,
     );
-    await installWalInspect(url);
+    await installExtensions(url);
     machine.commitCost = {};
     for (const setting of options.durabilities) {
       await durability.apply(setting);
@@ -267,7 +305,7 @@ async function main(): Promise<void> {
     for (const workload of options.workloads) {
       // Repeats take turns between systems, so a machine that slows down mid-run skews no ratio.
       for (let run = 0; run < options.repeat; run++) {
-        for (const setting of options.durabilities) {
+        for (const setting of durabilitiesOf(workload, options.durabilities)) {
           for (const system of SYSTEMS.filter((s) => options.systems.includes(s.id) && s.workloads.includes(workload))) {
             await durability.apply(setting);
             await settle(url);
@@ -275,6 +313,7 @@ async function main(): Promise<void> {
               system: system.id,
               workload,
               durability: setting,
+              run,
               url,
               redisUrl,
               sizes: options.sizes,

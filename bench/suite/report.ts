@@ -50,6 +50,20 @@ const ROWS: Row[] = [
   { label: 'W8 drain, no flow: CPU per job, worker + Postgres (µs)', workload: 'W8', metric: 'referenceCpuPerJob', ratio: false },
   { label: 'W8 drain as a flow: CPU per job, worker + Postgres (µs)', workload: 'W8', metric: 'flowCpuPerJob', ratio: false },
   { label: 'W8 enqueue of the flow, one createFlow (jobs/s)', workload: 'W8', metric: 'flowEnqueue', ratio: false },
+  { label: 'W9 drain, no fair keys (jobs/s)', workload: 'W9', metric: 'plainDrain', ratio: false },
+  { label: 'W9 drain, 1,000 tenants (Zipf) (jobs/s)', workload: 'W9', metric: 'tenantsDrain', ratio: false },
+  { label: 'W9 1,000 tenants / no fair keys', workload: 'W9', metric: 'tenantsRatio', ratio: false },
+  { label: 'W9 drain, one fair key (jobs/s)', workload: 'W9', metric: 'oneKeyDrain', ratio: false },
+  { label: 'W9 one fair key / no fair keys', workload: 'W9', metric: 'oneKeyRatio', ratio: false },
+  { label: 'W9 no fair keys: Postgres CPU per job (µs)', workload: 'W9', metric: 'plainServerCpuPerJob', ratio: false },
+  { label: 'W9 1,000 tenants: Postgres CPU per job (µs)', workload: 'W9', metric: 'tenantsServerCpuPerJob', ratio: false },
+  { label: 'W9 one fair key: Postgres CPU per job (µs)', workload: 'W9', metric: 'oneKeyServerCpuPerJob', ratio: false },
+  { label: 'W9 no fair keys: claim statement time per job (µs)', workload: 'W9', metric: 'plainClaimUsPerJob', ratio: false },
+  { label: 'W9 1,000 tenants: claim statement time per job (µs)', workload: 'W9', metric: 'tenantsClaimUsPerJob', ratio: false },
+  { label: 'W9 one fair key: claim statement time per job (µs)', workload: 'W9', metric: 'oneKeyClaimUsPerJob', ratio: false },
+  { label: 'W9 1,000 tenants: jobs per claim', workload: 'W9', metric: 'tenantsJobsPerClaim', ratio: false },
+  { label: 'W9 enqueue, no fair keys (ms)', workload: 'W9', metric: 'plainSeedMs', ratio: false },
+  { label: 'W9 enqueue, 1,000 tenants (ms)', workload: 'W9', metric: 'tenantsSeedMs', ratio: false },
   { label: 'W7 peak RSS during W1 (MB)', workload: 'W1', metric: 'peakRss', ratio: true },
   { label: 'W7 RSS of the bare child process (MB)', workload: 'W1', metric: 'baselineRss', ratio: false },
 ];
@@ -113,7 +127,9 @@ export interface Table {
 export function tablesOf(results: ChildResult[], durabilities: Durability[]): Table[] {
   return durabilities.map((durability) => {
     const summary = summarize(results.filter((r) => r.durability === durability));
-    return { durability, summary, targets: durability === 'durable' ? durableTargets(summary) : cpuBoundTargets(summary) };
+    const targets = durability === 'durable' ? durableTargets(summary) : cpuBoundTargets(summary);
+    // W9 runs at one setting (main.ts): its targets go with the table it ran in.
+    return { durability, summary, targets: summary.dataqueue?.W9 ? [...targets, ...fairShareTargets(summary)] : targets };
   });
 }
 
@@ -256,6 +272,24 @@ function cpuBoundTargets(summary: Summary): Target[] {
   return targets;
 }
 
+/** Issue 20's cost of fair share: the keyed drains against the plain drain of the same child (each run's own pair). */
+function fairShareTargets(summary: Summary): Target[] {
+  const w9 = (m: string) => value(summary, 'dataqueue', 'W9', m);
+  const target = (name: string, metric: 'tenantsRatio' | 'oneKeyRatio', drain: string, what: string, bound: number): Target => {
+    const r = w9(metric);
+    if (r === null) return { name, detail: 'needs W9 for dataqueue', status: 'n/a' };
+    return {
+      name,
+      detail: `${r.toFixed(2)}× (each run's own pair; median rates ${fmt(w9(drain))} jobs/s ${what}, ${fmt(w9('plainDrain'))} without keys)`,
+      status: r >= bound ? 'PASS' : 'FAIL',
+    };
+  };
+  return [
+    target('W9 drain across 1,000 tenants ≥ 0.8× without fair keys', 'tenantsRatio', 'tenantsDrain', 'across tenants', 0.8),
+    target('W9 drain under one fair key ≥ 0.9× without (work-conserving)', 'oneKeyRatio', 'oneKeyDrain', 'under one key', 0.9),
+  ];
+}
+
 /**
  * What the drain target asks of the CPU: `cores` CPUs at 1.5× graphile-worker's drain rate
  * leave cores ÷ rate of CPU time per job, for the worker and Postgres together.
@@ -281,6 +315,8 @@ export interface RunOptions {
   /** The tables run, in order (runs saved before there were two ran at fsync=off: `cpu`). */
   durabilities: Durability[];
   sizes: Sizes;
+  /** The embedded server loaded pg_stat_statements (W9's claim times; a little overhead on every statement). */
+  pgStatStatements?: boolean;
   /** Why a system asked for has no column (BullMQ where redis-server is absent). */
   notes?: string[];
 }
@@ -315,6 +351,10 @@ export function renderMarkdown(
       `${s.inFlight} in flight; ` +
       `W3 ${s.pickupJobs} jobs, ${s.pickupGapMs} ms apart; W5 backlog ${fmt(s.backlog)} jobs due in a year; ` +
       `W8 ${fmt(s.flowJobs)} jobs, as a flow in levels ${s.flowWidth} wide; ` +
+      (options.workloads.includes('W9')
+        ? `W9 ${fmt(s.fairJobs)} jobs, ${fmt(s.fairChunk)} per enqueueMany call, ${fmt(s.fairTenants)} tenants, ` +
+          `each drain limited to ${s.fairDrainTimeoutMs / 1000} s; `
+        : '') +
       `warm-up ${fmt(s.warmupJobs)} bulk + ${fmt(s.warmupSingles)} single jobs on a throwaway schema; ` +
       `drain time limit ${s.drainTimeoutMs / 1000} s.`,
   );
@@ -416,6 +456,16 @@ const METHOD = [
     'and library sources by the parent before the first child (SWC, into bench/tmp/js), with no TypeScript loader, as a production ' +
     "worker would. The bare-child row is the child's RSS with Node and the harness's own modules (pg, reflect-metadata) loaded, before " +
     'the system under test is imported.',
+  'W9 (DataQueue only, at the CPU-bound setting when that table runs, else at the one that does): the same N due jobs drained three ' +
+    "times by one worker process (`queues: '*:10'`), each on a fresh schema after an enqueue in enqueueMany calls (sizes in Setup): " +
+    'across 1,000 tenants (a fair key each; tenant k has a share ∝ 1/k, Zipf with s = 1, computed, arrivals interleaved by a seeded ' +
+    'shuffle), without fair keys (the reference, run between the other two; repeats alternate the order), and all under one fair ' +
+    'key (work-conserving). Keyed jobs are claimed by the fair claim: a loose index scan of `jobs_fair_keys` (queue, fair_key) ' +
+    "finds up to 64 keys with runnable work per claim, and each key's line is read from `jobs_runnable_by_queue` (queue, " +
+    'fair_key, priority, available_at, id); jobs without a key by the plain claim (`jobs_runnable`), which also probes ' +
+    '`jobs_fair_keys` once for keyed work. CPU per job as in W1. The claim ' +
+    "statement time per job is pg_stat_statements' total execution time of the claims during the drain (reset before each " +
+    'drain) divided by the jobs: only where the server loads pg_stat_statements (`--pg-stat-statements` for the embedded one).',
   'All queues run the same no-op handler, concurrency 10, one worker process, and about 10 pool connections (DataQueue: pool 10 + its ' +
     'own LISTEN connection; graphile: maxPoolSize 11, one of which LISTENs; pg-boss: max 10 + its own LISTEN connection).',
   'pg-boss runs its handler on a batch (1 loop × 10 jobs, the fastest split measured; see its settings), and completes the batch ' +
@@ -439,6 +489,7 @@ function cliLine(options: RunOptions): string {
     options.durabilities.length === 1 ? `--durability ${options.durabilities[0]}` : '',
     options.quick ? '--quick' : '',
     options.repeat > 1 ? `--repeat ${options.repeat}` : '',
+    options.pgStatStatements ? '--pg-stat-statements' : '',
   ]
     .filter(Boolean)
     .join(' ');

@@ -40,6 +40,7 @@ export interface SystemAdapter {
   /** Optional extras (dataqueue only). */
   readonly batches?: BatchCapable;
   readonly flows?: FlowCapable;
+  readonly fairShare?: FairShareCapable;
 }
 
 /** W6: one batch of `count` jobs whose onFinish callback marks the end. */
@@ -50,6 +51,14 @@ export interface BatchCapable {
   finished(): Promise<number>;
 }
 
+/** W9: jobs enqueued with a fair key (their tenant), and how to find the claim statement in pg_stat_statements. */
+export interface FairShareCapable {
+  /** `bulkEnqueue`, each job with the fair key `fairKeyOf(i)` (i from 0 to count - 1). */
+  enqueueKeyed(count: number, chunk: number, fairKeyOf: (i: number) => string): Promise<void>;
+  /** LIKE patterns that together match the system's claim statements, and nothing else, in pg_stat_statements. */
+  readonly claimStatement: string[];
+}
+
 /** W8: `count` jobs as a DAG of levels `width` wide, each job depending on 2 jobs of the level above. */
 export interface FlowCapable {
   /** Enqueues the DAG (levels `width` wide, each job after 2 of the level above) as one flow; resolves once enqueued. */
@@ -57,7 +66,7 @@ export interface FlowCapable {
 }
 
 export type SystemId = 'dataqueue' | 'graphile' | 'graphile-unbatched' | 'pgboss' | 'rawpg' | 'rawpg-notify' | 'bullmq';
-export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W5' | 'W6' | 'W8';
+export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W5' | 'W6' | 'W8' | 'W9';
 /** The server's settings for a run: `durable` fsync=on, `cpu` fsync=off (synchronous_commit=on in both). */
 export type Durability = 'durable' | 'cpu';
 
@@ -78,11 +87,16 @@ export interface Sizes {
   flowWidth: number;
   /** W5 jobs waiting. */
   backlog: number;
+  /** W9 jobs (drained plain, across `fairTenants` tenants, and under one tenant), per bulk enqueue call, and the tenants. */
+  fairJobs: number;
+  fairChunk: number;
+  fairTenants: number;
   /** Warm-up before the measured run (bulk jobs drained, single enqueues). */
   warmupJobs: number;
   warmupSingles: number;
-  /** A drain that takes longer stops and reports the partial rate. */
+  /** A drain that takes longer stops and reports the partial rate (W9: `fairDrainTimeoutMs`). */
   drainTimeoutMs: number;
+  fairDrainTimeoutMs: number;
 }
 
 /** What the orchestrator hands one child process. */
@@ -90,6 +104,8 @@ export interface ChildTask {
   system: SystemId;
   workload: WorkloadId;
   durability: Durability;
+  /** Which repeat this is, from 0 (W9 alternates the order of its sides by it). */
+  run: number;
   url: string;
   /** The Redis main.ts started, for bullmq. */
   redisUrl?: string;

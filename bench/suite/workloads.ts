@@ -1,14 +1,17 @@
 /**
  * The workloads. Each runs in a fresh child process, after a warm-up on a throwaway schema, on a
- * freshly installed schema; W5, W6 and W8 also run their W1 reference in the same process, right
- * before, so their ratios compare runs taken moments apart.
+ * freshly installed schema; W5, W6, W8 and W9 also run their W1 reference in the same process, right
+ * before (W9: between its two other sides), so their ratios compare runs taken moments apart.
  */
 import { cpuPerJob, type CpuMeter, type CpuPerJob, type CpuSnapshot } from './cpu.js';
+import type { StatementMeter, StatementTotals } from './statements.js';
+import { zipfTenantOfJob } from './tenants.js';
 import { RssSampler, mb, percentile, sleep } from './util.js';
 import { writesOf, type WalCost, type WalMeter } from './wal.js';
 import type { BenchPayload, Metrics, Sizes, SystemAdapter, WorkloadId } from './types.js';
 
 interface DrainOutcome {
+  enqueueMs: number;
   enqueueRate: number;
   drainRate: number;
   drainMs: number;
@@ -26,7 +29,7 @@ interface DrainOutcome {
   wal?: { enqueue: WalCost; drain: WalCost };
 }
 
-/** How the drained jobs are enqueued: bulk, as one batch, or as a flow (W8's DAG). */
+/** How the drained jobs are enqueued: bulk (with a fair key each when `fairKeyOf` is given), as one batch, or as a flow (W8's DAG). */
 type DrainShape = 'bulk' | 'batch' | 'flow';
 
 /**
@@ -40,12 +43,13 @@ async function bulkThenDrain(
   system: SystemAdapter,
   sizes: Sizes,
   count: number,
-  { shape = 'bulk', cpu, wal }: { shape?: DrainShape; cpu?: CpuMeter; wal?: WalMeter } = {},
+  { shape = 'bulk', fairKeyOf, cpu, wal }: { shape?: DrainShape; fairKeyOf?: (i: number) => string; cpu?: CpuMeter; wal?: WalMeter } = {},
 ): Promise<DrainOutcome> {
   const walBeforeEnqueue = await wal?.position();
   const enqueueStart = performance.now();
   if (shape === 'batch') await system.batches!.enqueueBatch(count, sizes.chunk);
   else if (shape === 'flow') await system.flows!.enqueueFlow(count, sizes.flowWidth);
+  else if (fairKeyOf) await system.fairShare!.enqueueKeyed(count, sizes.chunk, fairKeyOf);
   else await system.bulkEnqueue(count, sizes.chunk);
   const enqueueMs = performance.now() - enqueueStart;
   const walAfterEnqueue = await wal?.position();
@@ -114,6 +118,7 @@ async function bulkThenDrain(
         }
       : undefined;
   return {
+    enqueueMs: Math.round(enqueueMs),
     enqueueRate: rate(count, enqueueMs),
     drainRate: rate(done, drainMs),
     drainMs: Math.round(drainMs),
@@ -172,13 +177,18 @@ export async function warmUp(system: SystemAdapter, sizes: Sizes, hasWorker: boo
   await system.teardown();
 }
 
-/** What a workload may measure besides time: CPU of both sides, and the server's WAL (Postgres systems only). */
+/**
+ * What a workload may measure besides time: CPU of both sides, and the server's WAL and statement
+ * times (Postgres systems only; statement times where the server loads pg_stat_statements).
+ */
 export interface Meters {
   cpu: CpuMeter;
   wal?: WalMeter;
+  statements?: StatementMeter;
 }
 
-type Workload = (system: SystemAdapter, sizes: Sizes, meters: Meters) => Promise<Metrics>;
+/** `run`: which repeat this is, from 0. */
+type Workload = (system: SystemAdapter, sizes: Sizes, meters: Meters, run: number) => Promise<Metrics>;
 
 /** W1 drain, plus W7: peak RSS of this process (sampled every 50 ms) while W1 runs. */
 const w1: Workload = async (system, sizes, { cpu, wal }) => {
@@ -340,9 +350,67 @@ const w8: Workload = async (system, sizes, { cpu }) => {
   };
 };
 
+/** W9's three drains of the same jobs: across the tenants, without fair keys, under one fair key. */
+type FairSide = 'tenants' | 'plain' | 'oneKey';
+/** The plain drain in the middle, next to each of the others; odd repeats run them in reverse. */
+const FAIR_SIDES: FairSide[] = ['tenants', 'plain', 'oneKey'];
+
+/**
+ * W9: `fairJobs` due jobs drained by one worker process three times, each on a fresh schema:
+ * enqueued across `fairTenants` tenants with Zipf's law (a fair key each), without fair keys, and
+ * all under one fair key (the work-conserving case). Each is enqueued in `fairChunk`-job calls
+ * (the seed, timed) with no worker running, then drained as in W1. Where the server loads
+ * pg_stat_statements, the claim statements' execution time is read for each drain.
+ */
+const w9: Workload = async (system, sizes, { cpu, statements }, run) => {
+  const fair = system.fairShare;
+  if (!fair) throw new Error('this system has no fair share');
+  const tenantOf = zipfTenantOfJob(sizes.fairJobs, sizes.fairTenants);
+  const keyOf: Record<FairSide, ((i: number) => string) | undefined> = {
+    tenants: (i) => `tenant-${tenantOf[i] + 1}`,
+    plain: undefined,
+    oneKey: () => 'tenant-1',
+  };
+  const drainSizes = { ...sizes, chunk: sizes.fairChunk, drainTimeoutMs: sizes.fairDrainTimeoutMs };
+  const drains = {} as Record<FairSide, DrainOutcome & { claims?: StatementTotals }>;
+  for (const side of run % 2 === 0 ? FAIR_SIDES : [...FAIR_SIDES].reverse()) {
+    await system.setup();
+    await statements?.reset();
+    const outcome = await bulkThenDrain(system, drainSizes, sizes.fairJobs, { fairKeyOf: keyOf[side], cpu });
+    drains[side] = { ...outcome, claims: await statements?.totals(fair.claimStatement) };
+    await system.teardown();
+  }
+
+  const { tenants, plain, oneKey } = drains;
+  const noStatements = 'the server does not load pg_stat_statements: see Postgres CPU per job';
+  const perSide = (side: FairSide): Metrics => {
+    const drain = drains[side];
+    const claims = drain.claims;
+    return {
+      [`${side}Drain`]: { value: drain.drainRate, unit: 'jobs/s', note: drain.partial },
+      [`${side}SeedMs`]: { value: drain.enqueueMs, unit: 'ms' },
+      [`${side}ServerCpuPerJob`]: cpuMetrics(drain.cpu).serverCpuPerJob,
+      [`${side}WorkerCpuPerJob`]: cpuMetrics(drain.cpu).workerCpuPerJob,
+      [`${side}ClaimUsPerJob`]: {
+        value: claims ? Math.round(((claims.execMs * 1000) / drain.completed) * 10) / 10 : null,
+        unit: 'µs',
+        note: claims ? undefined : noStatements,
+      },
+      [`${side}JobsPerClaim`]: { value: claims?.calls ? Math.round((drain.completed / claims.calls) * 10) / 10 : null, unit: 'jobs' },
+    };
+  };
+  return {
+    ...perSide('plain'),
+    ...perSide('tenants'),
+    ...perSide('oneKey'),
+    tenantsRatio: { value: ratio(tenants.drainRate, plain.drainRate), unit: '×', note: tenants.partial ?? plain.partial },
+    oneKeyRatio: { value: ratio(oneKey.drainRate, plain.drainRate), unit: '×', note: oneKey.partial ?? plain.partial },
+  };
+};
+
 /** How much slower `rate` drains than `reference`, in %, to one decimal. */
 const overheadPercent = (reference: number, rate: number) => (reference && rate ? Math.round((reference / rate - 1) * 1000) / 10 : null);
 
 const ratio = (a: number, b: number) => (a && b ? Math.round((a / b) * 100) / 100 : null);
 
-export const WORKLOADS: Record<WorkloadId, Workload> = { W1: w1, W2: w2, W3: w3, W5: w5, W6: w6, W8: w8 };
+export const WORKLOADS: Record<WorkloadId, Workload> = { W1: w1, W2: w2, W3: w3, W5: w5, W6: w6, W8: w8, W9: w9 };

@@ -8,7 +8,7 @@ import { Injectable, Module, type DynamicModule, type INestApplicationContext } 
 import { NestFactory } from '@nestjs/core';
 import { DataQueueModule, JobHandler, OnBatchFinish, QueueService } from '@dataqueue/nestjs';
 import type { AdminDb } from '../util.js';
-import type { BatchCapable, BenchPayload, FlowCapable, JobListener, SystemAdapter } from '../types.js';
+import type { BatchCapable, BenchPayload, FairShareCapable, FlowCapable, JobListener, SystemAdapter } from '../types.js';
 
 const SCHEMA = 'bench_dataqueue';
 const JOB_TYPE = 'noop';
@@ -45,12 +45,15 @@ function appModule(url: string, mode: 'external' | 'async'): DynamicModule {
 const boot = (url: string, mode: 'external' | 'async') =>
   NestFactory.createApplicationContext(appModule(url, mode), { logger: ['error', 'warn'] });
 
-export class DataQueueSystem implements SystemAdapter, BatchCapable, FlowCapable {
+export class DataQueueSystem implements SystemAdapter, BatchCapable, FlowCapable, FairShareCapable {
   readonly settings =
     "DataQueueModule.forRoot({ queues: '*:10' }) defaults (poolSize 10, own LISTEN connection); " +
     "producer app mode 'external', worker app mode 'async'";
   readonly batches: BatchCapable = this;
   readonly flows: FlowCapable = this;
+  readonly fairShare: FairShareCapable = this;
+  /** The plain and the fair claim (store/sql/claim-jobs.sql.ts) are the only statements with a `claimed` CTE. */
+  readonly claimStatement = [`%UPDATE "${SCHEMA}".jobs AS job%`, '%claimed AS (%'];
   private producer: INestApplicationContext | null = null;
   private worker: INestApplicationContext | null = null;
   private queue!: QueueService;
@@ -69,12 +72,12 @@ export class DataQueueSystem implements SystemAdapter, BatchCapable, FlowCapable
     this.idRange = null;
   }
 
-  async bulkEnqueue(count: number, chunk: number): Promise<void> {
-    for (let start = 0; start < count; start += chunk) {
-      const jobs = [];
-      for (let i = start; i < Math.min(count, start + chunk); i++) jobs.push({ jobType: JOB_TYPE, payload: { i } });
-      this.track(await this.queue.enqueueMany(jobs));
-    }
+  bulkEnqueue(count: number, chunk: number): Promise<void> {
+    return this.enqueueChunks(count, chunk, () => undefined);
+  }
+
+  enqueueKeyed(count: number, chunk: number, fairKeyOf: (i: number) => string): Promise<void> {
+    return this.enqueueChunks(count, chunk, (i) => ({ fairKey: fairKeyOf(i) }));
   }
 
   async enqueueOne(payload: BenchPayload): Promise<void> {
@@ -153,6 +156,14 @@ export class DataQueueSystem implements SystemAdapter, BatchCapable, FlowCapable
     await this.producer?.close();
     this.producer = null;
     await this.admin.dropSchema(SCHEMA);
+  }
+
+  private async enqueueChunks(count: number, chunk: number, optionsOf: (i: number) => { fairKey: string } | undefined): Promise<void> {
+    for (let start = 0; start < count; start += chunk) {
+      const jobs = [];
+      for (let i = start; i < Math.min(count, start + chunk); i++) jobs.push({ jobType: JOB_TYPE, payload: { i }, options: optionsOf(i) });
+      this.track(await this.queue.enqueueMany(jobs));
+    }
   }
 
   private track(records: { id: string }[]): void {

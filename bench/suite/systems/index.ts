@@ -11,7 +11,7 @@ export interface SystemInfo {
 
 /** In report order. Variants of one system share a CLI name (`graphile` selects both graphile variants). */
 export const SYSTEMS: SystemInfo[] = [
-  { id: 'dataqueue', label: 'dataqueue', packageName: '@dataqueue/nestjs', workloads: ['W1', 'W2', 'W3', 'W5', 'W6', 'W8'] },
+  { id: 'dataqueue', label: 'dataqueue', packageName: '@dataqueue/nestjs', workloads: ['W1', 'W2', 'W3', 'W5', 'W6', 'W8', 'W9'] },
   { id: 'graphile', label: 'graphile-worker (batched)', packageName: 'graphile-worker', workloads: ['W1', 'W2', 'W3', 'W5'] },
   // Enqueueing does not depend on the worker settings: W2 and W5 run for the batched variant only.
   { id: 'graphile-unbatched', label: 'graphile-worker (unbatched)', packageName: 'graphile-worker', workloads: ['W1', 'W3'] },

@@ -34,7 +34,7 @@ import { DashboardQueryStoppedError, withStatementTimeout } from './statement-ti
 
 const PAGE_SIZE = 50;
 const CHART_HOURS = 6;
-/** Enough (queue, job type) pairs for any sane dropdown; the walk stops there. */
+/** Enough (queue, job type) pairs for any sane dropdown; the read stops there. */
 const MAX_KINDS = 1000;
 
 type TableName = 'jobs' | 'batches' | 'workers' | 'job_dependencies' | 'job_kinds';

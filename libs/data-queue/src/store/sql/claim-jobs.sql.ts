@@ -1,3 +1,5 @@
+import { DUE, NOT_YET_DUE, RUNNABLE } from './runnable.sql.js';
+
 /** Which queues a worker pool takes jobs from. */
 export type QueueSelector =
   | { kind: 'only'; queues: string[] } // 'mail:2' or 'mail,sms:2'
@@ -24,14 +26,11 @@ const PAUSED = `(pause.kind = 'queue' AND pause.value = queue)
        OR (pause.kind = 'jobType' AND pause.value = job_type)
        OR (pause.kind = 'tag' AND pause.value = ANY(tags))`;
 
-/** Runnable now: pending, retrying, or waiting with its wait over (see claimJobsSql). */
-const DUE = `status IN ('pending', 'failed', 'waiting') AND available_at <= now()`;
-
 /** Unpaused, due jobs, in the WHERE clause of a read of `jobs` (unqualified columns). */
 const claimable = (s: string) => `${DUE} AND NOT EXISTS (SELECT 1 FROM ${s}.pauses AS pause WHERE ${PAUSED})`;
 
 /** Runnable keyed (fair-share) work, due or not: the rows of `jobs_fair_keys`. */
-const RUNNABLE_KEYED = `status IN ('pending', 'failed', 'waiting') AND available_at IS NOT NULL AND fair_key <> ''`;
+const RUNNABLE_KEYED = `${RUNNABLE} AND fair_key <> ''`;
 
 /** Whether keyed work is runnable in the pool's queues: the pool then claims with claimFairJobsSql. */
 const keyedWaiting = (s: string, selector: QueueSelector) =>
@@ -141,10 +140,9 @@ export const claimFairJobsSql = (s: string, selector: QueueSelector) => `
 WITH RECURSIVE ${keyedPairs(s, selector, 1)},
 ${keyedPairs(s, selector, 2)},
 window_pairs AS (
+  -- The LIMIT applies before the numbering, so the second lap is walked only for what the first left.
   SELECT queue, fair_key, fair_weight AS weight, row_number() OVER (ORDER BY lap, queue, fair_key) AS place
-  FROM ((SELECT *, 1 AS lap FROM after_cursor LIMIT $10) UNION ALL (SELECT *, 2 AS lap FROM before_cursor LIMIT $10)) AS pair
-  ORDER BY place
-  LIMIT $10
+  FROM ((SELECT *, 1 AS lap FROM after_cursor) UNION ALL (SELECT *, 2 AS lap FROM before_cursor) LIMIT $10) AS pair
 ),
 competing AS (
   SELECT queue, fair_key, place, weight FROM window_pairs
@@ -220,7 +218,7 @@ function queueCondition(selector: QueueSelector): string {
 export const bringForwardSql = (s: string) => `
 WITH moved AS (
   UPDATE ${s}.jobs SET available_at = now()
-  WHERE status IN ('pending', 'failed', 'waiting') AND available_at > now() AND available_at <= $2
+  WHERE ${NOT_YET_DUE} AND available_at <= $2
     AND ($1::text IS NULL OR queue = $1)
   RETURNING 1
 )

@@ -1,3 +1,4 @@
+import { DUE, RUNNABLE } from './runnable.sql.js';
 import { jobStateSql, UNFINISHED } from '../../core/job-states.js';
 
 /*
@@ -16,16 +17,13 @@ GROUP BY 1, 2 ORDER BY 1, 2`;
 export const queueLatencySql = (s: string) => `
 SELECT queue, extract(epoch FROM now() - min(available_at))::float8 AS seconds
 FROM ${s}.jobs
-WHERE status IN ('pending', 'failed', 'waiting') AND available_at <= now()
+WHERE ${DUE}
 GROUP BY 1 ORDER BY 1`;
 
 /** Running batches and live workers. */
 export const gaugeTotalsSql = (s: string) => `
 SELECT (SELECT count(*) FROM ${s}.batches WHERE finished_at IS NULL)::int AS batches,
        (SELECT count(*) FROM ${s}.workers)::int AS workers`;
-
-/** Runnable jobs, due or not (pending, retrying, waiting with a timer): the rows of `jobs_runnable_by_queue`. */
-const RUNNABLE = `status IN ('pending', 'failed', 'waiting') AND available_at IS NOT NULL`;
 
 /**
  * The load of each fair key (docs/fair-share.md) in the queues with keyed work: runnable jobs

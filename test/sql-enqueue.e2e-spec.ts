@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { JobHandler, JobOptionsInvalidError, type EnqueueOptions } from '@dataqueue/nestjs';
+import fc from 'fast-check';
 import pg from 'pg';
 import { createTestApp, waitForStatus, type TestApp } from './support/test-app.js';
 import { databaseUrl } from './support/unique-schema.js';
@@ -22,6 +23,26 @@ class SqlLimitedHandler {
   handle(): void {}
 }
 
+@JobHandler('sql-fair-path', { fairShare: { payload: 'tenant.id', weight: 2 } })
+class SqlFairPathHandler {
+  handle(): void {}
+}
+
+@JobHandler('sql-fair-tag', { fairShare: { tagPrefix: 'tenant:' } })
+class SqlFairTagHandler {
+  handle(): void {}
+}
+
+@JobHandler('sql-fair-template', { fairShare: { template: '{jobType}/{payload.org}:{payload.teams.1}', weight: 0.5 } })
+class SqlFairTemplateHandler {
+  handle(): void {}
+}
+
+@JobHandler('sql-fair-function', { fairShare: (payload: { tenant: string }) => payload.tenant })
+class SqlFairFunctionHandler {
+  handle(): void {}
+}
+
 /** A pg error as the SQL function raises it: SQLSTATE and the field it names. */
 function sqlProblem(error: unknown): { code: string; column?: string } {
   const { code, column } = error as { code: string; column?: string };
@@ -34,7 +55,17 @@ describe('enqueue from any client: the SQL function and a pg client', () => {
   let enqueueSql: string;
 
   beforeAll(async () => {
-    app = await createTestApp({ providers: [SqlMailHandler, SqlOtherHandler, SqlLimitedHandler] });
+    app = await createTestApp({
+      providers: [
+        SqlMailHandler,
+        SqlOtherHandler,
+        SqlLimitedHandler,
+        SqlFairPathHandler,
+        SqlFairTagHandler,
+        SqlFairTemplateHandler,
+        SqlFairFunctionHandler,
+      ],
+    });
     client = new pg.Client({ connectionString: databaseUrl() });
     await client.connect();
     enqueueSql = `SELECT "${app.schema}".enqueue($1, $2::jsonb, $3::jsonb) AS id`;
@@ -112,6 +143,13 @@ describe('enqueue from any client: the SQL function and a pg client', () => {
       [{ idempotencyKey: 'k', debounceMs: 0 }, 'debounceMs'],
       [{ idempotencyKey: 'k', debounceMs: 100, delayMs: 5 }, 'debounceMs'],
       [{ idempotencyKey: 'k', debounceMs: 100, onDuplicate: 'keep' }, 'debounceMs'],
+      [{ fairKey: '' }, 'fairKey'],
+      [{ fairKey: 7 }, 'fairKey'],
+      [{ fairKey: 'k'.repeat(513) }, 'fairKey'],
+      [{ fairWeight: 2 }, 'fairWeight'],
+      [{ fairKey: 'k', fairWeight: 0 }, 'fairWeight'],
+      [{ fairKey: 'k', fairWeight: '3' }, 'fairWeight'],
+      [{ fairKey: 'k', fairWeight: 1001 }, 'fairWeight'],
     ];
     for (const [options, field] of cases) {
       await expect(app.queue.enqueue('sql-mail', { to: 'x' }, options as EnqueueOptions)).rejects.toMatchObject({
@@ -137,6 +175,71 @@ describe('enqueue from any client: the SQL function and a pg client', () => {
       code: '0A000',
       column: 'concurrency',
     });
+  });
+
+  it("derives a declarative fairShare's key and weight as QueueService does, whatever the payload and tags", async () => {
+    const text = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom('', '{payload.org}', 'tenant:x', '{jobType}'));
+    const scalar = fc.oneof(
+      text,
+      fc.integer(),
+      fc.integer().map((n) => n / 100),
+      fc.boolean(),
+      fc.constant(null),
+    );
+    const value = fc.oneof(scalar, fc.array(scalar, { maxLength: 3 }), fc.dictionary(fc.constantFrom('id', '0', 'x'), scalar));
+    const payload = fc.record({ tenant: value, org: value, teams: value }, { requiredKeys: [] });
+    const tags = fc.array(
+      fc.oneof(fc.constantFrom('tenant:a', 'tenant:b', 'tenant:', 'other'), fc.string({ minLength: 1, maxLength: 8 })),
+      {
+        maxLength: 3,
+      },
+    );
+    const jobType = fc.constantFrom('sql-fair-path', 'sql-fair-tag', 'sql-fair-template');
+    const later = { delayMs: 3_600_000 };
+    await fc.assert(
+      fc.asyncProperty(jobType, payload, tags, async (type, body, jobTags) => {
+        const viaService = await app.queue.enqueue(type, body, { ...later, tags: jobTags });
+        const viaSql = (await app.queue.getJob(await enqueueInSql(type, body, { ...later, tags: jobTags })))!;
+        await app.queue.deleteJob(viaService.id);
+        await app.queue.deleteJob(viaSql.id);
+        expect({ type, body, jobTags, fairKey: viaSql.fairKey, fairWeight: viaSql.fairWeight }).toEqual({
+          type,
+          body,
+          jobTags,
+          fairKey: viaService.fairKey,
+          fairWeight: viaService.fairWeight,
+        });
+      }),
+      { numRuns: 150, seed: 20 },
+    );
+    // JSON from other clients may write a number as JavaScript never does; the key is JavaScript's text.
+    const { rows } = await client.query<{ id: string }>(`SELECT "${app.schema}".enqueue('sql-fair-path', $1, $2) AS id`, [
+      '{"tenant": {"id": 1.50E1}}',
+      JSON.stringify(later),
+    ]);
+    expect(await app.queue.getJob(rows[0].id)).toMatchObject({ fairKey: String(1.5e1) });
+    const keyed = await app.queue.getJob(await enqueueInSql('sql-fair-template', { org: 'acme', teams: ['a', 7] }, later));
+    expect(keyed).toMatchObject({ fairKey: 'sql-fair-template/acme:7', fairWeight: 0.5 });
+    const given = await app.queue.getJob(
+      await enqueueInSql('sql-fair-path', { tenant: { id: 'a' } }, { ...later, fairKey: 'b', fairWeight: 3 }),
+    );
+    expect(given).toMatchObject({ fairKey: 'b', fairWeight: 3 });
+  });
+
+  it('refuses a fair key it cannot derive (a fairShare function) or store, as QueueService does', async () => {
+    await expect(enqueueInSql('sql-fair-function', { tenant: 'a' }).catch(sqlProblem)).resolves.toEqual({
+      code: '0A000',
+      column: 'fairShare',
+    });
+    const given = await app.queue.getJob(await enqueueInSql('sql-fair-function', { tenant: 'a' }, { fairKey: 'a', delayMs: 3_600_000 }));
+    expect(given).toMatchObject({ fairKey: 'a', fairWeight: 1 });
+
+    const huge = { tenant: { id: 'x'.repeat(513) } };
+    await expect(app.queue.enqueue('sql-fair-path', huge)).rejects.toMatchObject({
+      constructor: JobOptionsInvalidError,
+      field: 'fairShare',
+    });
+    await expect(enqueueInSql('sql-fair-path', huge).catch(sqlProblem)).resolves.toEqual({ code: '22023', column: 'fairShare' });
   });
 
   it('answers an idempotency key with the existing job, and refuses one held by another job type', async () => {

@@ -29,18 +29,27 @@ export interface FairShare {
 
 export const DEFAULT_FAIR_SHARE: FairShare = { key: '', weight: 1 };
 
-/** The share of a job under `spec`; throws a message naming what is wrong with a function's answer. */
+/** The share of a job under `spec`; throws an Error whose message says what went wrong with its key. */
 export function fairShareOf(spec: FairShareSpec, payload: unknown, input: ConcurrencyKeyInput): FairShare {
   if (typeof spec !== 'function') {
     const { weight = 1, ...key } = spec;
     const derived = deriveKey(key as Parameters<typeof deriveKey>[0], payload, input);
-    return derived === null ? DEFAULT_FAIR_SHARE : { key: derived, weight };
+    if (derived === null || derived === '') return DEFAULT_FAIR_SHARE;
+    if (derived.length > MAX_FAIR_KEY_LENGTH) {
+      throw new Error(`fairShare derived a key of ${derived.length} characters, over ${MAX_FAIR_KEY_LENGTH}`);
+    }
+    return { key: derived, weight };
   }
-  const result = spec(payload, input);
+  let result: FairShareResult;
+  try {
+    result = spec(payload, input);
+  } catch (error) {
+    throw new Error(`the fairShare function threw: ${error instanceof Error ? error.message : describeValue(error)}`, { cause: error });
+  }
   if (result === null || result === undefined) return DEFAULT_FAIR_SHARE;
   const [key, weight = 1] = Array.isArray(result) ? result : [result];
   const problem = fairKeyProblem(key) ?? fairWeightProblem(weight);
-  if (problem) throw new Error(`returned ${describeValue(result)}: ${problem}`);
+  if (problem) throw new Error(`the fairShare function returned ${describeValue(result)}: ${problem}`);
   return { key, weight };
 }
 

@@ -182,12 +182,7 @@ export class NewJobFactory {
     try {
       return fairShareOf(spec, payload, { jobType, tags });
     } catch (error) {
-      throw new JobOptionsInvalidError(
-        'fairShare',
-        `the fairShare function ${error instanceof Error ? error.message : describeValue(error)}`,
-        jobType,
-        index,
-      );
+      throw new JobOptionsInvalidError('fairShare', (error as Error).message, jobType, index);
     }
   }
 

@@ -22,6 +22,7 @@ import { runnableByQueueMigration } from './runnable-by-queue.migration.js';
 import { eventSubscriptionsMigration } from './event-subscriptions.migration.js';
 import { runtimeCronMigration } from './runtime-cron.migration.js';
 import { sqlEnqueueMigration } from './sql-enqueue.migration.js';
+import { sqlFairShareMigration } from './sql-fair-share.migration.js';
 import { traceContextMigration } from './trace-context.migration.js';
 import { migrationsLockKey, sharingHistory } from './shared-history.js';
 
@@ -55,6 +56,7 @@ export function dataQueueMigrations(schema = 'data_queue'): (new () => Migration
     dependencyEdgesFillfactorMigration(schema),
     jobKindsMigration(schema),
     fairShareMigration(schema),
+    sqlFairShareMigration(schema),
   ].map((migration, index) => sharingHistory(schema, migration, index === 0));
 }
 

@@ -91,29 +91,34 @@ LEFT JOIN (claimed LEFT JOIN first_of_batch AS first USING (id)) ON true
 ORDER BY claimed.priority, claimed.id`;
 
 /**
- * The pairs (queue, fair key) with runnable keyed work, each with a job's weight, in key order
- * after the cursor ($8, $9) — or, for `lap` 2, from the first pair up to the cursor: a loose
+ * The pairs (queue, fair key) with runnable keyed work, each with a job's weight, in descending key
+ * order below the cursor ($8, $9) — or, for `lap` 2, from the last pair down to the cursor: a loose
  * index scan of `jobs_fair_keys` that jumps from one pair to the next, one index probe per pair.
- * Within one queue it steps by key (`queue = … AND fair_key > …` positions the probe; a row
- * comparison beside an equality on its first column would not, and the probe would read the
- * queue's keys from the start); across queues, by the (queue, key) row.
+ * - Descending, each probe lands on the newest entries of its pair. The oldest are those of jobs
+ *   claimed since the last vacuum, whose entries stay until it runs: an ascending probe stepped
+ *   over all of them (under one key, 1,000,000 jobs into a drain, hundreds of pages per claim).
+ * - Within one queue it steps by key (`queue = … AND fair_key < …` positions the probe; a row
+ *   comparison beside an equality on its first column would not, and the probe would read the
+ *   queue's keys from the end); across queues, by the (queue, key) row.
+ * - No cursor is ('', ''), below every pair: the first lap is empty and the second walks them all.
  */
 const keyedPairs = (s: string, selector: QueueSelector, lap: 1 | 2) => {
   const oneQueue = selector.kind === 'only' && selector.queues.length === 1;
-  const past = (queue: string, key: string, op: '>' | '<=') =>
+  const past = (queue: string, key: string, op: '<' | '>=') =>
     oneQueue ? `fair_key ${op} ${key}` : `(queue, fair_key) ${op} (${queue}, ${key})`;
-  const where = `${RUNNABLE_KEYED} AND ${queueCondition(selector)}${lap === 2 ? ` AND ${past('$8::text', '$9::text', '<=')}` : ''}`;
-  const name = lap === 1 ? 'after_cursor' : 'before_cursor';
-  // The first lap starts past the cursor; the second, which exists only when there is a cursor, from the first pair.
+  // The first lap starts below the cursor, and every step goes lower. The second starts at the
+  // top and stops at the cursor: a bound on both sides of each step, which positions the probe.
   // ($8, the cursor's queue, is typed in the one-queue form too, which steps by key alone.)
-  const first = lap === 1 ? `${past('$8::text', '$9::text', '>')} AND $8::text IS NOT NULL` : `$9::text <> ''`;
+  const below = past('$8::text', '$9::text', '<');
+  const where = `${RUNNABLE_KEYED} AND ${queueCondition(selector)}${lap === 2 ? ` AND ${past('$8::text', '$9::text', '>=')}` : ''}`;
+  const name = lap === 1 ? 'below_cursor' : 'from_top';
   return `
 ${name} AS (
-  (SELECT queue, fair_key, fair_weight FROM ${s}.jobs WHERE ${where} AND ${first} ORDER BY queue, fair_key LIMIT 1)
+  (SELECT queue, fair_key, fair_weight FROM ${s}.jobs WHERE ${where}${lap === 1 ? ` AND ${below}` : ''} ORDER BY queue DESC, fair_key DESC LIMIT 1)
   UNION ALL
   SELECT next.queue, next.fair_key, next.fair_weight FROM ${name} AS pair CROSS JOIN LATERAL (
-    SELECT queue, fair_key, fair_weight FROM ${s}.jobs WHERE ${where} AND ${past('pair.queue', 'pair.fair_key', '>')}
-    ORDER BY queue, fair_key LIMIT 1
+    SELECT queue, fair_key, fair_weight FROM ${s}.jobs WHERE ${where} AND ${past('pair.queue', 'pair.fair_key', '<')}
+    ORDER BY queue DESC, fair_key DESC LIMIT 1
   ) AS next
 )`;
 };
@@ -122,9 +127,9 @@ ${name} AS (
  * Claims up to $3 jobs for worker $2 when keyed work is runnable: start-time fair queuing
  * across the pairs (queue, fair key) of the pool's queues (docs/fair-share.md), one round trip.
  *
- * - The window: up to $10 pairs with runnable keyed work, in key order from just after the pool's
- *   cursor ($8, $9), wrapping round (a loose index scan, one probe per pair), plus the default
- *   key ('', '') when it has claimable jobs.
+ * - The window: up to $10 pairs with runnable keyed work, in descending key order from just below
+ *   the pool's cursor ($8, $9), wrapping round (a loose index scan, one probe per pair), plus the
+ *   default key ('', '') when it has claimable jobs.
  * - Each pair's weight is that of the job its index entry came from (`jobs_fair_keys` includes it). A pair starts at the pool's virtual
  *   time $4 or, if later, where its last claimed job left it ($5, $6 → $7: the pool's finish tags).
  *   Its n-th job gets the tag start + (n - 1) / weight: a pair of weight 3 advances a third as
@@ -141,8 +146,8 @@ WITH RECURSIVE ${keyedPairs(s, selector, 1)},
 ${keyedPairs(s, selector, 2)},
 window_pairs AS (
   -- The LIMIT applies before the numbering, so the second lap is walked only for what the first left.
-  SELECT queue, fair_key, fair_weight AS weight, row_number() OVER (ORDER BY lap, queue, fair_key) AS place
-  FROM ((SELECT *, 1 AS lap FROM after_cursor) UNION ALL (SELECT *, 2 AS lap FROM before_cursor) LIMIT $10) AS pair
+  SELECT queue, fair_key, fair_weight AS weight, row_number() OVER (ORDER BY lap, queue DESC, fair_key DESC) AS place
+  FROM ((SELECT *, 1 AS lap FROM below_cursor) UNION ALL (SELECT *, 2 AS lap FROM from_top) LIMIT $10) AS pair
 ),
 competing AS (
   SELECT queue, fair_key, place, weight FROM window_pairs

@@ -24,8 +24,9 @@ describe('fair share across tenants, two worker processes', () => {
     cluster = undefined;
   });
 
-  async function setUp(): Promise<Cluster> {
-    cluster = await startCluster({ workers: PROCESSES, env: { DQ_QUEUES: `*:${SLOTS}` } });
+  /** The pools' queues: each test claims with another of the fair claim's three queue forms. */
+  async function setUp(queues: '*' | 'default' | 'default,spare'): Promise<Cluster> {
+    cluster = await startCluster({ workers: PROCESSES, env: { DQ_QUEUES: `${queues}:${SLOTS}` } });
     return cluster;
   }
 
@@ -46,7 +47,7 @@ describe('fair share across tenants, two worker processes', () => {
   }
 
   it("starts tenant B's one job within a bounded number of starts after tenant A enqueued 20,000", async () => {
-    const { producer, tally, workers } = await setUp();
+    const { producer, tally, workers } = await setUp('*');
     await enqueueTenant('A', 20_000);
     const b = await producer.queue.enqueue<TallyJobPayload>('tally', { label: 'B' }, { fairKey: 'B' });
     const entries = await withWorkerLogs(
@@ -70,7 +71,7 @@ describe('fair share across tenants, two worker processes', () => {
   });
 
   it('gives a weight-3 tenant three starts for each one of a weight-1 tenant, within 10% over 2,000 starts', async () => {
-    const { producer, tally, workers } = await setUp();
+    const { producer, tally, workers } = await setUp('default');
     await producer.queue.pause({ queue: 'default' });
     await enqueueTenant('heavy', 3000, { fairWeight: 3 });
     await enqueueTenant('light', 3000, { fairWeight: 1 });
@@ -92,7 +93,7 @@ describe('fair share across tenants, two worker processes', () => {
   });
 
   it('runs keyed jobs and jobs of the default key side by side, each exactly once', async () => {
-    const { producer, tally, workers } = await setUp();
+    const { producer, tally, workers } = await setUp('default,spare');
     await enqueueTenant('keyed', 300);
     const plain: JobToEnqueue<TallyJobPayload>[] = Array.from({ length: 300 }, () => ({ jobType: 'tally', payload: { label: 'plain' } }));
     const unkeyed = await producer.queue.enqueueMany(plain);

@@ -108,8 +108,9 @@ const keyedPairs = (s: string, selector: QueueSelector, lap: 1 | 2) => {
     oneQueue ? `fair_key ${op} ${key}` : `(queue, fair_key) ${op} (${queue}, ${key})`;
   // The first lap starts below the cursor, and every step goes lower. The second starts at the
   // top and stops at the cursor: a bound on both sides of each step, which positions the probe.
-  // ($8, the cursor's queue, is typed in the one-queue form too, which steps by key alone.)
-  const below = past('$8::text', '$9::text', '<');
+  // The one-queue form steps by key alone; `$8::text IS NOT NULL` still gives $8 (the cursor's
+  // queue) a type, which Postgres needs of every parameter.
+  const below = `${past('$8::text', '$9::text', '<')}${oneQueue ? ' AND $8::text IS NOT NULL' : ''}`;
   const where = `${RUNNABLE_KEYED} AND ${queueCondition(selector)}${lap === 2 ? ` AND ${past('$8::text', '$9::text', '>=')}` : ''}`;
   const name = lap === 1 ? 'below_cursor' : 'from_top';
   return `

@@ -235,7 +235,8 @@ describe('the dashboard in a browser', () => {
     await create.locator('input[name="jobType"]').fill('note');
     await create.locator('textarea[name="payload"]').fill('{"text": "from the form"}');
     await page.click('[data-testid="cron-create"]');
-    await page.waitForFunction("document.querySelector('#dataqueue-flash')?.textContent.includes('schedule is invalid')");
+    // A locator, not waitForFunction: a string predicate is eval'd in the page, which the CSP refuses.
+    await page.locator('#dataqueue-flash', { hasText: 'schedule is invalid' }).waitFor();
     expect(await entryOf()).toBeUndefined();
 
     await create.locator('input[name="schedule"]').fill('0 6 * * *');

@@ -7,6 +7,7 @@ import { DataQueueOptionsInvalidError, JobHandler } from '@dataqueue/nestjs';
 import type { DataQueueDashboardOptions } from '@dataqueue/nestjs';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './support/chromium.js';
+import { waitFor } from './support/wait-for.js';
 import {
   createDashboardApp,
   DashboardClient,
@@ -340,7 +341,8 @@ describe('the hardened dashboard in a browser', () => {
       script.textContent = 'globalThis.__injected = 1';
       document.head.append(script);
     }`);
-    await page.waitForFunction('globalThis.__violations.length > 0');
+    // Polled from here: waitForFunction would eval its predicate in the page, which the CSP refuses.
+    await waitFor('a CSP violation report', violations, (reported) => reported.length > 0);
     expect(await violations()).toEqual(['script-src-elem inline']);
     expect(await page.evaluate('globalThis.__injected')).toBeUndefined();
   });

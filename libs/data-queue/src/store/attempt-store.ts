@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { BatchRecord } from '../core/batch-record.js';
 import type { JobErrorEntry, JobRecord } from '../core/job-record.js';
 import { FAILED_FOR_GOOD, type JobStatus } from '../core/job-states.js';
@@ -211,7 +212,7 @@ export class AttemptStore {
     const rows = await this.db.rows<FairClaimedRow>(
       this.sql.claimFair(selector),
       [
-        selector.queues,
+        fair.windowSize,
         workerId,
         limit,
         fair.virtualTime,
@@ -220,10 +221,12 @@ export class AttemptStore {
         known.map((pair) => pair.finish),
         fair.cursor?.queue ?? '',
         fair.cursor?.fairKey ?? '',
-        fair.windowSize,
       ],
-      // Unnamed: planned for its parameters every time. Prepared, Postgres switched to a generic
-      // plan after five runs, which took 75 ms instead of 6 for a claim of 200 default-key jobs.
+      // Prepared, one statement per queue list (the queues are written into its text).
+      `${this.wakeChannel}_claim_fair_${createHash('sha1')
+        .update(`${selector.kind}:${selector.queues.join(',')}`)
+        .digest('hex')
+        .slice(0, 16)}`,
     );
     const [summary] = rows;
     const claimed = rows.filter((row) => row.id !== null);

@@ -190,6 +190,9 @@ export class AttemptStore {
     private readonly callbackMaxAttempts: number,
   ) {}
 
+  /** Each pool's fair claim statement, by its (long-lived) selector. */
+  private readonly fairClaims = new WeakMap<QueueSelector, { text: string; name: string }>();
+
   /** Claims one specific runnable job (inline mode runs the job it just inserted). */
   async claimById(jobId: string, workerId: string): Promise<ClaimedJob | null> {
     const [claimed] = toClaimedJobs(await this.db.rows<ClaimedRow>(this.sql.claimById, [jobId, workerId]));
@@ -209,8 +212,9 @@ export class AttemptStore {
   /** Claims up to `limit` jobs across the fair keys of the pool's queues (see claimFairJobsSql). */
   async claimFair(workerId: string, selector: QueueSelector, limit: number, fair: FairClaimInput): Promise<FairClaimResult> {
     const known = fair.finishTags;
+    const statement = this.fairClaimStatement(selector);
     const rows = await this.db.rows<FairClaimedRow>(
-      this.sql.claimFair(selector),
+      statement.text,
       [
         fair.windowSize,
         workerId,
@@ -222,16 +226,12 @@ export class AttemptStore {
         fair.cursor?.queue ?? '',
         fair.cursor?.fairKey ?? '',
       ],
-      // Prepared, one statement per queue list (the queues are written into its text).
-      `${this.wakeChannel}_claim_fair_${createHash('sha1')
-        .update(`${selector.kind}:${selector.queues.join(',')}`)
-        .digest('hex')
-        .slice(0, 16)}`,
+      statement.name,
     );
     const [summary] = rows;
     const claimed = rows.filter((row) => row.id !== null);
     return {
-      jobs: toClaimedJobs(claimed),
+      jobs: toClaimedJobs(rows),
       keyedWaiting: summary.keyed_waiting,
       tags: claimed.map((row) => ({
         queue: row.fair_pair_queue,
@@ -242,6 +242,23 @@ export class AttemptStore {
       moreWaiting: summary.more_waiting,
       nextCursor: summary.next_cursor_queue === null ? null : { queue: summary.next_cursor_queue, fairKey: summary.next_cursor_key! },
     };
+  }
+
+  /**
+   * The pool's fair claim, built and named once: its queues are written into its text, so each
+   * queue list is a prepared statement of its own.
+   */
+  private fairClaimStatement(selector: QueueSelector): { text: string; name: string } {
+    let statement = this.fairClaims.get(selector);
+    if (!statement) {
+      const id = createHash('sha1')
+        .update(`${selector.kind}:${selector.queues.join(',')}`)
+        .digest('hex')
+        .slice(0, 16);
+      statement = { text: this.sql.claimFair(selector), name: `${this.wakeChannel}_claim_fair_${id}` };
+      this.fairClaims.set(selector, statement);
+    }
+    return statement;
   }
 
   /** Tests' clock: jobs of `queue` (null: all) runnable by `until` become runnable now (see bringForwardSql). */

@@ -212,24 +212,26 @@ RETURNING job.*, coalesce(job.batch_id, job.batch_callback_id) AS batch_ref,
           ${BATCH_JSON(s, 'coalesce(job.batch_id, job.batch_callback_id)')} AS batch_json`;
 
 /**
- * The pool's queues written into the fair claim as constants. The fair claim is prepared, planned
- * once for every value of its parameters; with the queues as a parameter, Postgres estimated that
- * `queue <> ALL($1)` keeps almost no job of a one-queue table, and planned each loose-scan probe as
- * a bitmap scan and a sort of every runnable keyed job (42 ms for a claim that takes 6).
- * Queue names are letters, digits, `_`, `.` and `-` (core/queue-name.ts): nothing to escape.
+ * The pool's queues as a condition on `queue`, from an array: the parameter $1 by default.
+ * A single queue as `=` lets the planner read the index in order without a sort.
+ */
+function queueCondition(selector: QueueSelector, queues = '$1::text[]'): string {
+  if (selector.kind === 'except') return `queue <> ALL(${queues})`;
+  return selector.queues.length === 1 ? `queue = (${queues})[1]` : `queue = ANY(${queues})`;
+}
+
+/**
+ * The same condition with the pool's queues written into the text, for the fair claim. It is
+ * prepared, planned once for every value of its parameters; with the queues as a parameter,
+ * Postgres estimated that `queue <> ALL($1)` keeps almost no job of a one-queue table, and planned
+ * each loose-scan probe as a bitmap scan and a sort of every runnable keyed job (42 ms for a
+ * claim that takes 6). Queue names are letters, digits, `_`, `.` and `-` (core/queue-name.ts):
+ * nothing to escape.
  */
 function queueLiterals(selector: QueueSelector): string {
   const invalid = selector.queues.find((queue) => !isValidQueueName(queue));
   if (invalid !== undefined) throw new Error(`invalid queue name ${JSON.stringify(invalid)}`);
-  const list = `'{${selector.queues.join(',')}}'::text[]`;
-  if (selector.kind === 'except') return `queue <> ALL(${list})`;
-  return selector.queues.length === 1 ? `queue = '${selector.queues[0]}'` : `queue = ANY(${list})`;
-}
-
-function queueCondition(selector: QueueSelector): string {
-  if (selector.kind === 'except') return 'queue <> ALL($1::text[])';
-  // A single queue as `=` lets the planner read the index in order without a sort.
-  return selector.queues.length === 1 ? 'queue = ($1::text[])[1]' : 'queue = ANY($1::text[])';
+  return queueCondition(selector, `'{${selector.queues.join(',')}}'::text[]`);
 }
 
 /**

@@ -56,15 +56,21 @@ export interface FairPair {
   fairKey: string;
 }
 
+/** A pair with the weight of its jobs. */
+export type WeightedPair = FairPair & { weight: number };
+
+/**
+ * Which keyed pairs a fair claim looks at: a `lap` finds them in the index, up to `size` from
+ * after `cursor` (null: from the first); `known` takes the pairs the pool already knows.
+ */
+export type FairWindow = { kind: 'lap'; size: number; cursor: FairPair | null } | { kind: 'known'; pairs: WeightedPair[] };
+
 /** What a fair claim needs of its pool's state (see claimFairJobsSql). */
 export interface FairClaimInput {
   virtualTime: number;
   /** Where each pair's last claimed job left it. */
   finishTags: (FairPair & { finish: number })[];
-  /** The window starts after this pair (null: from the first). */
-  cursor: FairPair | null;
-  /** How many keyed pairs one claim looks at. */
-  windowSize: number;
+  window: FairWindow;
 }
 
 /** A fair claim's answer: each claimed job's tag, and what moves the pool's state. */
@@ -72,8 +78,10 @@ export interface FairClaimResult extends ClaimResult {
   tags: (FairPair & { tag: number; weight: number })[];
   /** A pair read all it was allowed: claiming again at once may find more. */
   moreWaiting: boolean;
-  /** The last pair of a full window, where the next claim's window starts; null: from the first. */
+  /** The last pair of a full lap window, where the next lap starts; null: from the first. */
   nextCursor: FairPair | null;
+  /** The window's pairs that had a claimable job. */
+  livePairs: WeightedPair[];
 }
 
 type FairClaimedRow = ClaimedRow & {
@@ -84,6 +92,7 @@ type FairClaimedRow = ClaimedRow & {
   more_waiting: boolean;
   next_cursor_queue: string | null;
   next_cursor_key: string | null;
+  live_pairs: [queue: string, fairKey: string, weight: number][];
 };
 
 /** Claimed rows as jobs (the row of NULLs of an empty claim is none); jobs of one batch share the batch row read once. */
@@ -157,7 +166,7 @@ export interface LostRun {
 export function attemptStatements(s: string) {
   return {
     claim: (selector: QueueSelector) => claimJobsSql(s, selector),
-    claimFair: (selector: QueueSelector) => claimFairJobsSql(s, selector),
+    claimFair: (selector: QueueSelector, window: FairWindow['kind']) => claimFairJobsSql(s, selector, window),
     claimById: claimJobByIdSql(s),
     bringForward: bringForwardSql(s),
     complete: completeJobsSql(s, 'plain'),
@@ -190,8 +199,8 @@ export class AttemptStore {
     private readonly callbackMaxAttempts: number,
   ) {}
 
-  /** Each pool's fair claim statement, by its (long-lived) selector. */
-  private readonly fairClaims = new WeakMap<QueueSelector, { text: string; name: string }>();
+  /** Each pool's fair claim statements, by its (long-lived) selector. */
+  private readonly fairClaims = new WeakMap<QueueSelector, Map<FairWindow['kind'], { text: string; name: string }>>();
 
   /** Claims one specific runnable job (inline mode runs the job it just inserted). */
   async claimById(jobId: string, workerId: string): Promise<ClaimedJob | null> {
@@ -211,20 +220,26 @@ export class AttemptStore {
 
   /** Claims up to `limit` jobs across the fair keys of the pool's queues (see claimFairJobsSql). */
   async claimFair(workerId: string, selector: QueueSelector, limit: number, fair: FairClaimInput): Promise<FairClaimResult> {
+    const { window } = fair;
     const known = fair.finishTags;
-    const statement = this.fairClaimStatement(selector);
+    const statement = this.fairClaimStatement(selector, window.kind);
+    // $1, $8 and $9: the lap's size and cursor, or the known pairs (see claimFairJobsSql).
+    const windowParams =
+      window.kind === 'lap'
+        ? [window.size, window.cursor?.queue ?? '', window.cursor?.fairKey ?? '']
+        : [window.pairs.map((pair) => pair.queue), window.pairs.map((pair) => pair.fairKey), window.pairs.map((pair) => pair.weight)];
     const rows = await this.db.rows<FairClaimedRow>(
       statement.text,
       [
-        fair.windowSize,
+        windowParams[0],
         workerId,
         limit,
         fair.virtualTime,
         known.map((pair) => pair.queue),
         known.map((pair) => pair.fairKey),
         known.map((pair) => pair.finish),
-        fair.cursor?.queue ?? '',
-        fair.cursor?.fairKey ?? '',
+        windowParams[1],
+        windowParams[2],
       ],
       statement.name,
     );
@@ -241,22 +256,28 @@ export class AttemptStore {
       })),
       moreWaiting: summary.more_waiting,
       nextCursor: summary.next_cursor_queue === null ? null : { queue: summary.next_cursor_queue, fairKey: summary.next_cursor_key! },
+      livePairs: summary.live_pairs.map(([queue, fairKey, weight]) => ({ queue, fairKey, weight })),
     };
   }
 
   /**
-   * The pool's fair claim, built and named once: its queues are written into its text, so each
-   * queue list is a prepared statement of its own.
+   * The pool's fair claim of each window kind, built and named once: its queues are written into
+   * its text, so each queue list is a prepared statement of its own.
    */
-  private fairClaimStatement(selector: QueueSelector): { text: string; name: string } {
-    let statement = this.fairClaims.get(selector);
+  private fairClaimStatement(selector: QueueSelector, window: FairWindow['kind']): { text: string; name: string } {
+    let statements = this.fairClaims.get(selector);
+    if (!statements) {
+      statements = new Map();
+      this.fairClaims.set(selector, statements);
+    }
+    let statement = statements.get(window);
     if (!statement) {
       const id = createHash('sha1')
         .update(`${selector.kind}:${selector.queues.join(',')}`)
         .digest('hex')
         .slice(0, 16);
-      statement = { text: this.sql.claimFair(selector), name: `${this.wakeChannel}_claim_fair_${id}` };
-      this.fairClaims.set(selector, statement);
+      statement = { text: this.sql.claimFair(selector, window), name: `${this.wakeChannel}_claim_fair_${window}_${id}` };
+      statements.set(window, statement);
     }
     return statement;
   }

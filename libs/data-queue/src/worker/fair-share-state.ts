@@ -1,4 +1,4 @@
-import type { FairClaimInput, FairClaimResult, FairPair } from '../store/attempt-store.js';
+import type { FairClaimInput, FairClaimResult, FairPair, WeightedPair } from '../store/attempt-store.js';
 
 /** How many keyed pairs one fair claim looks at, at most: the window rotates over the rest. */
 export const FAIR_WINDOW = 64;
@@ -9,18 +9,43 @@ export const FAIR_WINDOW = 64;
  * is not ahead of the virtual time starts at the virtual time anyway, so it is forgotten: the
  * state holds only pairs served ahead of the rest, and a pair that comes back after a pause
  * starts level with the others, with no credit saved up.
+ *
+ * Which pairs a claim looks at: a lap of the index finds them. Once one lap saw every pair with
+ * runnable keyed work (fewer than a window), the next claims look only at those (`known`), until
+ * new work may have arrived (`workArrived`: a NOTIFY, an enqueue in this process, a poll)
+ * or none of them has a claimable job left. A lap steps over the index entries of every key
+ * drained since the last vacuum, on every claim; the known pairs cost nothing to find.
  */
 export class FairShareState {
   private virtualTime = 0;
   private readonly finishTags = new Map<string, FairPair & { finish: number }>();
   private cursor: FairPair | null = null;
+  private known: WeightedPair[] | null = null;
+  private lapDue = true;
 
-  input(): FairClaimInput {
-    return { virtualTime: this.virtualTime, finishTags: [...this.finishTags.values()], cursor: this.cursor, windowSize: FAIR_WINDOW };
+  /** Jobs may have become runnable that no known pair holds: the next claim runs a lap. */
+  workArrived(): void {
+    this.lapDue = true;
   }
 
-  /** The claim's tags move the pairs it served, and the virtual time to the last tag claimed. */
-  record({ tags, nextCursor }: Pick<FairClaimResult, 'tags' | 'nextCursor'>): void {
+  input(): FairClaimInput {
+    const lap = this.lapDue || this.known === null;
+    this.lapDue = false;
+    return {
+      virtualTime: this.virtualTime,
+      finishTags: [...this.finishTags.values()],
+      window: lap ? { kind: 'lap', size: FAIR_WINDOW, cursor: this.cursor } : { kind: 'known', pairs: this.known! },
+    };
+  }
+
+  /**
+   * The claim's tags move the pairs it served, and the virtual time to the last tag claimed. A
+   * complete lap (no next cursor) or a claim of known pairs leaves the pairs that had a job known.
+   */
+  record(
+    { tags, nextCursor, livePairs }: Pick<FairClaimResult, 'tags' | 'nextCursor' | 'livePairs'>,
+    window: FairClaimInput['window'],
+  ): void {
     for (const { queue, fairKey, tag, weight } of tags) {
       const id = `${queue}\u0000${fairKey}`;
       const finish = tag + 1 / weight;
@@ -28,6 +53,8 @@ export class FairShareState {
       this.virtualTime = Math.max(this.virtualTime, tag);
     }
     for (const [id, pair] of this.finishTags) if (pair.finish <= this.virtualTime) this.finishTags.delete(id);
-    this.cursor = nextCursor;
+    const sawEveryPair = window.kind === 'known' || nextCursor === null;
+    this.known = sawEveryPair && livePairs.length > 0 ? livePairs : null;
+    if (window.kind === 'lap') this.cursor = nextCursor;
   }
 }

@@ -23,14 +23,21 @@ export class JobClaimer {
     private readonly selector: QueueSelector,
   ) {}
 
+  /** Jobs may have become runnable from outside this pool's claims (see FairShareState.workArrived). */
+  workArrived(): void {
+    this.share.workArrived();
+  }
+
   async claim(limit: number): Promise<Claimed> {
     if (!this.fair) {
       const { jobs, keyedWaiting } = await this.attempts.claim(this.workerId, this.selector, limit);
       this.fair = keyedWaiting;
+      if (keyedWaiting) this.share.workArrived(); // what the pool knew of keyed pairs is from before
       return { jobs, more: jobs.length === limit || keyedWaiting };
     }
-    const result = await this.attempts.claimFair(this.workerId, this.selector, limit, this.share.input());
-    this.share.record(result);
+    const input = this.share.input();
+    const result = await this.attempts.claimFair(this.workerId, this.selector, limit, input);
+    this.share.record(result, input.window);
     this.fair = result.keyedWaiting;
     return { jobs: result.jobs, more: result.jobs.length === limit || result.moreWaiting };
   }

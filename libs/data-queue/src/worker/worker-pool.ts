@@ -45,6 +45,12 @@ export class WorkerPool {
     return selector.kind === 'only' ? selector.queues.includes(queue) : !selector.queues.includes(queue);
   }
 
+  /** Jobs may have become runnable in the pool's queues (a NOTIFY, a local enqueue, a poll): wake, and look for new fair keys. */
+  workArrived(): void {
+    this.claimer.workArrived();
+    this.wake();
+  }
+
   /** There may be work: claim if slots are free. Safe to call any time, from anywhere. */
   wake(): void {
     this.wanted = true;

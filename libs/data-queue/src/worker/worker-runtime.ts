@@ -124,12 +124,12 @@ export class WorkerRuntime implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   private wakeAll(): void {
-    this.pools.forEach((pool) => pool.wake());
+    this.pools.forEach((pool) => pool.workArrived());
   }
 
   /** '*' (after a resume) may concern any queue. */
   private wakePoolsFor(queues: string[]): void {
-    this.pools.filter((pool) => queues.some((queue) => queue === '*' || pool.serves(queue))).forEach((pool) => pool.wake());
+    this.pools.filter((pool) => queues.some((queue) => queue === '*' || pool.serves(queue))).forEach((pool) => pool.workArrived());
   }
 
   /**

@@ -126,11 +126,33 @@ ${name} AS (
 };
 
 /**
+ * The window of a lap: up to $1 pairs with runnable keyed work, in descending key order from just
+ * below the pool's cursor ($8, $9), wrapping round (a loose index scan, one probe per pair).
+ */
+const lapWindow = (s: string, selector: QueueSelector) => `
+WITH RECURSIVE ${keyedPairs(s, selector, 1)},
+${keyedPairs(s, selector, 2)},
+window_pairs AS (
+  -- The LIMIT applies before the numbering, so the second lap is walked only for what the first left.
+  SELECT queue, fair_key, fair_weight AS weight, row_number() OVER (ORDER BY lap, queue DESC, fair_key DESC) AS place
+  FROM ((SELECT *, 1 AS lap FROM below_cursor) UNION ALL (SELECT *, 2 AS lap FROM from_top) LIMIT $1) AS pair
+)`;
+
+/**
+ * The window of a claim over known pairs: the pairs $1, $8 with their weights $9, as the pool's
+ * last complete lap (and the claims since) found them. No index walk: a lap steps over the index
+ * entries of every key drained since the last vacuum, the same ones again on every claim.
+ */
+const knownWindow = `
+WITH window_pairs AS (
+  SELECT queue, fair_key, weight, place FROM unnest($1::text[], $8::text[], $9::float8[]) WITH ORDINALITY AS pair(queue, fair_key, weight, place)
+)`;
+
+/**
  * Claims up to $3 jobs for worker $2 when keyed work is runnable: start-time fair queuing
  * across the pairs (queue, fair key) of the pool's queues (docs/fair-share.md), one round trip.
  *
- * - The window: up to $1 pairs with runnable keyed work, in descending key order from just below
- *   the pool's cursor ($8, $9), wrapping round (a loose index scan, one probe per pair), plus the
+ * - The window: the pairs of a lap (`lap`) or the pool's known pairs (`known`), plus the
  *   default key ('', '') when it has claimable jobs.
  * - Each pair's weight is that of the job its index entry came from (`jobs_fair_keys` includes it). A pair starts at the pool's virtual
  *   time $4 or, if later, where its last claimed job left it ($5, $6 → $7: the pool's finish tags).
@@ -140,17 +162,11 @@ ${name} AS (
  *   in claim order (priority, due time, id), locking with SKIP LOCKED as the plain claim does.
  *   The $3 smallest tags are claimed; ties go to the pair nearest the cursor.
  * The answer always has a row; its summary columns let the pool keep its state: whether keyed
- * work remains, whether a pair may have more than it read, and the last pair of a full window
- * (the next cursor).
+ * work remains, whether a pair may have more than it read, the last pair of a full window (the
+ * next cursor), and the window's pairs that had a claimable job (`live_pairs`).
  */
-export const claimFairJobsSql = (s: string, selector: QueueSelector) => `
-WITH RECURSIVE ${keyedPairs(s, selector, 1)},
-${keyedPairs(s, selector, 2)},
-window_pairs AS (
-  -- The LIMIT applies before the numbering, so the second lap is walked only for what the first left.
-  SELECT queue, fair_key, fair_weight AS weight, row_number() OVER (ORDER BY lap, queue DESC, fair_key DESC) AS place
-  FROM ((SELECT *, 1 AS lap FROM below_cursor) UNION ALL (SELECT *, 2 AS lap FROM from_top) LIMIT $1) AS pair
-),
+export const claimFairJobsSql = (s: string, selector: QueueSelector, window: 'lap' | 'known') => `
+${window === 'lap' ? lapWindow(s, selector) : knownWindow},
 competing AS (
   SELECT queue, fair_key, place, weight FROM window_pairs
   UNION ALL
@@ -194,13 +210,15 @@ answer AS (
   SELECT EXISTS (SELECT 1 FROM window_pairs) AS keyed_waiting,
          coalesce((SELECT bool_or(n >= quota) FROM (SELECT quota, count(*) AS n FROM fetched GROUP BY place, quota) AS per_pair), false) AS more_waiting,
          last.queue AS next_cursor_queue, last.fair_key AS next_cursor_key,
+         (SELECT coalesce(jsonb_agg(jsonb_build_array(pair_queue, pair_key, weight) ORDER BY place), '[]')
+          FROM (SELECT DISTINCT place, pair_queue, pair_key, weight FROM fetched WHERE place > 0) AS live) AS live_pairs,
          ${NO_FLUSH_WAIT}
   FROM (SELECT 1) AS one
-  LEFT JOIN (SELECT queue, fair_key FROM window_pairs WHERE (SELECT count(*) FROM window_pairs) = $1 ORDER BY place DESC LIMIT 1) AS last ON true
+  LEFT JOIN (SELECT queue, fair_key FROM window_pairs WHERE (SELECT count(*) FROM window_pairs) = ${window === 'lap' ? '$1' : '-1'} ORDER BY place DESC LIMIT 1) AS last ON true
 )
 SELECT claimed.*, ${BATCH_JSON(s, 'first.batch_ref')} AS batch_json, chosen.tag AS fair_tag, chosen.weight AS fair_pair_weight,
        chosen.pair_queue AS fair_pair_queue, chosen.pair_key AS fair_pair_key,
-       answer.keyed_waiting, answer.more_waiting, answer.next_cursor_queue, answer.next_cursor_key
+       answer.keyed_waiting, answer.more_waiting, answer.next_cursor_queue, answer.next_cursor_key, answer.live_pairs
 FROM answer LEFT JOIN (claimed JOIN chosen USING (id) LEFT JOIN first_of_batch AS first USING (id)) ON true
 ORDER BY chosen.tag, chosen.place, claimed.id`;
 

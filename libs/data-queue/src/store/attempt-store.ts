@@ -92,7 +92,8 @@ type FairClaimedRow = ClaimedRow & {
   more_waiting: boolean;
   next_cursor_queue: string | null;
   next_cursor_key: string | null;
-  live_pairs: [queue: string, fairKey: string, weight: number][];
+  /** On the first row only. */
+  live_pairs: [queue: string, fairKey: string, weight: number][] | null;
 };
 
 /** Claimed rows as jobs (the row of NULLs of an empty claim is none); jobs of one batch share the batch row read once. */
@@ -256,7 +257,7 @@ export class AttemptStore {
       })),
       moreWaiting: summary.more_waiting,
       nextCursor: summary.next_cursor_queue === null ? null : { queue: summary.next_cursor_queue, fairKey: summary.next_cursor_key! },
-      livePairs: summary.live_pairs.map(([queue, fairKey, weight]) => ({ queue, fairKey, weight })),
+      livePairs: summary.live_pairs!.map(([queue, fairKey, weight]) => ({ queue, fairKey, weight })),
     };
   }
 

@@ -163,7 +163,7 @@ WITH window_pairs AS (
  *   The $3 smallest tags are claimed; ties go to the pair nearest the cursor.
  * The answer always has a row; its summary columns let the pool keep its state: whether keyed
  * work remains, whether a pair may have more than it read, the last pair of a full window (the
- * next cursor), and the window's pairs that had a claimable job (`live_pairs`).
+ * next cursor), and, on the first row, the window's pairs that had a claimable job (`live_pairs`).
  */
 export const claimFairJobsSql = (s: string, selector: QueueSelector, window: 'lap' | 'known') => `
 ${window === 'lap' ? lapWindow(s, selector) : knownWindow},
@@ -218,7 +218,9 @@ answer AS (
 )
 SELECT claimed.*, ${BATCH_JSON(s, 'first.batch_ref')} AS batch_json, chosen.tag AS fair_tag, chosen.weight AS fair_pair_weight,
        chosen.pair_queue AS fair_pair_queue, chosen.pair_key AS fair_pair_key,
-       answer.keyed_waiting, answer.more_waiting, answer.next_cursor_queue, answer.next_cursor_key, answer.live_pairs
+       answer.keyed_waiting, answer.more_waiting, answer.next_cursor_queue, answer.next_cursor_key,
+       -- Only on the first row: up to a window of pairs, which every row would otherwise carry.
+       CASE WHEN row_number() OVER (ORDER BY chosen.tag, chosen.place, claimed.id) = 1 THEN answer.live_pairs END AS live_pairs
 FROM answer LEFT JOIN (claimed JOIN chosen USING (id) LEFT JOIN first_of_batch AS first USING (id)) ON true
 ORDER BY chosen.tag, chosen.place, claimed.id`;
 

@@ -461,7 +461,8 @@ const METHOD = [
     'across 1,000 tenants (a fair key each; tenant k has a share ∝ 1/k, Zipf with s = 1, computed, arrivals interleaved by a seeded ' +
     'shuffle), without fair keys (the reference, run between the other two; repeats alternate the order), and all under one fair ' +
     'key (work-conserving). Keyed jobs are claimed by the fair claim: a loose index scan of `jobs_fair_keys` (queue, fair_key) ' +
-    "finds up to 64 keys with runnable work per claim, and each key's line is read from `jobs_runnable_by_queue` (queue, " +
+    'finds up to 64 keys with runnable work per claim (once one such lap found them all, the next claims take those keys ' +
+    "without it, until work arrives), and each key's line is read from `jobs_runnable_by_queue` (queue, " +
     'fair_key, priority, available_at, id); jobs without a key by the plain claim (`jobs_runnable`), which also probes ' +
     '`jobs_fair_keys` once for keyed work. CPU per job as in W1. The claim ' +
     "statement time per job is pg_stat_statements' total execution time of the claims during the drain (reset before each " +

@@ -32,9 +32,7 @@ export interface ClaimedJob {
   traceContext: TraceCarrier | null;
 }
 
-type ClaimedRow = JobRow & {
-  /** Every row of a claim's answer carries it (see ClaimResult). */
-  keyed_waiting: boolean;
+type ClaimedJobRow = JobRow & {
   /** The job's batch (or the batch it calls back for). */
   batch_ref: string | null;
   /** That batch's row, on the first of its jobs in a claim. */
@@ -42,6 +40,11 @@ type ClaimedRow = JobRow & {
   steps: StepResults;
   wait: StoredWait | null;
   trace_context: TraceCarrier | null;
+};
+
+type ClaimedRow = ClaimedJobRow & {
+  /** Every row of a plain claim's answer carries it (see ClaimResult). */
+  keyed_waiting: boolean;
 };
 
 /** A claim's answer: the claimed jobs, and whether keyed (fair-share) work is runnable in the pool's queues. */
@@ -73,31 +76,28 @@ export interface FairClaimInput {
   window: FairWindow;
 }
 
-/** A fair claim's answer: each claimed job's tag, and what moves the pool's state. */
+/** A fair claim's answer: the claimed jobs, and what moves the pool's state. */
 export interface FairClaimResult extends ClaimResult {
-  tags: (FairPair & { tag: number; weight: number })[];
+  /** Each pair that had a claimable job, with the tag of the last job claimed from it (none: null). */
+  pairs: (WeightedPair & { lastTag: number | null })[];
   /** A pair read all it was allowed: claiming again at once may find more. */
   moreWaiting: boolean;
   /** The last pair of a full lap window, where the next lap starts; null: from the first. */
   nextCursor: FairPair | null;
-  /** The window's pairs that had a claimable job. */
-  livePairs: WeightedPair[];
 }
 
-type FairClaimedRow = ClaimedRow & {
-  fair_tag: number;
-  fair_pair_weight: number;
-  fair_pair_queue: string;
-  fair_pair_key: string;
-  more_waiting: boolean;
-  next_cursor_queue: string | null;
-  next_cursor_key: string | null;
+type FairClaimedRow = ClaimedJobRow & {
   /** On the first row only. */
-  live_pairs: [queue: string, fairKey: string, weight: number][] | null;
+  fair_summary: {
+    keyedWaiting: boolean;
+    moreWaiting: boolean;
+    nextCursor: [queue: string, fairKey: string] | null;
+    pairs: [queue: string, fairKey: string, weight: number, lastTag: number | null][];
+  } | null;
 };
 
 /** Claimed rows as jobs (the row of NULLs of an empty claim is none); jobs of one batch share the batch row read once. */
-function toClaimedJobs(rows: ClaimedRow[]): ClaimedJob[] {
+function toClaimedJobs(rows: ClaimedJobRow[]): ClaimedJob[] {
   const batches = new Map<string, BatchRecord>();
   for (const row of rows) if (row.batch_ref && row.batch_json) batches.set(row.batch_ref, toBatchRecord(batchRowFromJson(row.batch_json)));
   return rows
@@ -205,7 +205,7 @@ export class AttemptStore {
 
   /** Claims one specific runnable job (inline mode runs the job it just inserted). */
   async claimById(jobId: string, workerId: string): Promise<ClaimedJob | null> {
-    const [claimed] = toClaimedJobs(await this.db.rows<ClaimedRow>(this.sql.claimById, [jobId, workerId]));
+    const [claimed] = toClaimedJobs(await this.db.rows<ClaimedJobRow>(this.sql.claimById, [jobId, workerId]));
     return claimed ?? null;
   }
 
@@ -244,20 +244,13 @@ export class AttemptStore {
       ],
       statement.name,
     );
-    const [summary] = rows;
-    const claimed = rows.filter((row) => row.id !== null);
+    const summary = rows[0].fair_summary!;
     return {
       jobs: toClaimedJobs(rows),
-      keyedWaiting: summary.keyed_waiting,
-      tags: claimed.map((row) => ({
-        queue: row.fair_pair_queue,
-        fairKey: row.fair_pair_key,
-        tag: row.fair_tag,
-        weight: row.fair_pair_weight,
-      })),
-      moreWaiting: summary.more_waiting,
-      nextCursor: summary.next_cursor_queue === null ? null : { queue: summary.next_cursor_queue, fairKey: summary.next_cursor_key! },
-      livePairs: summary.live_pairs!.map(([queue, fairKey, weight]) => ({ queue, fairKey, weight })),
+      keyedWaiting: summary.keyedWaiting,
+      pairs: summary.pairs.map(([queue, fairKey, weight, lastTag]) => ({ queue, fairKey, weight, lastTag })),
+      moreWaiting: summary.moreWaiting,
+      nextCursor: summary.nextCursor && { queue: summary.nextCursor[0], fairKey: summary.nextCursor[1] },
     };
   }
 

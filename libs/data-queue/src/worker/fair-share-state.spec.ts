@@ -18,14 +18,12 @@ describe('FairShareState', () => {
     const state = new FairShareState();
     state.record(
       {
-        tags: [
-          { ...A, tag: 0, weight: 3 },
-          { ...B, tag: 0, weight: 1 },
-          { ...A, tag: 1 / 3, weight: 3 },
-          { ...A, tag: 2 / 3, weight: 3 },
+        // A's third job (tags 0, 1/3, 2/3 at weight 3), B's first.
+        pairs: [
+          { ...A, weight: 3, lastTag: 2 / 3 },
+          { ...B, weight: 1, lastTag: 0 },
         ],
         nextCursor: B,
-        livePairs: [],
       },
       LAP,
     );
@@ -40,8 +38,8 @@ describe('FairShareState', () => {
 
   it('forgets a pair once the virtual time catches up with it: it would start there anyway, with no credit saved', () => {
     const state = new FairShareState();
-    state.record({ tags: [{ ...A, tag: 0, weight: 1 }], nextCursor: null, livePairs: [] }, LAP);
-    state.record({ tags: [{ ...B, tag: 1, weight: 1 }], nextCursor: null, livePairs: [] }, LAP);
+    state.record({ pairs: [{ ...A, weight: 1, lastTag: 0 }], nextCursor: null }, LAP);
+    state.record({ pairs: [{ ...B, weight: 1, lastTag: 1 }], nextCursor: null }, LAP);
     expect(state.input().finishTags).toEqual([{ ...B, finish: 2 }]);
     expect(state.input().virtualTime).toBe(1);
   });
@@ -51,45 +49,54 @@ describe('FairShareState', () => {
       { ...A, weight: 1 },
       { ...B, weight: 3 },
     ];
+    /** The pairs as a claim's answer gives them: each had a job, none was claimed. */
+    const heads = (pairs: typeof live) => pairs.map((pair) => ({ ...pair, lastTag: null }));
+
+    it('never keeps the default key as a known pair: a lap does not find it in the index either', () => {
+      const state = new FairShareState();
+      const defaultKey = { queue: '', fairKey: '', weight: 1, lastTag: 0 };
+      state.record({ pairs: [defaultKey, ...heads(live)], nextCursor: null }, state.input().window);
+      expect(state.input().window).toEqual({ kind: 'known', pairs: live });
+    });
 
     it('after a lap that saw every pair, claims from the pairs that had a job, without a lap', () => {
       const state = new FairShareState();
-      state.record({ tags: [], nextCursor: null, livePairs: live }, state.input().window);
+      state.record({ pairs: heads(live), nextCursor: null }, state.input().window);
       expect(state.input().window).toEqual({ kind: 'known', pairs: live });
     });
 
     it('keeps lapping while a lap ends on a full window: pairs past it are not known', () => {
       const state = new FairShareState();
-      state.record({ tags: [], nextCursor: B, livePairs: live }, state.input().window);
+      state.record({ pairs: heads(live), nextCursor: B }, state.input().window);
       expect(state.input().window).toEqual({ kind: 'lap', size: FAIR_WINDOW, cursor: B });
     });
 
     it('drops the known pairs that had no job, and laps once none is left', () => {
       const state = new FairShareState();
-      state.record({ tags: [], nextCursor: null, livePairs: live }, state.input().window);
-      state.record({ tags: [], nextCursor: null, livePairs: [live[1]] }, state.input().window);
+      state.record({ pairs: heads(live), nextCursor: null }, state.input().window);
+      state.record({ pairs: heads([live[1]]), nextCursor: null }, state.input().window);
       const window = state.input().window;
       expect(window).toEqual({ kind: 'known', pairs: [live[1]] });
-      state.record({ tags: [], nextCursor: null, livePairs: [] }, window);
+      state.record({ pairs: [], nextCursor: null }, window);
       expect(state.input().window.kind).toBe('lap');
     });
 
     it('laps at the next claim once work arrived, even with known pairs, and only once', () => {
       const state = new FairShareState();
-      state.record({ tags: [], nextCursor: null, livePairs: live }, state.input().window);
+      state.record({ pairs: heads(live), nextCursor: null }, state.input().window);
       state.workArrived();
       const lap = state.input().window;
       expect(lap.kind).toBe('lap');
-      state.record({ tags: [], nextCursor: null, livePairs: live }, lap);
+      state.record({ pairs: heads(live), nextCursor: null }, lap);
       expect(state.input().window.kind).toBe('known');
     });
 
     it('does not let a claim that was under way when work arrived cancel the lap', () => {
       const state = new FairShareState();
-      state.record({ tags: [], nextCursor: null, livePairs: live }, state.input().window);
+      state.record({ pairs: heads(live), nextCursor: null }, state.input().window);
       const underWay = state.input().window;
       state.workArrived();
-      state.record({ tags: [], nextCursor: null, livePairs: live }, underWay);
+      state.record({ pairs: heads(live), nextCursor: null }, underWay);
       expect(state.input().window.kind).toBe('lap');
     });
   });

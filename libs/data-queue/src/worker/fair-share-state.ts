@@ -39,20 +39,20 @@ export class FairShareState {
   }
 
   /**
-   * The claim's tags move the pairs it served, and the virtual time to the last tag claimed. A
-   * complete lap (no next cursor) or a claim of known pairs leaves the pairs that had a job known.
+   * A claim moves each pair it served to just past the tag of its last job, and the virtual time
+   * to the last tag claimed. A complete lap (no next cursor) or a claim of known pairs leaves the
+   * keyed pairs that had a job known.
    */
-  record(
-    { tags, nextCursor, livePairs }: Pick<FairClaimResult, 'tags' | 'nextCursor' | 'livePairs'>,
-    window: FairClaimInput['window'],
-  ): void {
-    for (const { queue, fairKey, tag, weight } of tags) {
+  record({ pairs, nextCursor }: Pick<FairClaimResult, 'pairs' | 'nextCursor'>, window: FairClaimInput['window']): void {
+    for (const { queue, fairKey, weight, lastTag } of pairs) {
+      if (lastTag === null) continue;
       const id = `${queue}\u0000${fairKey}`;
-      const finish = tag + 1 / weight;
+      const finish = lastTag + 1 / weight;
       if (finish > (this.finishTags.get(id)?.finish ?? -Infinity)) this.finishTags.set(id, { queue, fairKey, finish });
-      this.virtualTime = Math.max(this.virtualTime, tag);
+      this.virtualTime = Math.max(this.virtualTime, lastTag);
     }
     for (const [id, pair] of this.finishTags) if (pair.finish <= this.virtualTime) this.finishTags.delete(id);
+    const livePairs = pairs.filter((pair) => pair.fairKey !== '').map(({ queue, fairKey, weight }) => ({ queue, fairKey, weight }));
     const sawEveryPair = window.kind === 'known' || nextCursor === null;
     this.known = sawEveryPair && livePairs.length > 0 ? livePairs : null;
     if (window.kind === 'lap') this.cursor = nextCursor;

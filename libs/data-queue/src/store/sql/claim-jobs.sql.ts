@@ -161,9 +161,10 @@ WITH window_pairs AS (
  * - Each pair reads at most its share of $3 (by weight, rounded up) from the head of its line,
  *   in claim order (priority, due time, id), locking with SKIP LOCKED as the plain claim does.
  *   The $3 smallest tags are claimed; ties go to the pair nearest the cursor.
- * The answer always has a row; its summary columns let the pool keep its state: whether keyed
- * work remains, whether a pair may have more than it read, the last pair of a full window (the
- * next cursor), and, on the first row, the window's pairs that had a claimable job (`live_pairs`).
+ * The answer always has a row. Its first carries the summary the pool keeps its state with:
+ * whether keyed work remains, whether a pair may have more than it read, the last pair of a full
+ * lap window (the next cursor), and each pair that had a claimable job, with the last tag
+ * claimed from it (none: null).
  */
 export const claimFairJobsSql = (s: string, selector: QueueSelector, window: 'lap' | 'known') => `
 ${window === 'lap' ? lapWindow(s, selector) : knownWindow},
@@ -207,20 +208,25 @@ chosen AS (
   SELECT *, start + (rn - 1) / weight AS tag FROM fetched ORDER BY tag, place, id LIMIT $3
 ),${claimChosen(s)},
 answer AS (
-  SELECT EXISTS (SELECT 1 FROM window_pairs) AS keyed_waiting,
-         coalesce((SELECT bool_or(n >= quota) FROM (SELECT quota, count(*) AS n FROM fetched GROUP BY place, quota) AS per_pair), false) AS more_waiting,
-         last.queue AS next_cursor_queue, last.fair_key AS next_cursor_key,
-         (SELECT coalesce(jsonb_agg(jsonb_build_array(pair_queue, pair_key, weight) ORDER BY place), '[]')
-          FROM (SELECT DISTINCT place, pair_queue, pair_key, weight FROM fetched WHERE place > 0) AS live) AS live_pairs,
+  SELECT jsonb_build_object(
+           'keyedWaiting', EXISTS (SELECT 1 FROM window_pairs),
+           'moreWaiting', coalesce((SELECT bool_or(rn = quota) FROM fetched), false),
+           'nextCursor', (
+             SELECT jsonb_build_array(queue, fair_key) FROM window_pairs
+             WHERE (SELECT count(*) FROM window_pairs) = ${window === 'lap' ? '$1' : '-1'} ORDER BY place DESC LIMIT 1
+           ),
+           -- Each pair that had a claimable job (the head of its line), with the last tag claimed from it.
+           'pairs', (
+             SELECT coalesce(jsonb_agg(jsonb_build_array(head.pair_queue, head.pair_key, head.weight, served.tag) ORDER BY head.place), '[]')
+             FROM fetched AS head LEFT JOIN (SELECT place, max(tag) AS tag FROM chosen GROUP BY place) AS served USING (place)
+             WHERE head.rn = 1
+           )
+         ) AS summary,
          ${NO_FLUSH_WAIT}
-  FROM (SELECT 1) AS one
-  LEFT JOIN (SELECT queue, fair_key FROM window_pairs WHERE (SELECT count(*) FROM window_pairs) = ${window === 'lap' ? '$1' : '-1'} ORDER BY place DESC LIMIT 1) AS last ON true
 )
-SELECT claimed.*, ${BATCH_JSON(s, 'first.batch_ref')} AS batch_json, chosen.tag AS fair_tag, chosen.weight AS fair_pair_weight,
-       chosen.pair_queue AS fair_pair_queue, chosen.pair_key AS fair_pair_key,
-       answer.keyed_waiting, answer.more_waiting, answer.next_cursor_queue, answer.next_cursor_key,
-       -- Only on the first row: up to a window of pairs, which every row would otherwise carry.
-       CASE WHEN row_number() OVER (ORDER BY chosen.tag, chosen.place, claimed.id) = 1 THEN answer.live_pairs END AS live_pairs
+-- The summary only on the first row: every row would otherwise carry up to a window of pairs.
+SELECT claimed.*, ${BATCH_JSON(s, 'first.batch_ref')} AS batch_json,
+       CASE WHEN row_number() OVER (ORDER BY chosen.tag, chosen.place, claimed.id) = 1 THEN answer.summary END AS fair_summary
 FROM answer LEFT JOIN (claimed JOIN chosen USING (id) LEFT JOIN first_of_batch AS first USING (id)) ON true
 ORDER BY chosen.tag, chosen.place, claimed.id`;
 

@@ -6,7 +6,14 @@ import { batchRowFromJson, toBatchRecord } from './batch-row.js';
 import { movesOf, type JobMove, type JobMoves } from './job-moves.js';
 import { toJobRecord, type JobRow, type TraceCarrier } from './job-row.js';
 import { completeBatchJobsSql } from './sql/batches.sql.js';
-import { bringForwardSql, claimFairJobsSql, claimJobByIdSql, claimJobsSql, type QueueSelector } from './sql/claim-jobs.sql.js';
+import {
+  bringForwardSql,
+  claimFairJobsSql,
+  claimJobByIdSql,
+  claimJobsSql,
+  claimPairJobsSql,
+  type QueueSelector,
+} from './sql/claim-jobs.sql.js';
 import type { SqlExecutor } from './sql/executor.js';
 import {
   completeJobsSql,
@@ -42,10 +49,8 @@ type ClaimedJobRow = JobRow & {
   trace_context: TraceCarrier | null;
 };
 
-type ClaimedRow = ClaimedJobRow & {
-  /** Every row of a plain claim's answer carries it (see ClaimResult). */
-  keyed_waiting: boolean;
-};
+/** A row of a claim of one line (claimLineSql): every row carries `waiting`. */
+type ClaimedLineRow = ClaimedJobRow & { waiting: boolean };
 
 /** A claim's answer: the claimed jobs, and whether keyed (fair-share) work is runnable in the pool's queues. */
 export interface ClaimResult {
@@ -75,6 +80,9 @@ export interface FairClaimInput {
   finishTags: (FairPair & { finish: number })[];
   window: FairWindow;
 }
+
+/** The statements that claim keyed work: a fair claim of either window, or a lone pair's claim. */
+type KeyedClaimKind = FairWindow['kind'] | 'pair';
 
 /** A fair claim's answer: the claimed jobs, and what moves the pool's state. */
 export interface FairClaimResult extends ClaimResult {
@@ -168,6 +176,7 @@ export function attemptStatements(s: string) {
   return {
     claim: (selector: QueueSelector) => claimJobsSql(s, selector),
     claimFair: (selector: QueueSelector, window: FairWindow['kind']) => claimFairJobsSql(s, selector, window),
+    claimPair: (selector: QueueSelector) => claimPairJobsSql(s, selector),
     claimById: claimJobByIdSql(s),
     bringForward: bringForwardSql(s),
     complete: completeJobsSql(s, 'plain'),
@@ -200,8 +209,8 @@ export class AttemptStore {
     private readonly callbackMaxAttempts: number,
   ) {}
 
-  /** Each pool's fair claim statements, by its (long-lived) selector. */
-  private readonly fairClaims = new WeakMap<QueueSelector, Map<FairWindow['kind'], { text: string; name: string }>>();
+  /** Each pool's claim statements of keyed work, by its (long-lived) selector. */
+  private readonly keyedClaims = new WeakMap<QueueSelector, Map<KeyedClaimKind, { text: string; name: string }>>();
 
   /** Claims one specific runnable job (inline mode runs the job it just inserted). */
   async claimById(jobId: string, workerId: string): Promise<ClaimedJob | null> {
@@ -211,19 +220,19 @@ export class AttemptStore {
 
   /** Claims up to `limit` runnable jobs of the default fair key, by priority, then due time, then id. */
   async claim(workerId: string, selector: QueueSelector, limit: number): Promise<ClaimResult> {
-    const rows = await this.db.rows<ClaimedRow>(
+    const rows = await this.db.rows<ClaimedLineRow>(
       this.sql.claim(selector),
       [selector.queues, workerId, limit],
       `${this.wakeChannel}_claim_${selector.kind}_${selector.queues.length === 1 ? 'one' : 'many'}`,
     );
-    return { jobs: toClaimedJobs(rows), keyedWaiting: rows[0].keyed_waiting };
+    return { jobs: toClaimedJobs(rows), keyedWaiting: rows[0].waiting };
   }
 
   /** Claims up to `limit` jobs across the fair keys of the pool's queues (see claimFairJobsSql). */
   async claimFair(workerId: string, selector: QueueSelector, limit: number, fair: FairClaimInput): Promise<FairClaimResult> {
     const { window } = fair;
     const known = fair.finishTags;
-    const statement = this.fairClaimStatement(selector, window.kind);
+    const statement = this.keyedClaimStatement(selector, window.kind);
     // $1, $8 and $9: the lap's size and cursor, or the known pairs (see claimFairJobsSql).
     const windowParams =
       window.kind === 'lap'
@@ -255,23 +264,39 @@ export class AttemptStore {
   }
 
   /**
-   * The pool's fair claim of each window kind, built and named once: its queues are written into
-   * its text, so each queue list is a prepared statement of its own.
+   * Claims up to `limit` jobs from the line of `pair`, the one pair the pool knows to have keyed
+   * work (see claimPairJobsSql); says whether default-key jobs are waiting in the pool's queues.
    */
-  private fairClaimStatement(selector: QueueSelector, window: FairWindow['kind']): { text: string; name: string } {
-    let statements = this.fairClaims.get(selector);
+  async claimPair(
+    workerId: string,
+    selector: QueueSelector,
+    limit: number,
+    pair: FairPair,
+  ): Promise<{ jobs: ClaimedJob[]; defaultWaiting: boolean }> {
+    const statement = this.keyedClaimStatement(selector, 'pair');
+    const rows = await this.db.rows<ClaimedLineRow>(statement.text, [pair.queue, workerId, limit, pair.fairKey], statement.name);
+    return { jobs: toClaimedJobs(rows), defaultWaiting: rows[0].waiting };
+  }
+
+  /**
+   * The pool's claims of keyed work, each built and named once: its queues are written into their
+   * text, so each queue list has prepared statements of its own.
+   */
+  private keyedClaimStatement(selector: QueueSelector, kind: KeyedClaimKind): { text: string; name: string } {
+    let statements = this.keyedClaims.get(selector);
     if (!statements) {
       statements = new Map();
-      this.fairClaims.set(selector, statements);
+      this.keyedClaims.set(selector, statements);
     }
-    let statement = statements.get(window);
+    let statement = statements.get(kind);
     if (!statement) {
       const id = createHash('sha1')
         .update(`${selector.kind}:${selector.queues.join(',')}`)
         .digest('hex')
         .slice(0, 16);
-      statement = { text: this.sql.claimFair(selector, window), name: `${this.wakeChannel}_claim_fair_${window}_${id}` };
-      statements.set(window, statement);
+      const text = kind === 'pair' ? this.sql.claimPair(selector) : this.sql.claimFair(selector, kind);
+      statement = { text, name: `${this.wakeChannel}_claim_${kind}_${id}` };
+      statements.set(kind, statement);
     }
     return statement;
   }

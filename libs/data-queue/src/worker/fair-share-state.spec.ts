@@ -100,4 +100,33 @@ describe('FairShareState', () => {
       expect(state.input().window.kind).toBe('lap');
     });
   });
+
+  describe("a lone key's claim", () => {
+    const lone = { ...A, weight: 2 };
+    const knownLone = () => {
+      const state = new FairShareState();
+      state.record({ pairs: [{ ...lone, lastTag: null }], nextCursor: null }, state.input().window);
+      return state;
+    };
+
+    it('gives its jobs the tags a fair claim would: from the virtual time on, 1/weight apart', () => {
+      const state = knownLone();
+      const window = state.input().window;
+      expect(window).toEqual({ kind: 'known', pairs: [lone] });
+      state.recordLone(lone, 3, false, window);
+      const input = state.input();
+      expect(input.virtualTime).toBe(1); // tags 0, 0.5, 1
+      expect(input.finishTags).toEqual([{ ...A, finish: 1.5 }]);
+      expect(input.window).toEqual({ kind: 'known', pairs: [lone] });
+    });
+
+    it('laps next when the key had no job, or when default-key jobs are waiting', () => {
+      const empty = knownLone();
+      empty.recordLone(lone, 0, false, empty.input().window);
+      expect(empty.input().window.kind).toBe('lap');
+      const beside = knownLone();
+      beside.recordLone(lone, 5, true, beside.input().window);
+      expect(beside.input().window.kind).toBe('lap');
+    });
+  });
 });

@@ -39,6 +39,17 @@ export class FairShareState {
   }
 
   /**
+   * A lone pair's claim (claimPairJobsSql) took `claimed` jobs of `pair` in its line's order: the
+   * tags the fair claim would have given them, from the pair's start on, 1/weight apart. Default-key
+   * jobs waiting make the next claim a lap, where they compete.
+   */
+  recordLone(pair: WeightedPair, claimed: number, defaultWaiting: boolean, window: FairClaimInput['window']): void {
+    const start = Math.max(this.virtualTime, this.finishTags.get(pairId(pair))?.finish ?? -Infinity);
+    this.record({ pairs: claimed > 0 ? [{ ...pair, lastTag: start + (claimed - 1) / pair.weight }] : [], nextCursor: null }, window);
+    if (defaultWaiting) this.lapDue = true;
+  }
+
+  /**
    * A claim moves each pair it served to just past the tag of its last job, and the virtual time
    * to the last tag claimed. A complete lap (no next cursor) or a claim of known pairs leaves the
    * keyed pairs that had a job known.
@@ -46,7 +57,7 @@ export class FairShareState {
   record({ pairs, nextCursor }: Pick<FairClaimResult, 'pairs' | 'nextCursor'>, window: FairClaimInput['window']): void {
     for (const { queue, fairKey, weight, lastTag } of pairs) {
       if (lastTag === null) continue;
-      const id = `${queue}\u0000${fairKey}`;
+      const id = pairId({ queue, fairKey });
       const finish = lastTag + 1 / weight;
       if (finish > (this.finishTags.get(id)?.finish ?? -Infinity)) this.finishTags.set(id, { queue, fairKey, finish });
       this.virtualTime = Math.max(this.virtualTime, lastTag);
@@ -57,4 +68,8 @@ export class FairShareState {
     this.known = sawEveryPair && livePairs.length > 0 ? livePairs : null;
     if (window.kind === 'lap') this.cursor = nextCursor;
   }
+}
+
+function pairId({ queue, fairKey }: FairPair): string {
+  return `${queue}\u0000${fairKey}`;
 }

@@ -11,7 +11,8 @@ export interface Claimed {
 /**
  * Claims for one pool. While no keyed (fair-share) job is runnable in its queues it uses the
  * plain claim, which also says when one is; from then on, fair claims with the pool's
- * start-time fair queuing state, until a fair claim finds no keyed work left.
+ * start-time fair queuing state, until a fair claim finds no keyed work left. A lone known key is
+ * claimed as plain jobs are, from its line alone (claimPairJobsSql).
  */
 export class JobClaimer {
   private fair = false;
@@ -36,6 +37,13 @@ export class JobClaimer {
       return { jobs, more: jobs.length === limit || keyedWaiting };
     }
     const input = this.share.input();
+    const { window } = input;
+    if (window.kind === 'known' && window.pairs.length === 1) {
+      const [pair] = window.pairs;
+      const { jobs, defaultWaiting } = await this.attempts.claimPair(this.workerId, this.selector, limit, pair);
+      this.share.recordLone(pair, jobs.length, defaultWaiting, window);
+      return { jobs, more: jobs.length === limit || defaultWaiting };
+    }
     const result = await this.attempts.claimFair(this.workerId, this.selector, limit, input);
     this.share.record(result, input.window);
     this.fair = result.keyedWaiting;

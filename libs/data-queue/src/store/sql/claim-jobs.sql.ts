@@ -63,8 +63,8 @@ first_of_batch AS (
 const NO_FLUSH_WAIT = `set_config('synchronous_commit', 'off', true)`;
 
 /**
- * Claims up to $3 runnable jobs of the default fair key for worker $2 in one round trip (the
- * plain claim, while no keyed job is runnable in the pool's queues).
+ * Claims up to $3 runnable jobs of one line for worker $2 in one round trip; the answer's column
+ * `waiting` tells whether `waiting` holds.
  *
  * The inner SELECT walks a partial index of runnable rows (see the fair-share migration) in
  * claim order — smaller priority first, then due time, then id (FIFO) — and stops after $3 rows, so
@@ -75,21 +75,41 @@ const NO_FLUSH_WAIT = `set_config('synchronous_commit', 'off', true)`;
  * later write of this run. The pause check reads the (tiny, usually empty) pauses table, so a
  * pause or resume takes effect at every worker's next claim. `id = ANY(ARRAY(…))` makes the
  * UPDATE find its rows by primary key, whatever the planner believes about the table's size.
- * The answer always has a row: with nothing claimed, one of NULLs that carries `keyed_waiting`.
+ * The answer always has a row: with nothing claimed, one of NULLs that carries `waiting`.
  */
-export const claimJobsSql = (s: string, selector: QueueSelector) => `
+const claimLineSql = (s: string, line: string, waiting: string) => `
 WITH chosen AS (
   SELECT id
   FROM ${s}.jobs
-  WHERE fair_key = '' AND ${queueCondition(selector)} AND ${claimable(s)}
+  WHERE ${line} AND ${claimable(s)}
   ORDER BY priority, available_at, id
   LIMIT $3
   FOR UPDATE SKIP LOCKED
 ),${claimChosen(s)}
-SELECT claimed.*, ${BATCH_JSON(s, 'first.batch_ref')} AS batch_json, answer.keyed_waiting
-FROM (SELECT ${keyedWaiting(s, selector)} AS keyed_waiting, ${NO_FLUSH_WAIT}) AS answer
+SELECT claimed.*, ${BATCH_JSON(s, 'first.batch_ref')} AS batch_json, answer.waiting
+FROM (SELECT ${waiting} AS waiting, ${NO_FLUSH_WAIT}) AS answer
 LEFT JOIN (claimed LEFT JOIN first_of_batch AS first USING (id)) ON true
 ORDER BY claimed.priority, claimed.id`;
+
+/**
+ * The plain claim, while no keyed job is runnable in the pool's queues ($1): the default key's
+ * line, and whether keyed work is waiting (the pool then claims with claimFairJobsSql).
+ */
+export const claimJobsSql = (s: string, selector: QueueSelector) =>
+  claimLineSql(s, `fair_key = '' AND ${queueCondition(selector)}`, keyedWaiting(s, selector));
+
+/**
+ * A lone key's claim: the line of the one pair ($1, $4) the pool knows to have keyed work, as
+ * plain jobs are claimed (start-time fair queuing has no choice to make within one line), and
+ * whether jobs of the default key are waiting (the pool then claims with claimFairJobsSql,
+ * where they compete).
+ */
+export const claimPairJobsSql = (s: string, selector: QueueSelector) =>
+  claimLineSql(
+    s,
+    `queue = $1 AND fair_key = $4`,
+    `EXISTS (SELECT 1 FROM ${s}.jobs WHERE fair_key = '' AND ${queueLiterals(selector)} AND ${claimable(s)})`,
+  );
 
 /**
  * The pairs (queue, fair key) with runnable keyed work, each with a job's weight, in descending key

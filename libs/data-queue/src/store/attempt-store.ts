@@ -233,23 +233,23 @@ export class AttemptStore {
     const { window } = fair;
     const known = fair.finishTags;
     const statement = this.keyedClaimStatement(selector, window.kind);
-    // $1, $8 and $9: the lap's size and cursor, or the known pairs (see claimFairJobsSql).
-    const windowParams =
+    // The lap's size and cursor, or the known pairs (see claimFairJobsSql).
+    const [$1, $8, $9] =
       window.kind === 'lap'
         ? [window.size, window.cursor?.queue ?? '', window.cursor?.fairKey ?? '']
         : [window.pairs.map((pair) => pair.queue), window.pairs.map((pair) => pair.fairKey), window.pairs.map((pair) => pair.weight)];
     const rows = await this.db.rows<FairClaimedRow>(
       statement.text,
       [
-        windowParams[0],
+        $1,
         workerId,
         limit,
         fair.virtualTime,
         known.map((pair) => pair.queue),
         known.map((pair) => pair.fairKey),
         known.map((pair) => pair.finish),
-        windowParams[1],
-        windowParams[2],
+        $8,
+        $9,
       ],
       statement.name,
     );

@@ -1,4 +1,4 @@
-import type { FairClaimInput, FairClaimResult, FairPair, WeightedPair } from '../store/attempt-store.js';
+import type { FairClaimInput, FairClaimResult, FairPair, FairWindow, WeightedPair } from '../store/attempt-store.js';
 
 /** How many keyed pairs one fair claim looks at, at most: the window rotates over the rest. */
 export const FAIR_WINDOW = 64;
@@ -40,12 +40,12 @@ export class FairShareState {
 
   /**
    * A lone pair's claim (claimPairJobsSql) took `claimed` jobs of `pair` in its line's order: the
-   * tags the fair claim would have given them, from the pair's start on, 1/weight apart. Default-key
+   * tags claimFairJobsSql would have given them, from the pair's start on, 1/weight apart. Default-key
    * jobs waiting make the next claim a lap, where they compete.
    */
-  recordLone(pair: WeightedPair, claimed: number, defaultWaiting: boolean, window: FairClaimInput['window']): void {
+  recordLone(pair: WeightedPair, claimed: number, defaultWaiting: boolean): void {
     const start = Math.max(this.virtualTime, this.finishTags.get(pairId(pair))?.finish ?? -Infinity);
-    this.record({ pairs: claimed > 0 ? [{ ...pair, lastTag: start + (claimed - 1) / pair.weight }] : [], nextCursor: null }, window);
+    this.record({ pairs: claimed > 0 ? [{ ...pair, lastTag: start + (claimed - 1) / pair.weight }] : [], nextCursor: null }, 'known');
     if (defaultWaiting) this.lapDue = true;
   }
 
@@ -54,7 +54,7 @@ export class FairShareState {
    * to the last tag claimed. A complete lap (no next cursor) or a claim of known pairs leaves the
    * keyed pairs that had a job known.
    */
-  record({ pairs, nextCursor }: Pick<FairClaimResult, 'pairs' | 'nextCursor'>, window: FairClaimInput['window']): void {
+  record({ pairs, nextCursor }: Pick<FairClaimResult, 'pairs' | 'nextCursor'>, window: FairWindow['kind']): void {
     for (const { queue, fairKey, weight, lastTag } of pairs) {
       if (lastTag === null) continue;
       const id = pairId({ queue, fairKey });
@@ -64,9 +64,9 @@ export class FairShareState {
     }
     for (const [id, pair] of this.finishTags) if (pair.finish <= this.virtualTime) this.finishTags.delete(id);
     const livePairs = pairs.filter((pair) => pair.fairKey !== '').map(({ queue, fairKey, weight }) => ({ queue, fairKey, weight }));
-    const sawEveryPair = window.kind === 'known' || nextCursor === null;
+    const sawEveryPair = window === 'known' || nextCursor === null;
     this.known = sawEveryPair && livePairs.length > 0 ? livePairs : null;
-    if (window.kind === 'lap') this.cursor = nextCursor;
+    if (window === 'lap') this.cursor = nextCursor;
   }
 }
 

@@ -41,11 +41,11 @@ export class JobClaimer {
     if (window.kind === 'known' && window.pairs.length === 1) {
       const [pair] = window.pairs;
       const { jobs, defaultWaiting } = await this.attempts.claimPair(this.workerId, this.selector, limit, pair);
-      this.share.recordLone(pair, jobs.length, defaultWaiting, window);
+      this.share.recordLone(pair, jobs.length, defaultWaiting);
       return { jobs, more: jobs.length === limit || defaultWaiting };
     }
     const result = await this.attempts.claimFair(this.workerId, this.selector, limit, input);
-    this.share.record(result, input.window);
+    this.share.record(result, window.kind);
     this.fair = result.keyedWaiting;
     return { jobs: result.jobs, more: result.jobs.length === limit || result.moreWaiting };
   }

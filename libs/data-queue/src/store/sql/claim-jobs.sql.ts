@@ -30,6 +30,9 @@ const PAUSED = `(pause.kind = 'queue' AND pause.value = queue)
 /** Unpaused, due jobs, in the WHERE clause of a read of `jobs` (unqualified columns). */
 const claimable = (s: string) => `${DUE} AND NOT EXISTS (SELECT 1 FROM ${s}.pauses AS pause WHERE ${PAUSED})`;
 
+/** Claimable jobs of the default key in the pool's queues (written into the text), for the claims of keyed work. */
+const defaultKeyClaimable = (s: string, selector: QueueSelector) => `fair_key = '' AND ${queueLiterals(selector)} AND ${claimable(s)}`;
+
 /** Runnable keyed (fair-share) work, due or not: the rows of `jobs_fair_keys`. */
 const RUNNABLE_KEYED = `${RUNNABLE} AND fair_key <> ''`;
 
@@ -105,11 +108,7 @@ export const claimJobsSql = (s: string, selector: QueueSelector) =>
  * where they compete).
  */
 export const claimPairJobsSql = (s: string, selector: QueueSelector) =>
-  claimLineSql(
-    s,
-    `queue = $1 AND fair_key = $4`,
-    `EXISTS (SELECT 1 FROM ${s}.jobs WHERE fair_key = '' AND ${queueLiterals(selector)} AND ${claimable(s)})`,
-  );
+  claimLineSql(s, `queue = $1 AND fair_key = $4`, `EXISTS (SELECT 1 FROM ${s}.jobs WHERE ${defaultKeyClaimable(s, selector)})`);
 
 /**
  * The pairs (queue, fair key) with runnable keyed work, each with a job's weight, in descending key
@@ -192,7 +191,7 @@ competing AS (
   SELECT queue, fair_key, place, weight FROM window_pairs
   UNION ALL
   SELECT '', '', 0, 1 FROM (
-    SELECT 1 FROM ${s}.jobs WHERE fair_key = '' AND ${queueLiterals(selector)} AND ${claimable(s)} LIMIT 1
+    SELECT 1 FROM ${s}.jobs WHERE ${defaultKeyClaimable(s, selector)} LIMIT 1
   ) AS default_key
 ),
 shares AS (
@@ -218,7 +217,7 @@ fetched AS (
          row_number() OVER (ORDER BY line.priority, line.available_at, line.id)
   FROM shares AS share CROSS JOIN LATERAL (
     SELECT id, priority, available_at FROM ${s}.jobs
-    WHERE fair_key = '' AND ${queueLiterals(selector)} AND ${claimable(s)}
+    WHERE ${defaultKeyClaimable(s, selector)}
     ORDER BY priority, available_at, id LIMIT share.quota
     FOR UPDATE SKIP LOCKED
   ) AS line
